@@ -1,0 +1,1 @@
+//! Schedulers, monitors, scenarios and reports for poolcheck.

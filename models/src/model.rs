@@ -1,0 +1,190 @@
+//! What a model is to the harness: its self-description (variants, operations, configuration)
+//! and one entry point that runs one execution of a scenario.
+//!
+//! Scenario files are data: a list of actors, each a list of operations drawn from the model's
+//! vocabulary ([`OpInfo`]). The harness validates a scenario against [`ModelInfo`] (with file,
+//! line and field in every error) before it runs anything, so `run` may assume well-typed input.
+
+use std::collections::BTreeMap;
+
+/// A scalar (or list) argument from a scenario file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+    /// A string.
+    Str(String),
+}
+
+/// The type a parameter accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// An integer (`max_streams = 2`).
+    Int,
+    /// A boolean.
+    Bool,
+    /// A string.
+    Str,
+}
+
+impl ParamKind {
+    /// The name used in diagnostics.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamKind::Int => "integer",
+            ParamKind::Bool => "boolean",
+            ParamKind::Str => "string",
+        }
+    }
+}
+
+/// Named arguments of an operation or of a model configuration.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Args(pub BTreeMap<String, Value>);
+
+impl Args {
+    /// An integer argument, or `default` when absent.
+    pub fn int(&self, name: &str, default: i64) -> i64 {
+        match self.0.get(name) {
+            Some(Value::Int(v)) => *v,
+            _ => default,
+        }
+    }
+
+    /// A non-negative integer argument as `u32`, or `default`.
+    pub fn u32(&self, name: &str, default: u32) -> u32 {
+        u32::try_from(self.int(name, i64::from(default))).unwrap_or(default)
+    }
+
+    /// A boolean argument, or `default`.
+    pub fn bool(&self, name: &str, default: bool) -> bool {
+        match self.0.get(name) {
+            Some(Value::Bool(v)) => *v,
+            _ => default,
+        }
+    }
+
+    /// A string argument, or `default`.
+    pub fn str<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
+        match self.0.get(name) {
+            Some(Value::Str(v)) => v,
+            _ => default,
+        }
+    }
+}
+
+/// One operation of an actor's script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpSpec {
+    /// The operation's name (from the model's [`OpInfo`] list).
+    pub name: String,
+    /// Its arguments.
+    pub args: Args,
+}
+
+/// One actor: a named logical thread that runs its operations in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActorSpec {
+    /// Its name (a column in traces).
+    pub name: String,
+    /// Its operations.
+    pub ops: Vec<OpSpec>,
+}
+
+/// The model-facing part of a scenario: configuration and actors.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScenarioSpec {
+    /// Model configuration (`max_streams = 2`, `keepalive_expiry = 5`...).
+    pub config: Args,
+    /// The actors, in file order.
+    pub actors: Vec<ActorSpec>,
+}
+
+/// A parameter a model or an operation accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamInfo {
+    /// Its name.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: ParamKind,
+    /// What it means, and its default.
+    pub doc: &'static str,
+}
+
+/// An operation an actor may perform.
+#[derive(Clone, Copy, Debug)]
+pub struct OpInfo {
+    /// Its name, kebab-case.
+    pub name: &'static str,
+    /// What it does, in the model's terms.
+    pub doc: &'static str,
+    /// Its parameters.
+    pub params: &'static [ParamInfo],
+}
+
+/// A named behaviour of a model: the fixed one or a historical bug.
+#[derive(Clone, Copy, Debug)]
+pub struct VariantInfo {
+    /// Its name, kebab-case (`fixed`, `httpcore-1062`).
+    pub name: &'static str,
+    /// The upstream issue, pull request or commit.
+    pub upstream: &'static str,
+    /// What differs, in one sentence.
+    pub summary: &'static str,
+}
+
+/// A model's self-description.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelInfo {
+    /// Its name as scenario files spell it (`httpcore-h2`).
+    pub name: &'static str,
+    /// What it reimplements, in one line.
+    pub summary: &'static str,
+    /// Upstream file and commit it follows.
+    pub upstream: &'static str,
+    /// Its variants; the first is the fixed behaviour.
+    pub variants: &'static [VariantInfo],
+    /// The operations its actors may perform.
+    pub ops: &'static [OpInfo],
+    /// Its configuration keys.
+    pub config: &'static [ParamInfo],
+}
+
+/// A semantic problem in a scenario that only the model can see (the harness adds the location).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecError {
+    /// Index of the offending actor, if the problem is in one.
+    pub actor: Option<usize>,
+    /// Index of the offending operation within that actor.
+    pub op: Option<usize>,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+/// A model the harness can explore.
+pub trait Model: Send + Sync + 'static {
+    /// Its self-description.
+    fn info(&self) -> &'static ModelInfo;
+
+    /// Checks beyond names and types (actor counts, argument ranges). Default: none.
+    fn check(&self, _spec: &ScenarioSpec) -> Result<(), SpecError> {
+        Ok(())
+    }
+
+    /// Run one execution on the current (main) actor: create every object, spawn one facade
+    /// actor per scenario actor, run their operations, join them. Called once per explored
+    /// execution, inside the scheduler, with an execution context installed.
+    fn run(&self, spec: &ScenarioSpec, variant: &str);
+}
+
+/// Every model poolcheck ships, in the order `list` shows them.
+pub fn registry() -> Vec<&'static dyn Model> {
+    vec![&crate::httpcore::HttpcoreModel]
+}
+
+/// Find a model by name.
+pub fn find(name: &str) -> Option<&'static dyn Model> {
+    registry().into_iter().find(|m| m.info().name == name)
+}

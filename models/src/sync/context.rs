@@ -1,0 +1,297 @@
+//! The per-execution context: backend, ghost state, observer, actor registry.
+//!
+//! The context lives in a thread-local slot. loom and shuttle run every model thread on the
+//! OS thread that called them, so one slot serves the whole execution; under the std backend
+//! [`super::spawn`] copies the context into each new OS thread.
+
+use super::backend::{Backend, Tid, Token};
+use super::event::Event;
+use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
+
+/// Judges every record of an execution; implemented by the harness's monitor set.
+pub trait Observer: Send {
+    /// Called after `rec` was appended to `ghost.log` and applied to the ghost state.
+    fn on_record(&mut self, ghost: &Ghost, rec: &Record) -> Result<(), Violation>;
+    /// Called once when the execution's main actor has joined every other actor.
+    fn at_end(&mut self, ghost: &Ghost) -> Result<(), Violation>;
+}
+
+/// The panic payload that stops an execution at a violation; the violation itself is in
+/// [`Exec::ghost`], so the harness never depends on the payload surviving a scheduler's unwinding.
+#[derive(Debug)]
+pub struct ViolationPanic;
+
+/// The panic payload that stops the remaining std threads of an execution that already failed.
+#[derive(Debug)]
+pub struct Aborted;
+
+/// One execution: backend, ghost state and observer.
+pub struct Exec {
+    backend: Backend,
+    ghost: Arc<StdMutex<Ghost>>,
+    observer: StdMutex<Box<dyn Observer>>,
+    tids: StdMutex<Vec<(Tid, ActorId)>>,
+    token: Token,
+    step_bound: u64,
+    aborted: AtomicBool,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<Exec>>> = const { RefCell::new(None) };
+}
+
+/// Restores the thread-local slot when dropped (also on unwinding).
+pub struct ExecGuard(Option<Arc<Exec>>);
+
+impl Drop for ExecGuard {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// Install a new execution on this thread; the calling thread becomes actor 0, named `main`.
+///
+/// Must be called inside the scheduler's model closure (loom objects must be created there).
+/// Returns the execution and a guard that uninstalls it.
+pub fn install(
+    backend: Backend,
+    observer: Box<dyn Observer>,
+    step_bound: u64,
+    main: &str,
+) -> (Arc<Exec>, ExecGuard) {
+    let exec = Arc::new(Exec {
+        backend,
+        ghost: Arc::new(StdMutex::new(Ghost::default())),
+        observer: StdMutex::new(observer),
+        tids: StdMutex::new(Vec::new()),
+        token: Token::new(backend),
+        step_bound,
+        aborted: AtomicBool::new(false),
+    });
+    let previous = CURRENT.with(|c| c.borrow_mut().replace(exec.clone()));
+    let main_id = exec.new_actor(main);
+    exec.bind_current_thread(main_id);
+    exec.record(main_id, RecordKind::Start);
+    (exec, ExecGuard(previous))
+}
+
+/// Remove the execution from this thread (the guard does this too).
+pub fn uninstall() {
+    CURRENT.with(|c| c.borrow_mut().take());
+}
+
+/// The execution running on this thread. Panics with a clear message outside one.
+pub(crate) fn exec() -> Arc<Exec> {
+    CURRENT.with(|c| c.borrow().clone()).expect(
+        "poolcheck facade used outside an execution: run models through the harness \
+         (poolcheck_harness::backend), which installs one",
+    )
+}
+
+/// Set this OS thread's context (std backend threads).
+pub(crate) fn set_current(exec: Arc<Exec>) {
+    CURRENT.with(|c| *c.borrow_mut() = Some(exec));
+}
+
+/// The logical actor running now.
+pub fn current_actor() -> ActorId {
+    exec().actor_of_current()
+}
+
+/// The logical actor running now, if an execution is installed and knows this thread.
+pub fn try_current_actor() -> Option<ActorId> {
+    CURRENT
+        .with(|c| c.borrow().clone())
+        .and_then(|e| e.try_actor_of_current())
+}
+
+/// Record a ghost event for the current actor. Not a scheduling point.
+pub fn probe(event: Event) {
+    let exec = exec();
+    let me = exec.actor_of_current();
+    exec.record(me, RecordKind::Probe(event));
+}
+
+impl Exec {
+    /// The backend of this execution.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A snapshot-able handle on the ghost state (kept by the harness after the run).
+    pub fn ghost(&self) -> Arc<StdMutex<Ghost>> {
+        self.ghost.clone()
+    }
+
+    /// Lock the ghost state, ignoring poisoning (a violation may unwind while it is held).
+    pub(crate) fn lock_ghost(&self) -> StdGuard<'_, Ghost> {
+        self.ghost.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn new_actor(&self, name: &str) -> ActorId {
+        let mut g = self.lock_ghost();
+        g.actors.push(ActorInfo {
+            name: name.to_owned(),
+            waiting: None,
+            done: false,
+            held: 0,
+        });
+        g.actors.len() - 1
+    }
+
+    pub(crate) fn bind_current_thread(&self, actor: ActorId) {
+        let tid = self.backend.current_tid();
+        self.tids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((tid, actor));
+    }
+
+    fn try_actor_of_current(&self) -> Option<ActorId> {
+        let tid = self.backend.current_tid();
+        let tids = self.tids.lock().unwrap_or_else(|p| p.into_inner());
+        tids.iter().rev().find(|(t, _)| *t == tid).map(|(_, a)| *a)
+    }
+
+    pub(crate) fn actor_of_current(&self) -> ActorId {
+        self.try_actor_of_current()
+            .expect("thread not spawned through poolcheck's sync::spawn")
+    }
+
+    pub(crate) fn token(&self) -> &Token {
+        &self.token
+    }
+
+    /// Has a violation (or abort) stopped this execution?
+    pub fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Stop the remaining std threads at their next facade operation.
+    pub fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+    }
+
+    /// Mark what `actor` waits for (None when it stops waiting).
+    pub(crate) fn set_waiting(&self, actor: ActorId, waiting: Option<WaitFor>) {
+        self.lock_ghost().actors[actor].waiting = waiting;
+    }
+
+    /// Append a record, apply it to the ghost state, run the observer; stop on a violation.
+    pub(crate) fn record(&self, actor: ActorId, kind: RecordKind) {
+        if let Some(v) = self.append(actor, kind) {
+            self.fail(v);
+        }
+    }
+
+    fn append(&self, actor: ActorId, kind: RecordKind) -> Option<Violation> {
+        let mut g = self.lock_ghost();
+        if g.violation.is_some() || std::thread::panicking() {
+            return None;
+        }
+        if kind.is_step() {
+            g.steps += 1;
+        }
+        apply(&mut g, actor, &kind);
+        let rec = Record {
+            seq: g.log.len(),
+            step: g.steps,
+            actor,
+            held: g.held_by(actor),
+            kind,
+        };
+        g.log.push(rec);
+        if g.steps > self.step_bound {
+            return Some(self.step_bound_violation(&g, actor));
+        }
+        let rec = g.log.last().expect("just pushed");
+        let mut obs = self.observer.lock().unwrap_or_else(|p| p.into_inner());
+        let verdict = obs.on_record(&g, rec);
+        verdict.err()
+    }
+
+    fn step_bound_violation(&self, g: &Ghost, actor: ActorId) -> Violation {
+        Violation {
+            invariant: "step-bound".into(),
+            message: format!(
+                "the execution exceeded its step bound of {} scheduling steps (a runaway model \
+                 or a livelock); raise `step_bound` in the scenario if the model needs more",
+                self.step_bound
+            ),
+            actor: Some(actor),
+            seq: g.log.len() - 1,
+        }
+    }
+
+    /// Store the violation and unwind the current actor.
+    pub(crate) fn fail(&self, v: Violation) -> ! {
+        {
+            let mut g = self.lock_ghost();
+            if g.violation.is_none() {
+                g.violation = Some(v);
+            }
+        }
+        self.abort();
+        std::panic::panic_any(ViolationPanic)
+    }
+
+    /// Run the end-of-execution checks (no-leak, request-answered); called by the harness from
+    /// the main actor after every spawned actor has been joined.
+    pub fn finish(&self) {
+        let verdict = {
+            let g = self.lock_ghost();
+            if g.violation.is_some() {
+                return;
+            }
+            let mut obs = self.observer.lock().unwrap_or_else(|p| p.into_inner());
+            obs.at_end(&g)
+        };
+        if let Err(v) = verdict {
+            self.fail(v);
+        }
+    }
+
+    /// Unwind with [`Aborted`] if another thread already failed this execution (std backend).
+    pub(crate) fn check_aborted(&self) {
+        if self.backend == Backend::Std && self.is_aborted() && !std::thread::panicking() {
+            std::panic::panic_any(Aborted);
+        }
+    }
+}
+
+/// Apply a record's effect on lock holders, actor state and semaphore counts.
+fn apply(g: &mut Ghost, actor: ActorId, kind: &RecordKind) {
+    match kind {
+        RecordKind::Lock(l) | RecordKind::Woke(l) => {
+            g.locks[*l].holder = Some(actor);
+            g.actors[actor].held |= bit(*l);
+        }
+        RecordKind::Unlock(l) | RecordKind::Wait(l, _) => {
+            g.locks[*l].holder = None;
+            g.actors[actor].held &= !bit(*l);
+        }
+        RecordKind::Done => g.actors[actor].done = true,
+        RecordKind::Acquire(s) => {
+            g.sems[*s].free -= 1;
+            g.sems[*s].held += 1;
+        }
+        RecordKind::Release(s) => {
+            g.sems[*s].free += 1;
+            g.sems[*s].held -= 1;
+        }
+        RecordKind::Clock(t) => g.clock = *t,
+        _ => {}
+    }
+}
+
+fn bit(l: usize) -> u128 {
+    if l < 128 {
+        1u128 << l
+    } else {
+        0
+    }
+}

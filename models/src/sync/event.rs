@@ -1,0 +1,235 @@
+//! The probe vocabulary: ghost events that models report and monitors judge.
+//!
+//! The vocabulary is shared by every model, so an invariant written once (say `idle-while-active`)
+//! judges every pool that reports these events. Identifiers are the model's own small integers:
+//! `conn` numbers connections in creation order, `req` numbers requests, `stream` is the HTTP/2
+//! stream id. A model reports what its code *does* (state assignments, closes, frames), never
+//! what it should do; monitors decide what is wrong.
+
+/// A connection's pool-visible phase, as the model's own state field says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnPhase {
+    /// Being established (TCP/TLS/preface, or a transport's post-init).
+    Connecting,
+    /// Carrying (or about to carry) requests.
+    Active,
+    /// No requests; may be expired at `expire_at` (logical time) or evicted by the pool.
+    Idle {
+        /// Logical time after which the pool may close it.
+        expire_at: Option<u64>,
+    },
+    /// Closed.
+    Closed,
+}
+
+/// Why a connection was closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The pool closed it because its keep-alive expiry passed.
+    Expired,
+    /// The pool closed an idle connection beyond `max_keepalive_connections`.
+    Surplus,
+    /// The pool closed an idle connection to make room for a new one under `max_connections`.
+    MakeRoom,
+    /// The connection closed itself after the last stream of a terminated connection.
+    Terminated,
+    /// A protocol or network error.
+    Error,
+    /// An explicit close by its owner (pool shutdown, transport close, request cancellation).
+    Owner,
+}
+
+/// How a request ended, from the caller's point of view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A complete response.
+    Response,
+    /// An error the caller may retry safely (the server never processed the request).
+    RetryableError(String),
+    /// An error after which the request may have been processed.
+    Error(String),
+    /// The caller cancelled it.
+    Cancelled,
+}
+
+/// A lifecycle callback of a transport's protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackKind {
+    /// `connection_made`.
+    Made,
+    /// `pipe_data_received` / `data_received`.
+    Data,
+    /// `process_exited` / `eof_received`.
+    Exited,
+    /// `connection_lost`.
+    Lost,
+}
+
+/// A ghost-state event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A request was submitted by its caller.
+    RequestStarted {
+        /// Request number.
+        req: u32,
+    },
+    /// A request ended.
+    RequestFinished {
+        /// Request number.
+        req: u32,
+        /// How it ended.
+        outcome: Outcome,
+    },
+    /// The pool assigned a request to a connection (before any stream exists).
+    RequestAssigned {
+        /// Request number.
+        req: u32,
+        /// Connection number.
+        conn: u32,
+    },
+    /// A request's stream became active on a connection: from here until [`Event::StreamClosed`]
+    /// the connection must not be idle, expirable, evictable or closed by the pool.
+    StreamOpened {
+        /// Connection number.
+        conn: u32,
+        /// HTTP/2 stream id.
+        stream: u32,
+        /// Request number.
+        req: u32,
+    },
+    /// A stream ended (response closed, reset, or abandoned).
+    StreamClosed {
+        /// Connection number.
+        conn: u32,
+        /// HTTP/2 stream id.
+        stream: u32,
+    },
+    /// A connection object was created.
+    ConnCreated {
+        /// Connection number.
+        conn: u32,
+    },
+    /// The connection's own state field changed.
+    ConnPhase {
+        /// Connection number.
+        conn: u32,
+        /// The new phase.
+        phase: ConnPhase,
+    },
+    /// A connection was closed, and by whom.
+    ConnClosed {
+        /// Connection number.
+        conn: u32,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// The pool took a connection back as available (idle in the pool).
+    ConnPooled {
+        /// Connection number.
+        conn: u32,
+    },
+    /// The peer's SETTINGS frame was applied and acknowledged.
+    SettingsApplied {
+        /// Connection number.
+        conn: u32,
+        /// Its MAX_CONCURRENT_STREAMS, if it carried one.
+        max_streams: Option<u32>,
+        /// Its HEADER_TABLE_SIZE, if it carried one.
+        header_table_size: Option<u32>,
+    },
+    /// The client put HEADERS for a new stream on the wire (what the peer will see).
+    HeadersSent {
+        /// Connection number.
+        conn: u32,
+        /// Stream id.
+        stream: u32,
+    },
+    /// GOAWAY received by the client.
+    GoawayReceived {
+        /// Connection number.
+        conn: u32,
+        /// The last stream id the peer will process.
+        last_stream: u32,
+    },
+    /// The client sent GOAWAY (it will open no new streams).
+    GoawaySent {
+        /// Connection number.
+        conn: u32,
+    },
+    /// The peer processed a request (handed it to the application).
+    PeerProcessed {
+        /// Connection number.
+        conn: u32,
+        /// Stream id.
+        stream: u32,
+    },
+    /// A header block was encoded by the client; `digest` identifies its header list.
+    HeaderBlockEncoded {
+        /// Connection number.
+        conn: u32,
+        /// Stream id.
+        stream: u32,
+        /// The header list, rendered `name: value` joined by `\n`.
+        headers: String,
+    },
+    /// The peer decoded a header block; `headers` is `Err` when decoding failed.
+    HeaderBlockDecoded {
+        /// Connection number.
+        conn: u32,
+        /// Stream id the frame was sent on.
+        stream: u32,
+        /// The decoded header list rendered like [`Event::HeaderBlockEncoded`], or the error.
+        headers: Result<String, String>,
+    },
+    /// An actor starts using a connection's HPACK encoder.
+    EncoderEnter {
+        /// Connection number.
+        conn: u32,
+    },
+    /// The actor is done with the encoder.
+    EncoderExit {
+        /// Connection number.
+        conn: u32,
+    },
+    /// The protocol state machine's count of open streams (h2's own bookkeeping).
+    ProtocolOpenStreams {
+        /// Connection number.
+        conn: u32,
+        /// Streams the protocol layer counts as open.
+        open: u32,
+        /// Streams the protocol layer allows (the peer's MAX_CONCURRENT_STREAMS).
+        limit: u32,
+    },
+    /// A lifecycle callback ran.
+    Callback {
+        /// Transport number.
+        transport: u32,
+        /// Which callback.
+        kind: CallbackKind,
+    },
+    /// A resource that must be released by the end of the execution came into existence.
+    ResourceOpened {
+        /// Kind (`transport`, `pipe`, `task`, `conn`...).
+        kind: &'static str,
+        /// Number within its kind.
+        id: u32,
+    },
+    /// The resource was released.
+    ResourceClosed {
+        /// Kind.
+        kind: &'static str,
+        /// Number within its kind.
+        id: u32,
+    },
+    /// Connection flow-control window as the client's books say, and as the peer's say.
+    FlowWindow {
+        /// Connection number.
+        conn: u32,
+        /// The client's view of the receive window it advertised.
+        client: i64,
+        /// The peer's view of the same window.
+        peer: i64,
+    },
+    /// Free-form annotation shown in the interleaving table.
+    Note(String),
+}

@@ -1,0 +1,157 @@
+//! A named, classed mutex over the execution's backend (std, loom or shuttle).
+
+use super::backend::Backend;
+use super::context::{exec, Exec};
+use super::record::{LockClass, LockId, LockInfo, RecordKind, WaitFor};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+enum Inner<T> {
+    Std(std::sync::Mutex<T>),
+    Loom(loom::sync::Mutex<T>),
+    Shuttle(shuttle::sync::Mutex<T>),
+}
+
+/// A mutual-exclusion lock with a name and a [`LockClass`], recorded in the ghost log.
+///
+/// Poisoning is dropped (as tokio's loom shim does): a violation unwinds through guards on
+/// purpose, and the harness, not the model, decides what a panic means.
+pub struct Mutex<T> {
+    id: LockId,
+    exec: Arc<Exec>,
+    inner: Inner<T>,
+}
+
+pub(crate) enum GuardInner<'a, T> {
+    Std(std::sync::MutexGuard<'a, T>),
+    Loom(loom::sync::MutexGuard<'a, T>),
+    Shuttle(shuttle::sync::MutexGuard<'a, T>),
+}
+
+/// Guard of a [`Mutex`]; releasing it is recorded.
+pub struct MutexGuard<'a, T> {
+    pub(crate) lock: &'a Mutex<T>,
+    pub(crate) inner: Option<GuardInner<'a, T>>,
+}
+
+impl<T> Mutex<T> {
+    /// A new lock named `name` (shown in traces) of class `class`.
+    pub fn new(name: impl Into<String>, class: LockClass, value: T) -> Self {
+        let exec = exec();
+        let id = {
+            let mut g = exec.lock_ghost();
+            g.locks.push(LockInfo {
+                name: name.into(),
+                class,
+                holder: None,
+            });
+            g.locks.len() - 1
+        };
+        let inner = match exec.backend() {
+            Backend::Std => Inner::Std(std::sync::Mutex::new(value)),
+            Backend::Loom => Inner::Loom(loom::sync::Mutex::new(value)),
+            Backend::Shuttle => Inner::Shuttle(shuttle::sync::Mutex::new(value)),
+        };
+        Mutex { id, exec, inner }
+    }
+
+    /// This lock's id in the ghost log.
+    pub fn id(&self) -> LockId {
+        self.id
+    }
+
+    /// Acquire the lock (a scheduling point; may block).
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.exec.check_aborted();
+        let me = self.exec.actor_of_current();
+        self.exec.set_waiting(me, Some(WaitFor::Lock(self.id)));
+        let inner = self.raw_lock();
+        self.exec.set_waiting(me, None);
+        self.exec.record(me, RecordKind::Lock(self.id));
+        MutexGuard {
+            lock: self,
+            inner: Some(inner),
+        }
+    }
+
+    /// Acquire the lock if it is free now.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        self.exec.check_aborted();
+        let inner = match &self.inner {
+            Inner::Std(m) => GuardInner::Std(match m.try_lock() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return None,
+            }),
+            Inner::Loom(m) => GuardInner::Loom(m.try_lock().ok()?),
+            Inner::Shuttle(m) => GuardInner::Shuttle(m.try_lock().ok()?),
+        };
+        let me = self.exec.actor_of_current();
+        self.exec.record(me, RecordKind::Lock(self.id));
+        Some(MutexGuard {
+            lock: self,
+            inner: Some(inner),
+        })
+    }
+
+    fn raw_lock(&self) -> GuardInner<'_, T> {
+        match &self.inner {
+            Inner::Std(m) => GuardInner::Std(self.std_lock(m)),
+            Inner::Loom(m) => GuardInner::Loom(m.lock().unwrap_or_else(|p| p.into_inner())),
+            Inner::Shuttle(m) => GuardInner::Shuttle(m.lock().unwrap_or_else(|p| p.into_inner())),
+        }
+    }
+
+    /// std: poll so that a thread stuck behind a failed execution can be aborted.
+    fn std_lock<'a>(&self, m: &'a std::sync::Mutex<T>) -> std::sync::MutexGuard<'a, T> {
+        loop {
+            match m.try_lock() {
+                Ok(g) => return g,
+                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    self.exec.check_aborted();
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    pub(crate) fn exec(&self) -> &Arc<Exec> {
+        &self.exec
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self.inner.as_ref().expect("guard in use") {
+            GuardInner::Std(g) => g,
+            GuardInner::Loom(g) => g,
+            GuardInner::Shuttle(g) => g,
+        }
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        match self.inner.as_mut().expect("guard in use") {
+            GuardInner::Std(g) => &mut *g,
+            GuardInner::Loom(g) => &mut *g,
+            GuardInner::Shuttle(g) => &mut *g,
+        }
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            // While unwinding the execution has already failed: release without recording, since
+            // a second panic here would abort the process.
+            if !std::thread::panicking() {
+                let exec = self.lock.exec();
+                exec.record(exec.actor_of_current(), RecordKind::Unlock(self.lock.id));
+            }
+            self.inner = None;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Spawning, joining, yielding and declaring blocking operations.
+
+use super::backend::Backend;
+use super::context::{exec, set_current, Aborted};
+use super::record::{ActorId, BlockKind, RecordKind, WaitFor};
+
+enum Inner<T> {
+    Std(std::thread::JoinHandle<T>),
+    Loom(loom::thread::JoinHandle<T>),
+    Shuttle(shuttle::thread::JoinHandle<T>),
+}
+
+/// Handle to a spawned actor.
+pub struct JoinHandle<T> {
+    actor: ActorId,
+    inner: Inner<T>,
+}
+
+/// Spawn a logical actor named `name` (the name appears as a column in traces).
+///
+/// loom allows at most 4 spawned threads per execution (5 with the main one).
+pub fn spawn<F, T>(name: &str, f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let e = exec();
+    e.check_aborted();
+    let parent = e.actor_of_current();
+    let actor = e.new_actor(name);
+    e.record(parent, RecordKind::Spawn(actor));
+    let child_exec = e.clone();
+    let body = move || {
+        if child_exec.backend() == Backend::Std {
+            set_current(child_exec.clone());
+        }
+        child_exec.bind_current_thread(actor);
+        child_exec.record(actor, RecordKind::Start);
+        let out = f();
+        child_exec.record(actor, RecordKind::Done);
+        out
+    };
+    let inner = match e.backend() {
+        Backend::Std => Inner::Std(std::thread::spawn(body)),
+        Backend::Loom => Inner::Loom(loom::thread::spawn(body)),
+        Backend::Shuttle => Inner::Shuttle(shuttle::thread::spawn(body)),
+    };
+    JoinHandle { actor, inner }
+}
+
+impl<T> JoinHandle<T> {
+    /// The spawned actor's id.
+    pub fn actor(&self) -> ActorId {
+        self.actor
+    }
+
+    /// Wait for the actor to finish; a panic in it (a violation) continues in the joiner.
+    pub fn join(self) -> T {
+        let e = exec();
+        let me = e.actor_of_current();
+        e.set_waiting(me, Some(WaitFor::Join(self.actor)));
+        let result = match self.inner {
+            Inner::Std(h) => h.join(),
+            Inner::Loom(h) => h.join(),
+            Inner::Shuttle(h) => h.join(),
+        };
+        e.set_waiting(me, None);
+        match result {
+            Ok(v) => {
+                e.record(me, RecordKind::Joined(self.actor));
+                v
+            }
+            Err(payload) if payload.is::<Aborted>() => std::panic::panic_any(Aborted),
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+}
+
+/// One `await` of an async original: a scheduling point and nothing else.
+///
+/// `label` names the await in traces (`"semaphore.acquire"`, `"read_lock"`...).
+pub fn yield_now(label: &'static str) {
+    let e = exec();
+    e.check_aborted();
+    e.token().touch();
+    e.record(e.actor_of_current(), RecordKind::Yield(label));
+}
+
+/// Declare that the current actor is about to perform an operation that may block indefinitely.
+///
+/// This is a scheduling point; the `lock-held-blocking` monitor judges it against the locks the
+/// actor holds. The operation itself (waiting for the peer to read, for a permit...) follows in
+/// the model, usually as a condition-variable wait.
+pub fn blocking(kind: BlockKind, what: &str) {
+    let e = exec();
+    e.check_aborted();
+    e.token().touch();
+    e.record(
+        e.actor_of_current(),
+        RecordKind::Blocking(kind, what.to_owned()),
+    );
+}

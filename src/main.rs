@@ -1,0 +1,2 @@
+//! The `poolcheck` command line.
+fn main() {}
