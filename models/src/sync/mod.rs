@@ -23,6 +23,7 @@ mod condvar;
 mod context;
 mod event;
 mod mutex;
+mod plain;
 mod record;
 mod semaphore;
 mod slot;
@@ -37,6 +38,7 @@ pub use context::{
 };
 pub use event::{CallbackKind, CloseReason, ConnPhase, Event, Outcome};
 pub use mutex::{Mutex, MutexGuard};
+pub use plain::Plain;
 pub use record::{
     ActorId, ActorInfo, BlockKind, Ghost, LockClass, LockId, LockInfo, Record, RecordKind, SemId,
     SemInfo, Violation, WaitFor,
