@@ -283,6 +283,7 @@ fn apply(g: &mut Ghost, actor: ActorId, kind: &RecordKind) {
             g.sems[*s].free += 1;
             g.sems[*s].held -= 1;
         }
+        RecordKind::Reserve(s, d) => g.sems[*s].reserved += d,
         RecordKind::Clock(t) => g.clock = *t,
         _ => {}
     }

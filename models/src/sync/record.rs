@@ -150,8 +150,11 @@ pub struct SemInfo {
     pub name: String,
     /// Permits available now.
     pub free: i64,
-    /// Permits acquired and not released, per actor-agnostic count.
+    /// Permits acquired and not released.
     pub held: i64,
+    /// Of `held`, permits the structure itself keeps (httpcore pre-acquires 99 of 100 until the
+    /// server's SETTINGS arrive); `no-leak` expects `held == reserved` at the end.
+    pub reserved: i64,
 }
 
 /// What one log record says happened.
@@ -183,6 +186,8 @@ pub enum RecordKind {
     Acquire(SemId),
     /// A semaphore permit was released.
     Release(SemId),
+    /// The structure itself took (+1) or gave back (-1) a permit it keeps (not a request's).
+    Reserve(SemId, i64),
     /// The logical clock advanced to this time.
     Clock(u64),
     /// A ghost-state event from the model.
@@ -194,7 +199,10 @@ impl RecordKind {
     pub fn is_step(&self) -> bool {
         !matches!(
             self,
-            RecordKind::Probe(_) | RecordKind::Unlock(_) | RecordKind::Notify(_)
+            RecordKind::Probe(_)
+                | RecordKind::Unlock(_)
+                | RecordKind::Notify(_)
+                | RecordKind::Reserve(..)
         )
     }
 }

@@ -84,6 +84,20 @@ impl Semaphore {
         self.freed.notify_one();
     }
 
+    /// [`Semaphore::acquire`] a permit that the structure keeps for itself (not a request's).
+    pub fn acquire_reserved(&self) {
+        self.acquire();
+        let e = exec();
+        e.record(e.actor_of_current(), RecordKind::Reserve(self.id, 1));
+    }
+
+    /// [`Semaphore::release`] a permit taken with [`Semaphore::acquire_reserved`].
+    pub fn release_reserved(&self) {
+        let e = exec();
+        e.record(e.actor_of_current(), RecordKind::Reserve(self.id, -1));
+        self.release();
+    }
+
     /// Permits free now (reads the real count, under its lock).
     pub fn available(&self) -> i64 {
         *self.permits.lock()
