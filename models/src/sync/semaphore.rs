@@ -29,6 +29,7 @@ impl Semaphore {
                 name: name.clone(),
                 free: permits,
                 held: 0,
+                reserved: 0,
             });
             g.sems.len() - 1
         };
