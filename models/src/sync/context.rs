@@ -166,6 +166,18 @@ impl Exec {
         &self.token
     }
 
+    /// Under loom, make the next operation dependent on every other scheduling point.
+    ///
+    /// loom's partial-order reduction only reorders operations on the same loom object, but
+    /// model state in [`super::Plain`] is invisible to it: without this, loom would never run
+    /// another actor's lock between our await and our next plain access (it found the toy
+    /// #1062 race only after this was added). shuttle has no such reduction, so nothing to do.
+    pub(crate) fn loom_dependency(&self) {
+        if self.backend == Backend::Loom {
+            self.token.touch();
+        }
+    }
+
     /// Has a violation (or abort) stopped this execution?
     pub fn is_aborted(&self) -> bool {
         self.aborted.load(Ordering::SeqCst)

@@ -15,7 +15,9 @@ pub struct Plain<T> {
 impl<T> Plain<T> {
     /// Wrap a value.
     pub fn new(value: T) -> Self {
-        Plain { cell: std::sync::Mutex::new(value) }
+        Plain {
+            cell: std::sync::Mutex::new(value),
+        }
     }
 
     /// Read or update the value (atomically with respect to scheduling).

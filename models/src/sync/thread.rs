@@ -59,6 +59,7 @@ impl<T> JoinHandle<T> {
         let e = exec();
         let me = e.actor_of_current();
         e.set_waiting(me, Some(WaitFor::Join(self.actor)));
+        e.loom_dependency();
         let result = match self.inner {
             Inner::Std(h) => h.join(),
             Inner::Loom(h) => h.join(),

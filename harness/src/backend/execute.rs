@@ -1,0 +1,160 @@
+//! One execution of a subject, the same for every backend, and the classification of how an
+//! exploration stopped.
+
+use super::{RunResult, Verdict};
+use crate::monitor::MonitorSet;
+use poolcheck_models::model::{Model, ScenarioSpec};
+use poolcheck_models::sync::{install, Backend, Exec, Ghost, Violation, ViolationPanic, WaitFor};
+use std::any::Any;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+/// What is explored: a model, its scenario, one variant and the invariants to check.
+#[derive(Clone)]
+pub struct Subject {
+    /// The model.
+    pub model: &'static dyn Model,
+    /// Configuration and actors.
+    pub spec: Arc<ScenarioSpec>,
+    /// The variant's name.
+    pub variant: String,
+    /// The invariants checked.
+    pub invariants: Arc<Vec<String>>,
+    /// Scheduling steps allowed per execution.
+    pub step_bound: u64,
+}
+
+/// The latest execution's ghost state (kept outside the scheduler so it survives unwinding) and
+/// a weak handle on the execution itself (so a watchdog can abort it without keeping scheduler
+/// objects alive past their execution).
+#[derive(Clone, Default)]
+pub(crate) struct GhostSlot(Arc<Mutex<Option<(Arc<Mutex<Ghost>>, Weak<Exec>)>>>);
+
+/// Run one execution on the current thread, inside a scheduler's model closure.
+pub(crate) fn execute_once(subject: &Subject, backend: Backend, slot: &GhostSlot) {
+    let observer = Box::new(MonitorSet::new(&subject.invariants));
+    let (exec, _guard) = install(backend, observer, subject.step_bound, "main");
+    *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((exec.ghost(), Arc::downgrade(&exec)));
+    subject.model.run(&subject.spec, &subject.variant);
+    exec.finish();
+}
+
+/// A copy of the latest execution's ghost state.
+pub(crate) fn take_ghost(slot: &GhostSlot) -> Option<Ghost> {
+    let (g, _) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
+    let ghost = g.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    Some(ghost)
+}
+
+/// The execution in the slot, if it is still running.
+pub(crate) fn current_exec(slot: &GhostSlot) -> Option<Arc<Exec>> {
+    let (_, exec) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
+    exec.upgrade()
+}
+
+/// Turn a panic out of a scheduler into a verdict, using the ghost state of the failing execution.
+pub(crate) fn classify_panic(payload: &(dyn Any + Send), ghost: Option<&Ghost>) -> Verdict {
+    if let Some(v) = ghost.and_then(|g| g.violation.clone()) {
+        return if v.invariant == "step-bound" {
+            Verdict::BoundHit(v.message)
+        } else {
+            Verdict::Violation(v)
+        };
+    }
+    let text = panic_text(payload);
+    if text.contains("deadlock") {
+        return Verdict::Violation(deadlock_violation(
+            ghost,
+            "deadlock: every actor is blocked",
+        ));
+    }
+    if text.contains("max_steps") || text.contains("step bound") {
+        return Verdict::BoundHit(format!("scheduler step bound: {text}"));
+    }
+    if text.contains("exceeded maximum number of branches") || text.contains("max_branches") {
+        return Verdict::BoundHit(format!("loom branch bound: {text}"));
+    }
+    if payload.is::<ViolationPanic>() {
+        return Verdict::ModelPanic("violation raised without a recorded violation".into());
+    }
+    Verdict::ModelPanic(text)
+}
+
+/// The panic message, when there is one.
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+/// A `request-answered` violation naming every blocked actor and what it waits for.
+pub(crate) fn deadlock_violation(ghost: Option<&Ghost>, headline: &str) -> Violation {
+    let Some(g) = ghost else {
+        return Violation {
+            invariant: "request-answered".into(),
+            message: headline.to_owned(),
+            actor: None,
+            seq: 0,
+        };
+    };
+    let blocked: Vec<String> = g
+        .actors
+        .iter()
+        .filter(|a| !a.done)
+        .map(|a| {
+            format!(
+                "{} waits for {}",
+                a.name,
+                describe_wait(g, a.waiting.as_ref())
+            )
+        })
+        .collect();
+    Violation {
+        invariant: "request-answered".into(),
+        message: format!("{headline}: {}", blocked.join("; ")),
+        actor: None,
+        seq: g.log.len().saturating_sub(1),
+    }
+}
+
+fn describe_wait(g: &Ghost, w: Option<&WaitFor>) -> String {
+    match w {
+        None => "nothing recorded (running, or blocked outside the facade)".into(),
+        Some(WaitFor::Lock(l)) => {
+            let lock = &g.locks[*l];
+            let holder = lock
+                .holder
+                .map_or("nobody".into(), |h| g.actors[h].name.clone());
+            format!("lock {} (held by {holder})", lock.name)
+        }
+        Some(WaitFor::Condition(c)) => format!("condition `{c}`"),
+        Some(WaitFor::Permit(s)) => format!("a permit of {}", g.sems[*s].name),
+        Some(WaitFor::Join(a)) => format!("actor {} to finish", g.actors[*a].name),
+    }
+}
+
+/// Assemble a result.
+pub(crate) fn result(
+    verdict: Verdict,
+    executions: u64,
+    elapsed: Duration,
+    ghost: Option<Ghost>,
+) -> RunResult {
+    let ghost = if matches!(verdict, Verdict::Pass) {
+        None
+    } else {
+        ghost
+    };
+    RunResult {
+        verdict,
+        executions,
+        elapsed,
+        schedule: None,
+        loom_checkpoint: None,
+        ghost,
+    }
+}

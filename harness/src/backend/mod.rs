@@ -1,0 +1,172 @@
+//! Schedulers: loom (exhaustive, bounded preemption), shuttle (random, PCT, DFS, replay) and std
+//! threads (the stress baseline). Each explores executions of one [`Subject`] until a violation,
+//! the end of its budget, or a bound.
+//!
+//! Every setting is explicit in [`SchedulerSpec`]: nothing is read from `LOOM_*` or `SHUTTLE_*`.
+
+mod execute;
+mod loom_backend;
+mod panic_hook;
+mod schedule;
+mod shuttle_backend;
+mod std_backend;
+
+pub use execute::Subject;
+pub use panic_hook::install_quiet_panic_hook;
+pub use schedule::{decode_schedule, encode_schedule, Choice, SCHEDULE_VERSION};
+
+use poolcheck_models::sync::{Ghost, Violation};
+use std::time::Duration;
+
+/// A scheduler and its budget.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SchedulerSpec {
+    /// loom, exhaustive up to a preemption bound.
+    Loom {
+        /// Preemptions per execution (2 or 3 is usual).
+        preemption_bound: usize,
+        /// Stop (as a bound hit) after this many executions.
+        max_executions: u64,
+        /// loom's per-execution branch limit.
+        max_branches: usize,
+    },
+    /// shuttle's uniform random scheduler.
+    Random {
+        /// Seed.
+        seed: u64,
+        /// Executions.
+        iterations: u64,
+    },
+    /// shuttle's PCT scheduler.
+    Pct {
+        /// Seed.
+        seed: u64,
+        /// Bug depth (priority change points + 1).
+        depth: usize,
+        /// Executions.
+        iterations: u64,
+    },
+    /// shuttle's depth-first scheduler.
+    Dfs {
+        /// Executions at most.
+        max_iterations: u64,
+    },
+    /// Replay one recorded shuttle schedule.
+    Replay {
+        /// The encoded schedule (see [`encode_schedule`]).
+        schedule: String,
+    },
+    /// Replay one loom execution from its checkpoint.
+    LoomReplay {
+        /// Preemption bound the checkpoint was recorded with.
+        preemption_bound: usize,
+        /// loom's checkpoint (JSON).
+        checkpoint: String,
+    },
+    /// Real OS threads: the stress-test baseline.
+    Std {
+        /// Executions.
+        iterations: u64,
+    },
+}
+
+impl SchedulerSpec {
+    /// The name used in scenario files, the CLI, test names and report file names.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SchedulerSpec::Loom { .. } => "loom",
+            SchedulerSpec::Random { .. } => "random",
+            SchedulerSpec::Pct { .. } => "pct",
+            SchedulerSpec::Dfs { .. } => "dfs",
+            SchedulerSpec::Replay { .. } => "replay",
+            SchedulerSpec::LoomReplay { .. } => "loom-replay",
+            SchedulerSpec::Std { .. } => "std",
+        }
+    }
+
+    /// The seed, where the scheduler has one.
+    pub fn seed(&self) -> Option<u64> {
+        match self {
+            SchedulerSpec::Random { seed, .. } | SchedulerSpec::Pct { seed, .. } => Some(*seed),
+            _ => None,
+        }
+    }
+
+    /// Does a buggy variant have to be caught under this scheduler? (std is a baseline that may
+    /// miss; everything else must catch what the scenario says it catches.)
+    pub fn must_catch(&self) -> bool {
+        !matches!(self, SchedulerSpec::Std { .. })
+    }
+}
+
+/// Limits that apply to every scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// Wall time for the whole exploration.
+    pub wall: Duration,
+    /// Wall time for one std-threads execution before it counts as hung.
+    pub std_execution: Duration,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            wall: Duration::from_secs(120),
+            std_execution: Duration::from_secs(2),
+        }
+    }
+}
+
+/// How an exploration ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Every explored execution satisfied every invariant, and the budget was explored whole.
+    Pass,
+    /// An invariant was violated.
+    Violation(Violation),
+    /// A bound stopped the exploration before its budget was explored (never a pass).
+    BoundHit(String),
+    /// The model itself panicked (a bug in the model, not in the pool).
+    ModelPanic(String),
+}
+
+impl Verdict {
+    /// `"pass"`, the invariant's name, `"bound-hit"` or `"model-panic"`.
+    pub fn name(&self) -> &str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Violation(v) => &v.invariant,
+            Verdict::BoundHit(_) => "bound-hit",
+            Verdict::ModelPanic(_) => "model-panic",
+        }
+    }
+}
+
+/// The result of exploring one subject with one scheduler.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// How it ended.
+    pub verdict: Verdict,
+    /// Executions explored (including the failing one).
+    pub executions: u64,
+    /// Wall time of the exploration (reports only; never used in verdicts or traces).
+    pub elapsed: Duration,
+    /// The failing execution's shuttle schedule, encoded.
+    pub schedule: Option<String>,
+    /// The failing execution's loom checkpoint (JSON).
+    pub loom_checkpoint: Option<String>,
+    /// The failing execution's ghost state and log.
+    pub ghost: Option<Ghost>,
+}
+
+/// Explore `subject` with `spec` within `bounds`.
+pub fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult {
+    install_quiet_panic_hook();
+    match spec {
+        SchedulerSpec::Loom { .. } | SchedulerSpec::LoomReplay { .. } => {
+            loom_backend::run(subject, spec, bounds)
+        }
+        SchedulerSpec::Std { iterations } => std_backend::run(subject, *iterations, bounds),
+        _ => shuttle_backend::run(subject, spec, bounds),
+    }
+}

@@ -1,0 +1,233 @@
+//! shuttle schedules: recorded by wrapping any scheduler, encoded in a versioned text format,
+//! and fed back by a replaying scheduler.
+//!
+//! We record decisions ourselves instead of parsing shuttle's failure message: the schedule is
+//! then available as a value for every failing execution, and our format is versioned
+//! (`pc1:`) with a round-trip test. Format: `pc1:` followed by comma-separated items, `t<N>`
+//! (run task N) or `r<HEX>` (a random value), with `*<K>` for K repetitions of an item.
+
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+/// The schedule format's version tag.
+pub const SCHEDULE_VERSION: &str = "pc1";
+
+/// One scheduling decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// Run this task next.
+    Task(usize),
+    /// Return this value to the running task's random request.
+    Random(u64),
+}
+
+/// Encode decisions as `pc1:t0*3,t1,r1f`.
+pub fn encode_schedule(choices: &[Choice]) -> String {
+    let mut out = format!("{SCHEDULE_VERSION}:");
+    let mut i = 0;
+    while i < choices.len() {
+        let run = choices[i..]
+            .iter()
+            .take_while(|c| **c == choices[i])
+            .count();
+        if i > 0 {
+            out.push(',');
+        }
+        match choices[i] {
+            Choice::Task(t) => write!(out, "t{t}"),
+            Choice::Random(r) => write!(out, "r{r:x}"),
+        }
+        .expect("writing to a String");
+        if run > 1 {
+            write!(out, "*{run}").expect("writing to a String");
+        }
+        i += run;
+    }
+    out
+}
+
+/// Decode a schedule written by [`encode_schedule`].
+pub fn decode_schedule(text: &str) -> Result<Vec<Choice>, String> {
+    let body = text
+        .trim()
+        .strip_prefix(&format!("{SCHEDULE_VERSION}:"))
+        .ok_or_else(|| format!("a schedule must start with `{SCHEDULE_VERSION}:`"))?;
+    let mut out = Vec::new();
+    for item in body.split(',').filter(|s| !s.is_empty()) {
+        let (one, count) = match item.split_once('*') {
+            Some((one, n)) => (one, n.parse::<usize>().map_err(|_| bad(item))?),
+            None => (item, 1),
+        };
+        let choice = match one.split_at_checked(1) {
+            Some(("t", n)) => Choice::Task(n.parse().map_err(|_| bad(item))?),
+            Some(("r", x)) => Choice::Random(u64::from_str_radix(x, 16).map_err(|_| bad(item))?),
+            _ => return Err(bad(item)),
+        };
+        out.extend(std::iter::repeat_n(choice, count));
+    }
+    Ok(out)
+}
+
+fn bad(item: &str) -> String {
+    format!("bad schedule item `{item}` (expected t<task>, r<hex> or either with *<count>)")
+}
+
+/// Shared view of what a [`Recording`] scheduler saw.
+#[derive(Clone, Default)]
+pub(crate) struct Tape(Rc<RefCell<TapeState>>);
+
+#[derive(Default)]
+struct TapeState {
+    choices: Vec<Choice>,
+    executions: u64,
+}
+
+impl Tape {
+    pub(crate) fn choices(&self) -> Vec<Choice> {
+        self.0.borrow().choices.clone()
+    }
+
+    pub(crate) fn executions(&self) -> u64 {
+        self.0.borrow().executions
+    }
+}
+
+/// Wraps a scheduler and records the decisions of the current execution.
+pub(crate) struct Recording<S> {
+    inner: S,
+    tape: Tape,
+}
+
+impl<S> Recording<S> {
+    pub(crate) fn new(inner: S, tape: Tape) -> Self {
+        Recording { inner, tape }
+    }
+}
+
+impl<S: Scheduler> Scheduler for Recording<S> {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        let next = self.inner.new_execution()?;
+        let mut t = self.tape.0.borrow_mut();
+        t.choices.clear();
+        t.executions += 1;
+        Some(next)
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        yielding: bool,
+    ) -> Option<TaskId> {
+        let next = self.inner.next_task(runnable, current, yielding)?;
+        self.tape
+            .0
+            .borrow_mut()
+            .choices
+            .push(Choice::Task(usize::from(next)));
+        Some(next)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let v = self.inner.next_u64();
+        self.tape.0.borrow_mut().choices.push(Choice::Random(v));
+        v
+    }
+}
+
+/// Replays one recorded execution; a decision that does not fit (the model changed) panics with
+/// a message saying where the schedule diverged.
+pub(crate) struct Replaying {
+    choices: Vec<Choice>,
+    pos: usize,
+    started: bool,
+}
+
+impl Replaying {
+    pub(crate) fn new(choices: Vec<Choice>) -> Self {
+        Replaying {
+            choices,
+            pos: 0,
+            started: false,
+        }
+    }
+
+    fn next(&mut self) -> Option<Choice> {
+        let c = self.choices.get(self.pos).copied();
+        self.pos += 1;
+        c
+    }
+}
+
+impl Scheduler for Replaying {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if std::mem::replace(&mut self.started, true) {
+            return None;
+        }
+        self.pos = 0;
+        Some(Schedule::new(0))
+    }
+
+    fn next_task(&mut self, runnable: &[&Task], _c: Option<TaskId>, _y: bool) -> Option<TaskId> {
+        let at = self.pos;
+        match self.next() {
+            Some(Choice::Task(t)) if runnable.iter().any(|r| usize::from(r.id()) == t) => {
+                Some(TaskId::from(t))
+            }
+            Some(other) => panic!(
+                "schedule diverged at decision {at}: recorded {other:?}, but \
+                                   the runnable tasks are {:?}",
+                ids(runnable)
+            ),
+            None => panic!(
+                "schedule diverged: it ended at decision {at} but the execution \
+                            continues"
+            ),
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let at = self.pos;
+        match self.next() {
+            Some(Choice::Random(v)) => v,
+            other => panic!(
+                "schedule diverged at decision {at}: recorded {other:?}, but the \
+                             model asked for a random value"
+            ),
+        }
+    }
+}
+
+fn ids(runnable: &[&Task]) -> Vec<usize> {
+    runnable.iter().map(|t| usize::from(t.id())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_round_trips() {
+        let choices = vec![
+            Choice::Task(0),
+            Choice::Task(0),
+            Choice::Task(2),
+            Choice::Random(0xdead_beef),
+            Choice::Task(1),
+            Choice::Task(1),
+            Choice::Task(1),
+        ];
+        let text = encode_schedule(&choices);
+        assert_eq!(text, "pc1:t0*2,t2,rdeadbeef,t1*3");
+        assert_eq!(decode_schedule(&text).unwrap(), choices);
+    }
+
+    #[test]
+    fn malformed_schedules_are_errors() {
+        assert!(decode_schedule("t0,t1").unwrap_err().contains("pc1:"));
+        assert!(decode_schedule("pc1:x3").unwrap_err().contains("x3"));
+        assert!(decode_schedule("pc1:t1*q").unwrap_err().contains("t1*q"));
+    }
+}

@@ -1,0 +1,107 @@
+//! shuttle: random, PCT, DFS and replay. Every `Config` field is set here; nothing is read from
+//! `SHUTTLE_*` variables, and shuttle's own failure persistence is off (we record schedules).
+
+use super::execute::{classify_panic, execute_once, result, take_ghost, GhostSlot};
+use super::panic_hook::Exploring;
+use super::schedule::{decode_schedule, encode_schedule, Recording, Replaying, Tape};
+use super::{Bounds, RunResult, SchedulerSpec, Subject, Verdict};
+use poolcheck_models::sync::Backend;
+use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+/// Stack per shuttle task: the default (60 KiB) is too small for real protocol code and dies
+/// with SIGSEGV and no message.
+const STACK_SIZE: usize = 2 << 20;
+
+pub(super) fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult {
+    let (scheduler, budget) = match scheduler_for(spec) {
+        Ok(s) => s,
+        Err(e) => return result(Verdict::ModelPanic(e), 0, Default::default(), None),
+    };
+    let tape = Tape::default();
+    let slot = GhostSlot::default();
+    let runner = shuttle::Runner::new(
+        Recording::new(scheduler, tape.clone()),
+        config(subject, bounds),
+    );
+    let body = {
+        let (subject, slot) = (subject.clone(), slot.clone());
+        move || execute_once(&subject, Backend::Shuttle, &slot)
+    };
+    let start = Instant::now();
+    let outcome = {
+        let _quiet = Exploring::enter();
+        catch_unwind(AssertUnwindSafe(|| runner.run(body)))
+    };
+    let elapsed = start.elapsed();
+    let executions = tape.executions();
+    match outcome {
+        Ok(_) if budget.is_some_and(|b| executions < b) => result(
+            Verdict::BoundHit(format!(
+                "wall-time bound of {:?} hit after {executions} of {} executions",
+                bounds.wall,
+                budget.unwrap_or(0)
+            )),
+            executions,
+            elapsed,
+            None,
+        ),
+        Ok(_) => result(Verdict::Pass, executions, elapsed, None),
+        Err(payload) => {
+            let ghost = take_ghost(&slot);
+            let verdict = classify_panic(payload.as_ref(), ghost.as_ref());
+            let mut r = result(verdict, executions, elapsed, ghost);
+            r.schedule = Some(encode_schedule(&tape.choices()));
+            r
+        }
+    }
+}
+
+/// The scheduler and the number of executions it should complete (None: as many as it likes).
+fn scheduler_for(spec: &SchedulerSpec) -> Result<(Box<dyn Scheduler + Send>, Option<u64>), String> {
+    Ok(match spec {
+        SchedulerSpec::Random { seed, iterations } => (
+            Box::new(RandomScheduler::new_from_seed(*seed, to_usize(*iterations))),
+            Some(*iterations),
+        ),
+        SchedulerSpec::Pct {
+            seed,
+            depth,
+            iterations,
+        } => (
+            Box::new(PctScheduler::new_from_seed(
+                *seed,
+                *depth,
+                to_usize(*iterations),
+            )),
+            Some(*iterations),
+        ),
+        SchedulerSpec::Dfs { max_iterations } => (
+            Box::new(DfsScheduler::new(Some(to_usize(*max_iterations)), false)),
+            None,
+        ),
+        SchedulerSpec::Replay { schedule } => (
+            Box::new(Replaying::new(decode_schedule(schedule)?)),
+            Some(1),
+        ),
+        other => return Err(format!("{} is not a shuttle scheduler", other.name())),
+    })
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+fn config(subject: &Subject, bounds: Bounds) -> shuttle::Config {
+    let mut c = shuttle::Config::new();
+    c.stack_size = STACK_SIZE;
+    c.failure_persistence = shuttle::FailurePersistence::None;
+    // Our own step bound (in the facade) fires first with a clear report; this is a backstop
+    // for steps taken outside the facade.
+    c.max_steps = shuttle::MaxSteps::FailAfter(to_usize(subject.step_bound.saturating_mul(4)));
+    c.max_time = Some(bounds.wall);
+    c.silence_warnings = true;
+    c.record_steps_in_span = false;
+    c
+}

@@ -1,0 +1,83 @@
+//! std threads: the stress-test baseline. Each execution runs the model on real OS threads; a
+//! watchdog aborts an execution that exceeds its wall-time bound and reports it as hung.
+
+use super::execute::{
+    classify_panic, deadlock_violation, execute_once, result, take_ghost, GhostSlot,
+};
+use super::panic_hook::Exploring;
+use super::{Bounds, RunResult, Subject, Verdict};
+use poolcheck_models::sync::{Aborted, Backend};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub(super) fn run(subject: &Subject, iterations: u64, bounds: Bounds) -> RunResult {
+    let start = Instant::now();
+    for i in 1..=iterations {
+        if start.elapsed() >= bounds.wall {
+            let v = Verdict::BoundHit(format!(
+                "wall-time bound of {:?} hit after {} of {iterations} executions",
+                bounds.wall,
+                i - 1
+            ));
+            return result(v, i - 1, start.elapsed(), None);
+        }
+        if let Some((verdict, ghost)) = one_execution(subject, bounds.std_execution) {
+            return result(verdict, i, start.elapsed(), ghost);
+        }
+    }
+    result(Verdict::Pass, iterations, start.elapsed(), None)
+}
+
+/// Run one execution; `Some` when it failed or hung.
+fn one_execution(
+    subject: &Subject,
+    limit: Duration,
+) -> Option<(Verdict, Option<poolcheck_models::sync::Ghost>)> {
+    let slot = GhostSlot::default();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let watchdog = spawn_watchdog(slot.clone(), done_rx, limit);
+    let outcome = {
+        let _quiet = Exploring::enter();
+        catch_unwind(AssertUnwindSafe(|| {
+            execute_once(subject, Backend::Std, &slot)
+        }))
+    };
+    let _ = done_tx.send(());
+    let hung = watchdog.join().unwrap_or(false);
+    let ghost = take_ghost(&slot);
+    match outcome {
+        Ok(()) => None,
+        Err(_) if hung => {
+            let headline = format!("hung: no progress within {limit:?} on real threads");
+            Some((
+                Verdict::Violation(deadlock_violation(ghost.as_ref(), &headline)),
+                ghost,
+            ))
+        }
+        Err(p) if p.is::<Aborted>() && ghost.as_ref().is_some_and(|g| g.violation.is_none()) => {
+            Some((
+                Verdict::ModelPanic("an actor aborted without a violation".into()),
+                ghost,
+            ))
+        }
+        Err(p) => Some((classify_panic(p.as_ref(), ghost.as_ref()), ghost)),
+    }
+}
+
+/// Aborts the execution if it is not done within `limit`; returns whether it did.
+fn spawn_watchdog(
+    slot: GhostSlot,
+    done: mpsc::Receiver<()>,
+    limit: Duration,
+) -> std::thread::JoinHandle<bool> {
+    std::thread::spawn(move || {
+        if done.recv_timeout(limit).is_ok() {
+            return false;
+        }
+        if let Some(exec) = super::execute::current_exec(&slot) {
+            exec.abort();
+        }
+        true
+    })
+}

@@ -1,0 +1,137 @@
+//! Invariants, evaluated on every record of the ghost log.
+//!
+//! Each invariant is a module with one [`Monitor`]; [`registry`] lists them with the sentence
+//! that defines them (shown by `poolcheck list` and in reports). A scenario names the invariants
+//! it checks; [`MonitorSet`] runs exactly those, after updating the shared [`World`] view.
+
+mod closed_while_active;
+mod idle_while_active;
+mod lock_held_blocking;
+mod no_leak;
+mod request_answered;
+mod world;
+
+pub use world::{ConnView, World};
+
+use poolcheck_models::sync::{Ghost, Observer, Record, Violation};
+
+/// What a monitor sees: the raw ghost state and the derived world view.
+pub struct Cx<'a> {
+    /// Actors, locks, semaphores, clock and the log so far.
+    pub ghost: &'a Ghost,
+    /// Connections, requests and resources as the probes described them.
+    pub world: &'a World,
+}
+
+impl Cx<'_> {
+    /// The name of an actor, for messages.
+    pub fn actor(&self, a: usize) -> &str {
+        self.ghost.actors.get(a).map_or("?", |x| x.name.as_str())
+    }
+}
+
+/// One invariant. `Err` carries the explanation in words.
+pub trait Monitor: Send {
+    /// Judge one record (already applied to `cx`).
+    fn on_record(&mut self, cx: &Cx<'_>, rec: &Record) -> Result<(), String>;
+    /// Judge the end state of an execution that completed.
+    fn at_end(&mut self, _cx: &Cx<'_>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// An invariant's name, definition and constructor.
+#[derive(Clone, Copy)]
+pub struct MonitorInfo {
+    /// Kebab-case name used in scenario files, CLI and reports.
+    pub name: &'static str,
+    /// When it holds, in one sentence.
+    pub holds_when: &'static str,
+    /// A fresh monitor for one execution.
+    pub new: fn() -> Box<dyn Monitor>,
+}
+
+/// Names that are verdicts but not monitors: raised by the harness itself.
+pub const HARNESS_VERDICTS: &[(&str, &str)] = &[
+    (
+        "step-bound",
+        "an execution finished within its step bound (a runaway model or livelock is reported as \
+         this, never as a pass)",
+    ),
+    (
+        "model-panic",
+        "the model code itself did not panic (a bug in the model, not the pool)",
+    ),
+];
+
+/// Every invariant poolcheck knows.
+pub fn registry() -> Vec<MonitorInfo> {
+    vec![
+        idle_while_active::INFO,
+        closed_while_active::INFO,
+        lock_held_blocking::INFO,
+        no_leak::INFO,
+        request_answered::INFO,
+    ]
+}
+
+/// Find an invariant by name.
+pub fn find(name: &str) -> Option<MonitorInfo> {
+    registry().into_iter().find(|m| m.name == name)
+}
+
+/// The monitors a scenario checks, run as the execution's [`Observer`].
+pub struct MonitorSet {
+    world: World,
+    monitors: Vec<(&'static str, Box<dyn Monitor>)>,
+}
+
+impl MonitorSet {
+    /// Fresh monitors for the named invariants (unknown names were rejected by the loader).
+    pub fn new(names: &[String]) -> Self {
+        let monitors = names
+            .iter()
+            .filter_map(|n| find(n))
+            .map(|info| (info.name, (info.new)()))
+            .collect();
+        MonitorSet {
+            world: World::default(),
+            monitors,
+        }
+    }
+}
+
+impl Observer for MonitorSet {
+    fn on_record(&mut self, ghost: &Ghost, rec: &Record) -> Result<(), Violation> {
+        self.world.apply(rec);
+        let cx = Cx {
+            ghost,
+            world: &self.world,
+        };
+        for (name, m) in &mut self.monitors {
+            m.on_record(&cx, rec).map_err(|message| Violation {
+                invariant: (*name).to_owned(),
+                message,
+                actor: Some(rec.actor),
+                seq: rec.seq,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn at_end(&mut self, ghost: &Ghost) -> Result<(), Violation> {
+        let cx = Cx {
+            ghost,
+            world: &self.world,
+        };
+        for (name, m) in &mut self.monitors {
+            m.at_end(&cx).map_err(|message| Violation {
+                invariant: (*name).to_owned(),
+                message,
+                actor: None,
+                seq: ghost.log.len().saturating_sub(1),
+            })?;
+        }
+        Ok(())
+    }
+}

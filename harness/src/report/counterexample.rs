@@ -1,0 +1,163 @@
+//! A counterexample as a value: everything needed to read it and to replay it.
+
+use crate::backend::{RunResult, SchedulerSpec};
+use crate::trace::{render_table, Trace};
+use crate::trial::Trial;
+use serde::{Deserialize, Serialize};
+
+/// The JSON report format's version.
+pub const REPORT_VERSION: u32 = 1;
+
+/// One failing execution, with its provenance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counterexample {
+    /// Report format version.
+    pub version: u32,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file, as given.
+    pub scenario_file: String,
+    /// Model name.
+    pub model: String,
+    /// Variant name.
+    pub variant: String,
+    /// Scheduler name (`loom`, `pct`...).
+    pub scheduler: String,
+    /// Seed, where the scheduler has one.
+    pub seed: Option<u64>,
+    /// Human-readable budget (`preemption bound 2`, `depth 3, 2000 iterations`).
+    pub budget: String,
+    /// The verdict (invariant name, `bound-hit`, `model-panic`).
+    pub verdict: String,
+    /// The explanation of a bound hit or model panic.
+    pub detail: Option<String>,
+    /// Executions explored up to and including the failing one.
+    pub executions: u64,
+    /// Wall time of the exploration in milliseconds.
+    pub elapsed_ms: u64,
+    /// The failing execution's shuttle schedule (`pc1:...`).
+    pub schedule: Option<String>,
+    /// loom's checkpoint of the failing execution (JSON).
+    pub loom_checkpoint: Option<String>,
+    /// The loom preemption bound (needed to replay the checkpoint).
+    pub preemption_bound: Option<usize>,
+    /// The interleaving.
+    pub trace: Option<Trace>,
+}
+
+impl Counterexample {
+    /// The counterexample of a failed run; `None` when the run passed.
+    pub fn from_run(t: &Trial, run: &RunResult) -> Option<Self> {
+        let verdict = run.verdict.name();
+        if verdict == "pass" {
+            return None;
+        }
+        let detail = match &run.verdict {
+            crate::backend::Verdict::BoundHit(d) | crate::backend::Verdict::ModelPanic(d) => {
+                Some(d.clone())
+            }
+            _ => None,
+        };
+        Some(Counterexample {
+            version: REPORT_VERSION,
+            scenario: t.scenario.name.clone(),
+            scenario_file: t.scenario.path.display().to_string(),
+            model: t.scenario.model.info().name.to_owned(),
+            variant: t.variant.clone(),
+            scheduler: t.scheduler.name().to_owned(),
+            seed: t.scheduler.seed(),
+            budget: budget(&t.scheduler),
+            verdict: verdict.to_owned(),
+            detail,
+            executions: run.executions,
+            elapsed_ms: u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX),
+            schedule: run.schedule.clone(),
+            loom_checkpoint: run.loom_checkpoint.clone(),
+            preemption_bound: match &t.scheduler {
+                SchedulerSpec::Loom {
+                    preemption_bound, ..
+                }
+                | SchedulerSpec::LoomReplay {
+                    preemption_bound, ..
+                } => Some(*preemption_bound),
+                _ => None,
+            },
+            trace: run.ghost.as_ref().map(Trace::from_ghost),
+        })
+    }
+
+    /// The scheduler that replays exactly the failing execution.
+    pub fn replay_scheduler(&self) -> Option<SchedulerSpec> {
+        if let Some(s) = &self.schedule {
+            return Some(SchedulerSpec::Replay {
+                schedule: s.clone(),
+            });
+        }
+        let checkpoint = self.loom_checkpoint.clone()?;
+        Some(SchedulerSpec::LoomReplay {
+            preemption_bound: self.preemption_bound?,
+            checkpoint,
+        })
+    }
+
+    /// The command that replays this counterexample from its JSON report.
+    pub fn replay_command(&self) -> String {
+        format!(
+            "cargo run --release -- replay reports/{}/{}.{}.json",
+            self.scenario, self.variant, self.scheduler
+        )
+    }
+
+    /// The text rendering: verdict, invariant in words, table, budget, replay command.
+    /// A pure function of the value, so byte-identical for identical inputs.
+    pub fn render_text(&self) -> String {
+        let mut out = format!(
+            "{} / {} / {}: {}\n",
+            self.scenario, self.variant, self.scheduler, self.verdict
+        );
+        if let Some(d) = &self.detail {
+            out.push_str(&format!("{d}\n"));
+        }
+        if let Some(t) = &self.trace {
+            out.push('\n');
+            out.push_str(&render_table(t));
+        }
+        out.push_str(&format!(
+            "\nbudget: {}; found after {} execution(s)\nreplay: {}\n",
+            self.budget,
+            self.executions,
+            self.replay_command()
+        ));
+        out
+    }
+}
+
+fn budget(s: &SchedulerSpec) -> String {
+    match s {
+        SchedulerSpec::Loom {
+            preemption_bound,
+            max_executions,
+            ..
+        } => {
+            format!(
+                "loom, preemption bound {preemption_bound}, at most {max_executions} executions"
+            )
+        }
+        SchedulerSpec::Pct {
+            seed,
+            depth,
+            iterations,
+        } => {
+            format!("pct, depth {depth}, {iterations} iterations, seed {seed}")
+        }
+        SchedulerSpec::Random { seed, iterations } => {
+            format!("random, {iterations} iterations, seed {seed}")
+        }
+        SchedulerSpec::Dfs { max_iterations } => {
+            format!("dfs, at most {max_iterations} iterations")
+        }
+        SchedulerSpec::Replay { .. } => "replay of one recorded schedule".into(),
+        SchedulerSpec::LoomReplay { .. } => "replay of one loom checkpoint".into(),
+        SchedulerSpec::Std { iterations } => format!("std threads, {iterations} iterations"),
+    }
+}

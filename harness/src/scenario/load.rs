@@ -1,0 +1,463 @@
+//! Loading and validating scenario files.
+
+use super::error::{hint_for, ScenarioError};
+use super::raw::{RawActor, RawScenario, RawSchedulers};
+use super::{Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
+use crate::backend::{decode_schedule, SchedulerSpec};
+use crate::monitor;
+use poolcheck_models::model::{
+    self, ActorSpec, Args, Model, OpSpec, ParamInfo, ParamKind, ScenarioSpec, Value,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toml::Spanned;
+
+/// The scenario format version this loader reads.
+pub const SCENARIO_VERSION: i64 = 1;
+
+/// What a scenario file turned out to be.
+pub enum Loaded {
+    /// A model scenario, validated.
+    Model(Box<Scenario>),
+    /// A real-crate scenario (`model = "h2"`...), for the real-stack runner.
+    Real(PathBuf),
+}
+
+/// Every `*.toml` file of `dir`, sorted by file name, each loaded or with its error.
+pub fn load_dir(dir: &Path) -> Result<Vec<Result<Loaded, ScenarioError>>, ScenarioError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        ScenarioError::whole_file(dir, format!("cannot read the scenario folder: {e}"))
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    Ok(paths.iter().map(|p| load_file(p)).collect())
+}
+
+/// Load and validate one scenario file.
+pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
+    let raw: RawScenario = toml::from_str(&source).map_err(|e| syntax_error(path, &source, &e))?;
+    let cx = Cx {
+        path,
+        source: &source,
+    };
+    cx.check_header(&raw)?;
+    if REAL_SUBJECTS.contains(&raw.model.get_ref().as_str()) {
+        return Ok(Loaded::Real(path.to_owned()));
+    }
+    cx.build(raw).map(|s| Loaded::Model(Box::new(s)))
+}
+
+fn syntax_error(path: &Path, source: &str, e: &toml::de::Error) -> ScenarioError {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim().to_owned();
+    let field = field_of(source, span.start);
+    ScenarioError::at(path, source, span, field, message)
+        .with_hint("see the README's \"Scenario format\" section for every key")
+}
+
+/// The key at the start of the line containing `offset`, as a best-effort field name.
+fn field_of(source: &str, offset: usize) -> String {
+    let start = source[..offset.min(source.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = source[start..].lines().next().unwrap_or("");
+    line.split('=')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches(['[', ']'])
+        .to_owned()
+}
+
+struct Cx<'a> {
+    path: &'a Path,
+    source: &'a str,
+}
+
+impl Cx<'_> {
+    fn err<T>(
+        &self,
+        s: &Spanned<T>,
+        field: impl Into<String>,
+        msg: impl Into<String>,
+    ) -> ScenarioError {
+        ScenarioError::at(self.path, self.source, s.span(), field, msg)
+    }
+
+    fn check_header(&self, raw: &RawScenario) -> Result<(), ScenarioError> {
+        if *raw.version.get_ref() != SCENARIO_VERSION {
+            return Err(self
+                .err(
+                    &raw.version,
+                    "version",
+                    "unsupported scenario format version",
+                )
+                .with_hint(format!("this poolcheck reads version = {SCENARIO_VERSION}")));
+        }
+        let stem = self.path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if raw.name.get_ref() != stem {
+            return Err(self
+                .err(
+                    &raw.name,
+                    "name",
+                    format!("the name must equal the file name `{stem}`"),
+                )
+                .with_hint("one scenario per file, named after it, so one grep finds both"));
+        }
+        Ok(())
+    }
+
+    fn build(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+        let model = self.model(&raw.model)?;
+        let invariants = self.invariants(&raw.invariants)?;
+        let spec = ScenarioSpec {
+            config: self.config(model, &raw.config)?,
+            actors: self.actors(model, &raw.actors)?,
+        };
+        self.model_check(model, &spec, &raw.actors)?;
+        let expect = self.expect(model, &raw.expect, &invariants)?;
+        let pinned = self.pinned(model, &raw, &invariants)?;
+        Ok(Scenario {
+            path: self.path.to_owned(),
+            name: raw.name.into_inner(),
+            model,
+            description: raw.description,
+            origin: raw.origin,
+            invariants: Arc::new(invariants),
+            step_bound: self.step_bound(raw.step_bound.as_ref())?,
+            spec: Arc::new(spec),
+            schedulers: self.schedulers(&raw.schedulers)?,
+            expect,
+            pinned,
+        })
+    }
+
+    fn model(&self, name: &Spanned<String>) -> Result<&'static dyn Model, ScenarioError> {
+        model::find(name.get_ref()).ok_or_else(|| {
+            let mut names: Vec<&str> = model::registry().iter().map(|m| m.info().name).collect();
+            names.extend(REAL_SUBJECTS);
+            self.err(name, "model", format!("unknown model `{}`", name.get_ref()))
+                .with_hint(hint_for(name.get_ref(), names))
+        })
+    }
+
+    fn invariants(&self, list: &[Spanned<String>]) -> Result<Vec<String>, ScenarioError> {
+        let known: Vec<&str> = monitor::registry().iter().map(|m| m.name).collect();
+        let mut out = Vec::new();
+        for inv in list {
+            if !known.contains(&inv.get_ref().as_str()) {
+                return Err(self
+                    .err(
+                        inv,
+                        "invariants",
+                        format!("unknown invariant `{}`", inv.get_ref()),
+                    )
+                    .with_hint(hint_for(inv.get_ref(), known.iter().copied())));
+            }
+            out.push(inv.get_ref().clone());
+        }
+        Ok(out)
+    }
+
+    fn step_bound(&self, raw: Option<&Spanned<i64>>) -> Result<u64, ScenarioError> {
+        match raw {
+            None => Ok(DEFAULT_STEP_BOUND),
+            Some(s) => u64::try_from(*s.get_ref())
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| self.err(s, "step_bound", "step_bound must be a positive integer")),
+        }
+    }
+
+    fn config(
+        &self,
+        model: &dyn Model,
+        raw: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    ) -> Result<Args, ScenarioError> {
+        self.args(
+            model.info().config,
+            raw.iter().map(|(k, v)| (k, v)),
+            "config",
+            "configuration key",
+        )
+    }
+
+    /// Validate named arguments against parameter declarations.
+    fn args<'k>(
+        &self,
+        params: &[ParamInfo],
+        raw: impl Iterator<Item = (&'k Spanned<String>, &'k Spanned<toml::Value>)>,
+        field: &str,
+        what: &str,
+    ) -> Result<Args, ScenarioError> {
+        let mut out = BTreeMap::new();
+        for (key, value) in raw {
+            let name = key.get_ref();
+            let Some(param) = params.iter().find(|p| p.name == name) else {
+                let names = params.iter().map(|p| p.name);
+                return Err(self
+                    .err(
+                        key,
+                        format!("{field}.{name}"),
+                        format!("unknown {what} `{name}`"),
+                    )
+                    .with_hint(hint_for(name, names)));
+            };
+            out.insert(
+                name.clone(),
+                self.value(param, value, &format!("{field}.{name}"))?,
+            );
+        }
+        Ok(Args(out))
+    }
+
+    fn value(
+        &self,
+        p: &ParamInfo,
+        v: &Spanned<toml::Value>,
+        field: &str,
+    ) -> Result<Value, ScenarioError> {
+        match (p.kind, v.get_ref()) {
+            (ParamKind::Int, toml::Value::Integer(i)) => Ok(Value::Int(*i)),
+            (ParamKind::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
+            (ParamKind::Str, toml::Value::String(s)) => Ok(Value::Str(s.clone())),
+            (kind, other) => Err(self
+                .err(
+                    v,
+                    field,
+                    format!("expected {}, found {}", kind.name(), other.type_str()),
+                )
+                .with_hint(format!("`{}`: {}", p.name, p.doc))),
+        }
+    }
+
+    fn actors(&self, model: &dyn Model, raw: &[RawActor]) -> Result<Vec<ActorSpec>, ScenarioError> {
+        let mut out: Vec<ActorSpec> = Vec::new();
+        for (i, a) in raw.iter().enumerate() {
+            if out.iter().any(|o| &o.name == a.name.get_ref()) {
+                return Err(self.err(&a.name, format!("actors[{i}].name"), "duplicate actor name"));
+            }
+            let ops = a
+                .ops
+                .iter()
+                .enumerate()
+                .map(|(j, op)| self.op(model, op, &format!("actors[{i}].ops[{j}]")))
+                .collect::<Result<_, _>>()?;
+            out.push(ActorSpec {
+                name: a.name.get_ref().clone(),
+                ops,
+            });
+        }
+        Ok(out)
+    }
+
+    fn op(
+        &self,
+        model: &dyn Model,
+        raw: &Spanned<toml::Value>,
+        field: &str,
+    ) -> Result<OpSpec, ScenarioError> {
+        let (name, args) = match raw.get_ref() {
+            toml::Value::String(s) => (s.clone(), toml::Table::new()),
+            toml::Value::Table(t) => match t.get("op") {
+                Some(toml::Value::String(s)) => (s.clone(), t.clone()),
+                _ => {
+                    return Err(self.err(raw, field, "an operation table needs `op = \"<name>\"`"))
+                }
+            },
+            other => {
+                return Err(self
+                    .err(
+                        raw,
+                        field,
+                        format!("expected an operation, found {}", other.type_str()),
+                    )
+                    .with_hint("write \"request\" or { op = \"tick\", by = 5 }"))
+            }
+        };
+        let ops = model.info().ops;
+        let Some(info) = ops.iter().find(|o| o.name == name) else {
+            return Err(self
+                .err(
+                    raw,
+                    field,
+                    format!(
+                        "unknown operation `{name}` for model `{}`",
+                        model.info().name
+                    ),
+                )
+                .with_hint(hint_for(&name, ops.iter().map(|o| o.name))));
+        };
+        let spanned: Vec<(Spanned<String>, Spanned<toml::Value>)> = args
+            .into_iter()
+            .filter(|(k, _)| k != "op")
+            .map(|(k, v)| (Spanned::new(raw.span(), k), Spanned::new(raw.span(), v)))
+            .collect();
+        let args = self.args(
+            info.params,
+            spanned.iter().map(|(k, v)| (k, v)),
+            field,
+            "argument",
+        )?;
+        Ok(OpSpec { name, args })
+    }
+
+    fn model_check(
+        &self,
+        model: &dyn Model,
+        spec: &ScenarioSpec,
+        raw: &[RawActor],
+    ) -> Result<(), ScenarioError> {
+        let Err(e) = model.check(spec) else {
+            return Ok(());
+        };
+        let err = match (e.actor, e.op) {
+            (Some(a), Some(o)) if a < raw.len() && o < raw[a].ops.len() => {
+                self.err(&raw[a].ops[o], format!("actors[{a}].ops[{o}]"), e.message)
+            }
+            (Some(a), _) if a < raw.len() => {
+                self.err(&raw[a].name, format!("actors[{a}]"), e.message)
+            }
+            _ => ScenarioError::whole_file(self.path, e.message),
+        };
+        Err(err)
+    }
+
+    fn expect(
+        &self,
+        model: &dyn Model,
+        raw: &Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+        invariants: &[String],
+    ) -> Result<Vec<(String, String)>, ScenarioError> {
+        let variants: Vec<&str> = model.info().variants.iter().map(|v| v.name).collect();
+        for (k, v) in raw.get_ref() {
+            if !variants.contains(&k.get_ref().as_str()) {
+                return Err(self
+                    .err(
+                        k,
+                        format!("expect.{}", k.get_ref()),
+                        format!("unknown variant `{}`", k.get_ref()),
+                    )
+                    .with_hint(hint_for(k.get_ref(), variants.iter().copied())));
+            }
+            self.verdict(v, &format!("expect.{}", k.get_ref()), invariants)?;
+        }
+        let mut out = Vec::new();
+        for name in &variants {
+            match raw.get_ref().iter().find(|(k, _)| k.get_ref() == name) {
+                Some((_, v)) => out.push(((*name).to_owned(), v.get_ref().clone())),
+                None => return Err(self
+                    .err(
+                        raw,
+                        "expect",
+                        format!("no expectation for variant `{name}`"),
+                    )
+                    .with_hint(
+                        "every variant of the model needs `pass` or the invariant that catches it",
+                    )),
+            }
+        }
+        Ok(out)
+    }
+
+    fn verdict(
+        &self,
+        v: &Spanned<String>,
+        field: &str,
+        invariants: &[String],
+    ) -> Result<(), ScenarioError> {
+        let value = v.get_ref();
+        if value == "pass" || invariants.contains(value) {
+            return Ok(());
+        }
+        let mut valid = vec!["pass"];
+        valid.extend(invariants.iter().map(String::as_str));
+        Err(self
+            .err(
+                v,
+                field,
+                format!("`{value}` is neither `pass` nor an invariant this scenario checks"),
+            )
+            .with_hint(hint_for(value, valid)))
+    }
+
+    fn schedulers(
+        &self,
+        raw: &Spanned<RawSchedulers>,
+    ) -> Result<Vec<SchedulerSpec>, ScenarioError> {
+        let s = raw.get_ref();
+        let mut out = Vec::new();
+        if let Some(l) = &s.loom {
+            out.push(SchedulerSpec::Loom {
+                preemption_bound: l.preemption_bound,
+                max_executions: l.max_executions,
+                max_branches: l.max_branches,
+            });
+        }
+        if let Some(p) = &s.pct {
+            out.push(SchedulerSpec::Pct {
+                seed: p.seed,
+                depth: p.depth,
+                iterations: p.iterations,
+            });
+        }
+        if let Some(r) = &s.random {
+            out.push(SchedulerSpec::Random {
+                seed: r.seed,
+                iterations: r.iterations,
+            });
+        }
+        if let Some(d) = &s.dfs {
+            out.push(SchedulerSpec::Dfs {
+                max_iterations: d.max_iterations,
+            });
+        }
+        if let Some(t) = &s.std {
+            out.push(SchedulerSpec::Std {
+                iterations: t.iterations,
+            });
+        }
+        if out.is_empty() {
+            return Err(self
+                .err(raw, "schedulers", "no scheduler listed")
+                .with_hint("add [schedulers.loom], [schedulers.pct], [schedulers.random], [schedulers.dfs] or [schedulers.std]"));
+        }
+        Ok(out)
+    }
+
+    fn pinned(
+        &self,
+        model: &dyn Model,
+        raw: &RawScenario,
+        invariants: &[String],
+    ) -> Result<Vec<Pinned>, ScenarioError> {
+        let variants: Vec<&str> = model.info().variants.iter().map(|v| v.name).collect();
+        let mut out = Vec::new();
+        for (i, p) in raw.pinned.iter().enumerate() {
+            if !variants.contains(&p.variant.get_ref().as_str()) {
+                return Err(self
+                    .err(
+                        &p.variant,
+                        format!("pinned[{i}].variant"),
+                        "unknown variant",
+                    )
+                    .with_hint(hint_for(p.variant.get_ref(), variants.iter().copied())));
+            }
+            decode_schedule(p.schedule.get_ref())
+                .map_err(|e| self.err(&p.schedule, format!("pinned[{i}].schedule"), e))?;
+            self.verdict(&p.expect, &format!("pinned[{i}].expect"), invariants)?;
+            out.push(Pinned {
+                variant: p.variant.get_ref().clone(),
+                schedule: p.schedule.get_ref().clone(),
+                expect: p.expect.get_ref().clone(),
+            });
+        }
+        Ok(out)
+    }
+}

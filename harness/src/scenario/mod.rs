@@ -1,0 +1,88 @@
+//! Scenario files: one TOML file per interleaving family.
+//!
+//! A scenario names a model, its configuration, the actors and their operations, the invariants
+//! to check, the schedulers with their budgets, and the expected verdict of every variant. The
+//! loader ([`load_file`]) rejects anything it does not understand with a located
+//! [`ScenarioError`]. See the README's "Scenario format" section for the reference.
+
+mod error;
+mod load;
+mod raw;
+
+pub use error::{close_matches, hint_for, line_col, ScenarioError};
+pub use load::{load_dir, load_file, Loaded, SCENARIO_VERSION};
+
+use crate::backend::{SchedulerSpec, Subject};
+use poolcheck_models::model::{Model, ScenarioSpec};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Model names that are real-crate subjects (checked by the real-stack runner, not by models).
+pub const REAL_SUBJECTS: &[&str] = &["h2", "hyper", "hyper-util"];
+
+/// The default step bound per execution.
+pub const DEFAULT_STEP_BOUND: u64 = 5_000;
+
+/// A validated scenario.
+#[derive(Clone)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its name (the file stem).
+    pub name: String,
+    /// The model it explores.
+    pub model: &'static dyn Model,
+    /// One line: the interleaving family.
+    pub description: String,
+    /// The upstream bug report it comes from.
+    pub origin: Option<String>,
+    /// Invariants checked.
+    pub invariants: Arc<Vec<String>>,
+    /// Scheduling steps allowed per execution.
+    pub step_bound: u64,
+    /// Configuration and actors.
+    pub spec: Arc<ScenarioSpec>,
+    /// Schedulers with their budgets, in file order.
+    pub schedulers: Vec<SchedulerSpec>,
+    /// Expected verdict of each variant (`pass` or an invariant), in the model's variant order.
+    pub expect: Vec<(String, String)>,
+    /// Pinned schedules: deterministic regression tests.
+    pub pinned: Vec<Pinned>,
+}
+
+/// A recorded schedule that must keep producing the same verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pinned {
+    /// The variant.
+    pub variant: String,
+    /// A shuttle schedule (`pc1:...`).
+    pub schedule: String,
+    /// The verdict it must produce.
+    pub expect: String,
+}
+
+impl Scenario {
+    /// What a scheduler explores for one variant.
+    pub fn subject(&self, variant: &str) -> Subject {
+        Subject {
+            model: self.model,
+            spec: self.spec.clone(),
+            variant: variant.to_owned(),
+            invariants: self.invariants.clone(),
+            step_bound: self.step_bound,
+        }
+    }
+
+    /// The expected verdict for `variant`.
+    pub fn expected(&self, variant: &str) -> Option<&str> {
+        self.expect
+            .iter()
+            .find(|(v, _)| v == variant)
+            .map(|(_, e)| e.as_str())
+    }
+
+    /// The scheduler spec named `name` (`loom`, `pct`...).
+    pub fn scheduler(&self, name: &str) -> Option<&SchedulerSpec> {
+        self.schedulers.iter().find(|s| s.name() == name)
+    }
+}

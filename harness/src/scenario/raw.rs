@@ -1,0 +1,98 @@
+//! The file format as serde sees it, before validation. Every table denies unknown keys, and
+//! spans are kept for everything a later check may point at.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    pub version: Spanned<i64>,
+    pub name: Spanned<String>,
+    pub model: Spanned<String>,
+    pub description: String,
+    #[serde(default)]
+    pub origin: Option<String>,
+    pub invariants: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub step_bound: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub config: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    pub actors: Vec<RawActor>,
+    pub schedulers: Spanned<RawSchedulers>,
+    pub expect: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+    #[serde(default)]
+    pub pinned: Vec<RawPinned>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawActor {
+    pub name: Spanned<String>,
+    pub ops: Vec<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSchedulers {
+    pub loom: Option<RawLoom>,
+    pub pct: Option<RawPct>,
+    pub random: Option<RawRandom>,
+    pub dfs: Option<RawDfs>,
+    pub std: Option<RawStd>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLoom {
+    pub preemption_bound: usize,
+    #[serde(default = "default_loom_executions")]
+    pub max_executions: u64,
+    #[serde(default = "default_loom_branches")]
+    pub max_branches: usize,
+}
+
+fn default_loom_executions() -> u64 {
+    200_000
+}
+
+fn default_loom_branches() -> usize {
+    10_000
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPct {
+    pub depth: usize,
+    pub iterations: u64,
+    pub seed: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRandom {
+    pub iterations: u64,
+    pub seed: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDfs {
+    pub max_iterations: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStd {
+    pub iterations: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPinned {
+    pub variant: Spanned<String>,
+    pub schedule: Spanned<String>,
+    pub expect: Spanned<String>,
+}

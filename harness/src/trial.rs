@@ -1,0 +1,139 @@
+//! Trials: one scenario x variant x scheduler, run and judged against the scenario's expectation.
+//!
+//! The suite is self-validating: a buggy variant that passes means the checker missed it; a
+//! fixed variant that fails means the pool is wrong; the wrong invariant, a bound hit or a model
+//! panic fail too. The std baseline may miss a bug (it is what poolcheck is compared with), but
+//! when it catches one it must be the expected invariant.
+
+use crate::backend::{self, Bounds, RunResult, SchedulerSpec, Verdict};
+use crate::report::Counterexample;
+use crate::scenario::Scenario;
+use std::sync::Arc;
+
+/// One scenario x variant x scheduler.
+#[derive(Clone)]
+pub struct Trial {
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// The variant.
+    pub variant: String,
+    /// The scheduler with its budget.
+    pub scheduler: SchedulerSpec,
+    /// `pass` or the invariant that must catch the variant.
+    pub expected: String,
+}
+
+impl Trial {
+    /// `scenario/variant/scheduler`: the test name and the report path stem.
+    pub fn name(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.scenario.name,
+            self.variant,
+            self.scheduler.name()
+        )
+    }
+}
+
+/// A judged trial.
+#[derive(Clone, Debug)]
+pub struct TrialResult {
+    /// `scenario/variant/scheduler`.
+    pub name: String,
+    /// What was expected.
+    pub expected: String,
+    /// What happened.
+    pub verdict: String,
+    /// Whether that is as expected.
+    pub ok: bool,
+    /// Why it is (not) as expected, in words.
+    pub judgement: String,
+    /// The exploration's result.
+    pub run: RunResult,
+    /// The counterexample, when an execution failed.
+    pub counterexample: Option<Counterexample>,
+}
+
+/// Every trial of a scenario: each scheduler for each variant, then each pinned schedule.
+pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
+    let mut out = Vec::new();
+    for (variant, expected) in &scenario.expect {
+        for s in &scenario.schedulers {
+            out.push(Trial {
+                scenario: scenario.clone(),
+                variant: variant.clone(),
+                scheduler: s.clone(),
+                expected: expected.clone(),
+            });
+        }
+    }
+    for p in &scenario.pinned {
+        out.push(Trial {
+            scenario: scenario.clone(),
+            variant: p.variant.clone(),
+            scheduler: SchedulerSpec::Replay {
+                schedule: p.schedule.clone(),
+            },
+            expected: p.expect.clone(),
+        });
+    }
+    out
+}
+
+/// Run and judge one trial.
+pub fn run_trial(t: &Trial, bounds: Bounds) -> TrialResult {
+    let run = backend::run(&t.scenario.subject(&t.variant), &t.scheduler, bounds);
+    let (ok, judgement) = judge(&t.expected, &run.verdict, &t.scheduler, &t.variant);
+    let counterexample = Counterexample::from_run(t, &run);
+    TrialResult {
+        name: t.name(),
+        expected: t.expected.clone(),
+        verdict: run.verdict.name().to_owned(),
+        ok,
+        judgement,
+        run,
+        counterexample,
+    }
+}
+
+/// Is `verdict` what `expected` asks for under `scheduler`?
+pub fn judge(
+    expected: &str,
+    verdict: &Verdict,
+    scheduler: &SchedulerSpec,
+    variant: &str,
+) -> (bool, String) {
+    let got = verdict.name();
+    match verdict {
+        Verdict::BoundHit(why) => (false, format!("a bound stopped the exploration: {why}")),
+        Verdict::ModelPanic(why) => (false, format!("the model panicked (a model bug): {why}")),
+        _ if got == expected => (true, format!("{variant}: {got}, as expected")),
+        Verdict::Pass if !scheduler.must_catch() => (
+            true,
+            format!(
+                "{variant}: the {} baseline did not hit {expected} (allowed: it is the baseline)",
+                scheduler.name()
+            ),
+        ),
+        Verdict::Pass => (
+            false,
+            format!(
+                "{variant} passed but must be caught as {expected}: the checker missed the bug"
+            ),
+        ),
+        Verdict::Violation(v) if expected == "pass" => (
+            false,
+            format!(
+                "{variant} violates {} but must pass: the pool is wrong ({})",
+                v.invariant, v.message
+            ),
+        ),
+        Verdict::Violation(v) => (
+            false,
+            format!(
+                "{variant} was caught by {} but must be caught by {expected}: {}",
+                v.invariant, v.message
+            ),
+        ),
+    }
+}
