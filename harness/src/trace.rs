@@ -182,7 +182,7 @@ pub fn render_table(t: &Trace) -> String {
         widths[r.actor] = widths[r.actor].max(r.text.chars().count().min(MAX_WIDTH));
     }
     let mut out = String::new();
-    let header: Vec<String> = t.actors.iter().cloned().collect();
+    let header: Vec<String> = t.actors.to_vec();
     push_line(&mut out, "step", &header, &widths, "locks held");
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     push_line(&mut out, "----", &rule, &widths, "----------");

@@ -28,7 +28,9 @@ pub struct Subject {
 /// a weak handle on the execution itself (so a watchdog can abort it without keeping scheduler
 /// objects alive past their execution).
 #[derive(Clone, Default)]
-pub(crate) struct GhostSlot(Arc<Mutex<Option<(Arc<Mutex<Ghost>>, Weak<Exec>)>>>);
+pub(crate) struct GhostSlot(Arc<Mutex<Option<SlotEntry>>>);
+
+type SlotEntry = (Arc<Mutex<Ghost>>, Weak<Exec>);
 
 /// Run one execution on the current thread, inside a scheduler's model closure.
 pub(crate) fn execute_once(subject: &Subject, backend: Backend, slot: &GhostSlot) {

@@ -1,5 +1,8 @@
 //! Loading and validating scenario files.
 
+// A located error is a cold-path value a person reads; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
 use super::error::{hint_for, ScenarioError};
 use super::raw::{RawActor, RawScenario, RawSchedulers};
 use super::{Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
@@ -182,7 +185,7 @@ impl Cx<'_> {
     ) -> Result<Args, ScenarioError> {
         self.args(
             model.info().config,
-            raw.iter().map(|(k, v)| (k, v)),
+            raw.iter(),
             "config",
             "configuration key",
         )
