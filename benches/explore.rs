@@ -22,12 +22,18 @@ struct Options {
 }
 
 fn options() -> Options {
-    let mut o = Options { filter: None, seeds: 20, std_seconds: 30 };
+    let mut o = Options {
+        filter: None,
+        seeds: 20,
+        std_seconds: 30,
+    };
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     while let Some(a) = args.next() {
         match a.as_str() {
             "--seeds" => o.seeds = args.next().and_then(|v| v.parse().ok()).unwrap_or(20),
-            "--std-seconds" => o.std_seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(30),
+            "--std-seconds" => {
+                o.std_seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(30)
+            }
             other => o.filter = Some(other.replace('_', "-")),
         }
     }
@@ -44,7 +50,11 @@ fn main() {
             Ok(Loaded::Model(s)) => Some(*s),
             _ => None,
         })
-        .filter(|s| o.filter.as_ref().is_none_or(|f| s.name.contains(f.as_str())))
+        .filter(|s| {
+            o.filter
+                .as_ref()
+                .is_none_or(|f| s.name.contains(f.as_str()))
+        })
         .collect();
     let mut table = String::from(
         "| scenario | variant | expected | scheduler | found | executions (median) | time ms (median) |\n\
@@ -68,33 +78,71 @@ fn measure(s: &Scenario, variant: &str, expected: &str, o: &Options) -> Vec<Stri
     for spec in &s.schedulers {
         let row = match spec {
             SchedulerSpec::Loom { .. } => one(s, variant, spec, Bounds::default()),
-            SchedulerSpec::Pct { depth, iterations, .. } => seeds(o.seeds, |seed| {
-                SchedulerSpec::Pct { seed, depth: *depth, iterations: *iterations }
-            }, s, variant),
-            SchedulerSpec::Random { iterations, .. } => seeds(o.seeds, |seed| {
-                SchedulerSpec::Random { seed, iterations: *iterations }
-            }, s, variant),
+            SchedulerSpec::Pct {
+                depth, iterations, ..
+            } => seeds(
+                o.seeds,
+                |seed| SchedulerSpec::Pct {
+                    seed,
+                    depth: *depth,
+                    iterations: *iterations,
+                },
+                s,
+                variant,
+            ),
+            SchedulerSpec::Random { iterations, .. } => seeds(
+                o.seeds,
+                |seed| SchedulerSpec::Random {
+                    seed,
+                    iterations: *iterations,
+                },
+                s,
+                variant,
+            ),
             SchedulerSpec::Std { .. } if expected != "pass" => {
-                let budget = Bounds { wall: Duration::from_secs(o.std_seconds), ..Bounds::default() };
-                one(s, variant, &SchedulerSpec::Std { iterations: u64::MAX }, budget)
+                let budget = Bounds {
+                    wall: Duration::from_secs(o.std_seconds),
+                    ..Bounds::default()
+                };
+                one(
+                    s,
+                    variant,
+                    &SchedulerSpec::Std {
+                        iterations: u64::MAX,
+                    },
+                    budget,
+                )
             }
             _ => continue,
         };
-        out.push(format!("| {} | {variant} | {expected} | {} | {row} |\n", s.name, spec.name()));
+        out.push(format!(
+            "| {} | {variant} | {expected} | {} | {row} |\n",
+            s.name,
+            spec.name()
+        ));
     }
     out
 }
 
 fn one(s: &Scenario, variant: &str, spec: &SchedulerSpec, bounds: Bounds) -> String {
     let r = run(&s.subject(variant), spec, bounds);
-    format!("{} | {} | {}", found(&r.verdict), r.executions, r.elapsed.as_millis())
+    format!(
+        "{} | {} | {}",
+        found(&r.verdict),
+        r.executions,
+        r.elapsed.as_millis()
+    )
 }
 
 fn seeds(n: u64, spec: impl Fn(u64) -> SchedulerSpec, s: &Scenario, variant: &str) -> String {
     let mut runs: Vec<(u64, u128, bool)> = (1..=n)
         .map(|seed| {
             let r = run(&s.subject(variant), &spec(seed), Bounds::default());
-            (r.executions, r.elapsed.as_micros(), !matches!(r.verdict, Verdict::Pass))
+            (
+                r.executions,
+                r.elapsed.as_micros(),
+                !matches!(r.verdict, Verdict::Pass),
+            )
         })
         .collect();
     let hits = runs.iter().filter(|r| r.2).count();

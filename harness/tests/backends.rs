@@ -4,9 +4,12 @@
 
 use poolcheck_harness::backend::{run, Bounds, SchedulerSpec, Subject, Verdict};
 use poolcheck_harness::report::Counterexample;
+use poolcheck_harness::scenario::Scenario;
+use poolcheck_harness::trial::{run_trial, trials_of};
 use poolcheck_models::model::{Model, ModelInfo, ScenarioSpec, VariantInfo};
 use poolcheck_models::sync::{probe, spawn, yield_now, ConnPhase, Event, LockClass, Mutex, Plain};
 use std::sync::Arc;
+use std::time::Duration;
 
 struct Toy;
 
@@ -56,6 +59,9 @@ impl Model for Toy {
             stream: 1,
             req: 1,
         });
+        if variant == "deadlock" {
+            return lock_order_inversion();
+        }
         if variant == "runaway" {
             loop {
                 yield_now("spin");
@@ -71,6 +77,26 @@ impl Model for Toy {
 }
 
 type Conn = (Mutex<()>, Plain<Vec<u32>>);
+
+/// Two actors take two locks in opposite orders.
+fn lock_order_inversion() {
+    let locks = Arc::new((
+        Mutex::new("mu", LockClass::non_blocking("state"), ()),
+        Mutex::new("wmu", LockClass::blocking_ok("write"), ()),
+    ));
+    let l = locks.clone();
+    let a = spawn("A", move || {
+        let _m = l.0.lock();
+        let _w = l.1.lock();
+    });
+    let l = locks.clone();
+    let b = spawn("B", move || {
+        let _w = l.1.lock();
+        let _m = l.0.lock();
+    });
+    a.join();
+    b.join();
+}
 
 fn close_last(c: &Conn, buggy: bool) {
     if buggy {
@@ -253,4 +279,88 @@ fn counterexample_json_round_trips() {
     let back: poolcheck_harness::trace::Trace = serde_json::from_str(&text).unwrap();
     assert_eq!(back, trace);
     let _ = Counterexample::replay_command; // the full report round-trip lives in the CLI tests
+}
+
+#[test]
+fn a_deadlock_is_reported_as_request_answered_naming_each_blocked_actor() {
+    for spec in [loom(), pct(1), SchedulerSpec::Std { iterations: 2_000 }] {
+        let bounds = Bounds {
+            std_execution: Duration::from_millis(300),
+            ..Bounds::default()
+        };
+        let r = run(&subject("deadlock"), &spec, bounds);
+        let Verdict::Violation(v) = &r.verdict else {
+            if spec.name() == "std" && r.verdict == Verdict::Pass {
+                continue; // the baseline may never hit it
+            }
+            panic!("{}: {:?}", spec.name(), r.verdict)
+        };
+        assert_eq!(v.invariant, "request-answered", "{}", spec.name());
+        assert!(
+            v.message.contains("A waits for lock wmu (held by B)"),
+            "{}",
+            v.message
+        );
+        assert!(
+            v.message.contains("B waits for lock mu (held by A)"),
+            "{}",
+            v.message
+        );
+    }
+}
+
+fn toy_scenario() -> Arc<Scenario> {
+    Arc::new(Scenario {
+        path: "scenarios/toy.toml".into(),
+        name: "toy".into(),
+        model: &TOY,
+        description: "toy".into(),
+        origin: None,
+        invariants: Arc::new(vec!["idle-while-active".into()]),
+        step_bound: 200,
+        spec: Arc::new(ScenarioSpec::default()),
+        schedulers: vec![pct(5)],
+        expect: vec![
+            ("fixed".into(), "pass".into()),
+            ("buggy".into(), "idle-while-active".into()),
+        ],
+        pinned: vec![],
+    })
+}
+
+#[test]
+fn the_same_trial_renders_a_byte_identical_counterexample_twice() {
+    let scenario = toy_scenario();
+    let trial = trials_of(&scenario)
+        .into_iter()
+        .find(|t| t.variant == "buggy")
+        .unwrap();
+    let a = run_trial(&trial, Bounds::default());
+    let b = run_trial(&trial, Bounds::default());
+    assert!(a.ok && b.ok, "{}", a.judgement);
+    let (ca, cb) = (a.counterexample.unwrap(), b.counterexample.unwrap());
+    let (ta, tb) = (ca.render_text(), cb.render_text());
+    assert_eq!(ta, tb);
+    assert!(ta.contains("VIOLATION idle-while-active"), "{ta}");
+    assert!(
+        ta.contains("replay: cargo run --release -- replay reports/toy/buggy.pct.json"),
+        "{ta}"
+    );
+}
+
+#[test]
+fn a_buggy_variant_that_passes_fails_its_trial() {
+    let scenario = toy_scenario();
+    let mut trial = trials_of(&scenario)
+        .into_iter()
+        .find(|t| t.variant == "fixed")
+        .unwrap();
+    trial.expected = "idle-while-active".into();
+    let r = run_trial(&trial, Bounds::default());
+    assert!(!r.ok);
+    assert!(
+        r.judgement.contains("the checker missed the bug"),
+        "{}",
+        r.judgement
+    );
 }

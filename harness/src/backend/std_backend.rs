@@ -6,7 +6,7 @@ use super::execute::{
 };
 use super::panic_hook::Exploring;
 use super::{Bounds, RunResult, Subject, Verdict};
-use poolcheck_models::sync::{Aborted, Backend};
+use poolcheck_models::sync::{Aborted, Backend, Ghost};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -30,10 +30,7 @@ pub(super) fn run(subject: &Subject, iterations: u64, bounds: Bounds) -> RunResu
 }
 
 /// Run one execution; `Some` when it failed or hung.
-fn one_execution(
-    subject: &Subject,
-    limit: Duration,
-) -> Option<(Verdict, Option<poolcheck_models::sync::Ghost>)> {
+fn one_execution(subject: &Subject, limit: Duration) -> Option<(Verdict, Option<Ghost>)> {
     let slot = GhostSlot::default();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let watchdog = spawn_watchdog(slot.clone(), done_rx, limit);
@@ -44,16 +41,14 @@ fn one_execution(
         }))
     };
     let _ = done_tx.send(());
-    let hung = watchdog.join().unwrap_or(false);
+    let hung_at = watchdog.join().unwrap_or(None);
     let ghost = take_ghost(&slot);
     match outcome {
         Ok(()) => None,
-        Err(_) if hung => {
+        Err(_) if hung_at.is_some() => {
             let headline = format!("hung: no progress within {limit:?} on real threads");
-            Some((
-                Verdict::Violation(deadlock_violation(ghost.as_ref(), &headline)),
-                ghost,
-            ))
+            let v = deadlock_violation(hung_at.as_ref(), &headline);
+            Some((Verdict::Violation(v), hung_at))
         }
         Err(p) if p.is::<Aborted>() && ghost.as_ref().is_some_and(|g| g.violation.is_none()) => {
             Some((
@@ -65,19 +60,21 @@ fn one_execution(
     }
 }
 
-/// Aborts the execution if it is not done within `limit`; returns whether it did.
+/// Aborts the execution if it is not done within `limit`; returns the ghost state as it was
+/// when the execution was declared hung (taken before aborting, while every actor still waits).
 fn spawn_watchdog(
     slot: GhostSlot,
     done: mpsc::Receiver<()>,
     limit: Duration,
-) -> std::thread::JoinHandle<bool> {
+) -> std::thread::JoinHandle<Option<Ghost>> {
     std::thread::spawn(move || {
         if done.recv_timeout(limit).is_ok() {
-            return false;
+            return None;
         }
+        let snapshot = take_ghost(&slot);
         if let Some(exec) = super::execute::current_exec(&slot) {
             exec.abort();
         }
-        true
+        snapshot.or_else(|| Some(Ghost::default()))
     })
 }

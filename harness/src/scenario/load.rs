@@ -390,11 +390,7 @@ impl Cx<'_> {
             .with_hint(hint_for(value, valid)))
     }
 
-    fn schedulers(
-        &self,
-        raw: &Spanned<RawSchedulers>,
-    ) -> Result<Vec<SchedulerSpec>, ScenarioError> {
-        let s = raw.get_ref();
+    fn schedulers(&self, s: &RawSchedulers) -> Result<Vec<SchedulerSpec>, ScenarioError> {
         let mut out = Vec::new();
         if let Some(l) = &s.loom {
             out.push(SchedulerSpec::Loom {
@@ -427,8 +423,8 @@ impl Cx<'_> {
             });
         }
         if out.is_empty() {
-            return Err(self
-                .err(raw, "schedulers", "no scheduler listed")
+            let at = self.source.find("[schedulers").unwrap_or(0);
+            return Err(ScenarioError::at(self.path, self.source, at..at + 11, "schedulers", "no scheduler listed")
                 .with_hint("add [schedulers.loom], [schedulers.pct], [schedulers.random], [schedulers.dfs] or [schedulers.std]"));
         }
         Ok(out)

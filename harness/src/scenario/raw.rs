@@ -21,7 +21,8 @@ pub(super) struct RawScenario {
     pub config: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     pub actors: Vec<RawActor>,
-    pub schedulers: Spanned<RawSchedulers>,
+    // Not `Spanned`: toml 0.8 cannot deserialize a spanned struct with named fields.
+    pub schedulers: RawSchedulers,
     pub expect: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
     #[serde(default)]
     pub pinned: Vec<RawPinned>,

@@ -1,0 +1,160 @@
+//! Malformed scenario files give located errors (file, line, column, field, hint), never a panic.
+
+use poolcheck_harness::scenario::{load_file, Loaded, ScenarioError};
+use std::path::PathBuf;
+
+const GOOD: &str = r#"version = 1
+name = "NAME"
+model = "httpcore"
+description = "a scenario"
+invariants = ["idle-while-active"]
+
+[schedulers.pct]
+depth = 3
+iterations = 10
+seed = 1
+
+[expect]
+fixed = "pass"
+"#;
+
+/// Write `text` (with NAME replaced by the file stem) to a fresh temp file and load it.
+fn load(stem: &str, text: &str) -> Result<Loaded, ScenarioError> {
+    let dir =
+        std::env::temp_dir().join(format!("poolcheck-scenario-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path: PathBuf = dir.join(format!("{stem}.toml"));
+    std::fs::write(&path, text.replace("NAME", stem)).unwrap();
+    load_file(&path)
+}
+
+fn error(stem: &str, text: &str) -> ScenarioError {
+    match load(stem, text) {
+        Err(e) => e,
+        Ok(_) => panic!("{stem} should not load"),
+    }
+}
+
+#[test]
+fn an_unknown_top_level_key_is_located() {
+    let e = error("unknown-key", &GOOD.replace("description", "descripton"));
+    assert_eq!((e.line, e.column), (4, 1), "{e}");
+    assert!(e.message.contains("descripton"), "{e}");
+    assert!(e.to_string().contains("unknown-key.toml:4:1"), "{e}");
+}
+
+#[test]
+fn an_unknown_model_suggests_close_matches() {
+    let e = error(
+        "unknown-model",
+        &GOOD.replace("\"httpcore\"", "\"httpcor\""),
+    );
+    assert_eq!(e.line, 3);
+    assert_eq!(e.field, "model");
+    assert!(
+        e.hint
+            .as_deref()
+            .unwrap()
+            .contains("did you mean `httpcore`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_invariant_suggests_close_matches() {
+    let e = error(
+        "unknown-invariant",
+        &GOOD.replace("idle-while-active\"]", "idle-while-activ\"]"),
+    );
+    assert_eq!(e.line, 5);
+    assert!(
+        e.hint
+            .as_deref()
+            .unwrap()
+            .contains("did you mean `idle-while-active`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_wrong_version_is_rejected() {
+    let e = error("bad-version", &GOOD.replace("version = 1", "version = 7"));
+    assert_eq!((e.line, e.field.as_str()), (1, "version"));
+}
+
+#[test]
+fn a_name_that_differs_from_the_file_is_rejected() {
+    let e = error(
+        "misnamed",
+        &GOOD.replace("name = \"NAME\"", "name = \"other\""),
+    );
+    assert_eq!((e.line, e.field.as_str()), (2, "name"));
+}
+
+#[test]
+fn a_syntax_error_is_located() {
+    let e = error("syntax", &GOOD.replace("seed = 1", "seed = = 1"));
+    assert_eq!(e.line, 10, "{e}");
+}
+
+#[test]
+fn a_wrong_type_names_the_field() {
+    let e = error(
+        "wrong-type",
+        &GOOD.replace("iterations = 10", "iterations = \"ten\""),
+    );
+    assert_eq!(e.line, 9, "{e}");
+    assert!(e.to_string().contains("iterations"), "{e}");
+}
+
+#[test]
+fn an_expectation_naming_an_unchecked_invariant_is_rejected() {
+    let e = error(
+        "unchecked",
+        &GOOD.replace("fixed = \"pass\"", "fixed = \"no-leak\""),
+    );
+    assert_eq!(e.field, "expect.fixed");
+    assert!(
+        e.message
+            .contains("neither `pass` nor an invariant this scenario checks"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_variant_in_expect_is_rejected() {
+    let e = error("unknown-variant", &format!("{GOOD}fixd = \"pass\"\n"));
+    assert!(
+        e.hint.as_deref().unwrap().contains("did you mean `fixed`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_operation_lists_the_valid_ones() {
+    let text = GOOD.replace(
+        "[schedulers.pct]",
+        "[[actors]]\nname = \"A\"\nops = [\"no-such-op\"]\n\n[schedulers.pct]",
+    );
+    let e = error("unknown-op", &text);
+    assert_eq!(e.field, "actors[0].ops[0]");
+    assert!(e.message.contains("unknown operation `no-such-op`"), "{e}");
+}
+
+#[test]
+fn no_scheduler_is_an_error() {
+    let text = GOOD.replace(
+        "[schedulers.pct]\ndepth = 3\niterations = 10\nseed = 1\n",
+        "[schedulers]\n",
+    );
+    let e = error("no-scheduler", &text);
+    assert_eq!(e.field, "schedulers");
+}
+
+#[test]
+fn an_unreadable_file_is_an_error_not_a_panic() {
+    let e = load_file(std::path::Path::new("/nonexistent/poolcheck/x.toml"))
+        .err()
+        .unwrap();
+    assert!(e.message.contains("cannot read"), "{e}");
+}
