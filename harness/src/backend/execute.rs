@@ -76,6 +76,13 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send), ghost: Option<&Ghost>) 
     if text.contains("exceeded maximum number of branches") || text.contains("max_branches") {
         return Verdict::BoundHit(format!("loom branch bound: {text}"));
     }
+    if text.contains("self.threads.len() < self.max()") {
+        return Verdict::ModelPanic(
+            "loom runs at most 4 spawned actors per execution (5 threads with main): drop \
+             [schedulers.loom] from this scenario or use fewer actors"
+                .into(),
+        );
+    }
     if payload.is::<ViolationPanic>() {
         return Verdict::ModelPanic("violation raised without a recorded violation".into());
     }

@@ -37,6 +37,14 @@ pub(super) fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> Ru
     let elapsed = start.elapsed();
     let executions = tape.executions();
     match outcome {
+        Ok(_) if dfs_cut_short(spec, executions) => result(
+            Verdict::BoundHit(format!(
+                "DFS stopped at its bound of {executions} executions before exhausting the schedules"
+            )),
+            executions,
+            elapsed,
+            None,
+        ),
         Ok(_) if budget.is_some_and(|b| executions < b) => result(
             Verdict::BoundHit(format!(
                 "wall-time bound of {:?} hit after {executions} of {} executions",
@@ -87,6 +95,11 @@ fn scheduler_for(spec: &SchedulerSpec) -> Result<(Box<dyn Scheduler + Send>, Opt
         ),
         other => return Err(format!("{} is not a shuttle scheduler", other.name())),
     })
+}
+
+/// DFS is exhaustive: reaching its execution bound means it did not finish.
+fn dfs_cut_short(spec: &SchedulerSpec, executions: u64) -> bool {
+    matches!(spec, SchedulerSpec::Dfs { max_iterations } if executions >= *max_iterations)
 }
 
 fn to_usize(n: u64) -> usize {
