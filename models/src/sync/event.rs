@@ -230,6 +230,11 @@ pub enum Event {
         /// The peer's view of the same window.
         peer: i64,
     },
+    /// The pool's configured limit on open connections (for `max-connections`).
+    PoolLimit {
+        /// Connections the pool may have open at once (idle, in use or being created).
+        max_connections: u32,
+    },
     /// Free-form annotation shown in the interleaving table.
     Note(String),
 }
