@@ -168,6 +168,12 @@ pub fn describe_event(e: &Event) -> String {
         Event::ConnPhase { conn, phase } => format!("conn {conn} state := {phase:?}"),
         Event::ConnClosed { conn, reason } => format!("conn {conn} CLOSED ({reason:?})"),
         Event::ConnPooled { conn } => format!("conn {conn} back in the pool"),
+        Event::ResourceOpened { kind, id } => format!("{kind} {id} opened"),
+        Event::ResourceClosed { kind, id } => format!("{kind} {id} released"),
+        Event::PoolLimit { max_connections } => {
+            format!("pool limit: {max_connections} connection(s)")
+        }
+        Event::Note(text) => text.clone(),
         other => format!("{other:?}"),
     }
 }

@@ -181,7 +181,10 @@ pub trait Model: Send + Sync + 'static {
 
 /// Every model poolcheck ships, in the order `list` shows them.
 pub fn registry() -> Vec<&'static dyn Model> {
-    vec![&crate::httpcore::HttpcoreModel]
+    vec![
+        &crate::httpcore::HttpcoreModel,
+        &crate::checkout_pool::CheckoutPoolModel,
+    ]
 }
 
 /// Find a model by name.

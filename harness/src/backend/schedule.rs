@@ -96,19 +96,38 @@ impl Tape {
 
 /// Wraps a scheduler and records the decisions of the current execution.
 pub(crate) struct Recording<S> {
-    inner: S,
+    inner: Option<S>,
     tape: Tape,
 }
 
 impl<S> Recording<S> {
     pub(crate) fn new(inner: S, tape: Tape) -> Self {
-        Recording { inner, tape }
+        Recording {
+            inner: Some(inner),
+            tape,
+        }
+    }
+
+    fn inner(&mut self) -> &mut S {
+        self.inner.as_mut().expect("present until dropped")
+    }
+}
+
+impl<S> Drop for Recording<S> {
+    /// shuttle's random scheduler prints "failing seed ... set SHUTTLE_RANDOM_SEED" when dropped
+    /// during a failure; poolcheck's replay is the recorded schedule, so that advice would
+    /// mislead. Forgetting the scheduler on the failure path leaks a few bytes once per failed
+    /// exploration.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            std::mem::forget(self.inner.take());
+        }
     }
 }
 
 impl<S: Scheduler> Scheduler for Recording<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
-        let next = self.inner.new_execution()?;
+        let next = self.inner().new_execution()?;
         let mut t = self.tape.0.borrow_mut();
         t.choices.clear();
         t.executions += 1;
@@ -121,7 +140,7 @@ impl<S: Scheduler> Scheduler for Recording<S> {
         current: Option<TaskId>,
         yielding: bool,
     ) -> Option<TaskId> {
-        let next = self.inner.next_task(runnable, current, yielding)?;
+        let next = self.inner().next_task(runnable, current, yielding)?;
         self.tape
             .0
             .borrow_mut()
@@ -131,7 +150,7 @@ impl<S: Scheduler> Scheduler for Recording<S> {
     }
 
     fn next_u64(&mut self) -> u64 {
-        let v = self.inner.next_u64();
+        let v = self.inner().next_u64();
         self.tape.0.borrow_mut().choices.push(Choice::Random(v));
         v
     }

@@ -7,6 +7,7 @@
 mod closed_while_active;
 mod idle_while_active;
 mod lock_held_blocking;
+mod max_connections;
 mod no_leak;
 mod request_answered;
 mod world;
@@ -70,6 +71,7 @@ pub fn registry() -> Vec<MonitorInfo> {
         idle_while_active::INFO,
         closed_while_active::INFO,
         lock_held_blocking::INFO,
+        max_connections::INFO,
         no_leak::INFO,
         request_answered::INFO,
     ]

@@ -1,0 +1,347 @@
+//! The pool: capacity counter, idle list, waiters with direct hand-off, cancellation, reaper.
+//!
+//! One state lock (`pool.lock`, class `pool`: no blocking operation may run under it) guards
+//! everything; creating and closing connections happen outside it, as in every pool cited in
+//! [`super::variant`]. Cancellation is cooperative, like a context or a future: a canceller marks
+//! the checkout, and the checkout observes it at its next wait or await.
+
+use super::variant::Variant;
+use crate::sync::{
+    blocking, now, probe, yield_now, BlockKind, CloseReason, Condvar, ConnPhase, Event, LockClass,
+    Mutex, MutexGuard, Outcome,
+};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// The pool's configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Connections open at most (idle, in use, or being created).
+    pub max_size: u32,
+    /// Logical time an idle connection may stay before the reaper closes it.
+    pub idle_timeout: u64,
+    /// Awaits a connection takes to establish.
+    pub create_steps: u32,
+}
+
+#[derive(Default)]
+struct State {
+    size: i64,
+    next_conn: u32,
+    idle: VecDeque<(u32, u64)>,
+    waiters: VecDeque<u32>,
+    delivered: BTreeMap<u32, u32>,
+    pending: BTreeMap<String, u32>,
+    cancelled: BTreeSet<u32>,
+}
+
+/// The pool.
+pub struct Pool {
+    variant: Variant,
+    config: Config,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+/// How a checkout ended.
+pub type Checkout = Option<u32>;
+
+impl Pool {
+    /// A new, empty pool.
+    pub fn new(variant: Variant, config: Config) -> Self {
+        probe(Event::PoolLimit {
+            max_connections: config.max_size,
+        });
+        Pool {
+            variant,
+            config,
+            state: Mutex::new(
+                "pool.lock",
+                LockClass::non_blocking("pool"),
+                State::default(),
+            ),
+            changed: Condvar::new("pool: connection returned, slot freed or checkout cancelled"),
+        }
+    }
+
+    /// Check a connection out for `actor`'s request `req`: an idle one, a new one if there is
+    /// room, or one handed over by a check-in after waiting. `None` when cancelled.
+    pub fn checkout(&self, actor: &str, req: u32) -> Checkout {
+        probe(Event::RequestStarted { req });
+        let mut st = self.state.lock();
+        st.pending.insert(actor.to_owned(), req);
+        let got = loop {
+            if let Some(end) = self.woken(&mut st, req) {
+                break end;
+            }
+            if let Some((conn, _)) = st.idle.pop_back() {
+                break Some(conn);
+            }
+            if self.has_room(&mut st, req) {
+                drop(st);
+                let conn = self.create(actor, req);
+                st = self.state.lock();
+                break conn;
+            }
+            if !st.waiters.contains(&req) {
+                st.waiters.push_back(req);
+            }
+            st = self.changed.wait(st);
+        };
+        st.pending.remove(actor);
+        st.waiters.retain(|w| *w != req);
+        drop(st);
+        self.finish_checkout(req, got)
+    }
+
+    /// After a wake-up: a hand-off or a cancellation ends the wait.
+    fn woken(&self, st: &mut MutexGuard<'_, State>, req: u32) -> Option<Checkout> {
+        let cancelled = st.cancelled.contains(&req);
+        if self.variant == Variant::CancelDropsDelivered && cancelled {
+            // Bug: leaves without looking for a connection handed over to it.
+            return Some(None);
+        }
+        let delivered = st.delivered.remove(&req);
+        match (delivered, cancelled) {
+            (Some(conn), false) => Some(Some(conn)),
+            (Some(conn), true) => {
+                // Fixed: a connection delivered to a cancelled waiter goes back to the pool
+                // (to the next waiter, not to this one again).
+                st.waiters.retain(|w| *w != req);
+                self.return_idle(st, conn);
+                self.changed.notify_all();
+                Some(None)
+            }
+            (None, true) => Some(None),
+            (None, false) => None,
+        }
+    }
+
+    /// Is there room for one more connection? Reserves it (in the fixed design) if so.
+    fn has_room(&self, st: &mut MutexGuard<'_, State>, req: u32) -> bool {
+        if st.size >= i64::from(self.config.max_size) {
+            return false;
+        }
+        if self.variant != Variant::SizeCheckThenCreate {
+            st.size += 1;
+            probe(Event::ResourceOpened {
+                kind: "slot",
+                id: req,
+            });
+        }
+        true
+    }
+
+    /// Establish a connection outside the lock; cancellation is observed at each await.
+    fn create(&self, actor: &str, req: u32) -> Checkout {
+        let conn = self.state.lock().next_conn_id();
+        probe(Event::ConnCreated { conn });
+        probe(Event::ResourceOpened {
+            kind: "conn",
+            id: conn,
+        });
+        probe(Event::ConnPhase {
+            conn,
+            phase: ConnPhase::Connecting,
+        });
+        blocking(BlockKind::NetWrite, "connect");
+        for _ in 0..self.config.create_steps {
+            yield_now("connect");
+            if self.is_cancelled(req) {
+                return self.abandon_create(actor, req, conn);
+            }
+        }
+        if self.variant == Variant::SizeCheckThenCreate {
+            // Bug: the size grows only now, in a second critical section.
+            self.state.lock().size += 1;
+            probe(Event::ResourceOpened {
+                kind: "slot",
+                id: req,
+            });
+        }
+        // The slot now belongs to the connection; it is freed when the connection closes.
+        probe(Event::ResourceClosed {
+            kind: "slot",
+            id: req,
+        });
+        Some(conn)
+    }
+
+    /// A cancelled creation: close the half-open connection and free its slot (or not).
+    fn abandon_create(&self, _actor: &str, req: u32, conn: u32) -> Checkout {
+        if self.variant != Variant::TimeoutLeaksConnection {
+            close(conn, CloseReason::Owner);
+        }
+        if self.variant != Variant::CancelLeaksSlot {
+            let mut st = self.state.lock();
+            st.retire(conn);
+            probe(Event::ResourceClosed {
+                kind: "slot",
+                id: req,
+            });
+            drop(st);
+            self.changed.notify_all();
+        }
+        None
+    }
+
+    fn is_cancelled(&self, req: u32) -> bool {
+        self.state.lock().cancelled.contains(&req)
+    }
+
+    /// Record the end of a checkout; a connection in hand is in use until check-in.
+    fn finish_checkout(&self, req: u32, got: Checkout) -> Checkout {
+        match got {
+            Some(conn) => {
+                probe(Event::ConnPhase {
+                    conn,
+                    phase: ConnPhase::Active,
+                });
+                probe(Event::StreamOpened {
+                    conn,
+                    stream: req,
+                    req,
+                });
+            }
+            None => probe(Event::RequestFinished {
+                req,
+                outcome: Outcome::Cancelled,
+            }),
+        }
+        got
+    }
+
+    /// Give a connection back: hand it to the first waiter, or put it on the idle list.
+    pub fn checkin(&self, req: u32, conn: u32) {
+        probe(Event::StreamClosed { conn, stream: req });
+        probe(Event::RequestFinished {
+            req,
+            outcome: Outcome::Response,
+        });
+        let mut st = self.state.lock();
+        self.return_idle(&mut st, conn);
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    fn return_idle(&self, st: &mut MutexGuard<'_, State>, conn: u32) {
+        let waiter = st
+            .waiters
+            .iter()
+            .copied()
+            .find(|w| !st.delivered.contains_key(w));
+        match waiter {
+            Some(w) => {
+                st.delivered.insert(w, conn);
+            }
+            None => {
+                let expire_at = now() + self.config.idle_timeout;
+                st.idle.push_back((conn, expire_at));
+                probe(Event::ConnPhase {
+                    conn,
+                    phase: ConnPhase::Idle {
+                        expire_at: Some(expire_at),
+                    },
+                });
+            }
+        }
+    }
+
+    /// Close the connection in hand instead of returning it (it broke).
+    pub fn discard(&self, req: u32, conn: u32) {
+        probe(Event::StreamClosed { conn, stream: req });
+        probe(Event::RequestFinished {
+            req,
+            outcome: Outcome::Error("connection broken".into()),
+        });
+        self.state.lock().retire(conn);
+        close(conn, CloseReason::Error);
+        self.changed.notify_all();
+    }
+
+    /// Cancel `target`'s pending checkout, if it has one now.
+    pub fn cancel(&self, target: &str) {
+        let mut st = self.state.lock();
+        if let Some(req) = st.pending.get(target).copied() {
+            st.cancelled.insert(req);
+            probe(Event::Note(format!("cancels request {req} of {target}")));
+        }
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// One reaper pass: close idle connections whose expiry has passed.
+    pub fn reap(&self) {
+        let mut st = self.state.lock();
+        let t = now();
+        let expired: Vec<u32> = st
+            .idle
+            .iter()
+            .filter(|(_, e)| *e <= t)
+            .map(|(c, _)| *c)
+            .collect();
+        if self.variant == Variant::ReaperRacesCheckout {
+            drop(st);
+            yield_now("reaper: close outside the lock");
+            for conn in expired {
+                let mut st = self.state.lock();
+                st.idle.retain(|(c, _)| *c != conn);
+                st.retire(conn);
+                drop(st);
+                close(conn, CloseReason::Expired);
+            }
+            return;
+        }
+        st.idle.retain(|(c, _)| !expired.contains(c));
+        for conn in &expired {
+            st.retire(*conn);
+        }
+        drop(st);
+        for conn in expired {
+            close(conn, CloseReason::Expired);
+        }
+        self.changed.notify_all();
+    }
+
+    /// Close every idle connection (pool shutdown at the end of a scenario).
+    pub fn close_idle(&self) {
+        let mut st = self.state.lock();
+        let idle: Vec<u32> = st.idle.drain(..).map(|(c, _)| c).collect();
+        for conn in &idle {
+            st.retire(*conn);
+        }
+        drop(st);
+        for conn in idle {
+            close(conn, CloseReason::Owner);
+        }
+    }
+
+    /// Connections open now (for the end-of-run capacity check).
+    pub fn size(&self) -> i64 {
+        self.state.lock().size
+    }
+}
+
+impl State {
+    /// The pool stops counting `conn` (it is about to be closed outside the lock).
+    fn retire(&mut self, conn: u32) {
+        self.size -= 1;
+        probe(Event::ConnPhase {
+            conn,
+            phase: ConnPhase::Closed,
+        });
+    }
+
+    fn next_conn_id(&mut self) -> u32 {
+        self.next_conn += 1;
+        self.next_conn
+    }
+}
+
+fn close(conn: u32, reason: CloseReason) {
+    blocking(BlockKind::BodyClose, "close connection");
+    probe(Event::ConnClosed { conn, reason });
+    probe(Event::ResourceClosed {
+        kind: "conn",
+        id: conn,
+    });
+}
