@@ -2,7 +2,7 @@
 //! [`sync`] facade so that loom, shuttle and std threads can all run them.
 //!
 //! Each model reimplements one upstream file with its lock and await structure intact, and keeps
-//! each historical bug as a runtime [`model::Variant`] switch so that every variant compiles into
+//! each historical bug as a runtime variant ([`model::VariantInfo`]) so that every variant compiles into
 //! one binary.
 //!
 //! # Limitations

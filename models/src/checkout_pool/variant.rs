@@ -31,7 +31,7 @@ pub enum Variant {
 }
 
 impl Variant {
-    /// Parse a variant name (validated by the loader against [`super::INFO`]).
+    /// Parse a variant name (validated by the loader against the model's variant list).
     pub fn parse(name: &str) -> Self {
         match name {
             "cancel-leaks-slot" => Variant::CancelLeaksSlot,
