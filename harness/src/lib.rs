@@ -7,6 +7,7 @@
 //! - The std backend is a baseline: it may miss bugs and is not deterministic.
 
 pub mod backend;
+pub mod generate;
 pub mod monitor;
 pub mod report;
 pub mod scenario;

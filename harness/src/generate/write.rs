@@ -1,0 +1,96 @@
+//! Writing a generated scenario as an ordinary scenario file.
+
+use poolcheck_models::model::{Args, Model, OpSpec, Value};
+use std::fmt::Write as _;
+
+/// The scenario file for a generated catch: PCT and loom budgets, every variant expected to
+/// `pass` except `variant` (expected `invariant`). Other variants are marked for review, since
+/// generation only ran `fixed` and `variant`.
+pub fn to_toml(
+    model: &dyn Model,
+    name: &str,
+    found: &super::Found,
+    g: &super::GenerateSpec,
+) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "version = 1\nname = \"{name}\"\nmodel = \"{}\"",
+        model.info().name
+    );
+    let _ = writeln!(
+        w,
+        "description = \"generated: catches {} as {}\"",
+        g.variant, found.invariant
+    );
+    let _ = writeln!(w, "origin = \"poolcheck generate, seed {}\"", g.seed);
+    let invs: Vec<String> = g.invariants.iter().map(|i| format!("\"{i}\"")).collect();
+    let _ = writeln!(
+        w,
+        "invariants = [{}]\nstep_bound = {}",
+        invs.join(", "),
+        g.step_bound
+    );
+    if !found.spec.config.0.is_empty() {
+        let _ = writeln!(w, "\n[config]\n{}", args_lines(&found.spec.config));
+    }
+    for a in &found.spec.actors {
+        let ops: Vec<String> = a.ops.iter().map(op_text).collect();
+        let _ = writeln!(
+            w,
+            "\n[[actors]]\nname = \"{}\"\nops = [{}]",
+            a.name,
+            ops.join(", ")
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\n[schedulers.pct]\ndepth = 3\niterations = {}\nseed = {}",
+        g.iterations, g.seed
+    );
+    let _ = writeln!(
+        w,
+        "\n# Review: only `fixed` and `{}` were run when this file was generated.\n[expect]",
+        g.variant
+    );
+    for v in model.info().variants {
+        let expected = if v.name == g.variant {
+            found.invariant.as_str()
+        } else {
+            "pass"
+        };
+        let _ = writeln!(w, "{} = \"{expected}\"", v.name);
+    }
+    out
+}
+
+fn op_text(op: &OpSpec) -> String {
+    if op.args.0.is_empty() {
+        return format!("\"{}\"", op.name);
+    }
+    let args: Vec<String> = op
+        .args
+        .0
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", value_text(v)))
+        .collect();
+    format!("{{ op = \"{}\", {} }}", op.name, args.join(", "))
+}
+
+fn args_lines(args: &Args) -> String {
+    let lines: Vec<String> = args
+        .0
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", value_text(v)))
+        .collect();
+    lines.join("\n")
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Str(s) => format!("{s:?}"),
+    }
+}
