@@ -11,8 +11,8 @@
 //! Abstractions: a connection is a number; "using" it is `use` awaits between check-out and
 //! check-in; creation is `create_steps` awaits after a blocking connect; cancellation is a flag
 //! observed at the next wait or await, as with Go contexts and Rust futures. At the end of a run
-//! every actor checks in what it still holds and the pool closes its idle connections, so
-//! `no-leak` sees every connection and slot that a bug lost.
+//! every actor checks in what it still holds and the pool is closed (a no-op if a `close-pool`
+//! operation already closed it), so `no-leak` sees every connection and slot that a bug lost.
 
 mod pool;
 mod variant;
@@ -67,6 +67,11 @@ static INFO: ModelInfo = ModelInfo {
             summary: "capacity checked and reserved in separate critical sections",
         },
         VariantInfo {
+            name: "checkin-after-close",
+            upstream: "https://github.com/topoteretes/cognee-rs/issues/132",
+            summary: "a check-in racing pool close puts the connection back into a closed pool",
+        },
+        VariantInfo {
             name: "timeout-leaks-connection",
             upstream: "https://github.com/r2dbc/r2dbc-pool/issues/165",
             summary: "a cancelled creation abandons its half-open connection",
@@ -115,6 +120,12 @@ static INFO: ModelInfo = ModelInfo {
         OpInfo {
             name: "reap",
             doc: "one reaper pass: close idle connections whose idle timeout passed",
+            params: &[],
+        },
+        OpInfo {
+            name: "close-pool",
+            doc: "close the pool: close idle connections, fail waiters and later checkouts, \
+                  close connections checked in afterwards",
             params: &[],
         },
         OpInfo {
@@ -180,7 +191,7 @@ impl Model for CheckoutPoolModel {
         for h in handles {
             h.join();
         }
-        pool.close_idle();
+        pool.close();
     }
 }
 
@@ -273,6 +284,10 @@ fn run_op(
         }
         "reap" => {
             pool.reap();
+            held
+        }
+        "close-pool" => {
+            pool.close();
             held
         }
         _ => {

@@ -32,6 +32,7 @@ struct State {
     delivered: BTreeMap<u32, u32>,
     pending: BTreeMap<String, u32>,
     cancelled: BTreeSet<u32>,
+    closed: bool,
 }
 
 /// The pool.
@@ -64,7 +65,7 @@ impl Pool {
     }
 
     /// Check a connection out for `actor`'s request `req`: an idle one, a new one if there is
-    /// room, or one handed over by a check-in after waiting. `None` when cancelled.
+    /// room, or one handed over by a check-in after waiting. `None` when cancelled or the pool is closed.
     pub fn checkout(&self, actor: &str, req: u32) -> Checkout {
         probe(Event::RequestStarted { req });
         let mut st = self.state.lock();
@@ -72,6 +73,9 @@ impl Pool {
         let got = loop {
             if let Some(end) = self.woken(&mut st, req) {
                 break end;
+            }
+            if st.closed {
+                break None;
             }
             if let Some((conn, _)) = st.idle.pop_back() {
                 break Some(conn);
@@ -89,8 +93,9 @@ impl Pool {
         };
         st.pending.remove(actor);
         st.waiters.retain(|w| *w != req);
+        let cancelled = st.cancelled.contains(&req);
         drop(st);
-        self.finish_checkout(req, got)
+        self.finish_checkout(req, got, cancelled)
     }
 
     /// After a wake-up: a hand-off or a cancellation ends the wait.
@@ -189,7 +194,7 @@ impl Pool {
     }
 
     /// Record the end of a checkout; a connection in hand is in use until check-in.
-    fn finish_checkout(&self, req: u32, got: Checkout) -> Checkout {
+    fn finish_checkout(&self, req: u32, got: Checkout, cancelled: bool) -> Checkout {
         match got {
             Some(conn) => {
                 probe(Event::ConnPhase {
@@ -202,9 +207,13 @@ impl Pool {
                     req,
                 });
             }
-            None => probe(Event::RequestFinished {
+            None if cancelled => probe(Event::RequestFinished {
                 req,
                 outcome: Outcome::Cancelled,
+            }),
+            None => probe(Event::RequestFinished {
+                req,
+                outcome: Outcome::RetryableError("pool closed".into()),
             }),
         }
         got
@@ -217,9 +226,25 @@ impl Pool {
             req,
             outcome: Outcome::Response,
         });
+        let closed_before_ping = self.state.lock().closed;
+        if closed_before_ping {
+            return self.close_returned(conn);
+        }
+        yield_now("ping before reuse");
         let mut st = self.state.lock();
+        if st.closed && self.variant != Variant::CheckinAfterClose {
+            drop(st);
+            return self.close_returned(conn);
+        }
+        // Bug (checkin-after-close): the pool may have closed during the ping; pushed anyway.
         self.return_idle(&mut st, conn);
         drop(st);
+        self.changed.notify_all();
+    }
+
+    fn close_returned(&self, conn: u32) {
+        self.state.lock().retire(conn);
+        close(conn, CloseReason::Owner);
         self.changed.notify_all();
     }
 
@@ -302,9 +327,13 @@ impl Pool {
         self.changed.notify_all();
     }
 
-    /// Close every idle connection (pool shutdown at the end of a scenario).
-    pub fn close_idle(&self) {
+    /// Close the pool: idle connections now, checked-out ones when they come back; waiters and
+    /// later checkouts fail. Closing a closed pool does nothing.
+    pub fn close(&self) {
         let mut st = self.state.lock();
+        if std::mem::replace(&mut st.closed, true) {
+            return;
+        }
         let idle: Vec<u32> = st.idle.drain(..).map(|(c, _)| c).collect();
         for conn in &idle {
             st.retire(*conn);
@@ -313,6 +342,7 @@ impl Pool {
         for conn in idle {
             close(conn, CloseReason::Owner);
         }
+        self.changed.notify_all();
     }
 
     /// Connections open now (for the end-of-run capacity check).

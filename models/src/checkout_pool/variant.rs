@@ -25,6 +25,12 @@ pub enum Variant {
     /// (mongodb/mongo-java-driver#127; the same shape as golang/net 4e4d966f's streamsReserved).
     /// After: reserve the slot in the same critical section as the check.
     SizeCheckThenCreate,
+    /// Check-in reads "is the pool closed?" once, then awaits a health check (`ping`), then puts
+    /// the connection on the idle list unconditionally; a `close` that drained the idle list in
+    /// between never sees it, and it leaks for the life of the pool (launchbadge/sqlx
+    /// `return_to_pool`, measured in topoteretes/cognee-rs#132). After: re-check under the lock
+    /// that pushes it, and close it if the pool closed meanwhile.
+    CheckinAfterClose,
     /// A checkout whose creation is cancelled (a create timeout) abandons the half-open
     /// connection instead of closing it (r2dbc/r2dbc-pool#165). After: close it.
     TimeoutLeaksConnection,
@@ -39,6 +45,7 @@ impl Variant {
             "reaper-races-checkout" => Variant::ReaperRacesCheckout,
             "size-check-then-create" => Variant::SizeCheckThenCreate,
             "timeout-leaks-connection" => Variant::TimeoutLeaksConnection,
+            "checkin-after-close" => Variant::CheckinAfterClose,
             _ => Variant::Fixed,
         }
     }
