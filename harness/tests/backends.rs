@@ -364,3 +364,11 @@ fn a_buggy_variant_that_passes_fails_its_trial() {
         r.judgement
     );
 }
+
+#[test]
+fn loom_opens_every_race_window_of_the_toy_in_both_orders() {
+    let r = run(&subject("fixed"), &loom(), Bounds::default());
+    assert_eq!(r.verdict, Verdict::Pass);
+    assert!(r.coverage.pairs > 0, "{:?}", r.coverage);
+    assert_eq!(r.coverage.both_orders, r.coverage.pairs, "{:?}", r.coverage);
+}

@@ -1,7 +1,7 @@
 //! One execution of a subject, the same for every backend, and the classification of how an
 //! exploration stopped.
 
-use super::{RunResult, Verdict};
+use super::{Coverage, CoverageSummary, RunResult, Verdict};
 use crate::monitor::MonitorSet;
 use poolcheck_models::model::{Model, ScenarioSpec};
 use poolcheck_models::sync::{install, Backend, Exec, Ghost, Violation, ViolationPanic, WaitFor};
@@ -28,7 +28,7 @@ pub struct Subject {
 /// a weak handle on the execution itself (so a watchdog can abort it without keeping scheduler
 /// objects alive past their execution).
 #[derive(Clone, Default)]
-pub(crate) struct GhostSlot(Arc<Mutex<Option<SlotEntry>>>);
+pub(crate) struct GhostSlot(Arc<Mutex<Option<SlotEntry>>>, Arc<Mutex<Coverage>>);
 
 type SlotEntry = (Arc<Mutex<Ghost>>, Weak<Exec>);
 
@@ -39,6 +39,21 @@ pub(crate) fn execute_once(subject: &Subject, backend: Backend, slot: &GhostSlot
     *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((exec.ghost(), Arc::downgrade(&exec)));
     subject.model.run(&subject.spec, &subject.variant);
     exec.finish();
+    let ghost = exec.ghost();
+    let ghost = ghost.lock().unwrap_or_else(|p| p.into_inner());
+    slot.1.lock().unwrap_or_else(|p| p.into_inner()).add(&ghost);
+}
+
+impl GhostSlot {
+    /// A fresh slot for another execution that adds to the same coverage.
+    pub(crate) fn sharing_coverage(&self) -> Self {
+        GhostSlot(Arc::default(), self.1.clone())
+    }
+}
+
+/// The race-window coverage of every completed execution so far.
+pub(crate) fn coverage(slot: &GhostSlot) -> CoverageSummary {
+    slot.1.lock().unwrap_or_else(|p| p.into_inner()).summary()
 }
 
 /// A copy of the latest execution's ghost state.
@@ -165,5 +180,6 @@ pub(crate) fn result(
         schedule: None,
         loom_checkpoint: None,
         ghost,
+        coverage: CoverageSummary::default(),
     }
 }

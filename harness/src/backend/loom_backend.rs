@@ -18,16 +18,20 @@ use std::time::Instant;
 /// loom's hard limit on threads per execution, main included.
 const MAX_THREADS: usize = 5;
 
-pub(super) fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult {
+pub(super) fn run(
+    subject: &Subject,
+    spec: &SchedulerSpec,
+    bounds: Bounds,
+    slot: &GhostSlot,
+) -> RunResult {
     let checkpoint = CheckpointFile::new();
     let (builder, budget) = match builder_for(spec, bounds, &checkpoint) {
         Ok(b) => b,
         Err(e) => return result(Verdict::ModelPanic(e), 0, Default::default(), None),
     };
     let count = Arc::new(AtomicU64::new(0));
-    let slot = GhostSlot::default();
     let body = {
-        let (subject, slot, count) = (subject.clone(), slot.clone(), count.clone());
+        let (subject, slot, count) = (subject.clone(), (*slot).clone(), count.clone());
         move || {
             count.fetch_add(1, Ordering::SeqCst);
             execute_once(&subject, Backend::Loom, &slot);
@@ -45,7 +49,7 @@ pub(super) fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> Ru
             result(verdict.unwrap_or(Verdict::Pass), executions, elapsed, None)
         }
         Err(payload) => {
-            let ghost = take_ghost(&slot);
+            let ghost = take_ghost(slot);
             let verdict = classify_panic(payload.as_ref(), ghost.as_ref());
             let mut r = result(verdict, executions, elapsed, ghost);
             r.loom_checkpoint = checkpoint.read();

@@ -4,6 +4,7 @@
 //!
 //! Every setting is explicit in [`SchedulerSpec`]: nothing is read from `LOOM_*` or `SHUTTLE_*`.
 
+mod coverage;
 mod execute;
 mod loom_backend;
 mod panic_hook;
@@ -11,6 +12,7 @@ mod schedule;
 mod shuttle_backend;
 mod std_backend;
 
+pub use coverage::{Coverage, CoverageSummary};
 pub use execute::Subject;
 pub use panic_hook::install_quiet_panic_hook;
 pub use schedule::{decode_schedule, encode_schedule, Choice, SCHEDULE_VERSION};
@@ -157,16 +159,22 @@ pub struct RunResult {
     pub loom_checkpoint: Option<String>,
     /// The failing execution's ghost state and log.
     pub ghost: Option<Ghost>,
+    /// Race windows (conflicting lock acquisitions) seen in both orders, over the completed
+    /// executions.
+    pub coverage: CoverageSummary,
 }
 
 /// Explore `subject` with `spec` within `bounds`.
 pub fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult {
     install_quiet_panic_hook();
-    match spec {
+    let slot = execute::GhostSlot::default();
+    let mut result = match spec {
         SchedulerSpec::Loom { .. } | SchedulerSpec::LoomReplay { .. } => {
-            loom_backend::run(subject, spec, bounds)
+            loom_backend::run(subject, spec, bounds, &slot)
         }
-        SchedulerSpec::Std { iterations } => std_backend::run(subject, *iterations, bounds),
-        _ => shuttle_backend::run(subject, spec, bounds),
-    }
+        SchedulerSpec::Std { iterations } => std_backend::run(subject, *iterations, bounds, &slot),
+        _ => shuttle_backend::run(subject, spec, bounds, &slot),
+    };
+    result.coverage = execute::coverage(&slot);
+    result
 }

@@ -14,19 +14,23 @@ use std::time::Instant;
 /// with SIGSEGV and no message.
 const STACK_SIZE: usize = 2 << 20;
 
-pub(super) fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult {
+pub(super) fn run(
+    subject: &Subject,
+    spec: &SchedulerSpec,
+    bounds: Bounds,
+    slot: &GhostSlot,
+) -> RunResult {
     let (scheduler, budget) = match scheduler_for(spec) {
         Ok(s) => s,
         Err(e) => return result(Verdict::ModelPanic(e), 0, Default::default(), None),
     };
     let tape = Tape::default();
-    let slot = GhostSlot::default();
     let runner = shuttle::Runner::new(
         Recording::new(scheduler, tape.clone()),
         config(subject, bounds),
     );
     let body = {
-        let (subject, slot) = (subject.clone(), slot.clone());
+        let (subject, slot) = (subject.clone(), (*slot).clone());
         move || execute_once(&subject, Backend::Shuttle, &slot)
     };
     let start = Instant::now();
@@ -57,7 +61,7 @@ pub(super) fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> Ru
         ),
         Ok(_) => result(Verdict::Pass, executions, elapsed, None),
         Err(payload) => {
-            let ghost = take_ghost(&slot);
+            let ghost = take_ghost(slot);
             let verdict = classify_panic(payload.as_ref(), ghost.as_ref());
             let mut r = result(verdict, executions, elapsed, ghost);
             r.schedule = Some(encode_schedule(&tape.choices()));

@@ -11,7 +11,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub(super) fn run(subject: &Subject, iterations: u64, bounds: Bounds) -> RunResult {
+pub(super) fn run(
+    subject: &Subject,
+    iterations: u64,
+    bounds: Bounds,
+    slot: &GhostSlot,
+) -> RunResult {
     let start = Instant::now();
     for i in 1..=iterations {
         if start.elapsed() >= bounds.wall {
@@ -22,7 +27,7 @@ pub(super) fn run(subject: &Subject, iterations: u64, bounds: Bounds) -> RunResu
             ));
             return result(v, i - 1, start.elapsed(), None);
         }
-        if let Some((verdict, ghost)) = one_execution(subject, bounds.std_execution) {
+        if let Some((verdict, ghost)) = one_execution(subject, bounds.std_execution, slot) {
             return result(verdict, i, start.elapsed(), ghost);
         }
     }
@@ -30,8 +35,12 @@ pub(super) fn run(subject: &Subject, iterations: u64, bounds: Bounds) -> RunResu
 }
 
 /// Run one execution; `Some` when it failed or hung.
-fn one_execution(subject: &Subject, limit: Duration) -> Option<(Verdict, Option<Ghost>)> {
-    let slot = GhostSlot::default();
+fn one_execution(
+    subject: &Subject,
+    limit: Duration,
+    shared: &GhostSlot,
+) -> Option<(Verdict, Option<Ghost>)> {
+    let slot = shared.sharing_coverage();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let watchdog = spawn_watchdog(slot.clone(), done_rx, limit);
     let outcome = {
