@@ -57,8 +57,8 @@ fn main() {
         })
         .collect();
     let mut table = String::from(
-        "| scenario | variant | expected | scheduler | found | executions (median) | time ms (median) |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| scenario | variant | expected | scheduler | found | executions (median) | time ms (median) | race windows both ways |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for s in &scenarios {
         for (variant, expected) in &s.expect {
@@ -127,17 +127,23 @@ fn measure(s: &Scenario, variant: &str, expected: &str, o: &Options) -> Vec<Stri
 fn one(s: &Scenario, variant: &str, spec: &SchedulerSpec, bounds: Bounds) -> String {
     let r = run(&s.subject(variant), spec, bounds);
     format!(
-        "{} | {} | {}",
+        "{} | {} | {} | {}/{}",
         found(&r.verdict),
         r.executions,
-        r.elapsed.as_millis()
+        r.elapsed.as_millis(),
+        r.coverage.both_orders,
+        r.coverage.pairs
     )
 }
 
 fn seeds(n: u64, spec: impl Fn(u64) -> SchedulerSpec, s: &Scenario, variant: &str) -> String {
+    let mut windows = String::new();
     let mut runs: Vec<(u64, u128, bool)> = (1..=n)
         .map(|seed| {
             let r = run(&s.subject(variant), &spec(seed), Bounds::default());
+            if seed == 1 {
+                windows = format!("{}/{} (seed 1)", r.coverage.both_orders, r.coverage.pairs);
+            }
             (
                 r.executions,
                 r.elapsed.as_micros(),
@@ -151,7 +157,7 @@ fn seeds(n: u64, spec: impl Fn(u64) -> SchedulerSpec, s: &Scenario, variant: &st
     runs.sort_by_key(|r| r.1);
     let mut cell = String::new();
     let ms = runs[runs.len() / 2].1 as f64 / 1000.0;
-    write!(cell, "{hits}/{n} seeds | {execs} | {ms:.1}").expect("string");
+    write!(cell, "{hits}/{n} seeds | {execs} | {ms:.1} | {windows}").expect("string");
     cell
 }
 
