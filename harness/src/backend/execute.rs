@@ -6,6 +6,7 @@ use crate::monitor::MonitorSet;
 use poolcheck_models::model::{Model, ScenarioSpec};
 use poolcheck_models::sync::{install, Backend, Exec, Ghost, Violation, ViolationPanic, WaitFor};
 use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -30,13 +31,14 @@ pub struct Subject {
 #[derive(Clone, Default)]
 pub(crate) struct GhostSlot(Arc<Mutex<Option<SlotEntry>>>, Arc<Mutex<Coverage>>);
 
-type SlotEntry = (Arc<Mutex<Ghost>>, Weak<Exec>);
+type SlotEntry = (Arc<Mutex<Ghost>>, Weak<Exec>, Arc<AtomicBool>);
 
 /// Run one execution on the current thread, inside a scheduler's model closure.
 pub(crate) fn execute_once(subject: &Subject, backend: Backend, slot: &GhostSlot) {
     let observer = Box::new(MonitorSet::new(&subject.invariants));
     let (exec, _guard) = install(backend, observer, subject.step_bound, "main");
-    *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((exec.ghost(), Arc::downgrade(&exec)));
+    *slot.0.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some((exec.ghost(), Arc::downgrade(&exec), exec.abort_flag()));
     subject.model.run(&subject.spec, &subject.variant);
     exec.finish();
     let ghost = exec.ghost();
@@ -45,6 +47,14 @@ pub(crate) fn execute_once(subject: &Subject, backend: Backend, slot: &GhostSlot
 }
 
 impl GhostSlot {
+    /// Has the current execution found a violation (and asked the scheduler to stop)?
+    pub(crate) fn stop_requested(&self) -> bool {
+        let entry = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        entry
+            .as_ref()
+            .is_some_and(|(_, _, flag)| flag.load(Ordering::SeqCst))
+    }
+
     /// A fresh slot for another execution that adds to the same coverage.
     pub(crate) fn sharing_coverage(&self) -> Self {
         GhostSlot(Arc::default(), self.1.clone())
@@ -58,14 +68,14 @@ pub(crate) fn coverage(slot: &GhostSlot) -> CoverageSummary {
 
 /// A copy of the latest execution's ghost state.
 pub(crate) fn take_ghost(slot: &GhostSlot) -> Option<Ghost> {
-    let (g, _) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
+    let (g, _, _) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
     let ghost = g.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Some(ghost)
 }
 
 /// The execution in the slot, if it is still running.
 pub(crate) fn current_exec(slot: &GhostSlot) -> Option<Arc<Exec>> {
-    let (_, exec) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
+    let (_, exec, _) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
     exec.upgrade()
 }
 

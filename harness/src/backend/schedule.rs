@@ -6,6 +6,7 @@
 //! (`pc1:`) with a round-trip test. Format: `pc1:` followed by comma-separated items, `t<N>`
 //! (run task N) or `r<HEX>` (a random value), with `*<K>` for K repetitions of an item.
 
+use super::execute::GhostSlot;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -98,13 +99,19 @@ impl Tape {
 pub(crate) struct Recording<S> {
     inner: Option<S>,
     tape: Tape,
+    slot: GhostSlot,
+    stopped: bool,
 }
 
 impl<S> Recording<S> {
-    pub(crate) fn new(inner: S, tape: Tape) -> Self {
+    /// Record `inner`'s decisions on `tape`; stop exploring once the execution in `slot`
+    /// reports a violation.
+    pub(crate) fn new(inner: S, tape: Tape, slot: GhostSlot) -> Self {
         Recording {
             inner: Some(inner),
             tape,
+            slot,
+            stopped: false,
         }
     }
 
@@ -115,11 +122,11 @@ impl<S> Recording<S> {
 
 impl<S> Drop for Recording<S> {
     /// shuttle's random scheduler prints "failing seed ... set SHUTTLE_RANDOM_SEED" when dropped
-    /// during a failure; poolcheck's replay is the recorded schedule, so that advice would
+    /// after an execution that did not complete (a failure, or our stop at a violation); poolcheck's replay is the recorded schedule, so that advice would
     /// mislead. Forgetting the scheduler on the failure path leaks a few bytes once per failed
     /// exploration.
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if self.stopped || std::thread::panicking() {
             std::mem::forget(self.inner.take());
         }
     }
@@ -127,6 +134,9 @@ impl<S> Drop for Recording<S> {
 
 impl<S: Scheduler> Scheduler for Recording<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
+        if self.stopped {
+            return None; // keep the violating execution's decisions on the tape
+        }
         let next = self.inner().new_execution()?;
         let mut t = self.tape.0.borrow_mut();
         t.choices.clear();
@@ -140,6 +150,10 @@ impl<S: Scheduler> Scheduler for Recording<S> {
         current: Option<TaskId>,
         yielding: bool,
     ) -> Option<TaskId> {
+        if self.slot.stop_requested() {
+            self.stopped = true;
+            return None;
+        }
         let next = self.inner().next_task(runnable, current, yielding)?;
         self.tape
             .0

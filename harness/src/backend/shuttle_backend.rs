@@ -5,7 +5,7 @@ use super::execute::{classify_panic, execute_once, result, take_ghost, GhostSlot
 use super::panic_hook::Exploring;
 use super::schedule::{decode_schedule, encode_schedule, Recording, Replaying, Tape};
 use super::{Bounds, RunResult, SchedulerSpec, Subject, Verdict};
-use poolcheck_models::sync::Backend;
+use poolcheck_models::sync::{Backend, ViolationPanic};
 use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -26,7 +26,7 @@ pub(super) fn run(
     };
     let tape = Tape::default();
     let runner = shuttle::Runner::new(
-        Recording::new(scheduler, tape.clone()),
+        Recording::new(scheduler, tape.clone(), slot.clone()),
         config(subject, bounds),
     );
     let body = {
@@ -40,7 +40,15 @@ pub(super) fn run(
     };
     let elapsed = start.elapsed();
     let executions = tape.executions();
+    let stopped_at_violation = take_ghost(slot).filter(|g| g.violation.is_some());
     match outcome {
+        Ok(_) if stopped_at_violation.is_some() => {
+            let ghost = stopped_at_violation;
+            let verdict = classify_panic(&ViolationPanic, ghost.as_ref());
+            let mut r = result(verdict, executions, elapsed, ghost);
+            r.schedule = Some(encode_schedule(&tape.choices()));
+            r
+        }
         Ok(_) if dfs_cut_short(spec, executions) => result(
             Verdict::BoundHit(format!(
                 "DFS stopped at its bound of {executions} executions before exhausting the schedules"

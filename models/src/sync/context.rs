@@ -36,7 +36,7 @@ pub struct Exec {
     tids: StdMutex<Vec<(Tid, ActorId)>>,
     token: Token,
     step_bound: u64,
-    aborted: AtomicBool,
+    aborted: Arc<AtomicBool>,
 }
 
 thread_local! {
@@ -70,7 +70,7 @@ pub fn install(
         tids: StdMutex::new(Vec::new()),
         token: Token::new(backend),
         step_bound,
-        aborted: AtomicBool::new(false),
+        aborted: Arc::new(AtomicBool::new(false)),
     });
     let previous = CURRENT.with(|c| c.borrow_mut().replace(exec.clone()));
     let main_id = exec.new_actor(main);
@@ -183,6 +183,11 @@ impl Exec {
         self.aborted.load(Ordering::SeqCst)
     }
 
+    /// The flag [`Exec::abort`] sets, for a scheduler that must stop when a violation is found.
+    pub fn abort_flag(&self) -> Arc<AtomicBool> {
+        self.aborted.clone()
+    }
+
     /// Stop the remaining std threads at their next facade operation.
     pub fn abort(&self) {
         self.aborted.store(true, Ordering::SeqCst);
@@ -248,6 +253,14 @@ impl Exec {
             }
         }
         self.abort();
+        if self.backend == Backend::Shuttle && !std::thread::panicking() {
+            // Stop quietly: shuttle prints a line for every task that panics, thousands per
+            // exploration. The harness's scheduler sees the abort flag at this scheduling point
+            // and ends the execution; the task is never resumed.
+            loop {
+                shuttle::thread::yield_now();
+            }
+        }
         std::panic::panic_any(ViolationPanic)
     }
 
