@@ -13,5 +13,6 @@
 
 pub mod checkout_pool;
 pub mod httpcore;
+pub mod lifecycle;
 pub mod model;
 pub mod sync;

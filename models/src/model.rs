@@ -184,6 +184,7 @@ pub fn registry() -> Vec<&'static dyn Model> {
     vec![
         &crate::httpcore::HttpcoreModel,
         &crate::checkout_pool::CheckoutPoolModel,
+        &crate::lifecycle::LifecycleModel,
     ]
 }
 

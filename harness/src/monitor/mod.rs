@@ -4,6 +4,7 @@
 //! that defines them (shown by `poolcheck list` and in reports). A scenario names the invariants
 //! it checks; [`MonitorSet`] runs exactly those, after updating the shared [`World`] view.
 
+mod callback_order;
 mod closed_while_active;
 mod idle_while_active;
 mod lock_held_blocking;
@@ -74,6 +75,7 @@ pub fn registry() -> Vec<MonitorInfo> {
         max_connections::INFO,
         no_leak::INFO,
         request_answered::INFO,
+        callback_order::INFO,
     ]
 }
 

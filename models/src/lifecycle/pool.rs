@@ -1,0 +1,227 @@
+//! A small asyncio connection pool whose connections are born through the lifecycle: a
+//! subprocess transport and its post-init ([`SubprocessTransport::create`]) or a named-pipe
+//! connection ([`create_pipe_connection`]).
+//!
+//! This is a pool of our own design, not an upstream file: the httpcore model had not landed when
+//! this was written. It is meant to be unified with the httpcore pool later (httpcore's
+//! `AsyncConnectionPool` would then create its connections through this lifecycle), and keeps to
+//! the shape every pool shares so that the lifecycle's bugs show up as pool bugs:
+//! - capacity is a semaphore of `max_connections` permits; a connection holds one from the start
+//!   of its connection attempt until it is closed, so the pool's capacity never shrinks as long
+//!   as every attempt gives its permit back;
+//! - a request takes an idle connection, or a free permit and starts a connection attempt, or
+//!   waits (`await condition.wait()`) for either;
+//! - the connection attempt runs in the requester's task: if the requester is cancelled while it
+//!   connects, the attempt is cancelled with it and reclaimed (the lifecycle closes what it
+//!   opened; the pool frees the permit and wakes a waiter), never orphaned;
+//! - a connection whose peer went away (process exited, pipe closed) during the request fails
+//!   the request with an error and is closed; a healthy one goes back to the idle list.
+//!
+//! The pool's state lives in a facade [`Mutex`] (`asyncio.Condition`'s lock: acquiring it is an
+//! await) with a [`Condvar`] for the waits; at the end of an execution the pool closes its idle
+//! connections.
+
+use super::connect_pipe::create_pipe_connection;
+use super::event_loop::{ConnectError, Loop, Transport};
+use super::transport::SubprocessTransport;
+use crate::sync::{
+    probe, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome, Semaphore,
+};
+
+/// How the pool connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connector {
+    /// A worker subprocess with `pipes` pipes (`subprocess_exec` + post-init).
+    Spawn {
+        /// Pipes to connect during post-init.
+        pipes: usize,
+    },
+    /// A named pipe (`create_pipe_connection`), busy for `busy` attempts.
+    Pipe {
+        /// `ConnectPipe` attempts that find the pipe busy.
+        busy: u32,
+    },
+}
+
+/// The pool's configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Connections open at most (connecting, idle or in use).
+    pub max_connections: u32,
+    /// How connections are made.
+    pub connector: Connector,
+}
+
+#[derive(Default)]
+struct State {
+    idle: Vec<Transport>,
+}
+
+/// The pool.
+pub struct Pool {
+    config: Config,
+    state: Mutex<State>,
+    changed: Condvar,
+    capacity: Semaphore,
+}
+
+impl Pool {
+    /// An empty pool.
+    pub fn new(config: Config) -> Self {
+        probe(Event::PoolLimit {
+            max_connections: config.max_connections,
+        });
+        Pool {
+            config,
+            state: Mutex::new(
+                "pool.cond",
+                LockClass::non_blocking("pool"),
+                State::default(),
+            ),
+            changed: Condvar::new("pool.cond: connection returned, permit freed or cancelled"),
+            capacity: Semaphore::new("pool.capacity", i64::from(config.max_connections)),
+        }
+    }
+
+    /// One request of actor `me`, numbered `req`. `fail_at`: with the spawn connector, the pipe
+    /// whose connection fails if this request has to connect.
+    pub fn request(&self, lp: &Loop, me: &str, req: u32, fail_at: Option<usize>) {
+        probe(Event::RequestStarted { req });
+        lp.begin_cancellable(me);
+        let outcome = self.serve(lp, me, req, fail_at);
+        lp.end_cancellable(me);
+        probe(Event::RequestFinished { req, outcome });
+    }
+
+    fn serve(&self, lp: &Loop, me: &str, req: u32, fail_at: Option<usize>) -> Outcome {
+        let conn = match self.checkout(lp, me) {
+            Err(()) => return Outcome::Cancelled,
+            Ok(Some(t)) => {
+                probe(Event::ConnPhase {
+                    conn: t.id(),
+                    phase: ConnPhase::Active,
+                });
+                t
+            }
+            Ok(None) => match self.connect(lp, me, fail_at) {
+                Ok(t) => t,
+                Err(outcome) => return outcome,
+            },
+        };
+        probe(Event::RequestAssigned {
+            req,
+            conn: conn.id(),
+        });
+        self.exchange(lp, me, conn)
+    }
+
+    /// An idle connection (`Some`), a permit for a new one (`None`), or cancelled.
+    fn checkout(&self, lp: &Loop, me: &str) -> Result<Option<Transport>, ()> {
+        let mut st = self.state.lock();
+        loop {
+            if lp.cancel_requested(me) {
+                return Err(());
+            }
+            if let Some(t) = st.idle.pop() {
+                return Ok(Some(t));
+            }
+            if self.capacity.try_acquire() {
+                return Ok(None);
+            }
+            st = self.changed.wait(st);
+        }
+    }
+
+    /// A connection attempt holding one permit; on failure or cancellation it is reclaimed.
+    fn connect(&self, lp: &Loop, me: &str, fail_at: Option<usize>) -> Result<Transport, Outcome> {
+        let conn = lp.reserve_transport_id();
+        probe(Event::ConnCreated { conn });
+        probe(Event::ResourceOpened {
+            kind: "conn",
+            id: conn,
+        });
+        probe(Event::ConnPhase {
+            conn,
+            phase: ConnPhase::Connecting,
+        });
+        let attempt = match self.config.connector {
+            Connector::Spawn { pipes } => SubprocessTransport::create(lp, me, conn, pipes, fail_at),
+            Connector::Pipe { busy } => create_pipe_connection(lp, me, conn, busy),
+        };
+        match attempt {
+            Ok(t) => {
+                probe(Event::ConnPhase {
+                    conn,
+                    phase: ConnPhase::Active,
+                });
+                Ok(t)
+            }
+            Err(ConnectError::Cancelled) => {
+                self.forget(conn, CloseReason::Owner);
+                Err(Outcome::Cancelled)
+            }
+            Err(ConnectError::Failed) => {
+                self.forget(conn, CloseReason::Error);
+                Err(Outcome::Error("connection attempt failed".into()))
+            }
+        }
+    }
+
+    /// Send the request and await the response on `t`; return it to the pool or close it.
+    fn exchange(&self, lp: &Loop, me: &str, t: Transport) -> Outcome {
+        let sent = lp.await_point(me, "send the request, await the response");
+        let (outcome, reason) = match sent {
+            Err(_) => (Outcome::Cancelled, CloseReason::Owner),
+            Ok(()) if t.peer_gone() => {
+                (Outcome::Error("connection lost".into()), CloseReason::Error)
+            }
+            Ok(()) => {
+                self.release(t);
+                return Outcome::Response;
+            }
+        };
+        t.close(lp);
+        self.forget(t.id(), reason);
+        outcome
+    }
+
+    /// A healthy connection goes back to the idle list.
+    fn release(&self, t: Transport) {
+        probe(Event::ConnPhase {
+            conn: t.id(),
+            phase: ConnPhase::Idle { expire_at: None },
+        });
+        probe(Event::ConnPooled { conn: t.id() });
+        self.state.lock().idle.push(t);
+        self.changed.notify_all();
+    }
+
+    /// The pool stops counting connection `conn`: its permit is free again.
+    fn forget(&self, conn: u32, reason: CloseReason) {
+        probe(Event::ConnClosed { conn, reason });
+        probe(Event::ResourceClosed {
+            kind: "conn",
+            id: conn,
+        });
+        let st = self.state.lock();
+        self.capacity.release();
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// Wake waiting requests so that a cancelled one sees its cancellation.
+    pub fn wake(&self) {
+        let st = self.state.lock();
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    /// Close every idle connection (the end of an execution).
+    pub fn close(&self, lp: &Loop) {
+        let idle = std::mem::take(&mut self.state.lock().idle);
+        for t in idle {
+            t.close(lp);
+            self.forget(t.id(), CloseReason::Owner);
+        }
+    }
+}

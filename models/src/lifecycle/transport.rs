@@ -1,0 +1,378 @@
+//! `BaseSubprocessTransport`: a child process and its pipes, whose protocol must see
+//! `connection_made` first and `connection_lost` last, exactly once.
+//!
+//! Upstream: python/cpython `Lib/asyncio/base_subprocess.py`, class `BaseSubprocessTransport`,
+//! at the parent of 1b9763d0 (December 2014; line numbers below are of that revision):
+//! `__init__` (lines 11-30: `_pipes` holds `None` per requested pipe, `_pending_calls` a deque),
+//! `close` (41-45), `_post_init` (68-93: one `yield from loop.connect_*_pipe(...)` per pipe, each
+//! followed by `self._pipes[fd] = pipe`; then `call_soon(connection_made)`, the pending calls,
+//! `_pending_calls = None`), `_call` (95-99), `_pipe_connection_lost` (101-103),
+//! `_pipe_data_received` (105-106), `_process_exited` (108-113), `_try_finish` (115-122),
+//! `_call_connection_lost` (124-130), and `WriteSubprocessPipeProto` (`connection_lost` sets
+//! `disconnected` and calls `_pipe_connection_lost`). The creator's side is
+//! `_make_subprocess_transport` in `unix_events.py` / `windows_events.py` (4bf22e03 added the
+//! `try: ... except: transp.close(); raise` around `_post_init`); `close` skips pipes still `None`
+//! and kills a live child as today's `close` does.
+//!
+//! Each `await` is one [`Loop::await_point`]. Abstractions, all deliberate:
+//! - Post-init is run by the creating task itself, as in 4bf22e03's `yield from
+//!   transp._post_init()`. Its first await is the creator's suspension before post-init's first
+//!   step: today the body is a separate `_connect_pipes` task started by `__init__` and awaited
+//!   through a waiter, and the child watcher is registered before it, so the exit can be
+//!   observed before post-init has run at all, the case 1b9763d0's message describes ("If the
+//!   process exited before the `_post_init()` method was called").
+//! - A pipe is a numbered fd the child can write to or close; stdin/stdout/stderr are not told
+//!   apart. Its pipe transport is read from the moment post-init stores it in `_pipes`: asyncio's
+//!   `_add_reader` is scheduled at the pipe transport's creation, but its first read comes from a
+//!   select that runs after the task wakeup already queued by the connect waiter.
+//! - `connect_*_pipe` closes its own pipe transport when its await raises (as today's
+//!   `base_events.connect_read_pipe` does) in every variant.
+//! - The child process is passive: the `exit` operation or `close()`'s kill ends it; its end of
+//!   every pipe closes with it; the watcher's `_process_exited` is a loop callback.
+//! - `close()` does not `await transp._wait()` (today's creator does, after a failed post-init):
+//!   that await only waits for the kill to be reaped.
+
+use super::event_loop::{ConnectError, Loop, ProtocolView, Ready, Transport};
+use super::variant::Variant;
+use crate::sync::{probe, CallbackKind, Event, Plain};
+use std::sync::Arc;
+
+/// One pipe between the transport and the child.
+#[derive(Clone, Copy, Debug, Default)]
+struct Pipe {
+    /// Its pipe transport exists and has not run `_call_connection_lost` (the fd is open).
+    open: bool,
+    /// The pipe transport is closing: it reads no more, its `_call_connection_lost` is scheduled.
+    closing: bool,
+    /// `_pipes[fd]` holds its protocol (stored after the connect await).
+    stored: bool,
+    /// Its `WriteSubprocessPipeProto.disconnected`.
+    disconnected: bool,
+    /// Chunks the child wrote that the pipe transport has not read.
+    unread: u32,
+    /// The child closed its end.
+    eof: bool,
+}
+
+#[derive(Debug)]
+struct State {
+    pipes: Vec<Pipe>,
+    /// `_pending_calls`: `Some` until post-init finishes.
+    pending: Option<Vec<Ready>>,
+    /// `_finished`.
+    finished: bool,
+    /// `_returncode`.
+    returncode: Option<i32>,
+    /// `_closed`.
+    closed: bool,
+    /// The child process is running.
+    child_alive: bool,
+}
+
+/// A subprocess transport.
+pub struct SubprocessTransport {
+    id: u32,
+    variant: Variant,
+    state: Plain<State>,
+    protocol: Plain<ProtocolView>,
+}
+
+/// The pipe resource number of `(transport, fd)`.
+pub fn pipe_resource(transport: u32, fd: usize) -> u32 {
+    transport * 10 + u32::try_from(fd).unwrap_or(9)
+}
+
+impl SubprocessTransport {
+    /// `_make_subprocess_transport` (windows_events.py / unix_events.py): create the transport
+    /// numbered `id` (reserved by the caller), run its post-init, and close it if post-init
+    /// fails or is cancelled (4bf22e03; not in [`Variant::CpythonPostInit`]).
+    pub fn create(
+        lp: &Loop,
+        me: &str,
+        id: u32,
+        pipes: usize,
+        fail_at: Option<usize>,
+    ) -> Result<Transport, ConnectError> {
+        let t = Arc::new(Self::start(lp.variant(), id, pipes));
+        lp.register(id, Transport::Subprocess(t.clone()));
+        match t.post_init(lp, me, fail_at) {
+            Ok(()) => Ok(Transport::Subprocess(t)),
+            Err(e) => {
+                if lp.variant() != Variant::CpythonPostInit {
+                    // 4bf22e03: `except: transp.close(); raise`.
+                    t.close(lp);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `__init__` + `_start`: the child runs, `_pipes` has a `None` per pipe, calls are queued.
+    fn start(variant: Variant, id: u32, pipes: usize) -> Self {
+        probe(Event::ResourceOpened {
+            kind: "transport",
+            id,
+        });
+        SubprocessTransport {
+            id,
+            variant,
+            state: Plain::new(State {
+                pipes: vec![Pipe::default(); pipes],
+                pending: Some(Vec::new()),
+                finished: false,
+                returncode: None,
+                closed: false,
+                child_alive: true,
+            }),
+            protocol: Plain::new(ProtocolView::default()),
+        }
+    }
+
+    /// Its number.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// What its protocol has been told.
+    pub fn protocol(&self) -> ProtocolView {
+        self.protocol.get()
+    }
+
+    /// `_post_init` (`_connect_pipes` today): connect the pipes one await at a time, then
+    /// schedule `connection_made` and the calls queued meanwhile.
+    fn post_init(&self, lp: &Loop, me: &str, fail_at: Option<usize>) -> Result<(), ConnectError> {
+        lp.await_point(me, "await waiter: post-init starts")?;
+        for fd in 0..self.state.with(|s| s.pipes.len()) {
+            self.open_pipe(fd);
+            let connected = match lp.await_point(me, "post-init: await loop.connect_*_pipe(...)") {
+                Err(c) => Err(ConnectError::from(c)),
+                Ok(()) if fail_at == Some(fd) => Err(ConnectError::Failed),
+                Ok(()) => Ok(()),
+            };
+            if let Err(e) = connected {
+                // connect_*_pipe: `except: transport.close(); raise`.
+                self.close_pipe(lp, fd);
+                return Err(e);
+            }
+            self.store_pipe(lp, fd);
+        }
+        self.connected(lp);
+        Ok(())
+    }
+
+    /// `connect_*_pipe` creates the pipe's protocol and transport (the fd is now open).
+    fn open_pipe(&self, fd: usize) {
+        self.state.with(|s| s.pipes[fd].open = true);
+        probe(Event::ResourceOpened {
+            kind: "pipe",
+            id: pipe_resource(self.id, fd),
+        });
+    }
+
+    /// `self._pipes[fd] = pipe`; what the child already wrote or closed is read from now on.
+    fn store_pipe(&self, lp: &Loop, fd: usize) {
+        let readable = self.state.with(|s| {
+            let p = &mut s.pipes[fd];
+            p.stored = true;
+            p.unread > 0 || p.eof
+        });
+        if readable {
+            lp.call_soon(Ready::PipeReadable(self.id, fd));
+        }
+    }
+
+    /// The end of post-init: `connection_made`, then the pending calls, then no more queueing.
+    fn connected(&self, lp: &Loop) {
+        let pending = self.state.with(|s| s.pending.take());
+        let pending = pending.expect("post-init finishes once (assert _pending_calls is not None)");
+        lp.call_soon(Ready::Protocol(self.id, CallbackKind::Made));
+        for r in pending {
+            lp.call_soon(r);
+        }
+    }
+
+    /// `_call`: queue until post-init finishes, then `call_soon`.
+    fn call(&self, lp: &Loop, r: Ready) {
+        let queued = self.state.with(|s| match &mut s.pending {
+            Some(q) => {
+                q.push(r);
+                true
+            }
+            None => false,
+        });
+        if !queued {
+            lp.call_soon(r);
+        }
+    }
+
+    /// A protocol method scheduled by `_call` / `call_soon` runs.
+    pub fn run_protocol(&self, kind: CallbackKind) {
+        self.protocol.with(|p| p.run(self.id, kind));
+    }
+
+    /// `_call_connection_lost`: `self._protocol.connection_lost(exc)`.
+    pub fn call_connection_lost(&self) {
+        self.protocol.with(|p| p.run(self.id, CallbackKind::Lost));
+    }
+
+    /// The pipe transport's `_read_ready`: data to `_pipe_data_received`; at end of file it
+    /// closes and schedules its `_call_connection_lost`.
+    pub fn pipe_readable(&self, lp: &Loop, fd: usize) {
+        let (chunks, eof) = self.state.with(|s| {
+            let p = &mut s.pipes[fd];
+            if !p.open || p.closing {
+                return (0, false);
+            }
+            let chunks = std::mem::take(&mut p.unread);
+            p.closing |= p.eof;
+            (chunks, p.eof)
+        });
+        for _ in 0..chunks {
+            // `_pipe_data_received`.
+            self.call(lp, Ready::Protocol(self.id, CallbackKind::Data));
+        }
+        if eof {
+            lp.call_soon(Ready::PipeClosed(self.id, fd));
+        }
+    }
+
+    /// The pipe transport's `_call_connection_lost`: the fd closes, then the pipe protocol's
+    /// `connection_lost` marks it disconnected and calls `_pipe_connection_lost`.
+    pub fn pipe_closed(&self, lp: &Loop, fd: usize) {
+        let was_open = self.state.with(|s| {
+            let p = &mut s.pipes[fd];
+            p.disconnected = true;
+            std::mem::replace(&mut p.open, false)
+        });
+        if was_open {
+            probe(Event::ResourceClosed {
+                kind: "pipe",
+                id: pipe_resource(self.id, fd),
+            });
+        }
+        // `_pipe_connection_lost`.
+        self.call(lp, Ready::Protocol(self.id, CallbackKind::Exited));
+        self.try_finish(lp);
+    }
+
+    /// `_process_exited`, called by the child watcher.
+    pub fn process_exited(&self, lp: &Loop) {
+        self.state.with(|s| {
+            assert!(s.returncode.is_none(), "_process_exited twice (model bug)");
+            s.returncode = Some(0);
+        });
+        self.call(lp, Ready::Protocol(self.id, CallbackKind::Exited));
+        self.try_finish(lp);
+    }
+
+    /// `_try_finish`: once the child has exited and every pipe is stored and disconnected,
+    /// `connection_lost` is due.
+    fn try_finish(&self, lp: &Loop) {
+        let finish = self.state.with(|s| {
+            assert!(!s.finished, "_try_finish after finishing (model bug)");
+            let done = s.returncode.is_some() && s.pipes.iter().all(|p| p.stored && p.disconnected);
+            s.finished = done;
+            done
+        });
+        if !finish {
+            return;
+        }
+        let lost = Ready::ConnectionLost(self.id);
+        if self.variant == Variant::CpythonTryFinish {
+            // Before 1b9763d0: `self._loop.call_soon(self._call_connection_lost, None)`.
+            lp.call_soon(lost);
+        } else {
+            // 1b9763d0: `self._call(self._call_connection_lost, None)`.
+            self.call(lp, lost);
+        }
+    }
+
+    /// `close()`: close the stored pipes' transports and kill a child that still runs.
+    pub fn close(&self, lp: &Loop) {
+        let stored: Option<Vec<usize>> = self.state.with(|s| {
+            if std::mem::replace(&mut s.closed, true) {
+                return None;
+            }
+            Some(
+                (0..s.pipes.len())
+                    .filter(|fd| s.pipes[*fd].stored)
+                    .collect(),
+            )
+        });
+        let Some(stored) = stored else { return };
+        probe(Event::ResourceClosed {
+            kind: "transport",
+            id: self.id,
+        });
+        for fd in stored {
+            self.close_pipe(lp, fd);
+        }
+        if self.state.with(|s| s.returncode.is_none()) {
+            // `self._proc.kill()`.
+            self.child_exit(lp);
+        }
+    }
+
+    /// A pipe transport's `close()`: stop reading, schedule `_call_connection_lost`.
+    fn close_pipe(&self, lp: &Loop, fd: usize) {
+        let now_closing = self.state.with(|s| {
+            let p = &mut s.pipes[fd];
+            let start = p.open && !p.closing;
+            p.closing |= start;
+            start
+        });
+        if now_closing {
+            lp.call_soon(Ready::PipeClosed(self.id, fd));
+        }
+    }
+
+    /// The child exits (by itself or killed): its pipe ends close, the watcher reports the exit.
+    pub fn child_exit(&self, lp: &Loop) {
+        let readable: Option<Vec<usize>> = self.state.with(|s| {
+            if !std::mem::replace(&mut s.child_alive, false) {
+                return None;
+            }
+            for p in &mut s.pipes {
+                p.eof = true;
+            }
+            Some(
+                (0..s.pipes.len())
+                    .filter(|fd| s.pipes[*fd].stored && !s.pipes[*fd].closing)
+                    .collect(),
+            )
+        });
+        let Some(readable) = readable else { return };
+        for fd in readable {
+            lp.call_soon(Ready::PipeReadable(self.id, fd));
+        }
+        lp.call_soon(Ready::ProcessExited(self.id));
+    }
+
+    /// The child writes a chunk on pipe `fd` (nothing if it has exited or has no such pipe).
+    pub fn child_write(&self, lp: &Loop, fd: usize) {
+        self.child_pipe_event(lp, fd, |p| p.unread += 1);
+    }
+
+    /// The child closes its end of pipe `fd`.
+    pub fn child_close(&self, lp: &Loop, fd: usize) {
+        self.child_pipe_event(lp, fd, |p| p.eof = true);
+    }
+
+    fn child_pipe_event(&self, lp: &Loop, fd: usize, f: impl FnOnce(&mut Pipe)) {
+        let readable = self.state.with(|s| {
+            if !s.child_alive {
+                return false;
+            }
+            match s.pipes.get_mut(fd) {
+                Some(p) if !p.eof => {
+                    f(p);
+                    p.stored && !p.closing
+                }
+                _ => false,
+            }
+        });
+        if readable {
+            lp.call_soon(Ready::PipeReadable(self.id, fd));
+        }
+    }
+}

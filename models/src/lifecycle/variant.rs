@@ -1,0 +1,46 @@
+//! The lifecycle model's variants: today's CPython behaviour and three historical bugs, each a
+//! runtime switch so that all of them compile into one binary.
+
+/// Which behaviour the transports and `connect_pipe` have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// Every fix below applied (CPython 3.4.3 and later).
+    Fixed,
+    /// python/cpython 1b9763d0 (2014-12-18), `Lib/asyncio/base_subprocess.py`,
+    /// `BaseSubprocessTransport._try_finish` (lines 115-122 of the parent revision).
+    /// Before: once the process has exited and every pipe is disconnected, `_try_finish` schedules
+    /// `_call_connection_lost` with `self._loop.call_soon(...)`, straight onto the loop, even while
+    /// `_post_init` is still connecting and `_pending_calls` holds the protocol's earlier calls;
+    /// `connection_lost` then runs before `connection_made`.
+    /// After: `self._call(self._call_connection_lost, None)`, so it joins the pending-call queue
+    /// and runs after `connection_made` and the calls queued before it.
+    CpythonTryFinish,
+    /// python/cpython 4bf22e03 (2015-01-15), `Lib/asyncio/unix_events.py` and
+    /// `Lib/asyncio/windows_events.py`, `_make_subprocess_transport`.
+    /// Before: `yield from transp._post_init()` with no handler: an exception or a cancellation
+    /// inside post-init propagates and leaves the transport open (child process alive, pipes
+    /// connected so far open). After: `try: yield from transp._post_init() except: transp.close();
+    /// raise` (today: `except BaseException: transp.close(); await transp._wait(); raise`).
+    CpythonPostInit,
+    /// bpo-23293: python/cpython 7ffa2c5f (2015-01-22) rewrote `IocpProactor.connect_pipe()` in
+    /// `Lib/asyncio/windows_events.py` as a poll: `ConnectPipe()` retried through a chain of
+    /// `loop.call_later()` callbacks that complete a future; the chain never looks at whether
+    /// that future was cancelled. Before (this variant): cancelling the caller cancels only the
+    /// future; the chain keeps polling, and when the pipe frees it opens a handle that nobody will
+    /// ever close (`set_result` on the cancelled future fails). After (e0fd157b, 2015-01-26):
+    /// `connect_pipe` is a coroutine that loops over `await tasks.sleep(delay)`, "to ensure that
+    /// the schedule call is cancelled" (its commit message): cancellation ends the poll at once.
+    Cpython23293,
+}
+
+impl Variant {
+    /// Parse a variant name (the loader validated it against the model's variant list).
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "cpython-try-finish" => Variant::CpythonTryFinish,
+            "cpython-post-init" => Variant::CpythonPostInit,
+            "cpython-23293" => Variant::Cpython23293,
+            _ => Variant::Fixed,
+        }
+    }
+}
