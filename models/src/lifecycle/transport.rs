@@ -2,7 +2,9 @@
 //! `connection_made` first and `connection_lost` last, exactly once.
 //!
 //! Upstream: python/cpython `Lib/asyncio/base_subprocess.py`, class `BaseSubprocessTransport`,
-//! at the parent of 1b9763d0 (December 2014; line numbers below are of that revision):
+//! as it stood just before 1b9763d0 (December 2014: the text still has the `call_soon` line that
+//! 1b9763d0 replaces; read from the code index, whose copy names no commit, so the line numbers
+//! below are of that text and may be off by a few from the exact parent revision):
 //! `__init__` (lines 11-30: `_pipes` holds `None` per requested pipe, `_pending_calls` a deque),
 //! `close` (41-45), `_post_init` (68-93: one `yield from loop.connect_*_pipe(...)` per pipe, each
 //! followed by `self._pipes[fd] = pipe`; then `call_soon(connection_made)`, the pending calls,
