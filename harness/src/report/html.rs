@@ -63,14 +63,14 @@ pub fn render_html(c: &Counterexample, replay: &str) -> String {
         table(&mut out, t);
     }
     budget(&mut out, c);
-    write!(
+    writeln!(
         out,
-        "<h2>Replay</h2>\n<pre><code>{}</code></pre>\n",
+        "<h2>Replay</h2>\n<pre><code>{}</code></pre>",
         escape(replay)
     )
     .expect("String");
     if let Some(s) = &c.schedule {
-        write!(out, "<p>schedule: <code>{}</code></p>\n", escape(s)).expect("String");
+        writeln!(out, "<p>schedule: <code>{}</code></p>", escape(s)).expect("String");
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -81,18 +81,18 @@ fn verdict(out: &mut String, c: &Counterexample) {
         Some(v) => (v.invariant.clone(), v.message.clone(), v.holds_when.clone()),
         None => (c.verdict.clone(), String::new(), holds_when(&c.verdict)),
     };
-    write!(
+    writeln!(
         out,
-        "<p class=\"verdict\"><b>Violated: <code>{}</code></b> {}</p>\n",
+        "<p class=\"verdict\"><b>Violated: <code>{}</code></b> {}</p>",
         escape(&name),
         escape(&message)
     )
     .expect("String");
     if !words.is_empty() {
-        write!(out, "<p>It holds when {}</p>\n", escape(&words)).expect("String");
+        writeln!(out, "<p>It holds when {}</p>", escape(&words)).expect("String");
     }
     if let Some(d) = &c.detail {
-        write!(out, "<p>{}</p>\n", escape(d)).expect("String");
+        writeln!(out, "<p>{}</p>", escape(d)).expect("String");
     }
 }
 
@@ -124,12 +124,12 @@ fn table(out: &mut String, t: &Trace) {
             };
             write!(out, "<td>{text}</td>").expect("String");
         }
-        write!(out, "<td>{}</td></tr>\n", escape(&r.locks.join(", "))).expect("String");
+        writeln!(out, "<td>{}</td></tr>", escape(&r.locks.join(", "))).expect("String");
     }
     if let Some(v) = &t.violation {
-        write!(
+        writeln!(
             out,
-            "<tr class=\"violation\"><td></td><td colspan=\"{}\">VIOLATION {}: {}</td></tr>\n",
+            "<tr class=\"violation\"><td></td><td colspan=\"{}\">VIOLATION {}: {}</td></tr>",
             t.actors.len() + 1,
             escape(&v.invariant),
             escape(&v.message)
@@ -140,10 +140,10 @@ fn table(out: &mut String, t: &Trace) {
 }
 
 fn budget(out: &mut String, c: &Counterexample) {
-    write!(
+    writeln!(
         out,
         "<h2>Budget</h2>\n<ul>\n<li>model <code>{}</code>, scenario file <code>{}</code></li>\n\
-         <li>budget: {}</li>\n<li>found after {} execution(s) in {} ms</li>\n",
+         <li>budget: {}</li>\n<li>found after {} execution(s) in {} ms</li>",
         escape(&c.model),
         escape(&c.scenario_file),
         escape(&c.budget),
@@ -152,7 +152,7 @@ fn budget(out: &mut String, c: &Counterexample) {
     )
     .expect("String");
     if let Some(s) = c.seed {
-        write!(out, "<li>seed: {s}</li>\n").expect("String");
+        writeln!(out, "<li>seed: {s}</li>").expect("String");
     }
     out.push_str("</ul>\n");
 }
