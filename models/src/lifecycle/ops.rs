@@ -218,8 +218,13 @@ fn check_target(spec: &ScenarioSpec, actor: &ActorSpec, target: &str) -> Result<
         .filter(|x| x.name != actor.name)
         .map(|x| x.name.as_str())
         .collect();
+    if names.is_empty() {
+        return Err(format!(
+            "`cancel` targets `{target}`, but there is no other actor to cancel"
+        ));
+    }
     Err(format!(
-        "`cancel` targets `{target}`, which is not another actor ({})",
+        "`cancel` targets `{target}`, which is not another actor (use one of: {})",
         names.join(", ")
     ))
 }
