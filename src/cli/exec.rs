@@ -1,0 +1,147 @@
+//! Running trials: on `jobs` worker threads (std::thread::scope), each taking the next trial
+//! from a shared counter, with the results kept in trial order so the output is deterministic
+//! whatever the timing. Every counterexample is written as a report. A progress bar counts
+//! trials on stderr, hidden when stderr is not a terminal.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use poolcheck_harness::backend::Bounds;
+use poolcheck_harness::report::{write_reports, Counterexample, ReportPaths};
+use poolcheck_harness::trial::{run_trial, Trial};
+use std::io::IsTerminal as _;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// A judged trial, ready to print.
+#[derive(Clone, Debug)]
+pub struct Done {
+    /// Scenario name.
+    pub scenario: String,
+    /// Variant.
+    pub variant: String,
+    /// Scheduler name.
+    pub scheduler: String,
+    /// `pass` or the invariant that must catch the variant.
+    pub expected: String,
+    /// `pass`, an invariant, `bound-hit` or `model-panic`.
+    pub verdict: String,
+    /// As expected?
+    pub ok: bool,
+    /// Why (not), in words.
+    pub judgement: String,
+    /// Executions explored.
+    pub executions: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Seed, where the scheduler has one.
+    pub seed: Option<u64>,
+    /// The failing execution, when there was one.
+    pub counterexample: Option<Counterexample>,
+    /// Where its reports were written.
+    pub report: Option<ReportPaths>,
+}
+
+impl Done {
+    /// `scenario/variant/scheduler`.
+    pub fn name(&self) -> String {
+        format!("{}/{}/{}", self.scenario, self.variant, self.scheduler)
+    }
+}
+
+/// Where and how results are written.
+pub struct Sink<'a> {
+    /// The reports folder.
+    pub reports: &'a Path,
+    /// `(k, n)` for a sharded run: report names carry it.
+    pub shard: Option<(u64, u64)>,
+}
+
+/// Run every trial on `jobs` threads; results in trial order.
+pub fn run_all(trials: &[Trial], jobs: usize, sink: &Sink<'_>) -> Vec<Done> {
+    let bar = progress(trials.len());
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Done>>> = Mutex::new(vec![None; trials.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, trials.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(t) = trials.get(i) else { break };
+                bar.set_message(t.name());
+                let done = run_one(t, sink);
+                bar.inc(1);
+                results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(done);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|d| d.expect("every trial ran"))
+        .collect()
+}
+
+fn progress(len: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}")
+        .expect("a valid template")
+        .progress_chars("=> ");
+    ProgressBar::new(len as u64).with_style(style)
+}
+
+/// Run, judge, and write the reports of one trial. A panic out of the harness becomes a failed
+/// trial, never a crash of the whole gate.
+fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
+    let started = std::time::Instant::now();
+    let mut done = Done {
+        scenario: t.scenario.name.clone(),
+        variant: t.variant.clone(),
+        scheduler: t.scheduler.name().to_owned(),
+        expected: t.expected.clone(),
+        verdict: "harness-panic".into(),
+        ok: false,
+        judgement: String::new(),
+        executions: 0,
+        elapsed: Duration::ZERO,
+        seed: t.scheduler.seed(),
+        counterexample: None,
+        report: None,
+    };
+    match catch_unwind(AssertUnwindSafe(|| run_trial(t, Bounds::default()))) {
+        Ok(r) => {
+            done.verdict = r.verdict;
+            done.ok = r.ok;
+            done.judgement = r.judgement;
+            done.executions = r.run.executions;
+            done.elapsed = r.run.elapsed;
+            done.counterexample = r.counterexample;
+        }
+        Err(p) => {
+            done.judgement = format!("the harness panicked: {}", panic_text(p.as_ref()));
+            done.elapsed = started.elapsed();
+        }
+    }
+    if let Some(c) = &done.counterexample {
+        match write_reports(sink.reports, c, sink.shard) {
+            Ok(paths) => done.report = Some(paths),
+            Err(e) => eprintln!(
+                "warning: cannot write the report of {} under {}: {e}",
+                done.name(),
+                sink.reports.display()
+            ),
+        }
+    }
+    done
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}

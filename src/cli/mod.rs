@@ -1,0 +1,143 @@
+//! Command-line arguments (clap derive) and dispatch. Arguments are parsed into these low-level
+//! structs, then each command validates them against the scenario files (unknown names are
+//! errors that list the close matches) before anything runs.
+
+mod diagnostic;
+mod exec;
+mod gate;
+mod list;
+mod output;
+mod realstack;
+mod replay;
+mod run;
+mod scenarios;
+mod shard;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Deterministic concurrency model checker for connection pools and the HTTP/2 connection
+/// lifecycle.
+#[derive(Parser, Debug)]
+#[command(name = "poolcheck", version, about, long_about = None)]
+pub struct Cli {
+    /// Folder of scenario files (`*.toml`) [default: scenarios]
+    #[arg(long, global = true, value_name = "DIR")]
+    scenarios: Option<PathBuf>,
+    /// Folder reports are written to.
+    #[arg(long, global = true, value_name = "DIR", default_value = "reports")]
+    reports: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scenarios (with model and description), models, variants (with upstream links),
+    /// invariants (with their definitions) and schedulers.
+    List,
+    /// Explore one scenario: every variant x scheduler of its file, or the ones you name.
+    Run(RunArgs),
+    /// Rerun the exact failing execution of a JSON report and print its interleaving.
+    Replay(ReplayArgs),
+    /// Every scenario x variant x scheduler (and pinned schedule): a summary table, reports,
+    /// and exit code 0 only when every trial is as expected.
+    Gate(GateArgs),
+}
+
+/// `poolcheck run`.
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The scenario's name (its file stem) or the path of its file.
+    scenario: String,
+    /// Only this variant (default: every variant of the model).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Only this scheduler: loom, random, pct, dfs or std (default: every scheduler of the file).
+    #[arg(long)]
+    scheduler: Option<String>,
+    /// Seed for random and pct.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Executions for random, pct, std; the execution limit for dfs.
+    #[arg(long)]
+    iterations: Option<u64>,
+    /// Preemption bound for loom.
+    #[arg(long)]
+    preemption_bound: Option<usize>,
+    /// Run shard K of N (0 <= K < N): random/pct shard K explores seed+K with its share of the
+    /// iterations, std its share of the iterations, loom/dfs/pinned run on shard 0 only.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<shard::Shard>,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// `poolcheck replay`.
+#[derive(clap::Args, Debug)]
+struct ReplayArgs {
+    /// A JSON report written by `run` or `gate` (`reports/<scenario>/<variant>.<scheduler>.json`).
+    report: PathBuf,
+}
+
+/// `poolcheck gate`.
+#[derive(clap::Args, Debug)]
+struct GateArgs {
+    /// Only trials whose `scenario/variant/scheduler` contains this (underscores match dashes).
+    filter: Option<String>,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Tables and interleavings for a person.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// What the process exits with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Every trial as expected.
+    AsExpected,
+    /// Some trial not as expected.
+    NotAsExpected,
+}
+
+impl Cli {
+    /// The scenario folder: `--scenarios`, or `scenarios/`.
+    fn scenario_dir(&self) -> PathBuf {
+        self.scenarios.clone().unwrap_or_else(|| "scenarios".into())
+    }
+}
+
+/// Parse, dispatch, map the result to an exit code (clap's own usage errors exit 2 too).
+pub fn main() -> ExitCode {
+    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
+    let result = match cli.command {
+        Command::List => list::list(&cli.scenario_dir()),
+        Command::Run(ref a) => run::run(&cli, a),
+        Command::Replay(ref a) => replay::replay(&cli, a),
+        Command::Gate(ref a) => gate::gate(&cli, a),
+    };
+    match result {
+        Ok(Outcome::AsExpected) => ExitCode::SUCCESS,
+        Ok(Outcome::NotAsExpected) => ExitCode::from(1),
+        Err(e) => {
+            e.print();
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Printing results: the summary table, a counterexample as text, and the JSON object
+//! `{"version": 1, "ok": bool, "trials": [...]}` that `run --format json` and
+//! `gate --format json` print.
+
+use super::exec::Done;
+use poolcheck_harness::report::Counterexample;
+use poolcheck_harness::trace::render_table;
+use serde::Serialize;
+
+/// The JSON output's format version.
+pub const OUTPUT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    version: u32,
+    ok: bool,
+    trials: Vec<JsonTrial<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonTrial<'a> {
+    scenario: &'a str,
+    variant: &'a str,
+    scheduler: &'a str,
+    expected: &'a str,
+    verdict: &'a str,
+    ok: bool,
+    judgement: &'a str,
+    executions: u64,
+    elapsed_ms: u64,
+    seed: Option<u64>,
+    report: Option<String>,
+}
+
+/// Every result as one JSON object (one line).
+pub fn json(results: &[Done]) -> String {
+    let trials = results
+        .iter()
+        .map(|d| JsonTrial {
+            scenario: &d.scenario,
+            variant: &d.variant,
+            scheduler: &d.scheduler,
+            expected: &d.expected,
+            verdict: &d.verdict,
+            ok: d.ok,
+            judgement: &d.judgement,
+            executions: d.executions,
+            elapsed_ms: u64::try_from(d.elapsed.as_millis()).unwrap_or(u64::MAX),
+            seed: d.seed,
+            report: d.report.as_ref().map(|p| p.json.display().to_string()),
+        })
+        .collect();
+    let out = JsonOutput {
+        version: OUTPUT_VERSION,
+        ok: results.iter().all(|d| d.ok),
+        trials,
+    };
+    serde_json::to_string(&out).expect("plain data always serialises")
+}
+
+/// The summary table: one line per trial, then the count and every trial not as expected.
+pub fn summary(results: &[Done]) -> String {
+    let headers = [
+        "scenario",
+        "variant",
+        "scheduler",
+        "expected",
+        "verdict",
+        "ok",
+        "executions",
+        "time",
+    ];
+    let rows: Vec<[String; 8]> = results.iter().map(cells).collect();
+    let mut widths = headers.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = line(&headers.map(str::to_owned), &widths);
+    out.push_str(&line(&widths.map(|w| "-".repeat(w)), &widths));
+    for r in &rows {
+        out.push_str(&line(r, &widths));
+    }
+    let bad: Vec<&Done> = results.iter().filter(|d| !d.ok).collect();
+    out.push_str(&format!(
+        "\n{} trial(s): {} as expected, {} not\n",
+        results.len(),
+        results.len() - bad.len(),
+        bad.len()
+    ));
+    for d in bad {
+        out.push_str(&format!(
+            "\nNOT AS EXPECTED {}: {}\n",
+            d.name(),
+            d.judgement
+        ));
+        if let Some(p) = &d.report {
+            out.push_str(&format!(
+                "  report: {}\n  replay: {}\n",
+                p.markdown.display(),
+                p.replay_command()
+            ));
+        }
+    }
+    out
+}
+
+fn cells(d: &Done) -> [String; 8] {
+    [
+        d.scenario.clone(),
+        d.variant.clone(),
+        d.scheduler.clone(),
+        d.expected.clone(),
+        d.verdict.clone(),
+        if d.ok { "ok" } else { "FAIL" }.to_owned(),
+        d.executions.to_string(),
+        format!("{:.2}s", d.elapsed.as_secs_f64()),
+    ]
+}
+
+fn line(cells: &[String], widths: &[usize]) -> String {
+    let mut out = String::new();
+    for (c, w) in cells.iter().zip(widths) {
+        out.push_str(&format!("{c:<w$}  "));
+    }
+    format!("{}\n", out.trim_end())
+}
+
+/// A counterexample as text: the verdict, the interleaving table (with the violation and the
+/// invariant in words), the budget and the replay command.
+pub fn counterexample(c: &Counterexample, replay: Option<&str>) -> String {
+    let mut out = format!(
+        "{} / {} / {}: {}\n",
+        c.scenario, c.variant, c.scheduler, c.verdict
+    );
+    if let Some(d) = &c.detail {
+        out.push_str(&format!("{d}\n"));
+    }
+    if let Some(t) = &c.trace {
+        out.push('\n');
+        out.push_str(&render_table(t));
+    }
+    out.push_str(&format!(
+        "\nbudget: {}; found after {} execution(s)\n",
+        c.budget, c.executions
+    ));
+    if let Some(r) = replay {
+        out.push_str(&format!("replay: {r}\n"));
+    }
+    out
+}

@@ -1,0 +1,225 @@
+//! `poolcheck run <scenario>`: explore one scenario, all of it or the variant and scheduler you
+//! name, with command-line overrides of the file's budget, optionally as one shard of N.
+
+use super::diagnostic::CliError;
+use super::exec::{self, Done, Sink};
+use super::scenarios::load_one;
+use super::{output, realstack, Cli, Format, Outcome, RunArgs};
+use poolcheck_harness::backend::SchedulerSpec;
+use poolcheck_harness::scenario::{hint_for, Loaded, Scenario};
+use poolcheck_harness::trial::{trials_of, Trial};
+use std::sync::Arc;
+
+/// Scheduler names a user may pick.
+pub const SCHEDULERS: &[&str] = &["loom", "random", "pct", "dfs", "std"];
+
+/// Run the command.
+pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
+    let scenario = match load_one(&cli.scenario_dir(), &a.scenario)? {
+        Loaded::Model(s) => Arc::new(*s),
+        Loaded::Real(path) => return realstack::run(cli, a, &path),
+    };
+    let trials = select(&scenario, a)?;
+    if trials.is_empty() {
+        eprintln!(
+            "nothing to run: shard {} has no part of this selection",
+            shard_text(a)
+        );
+        return Ok(Outcome::AsExpected);
+    }
+    let sink = Sink {
+        reports: &cli.reports,
+        shard: a.shard.map(|s| (s.k, s.n)),
+    };
+    let results = exec::run_all(&trials, a.jobs, &sink);
+    match a.format {
+        Format::Json => println!("{}", output::json(&results)),
+        Format::Text => print!("{}", text(&results)),
+    }
+    Ok(if results.iter().all(|d| d.ok) {
+        Outcome::AsExpected
+    } else {
+        Outcome::NotAsExpected
+    })
+}
+
+fn shard_text(a: &RunArgs) -> String {
+    a.shard.map_or("0/1".into(), |s| format!("{}/{}", s.k, s.n))
+}
+
+/// Each trial's result (a counterexample in full), then the summary when there are several.
+fn text(results: &[Done]) -> String {
+    let mut out = String::new();
+    for d in results {
+        if let Some(c) = &d.counterexample {
+            let replay = d.report.as_ref().map(|p| p.replay_command());
+            out.push_str(&output::counterexample(c, replay.as_deref()));
+        }
+        let how = if d.ok {
+            "as expected"
+        } else {
+            "NOT AS EXPECTED"
+        };
+        out.push_str(&format!(
+            "{}: {} after {} execution(s) in {:.2}s; {how}: {}\n\n",
+            d.name(),
+            d.verdict,
+            d.executions,
+            d.elapsed.as_secs_f64(),
+            d.judgement
+        ));
+    }
+    if results.len() > 1 {
+        out.push_str(&output::summary(results));
+    }
+    out
+}
+
+/// The trials the arguments select, with overrides and the shard applied.
+fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
+    if let Some(v) = &a.variant {
+        if s.expected(v).is_none() {
+            let names = s.expect.iter().map(|(v, _)| v.as_str());
+            return Err(CliError::usage(
+                format!("unknown variant `{v}` of model `{}`", s.model.info().name),
+                Some(hint_for(v, names)),
+            ));
+        }
+    }
+    let schedulers = schedulers(s, a)?;
+    check_overrides(a, &schedulers)?;
+    let wanted = |v: &str| a.variant.as_deref().is_none_or(|w| w == v);
+    let mut trials: Vec<Trial> = Vec::new();
+    for (variant, expected) in s.expect.iter().filter(|(v, _)| wanted(v)) {
+        for spec in &schedulers {
+            trials.push(Trial {
+                scenario: s.clone(),
+                variant: variant.clone(),
+                scheduler: with_overrides(spec, a),
+                expected: expected.clone(),
+            });
+        }
+    }
+    if a.scheduler.is_none() {
+        let pinned = trials_of(s)
+            .into_iter()
+            .filter(|t| matches!(t.scheduler, SchedulerSpec::Replay { .. }) && wanted(&t.variant));
+        trials.extend(pinned);
+    }
+    Ok(match a.shard {
+        None => trials,
+        Some(shard) => trials
+            .into_iter()
+            .filter_map(|mut t| {
+                t.scheduler = shard.apply(&t.scheduler)?;
+                Some(t)
+            })
+            .collect(),
+    })
+}
+
+/// The schedulers to run: the one named (from the file, or with its default budget), or every
+/// scheduler of the file.
+fn schedulers(s: &Scenario, a: &RunArgs) -> Result<Vec<SchedulerSpec>, CliError> {
+    let Some(name) = &a.scheduler else {
+        return Ok(s.schedulers.clone());
+    };
+    if !SCHEDULERS.contains(&name.as_str()) {
+        return Err(CliError::usage(
+            format!("unknown scheduler `{name}`"),
+            Some(hint_for(name, SCHEDULERS.iter().copied())),
+        ));
+    }
+    Ok(vec![s
+        .scheduler(name)
+        .cloned()
+        .unwrap_or_else(|| default_spec(name))])
+}
+
+/// The budget of a scheduler the scenario file does not list.
+pub fn default_spec(name: &str) -> SchedulerSpec {
+    match name {
+        "loom" => SchedulerSpec::Loom {
+            preemption_bound: 2,
+            max_executions: 200_000,
+            max_branches: 10_000,
+        },
+        "random" => SchedulerSpec::Random {
+            seed: 1,
+            iterations: 1000,
+        },
+        "pct" => SchedulerSpec::Pct {
+            seed: 1,
+            depth: 3,
+            iterations: 1000,
+        },
+        "dfs" => SchedulerSpec::Dfs {
+            max_iterations: 10_000,
+        },
+        _ => SchedulerSpec::Std { iterations: 100 },
+    }
+}
+
+/// Each override must apply to at least one selected scheduler.
+fn check_overrides(a: &RunArgs, schedulers: &[SchedulerSpec]) -> Result<(), CliError> {
+    let takes = |names: &[&str]| schedulers.iter().any(|s| names.contains(&s.name()));
+    let checks: [(bool, &str, &[&str]); 3] = [
+        (a.seed.is_some(), "--seed", &["random", "pct"]),
+        (
+            a.iterations.is_some(),
+            "--iterations",
+            &["random", "pct", "dfs", "std"],
+        ),
+        (
+            a.preemption_bound.is_some(),
+            "--preemption-bound",
+            &["loom"],
+        ),
+    ];
+    for (given, flag, names) in checks {
+        if given && !takes(names) {
+            return Err(CliError::usage(
+                format!("{flag} applies to {} only", names.join(", ")),
+                Some(format!(
+                    "add --scheduler {} (this selection runs: {})",
+                    names[0],
+                    schedulers
+                        .iter()
+                        .map(SchedulerSpec::name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn with_overrides(spec: &SchedulerSpec, a: &RunArgs) -> SchedulerSpec {
+    let mut spec = spec.clone();
+    match &mut spec {
+        SchedulerSpec::Loom {
+            preemption_bound, ..
+        } => set(preemption_bound, a.preemption_bound),
+        SchedulerSpec::Random { seed, iterations } => {
+            set(seed, a.seed);
+            set(iterations, a.iterations);
+        }
+        SchedulerSpec::Pct {
+            seed, iterations, ..
+        } => {
+            set(seed, a.seed);
+            set(iterations, a.iterations);
+        }
+        SchedulerSpec::Dfs { max_iterations } => set(max_iterations, a.iterations),
+        SchedulerSpec::Std { iterations } => set(iterations, a.iterations),
+        SchedulerSpec::Replay { .. } | SchedulerSpec::LoomReplay { .. } => {}
+    }
+    spec
+}
+
+fn set<T: Copy>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
