@@ -62,23 +62,29 @@ pub fn create_pipe_connection(
     busy: u32,
 ) -> Result<Transport, ConnectError> {
     let handle = connect_pipe(lp, me, busy)?;
-    let t = Arc::new(PipeTransport::new(lp, id, handle));
-    lp.register(id, Transport::Pipe(t.clone()));
+    let t = lp.atomically(|| {
+        let t = Arc::new(PipeTransport::new(lp, id, handle));
+        lp.register(id, Transport::Pipe(t.clone()));
+        t
+    });
     Ok(Transport::Pipe(t))
 }
 
 /// `IocpProactor.connect_pipe(address)`: poll until the server has a free pipe instance.
 pub fn connect_pipe(lp: &Loop, me: &str, busy: u32) -> Result<u32, Cancelled> {
-    let poll = lp.polls().with(|v| {
-        v.push(PollChain {
-            busy_left: busy,
-            fut: Fut::Pending,
+    let poll = lp.atomically(|| {
+        let poll = lp.polls().with(|v| {
+            v.push(PollChain {
+                busy_left: busy,
+                fut: Fut::Pending,
+            });
+            u32::try_from(v.len()).expect("few polls")
         });
-        u32::try_from(v.len()).expect("few polls")
-    });
-    probe(Event::ResourceOpened {
-        kind: "poll-task",
-        id: poll,
+        probe(Event::ResourceOpened {
+            kind: "poll-task",
+            id: poll,
+        });
+        poll
     });
     if lp.variant() == Variant::Cpython23293 {
         connect_pipe_call_later(lp, me, poll)
@@ -90,12 +96,18 @@ pub fn connect_pipe(lp: &Loop, me: &str, busy: u32) -> Result<u32, Cancelled> {
 /// e0fd157b: the poll is the caller's own coroutine; a cancellation ends it in its sleep.
 fn connect_pipe_coroutine(lp: &Loop, me: &str, poll: u32) -> Result<u32, Cancelled> {
     loop {
-        if let Some(handle) = attempt(lp, poll) {
-            stop_polling(poll);
+        let connected = lp.atomically(|| {
+            let handle = attempt(lp, poll);
+            if handle.is_some() {
+                stop_polling(poll);
+            }
+            handle
+        });
+        if let Some(handle) = connected {
             return Ok(handle);
         }
         if let Err(c) = lp.await_point(me, "connect_pipe: await tasks.sleep(delay)") {
-            stop_polling(poll);
+            lp.atomically(|| stop_polling(poll));
             return Err(c);
         }
     }
@@ -104,19 +116,21 @@ fn connect_pipe_coroutine(lp: &Loop, me: &str, poll: u32) -> Result<u32, Cancell
 /// 7ffa2c5f: the first attempt runs now, later ones in `call_later` callbacks; the caller
 /// awaits the future. Cancelling the caller cancels the future and nothing else.
 fn connect_pipe_call_later(lp: &Loop, me: &str, poll: u32) -> Result<u32, Cancelled> {
-    poll_step(lp, poll);
+    lp.atomically(|| poll_step(lp, poll));
     loop {
-        if let Some(handle) = take_result(lp, poll) {
+        if let Some(handle) = lp.atomically(|| take_result(lp, poll)) {
             return Ok(handle);
         }
         if let Err(c) = lp.await_point(me, "create_pipe_connection: await connect_pipe future") {
             // `Task.cancel()` cancels the awaited future; a result already set is dropped with
             // the task's `CancelledError`: its handle is never closed.
-            lp.polls().with(|v| {
-                let f = &mut v[slot(poll)].fut;
-                if *f == Fut::Pending {
-                    *f = Fut::Cancelled;
-                }
+            lp.atomically(|| {
+                lp.polls().with(|v| {
+                    let f = &mut v[slot(poll)].fut;
+                    if *f == Fut::Pending {
+                        *f = Fut::Cancelled;
+                    }
+                })
             });
             return Err(c);
         }

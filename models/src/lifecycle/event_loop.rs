@@ -11,6 +11,12 @@
 //! which protocol callbacks run is exactly the order the code scheduled them: what the
 //! `callback-order` invariant judges.
 //!
+//! Under loom and shuttle only one actor runs between two scheduling points, which is asyncio's
+//! single thread. Under the std backend actors really run in parallel, so every stretch of
+//! code that touches transport state between two awaits, and every callback, runs inside
+//! [`Loop::atomically`] (one std mutex, never held across a scheduling point): the std baseline
+//! then keeps asyncio's atomicity too, and its verdicts stay comparable.
+//!
 //! Cancellation ([`Loop::cancel`]) is `Task.cancel()`: a flag the canceller sets while the target
 //! has a cancellable operation under way; the target observes it at its next await and unwinds
 //! with `CancelledError` ([`Cancelled`]), as asyncio delivers it.
@@ -52,12 +58,12 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// `transport.close()`.
+    /// `transport.close()`, called by a task.
     pub fn close(&self, lp: &Loop) {
-        match self {
+        lp.atomically(|| match self {
             Transport::Subprocess(t) => t.close(lp),
             Transport::Pipe(t) => t.close(lp),
-        }
+        });
     }
 
     /// Its number (shared by transports of both kinds; a pool connection has the same number).
@@ -137,6 +143,7 @@ struct CancelScope {
 /// The event loop, the transports it knows and the tasks' cancellation flags.
 pub struct Loop {
     variant: Variant,
+    gil: Plain<()>,
     ready: Plain<VecDeque<Ready>>,
     transports: Plain<Vec<Option<Transport>>>,
     polls: Plain<Vec<PollChain>>,
@@ -151,6 +158,7 @@ impl Loop {
     pub fn new(variant: Variant) -> Self {
         Loop {
             variant,
+            gil: Plain::new(()),
             ready: Plain::new(VecDeque::new()),
             transports: Plain::new(Vec::new()),
             polls: Plain::new(Vec::new()),
@@ -161,6 +169,12 @@ impl Loop {
     /// The variant under test.
     pub fn variant(&self) -> Variant {
         self.variant
+    }
+
+    /// Run `f` as one indivisible step of the single-threaded loop (see the module doc). `f`
+    /// must not reach a scheduling point or call `atomically` again.
+    pub fn atomically<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.gil.with(|()| f())
     }
 
     /// `loop.call_soon(callback)`.
@@ -190,9 +204,8 @@ impl Loop {
     pub fn turn(&self) {
         let n = self.ready.with(|q| q.len());
         for _ in 0..n {
-            match self.ready.with(|q| q.pop_front()) {
-                Some(r) => self.run(r),
-                None => break,
+            if !self.run_next() {
+                break;
             }
         }
     }
@@ -200,12 +213,22 @@ impl Loop {
     /// Run callbacks until none is ready (the end of an execution: the loop keeps running).
     pub fn drain(&self) {
         for _ in 0..DRAIN_LIMIT {
-            match self.ready.with(|q| q.pop_front()) {
-                Some(r) => self.run(r),
-                None => return,
+            if !self.run_next() {
+                return;
             }
         }
         panic!("the event loop did not go idle within {DRAIN_LIMIT} callbacks (model bug)");
+    }
+
+    /// Take the oldest ready callback and run it, as one step; false when none is ready.
+    fn run_next(&self) -> bool {
+        self.atomically(|| match self.ready.with(|q| q.pop_front()) {
+            Some(r) => {
+                self.run(r);
+                true
+            }
+            None => false,
+        })
     }
 
     fn run(&self, r: Ready) {

@@ -305,11 +305,11 @@ fn peer_op(lp: &Loop, op: &OpSpec) {
         probe(Event::Note(format!("transport {id} does not exist yet")));
         return;
     };
-    match (op.name.as_str(), t) {
+    lp.atomically(|| match (op.name.as_str(), t) {
         ("exit", Transport::Subprocess(s)) => s.child_exit(lp),
         ("data", Transport::Subprocess(s)) => s.child_write(lp, fd),
         (_, Transport::Subprocess(s)) => s.child_close(lp, fd),
         ("data", Transport::Pipe(p)) => p.peer_write(lp),
         (_, Transport::Pipe(p)) => p.peer_close(lp),
-    }
+    });
 }

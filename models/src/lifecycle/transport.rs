@@ -95,14 +95,17 @@ impl SubprocessTransport {
         pipes: usize,
         fail_at: Option<usize>,
     ) -> Result<Transport, ConnectError> {
-        let t = Arc::new(Self::start(lp.variant(), id, pipes));
-        lp.register(id, Transport::Subprocess(t.clone()));
+        let t = lp.atomically(|| {
+            let t = Arc::new(Self::start(lp.variant(), id, pipes));
+            lp.register(id, Transport::Subprocess(t.clone()));
+            t
+        });
         match t.post_init(lp, me, fail_at) {
             Ok(()) => Ok(Transport::Subprocess(t)),
             Err(e) => {
                 if lp.variant() != Variant::CpythonPostInit {
                     // 4bf22e03: `except: transp.close(); raise`.
-                    t.close(lp);
+                    lp.atomically(|| t.close(lp));
                 }
                 Err(e)
             }
@@ -145,7 +148,7 @@ impl SubprocessTransport {
     fn post_init(&self, lp: &Loop, me: &str, fail_at: Option<usize>) -> Result<(), ConnectError> {
         lp.await_point(me, "await waiter: post-init starts")?;
         for fd in 0..self.state.with(|s| s.pipes.len()) {
-            self.open_pipe(fd);
+            lp.atomically(|| self.open_pipe(fd));
             let connected = match lp.await_point(me, "post-init: await loop.connect_*_pipe(...)") {
                 Err(c) => Err(ConnectError::from(c)),
                 Ok(()) if fail_at == Some(fd) => Err(ConnectError::Failed),
@@ -153,12 +156,12 @@ impl SubprocessTransport {
             };
             if let Err(e) = connected {
                 // connect_*_pipe: `except: transport.close(); raise`.
-                self.close_pipe(lp, fd);
+                lp.atomically(|| self.close_pipe(lp, fd));
                 return Err(e);
             }
-            self.store_pipe(lp, fd);
+            lp.atomically(|| self.store_pipe(lp, fd));
         }
-        self.connected(lp);
+        lp.atomically(|| self.connected(lp));
         Ok(())
     }
 
@@ -289,7 +292,8 @@ impl SubprocessTransport {
         }
     }
 
-    /// `close()`: close the stored pipes' transports and kill a child that still runs.
+    /// `close()`: close the stored pipes' transports and kill a child that still runs (inside
+    /// [`Loop::atomically`]; tasks call [`Transport::close`]).
     pub fn close(&self, lp: &Loop) {
         let stored: Option<Vec<usize>> = self.state.with(|s| {
             if std::mem::replace(&mut s.closed, true) {
