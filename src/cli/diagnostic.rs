@@ -70,9 +70,12 @@ fn render(d: &dyn Diagnostic) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let handler = GraphicalReportHandler::new_themed(theme).with_wrap_lines(false);
     if handler.render_report(&mut out, d).is_err() {
         out = format!("error: {d}\n");
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
     }
     out
 }
@@ -93,10 +96,6 @@ impl fmt::Display for Plain {
 impl std::error::Error for Plain {}
 
 impl Diagnostic for Plain {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("poolcheck::usage"))
-    }
-
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
@@ -125,7 +124,7 @@ impl fmt::Display for FileDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let e = self.error;
         write!(f, "{}", e.message)?;
-        if !e.field.is_empty() {
+        if !e.field.is_empty() && self.source.is_none() {
             write!(f, " ({})", e.field)?;
         }
         match (&self.source, e.line) {
@@ -139,10 +138,6 @@ impl fmt::Display for FileDiagnostic<'_> {
 impl std::error::Error for FileDiagnostic<'_> {}
 
 impl Diagnostic for FileDiagnostic<'_> {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("poolcheck::scenario"))
-    }
-
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.error
             .hint

@@ -1,0 +1,429 @@
+//! The `poolcheck` binary end to end: `list`, `run` + `replay` (byte-identical table), `gate`
+//! (exit 0, and exit 1 with a report for a broken expectation), exit 2 with a located message
+//! for malformed input, and self-contained, well-formed HTML reports.
+//!
+//! Each test works in its own temporary folder (scenarios and reports), with a test-only
+//! scenario against the `checkout-pool` model, so it depends on no shipped scenario file.
+
+use poolcheck_harness::report::from_json;
+use poolcheck_harness::trace::render_table;
+use poolcheck_models::model;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A test-only scenario: the reaper closes a connection a checkout just took
+/// (mperham/connection_pool#127), caught as `closed-while-active`.
+fn reaper_scenario(broken: bool) -> String {
+    let mut text = String::from(
+        r#"version = 1
+name = "toy-reaper"
+model = "checkout-pool"
+description = "test-only: the idle reaper closes a connection while a request checks it out"
+invariants = ["closed-while-active", "idle-while-active", "no-leak", "request-answered", "max-connections"]
+
+[config]
+max_size = 1
+idle_timeout = 1
+
+[[actors]]
+name = "A"
+ops = ["checkout", "checkin", "checkout", { op = "use", steps = 2 }, "checkin"]
+
+[[actors]]
+name = "reaper"
+ops = [{ op = "tick", by = 1 }, "reap"]
+
+[schedulers.pct]
+depth = 4
+iterations = 1000
+seed = 1
+[schedulers.random]
+iterations = 5000
+seed = 1
+
+[expect]
+"#,
+    );
+    let info = model::find("checkout-pool")
+        .expect("the checkout-pool model")
+        .info();
+    for v in info.variants {
+        let expected = match v.name {
+            "reaper-races-checkout" if broken => "idle-while-active",
+            "reaper-races-checkout" => "closed-while-active",
+            _ => "pass",
+        };
+        text.push_str(&format!("{} = \"{expected}\"\n", v.name));
+    }
+    text
+}
+
+/// A fresh folder for one test, with a `scenarios/` folder in it.
+fn workdir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("poolcheck-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    dir
+}
+
+fn write_scenario(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join("scenarios").join(format!("{name}.toml")), text).unwrap();
+}
+
+/// Run the binary in `dir` (so reports land in `dir/reports`).
+fn poolcheck(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_poolcheck"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the poolcheck binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited, not killed")
+}
+
+/// The interleaving table of a text output: from its header to the line before `budget:` or the
+/// replay verdict.
+fn table_of(text: &str) -> String {
+    let start = text.find(" step |").expect("a table");
+    let rest = &text[start..];
+    let end = ["\nbudget:", "\nreproduced:", "\nNOT reproduced"]
+        .iter()
+        .filter_map(|m| rest.find(m))
+        .min()
+        .unwrap_or(rest.len());
+    rest[..end].to_owned()
+}
+
+#[test]
+fn list_shows_scenarios_models_variants_and_invariants() {
+    let dir = workdir("list");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(false));
+    let o = poolcheck(&dir, &["list"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "toy-reaper",
+        "[checkout-pool] test-only",
+        "reaper-races-checkout",
+        "https://github.com/mperham/connection_pool/pull/127",
+        "closed-while-active  holds when",
+        "pct",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+}
+
+#[test]
+fn run_then_replay_prints_the_same_table_byte_for_byte() {
+    let dir = workdir("replay");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(false));
+    // loom is not in the file: it runs with its default budget and this preemption bound.
+    for (scheduler, extra) in [("pct", None), ("loom", Some("--preemption-bound=3"))] {
+        let mut args = vec![
+            "run",
+            "toy-reaper",
+            "--variant",
+            "reaper-races-checkout",
+            "--scheduler",
+            scheduler,
+        ];
+        args.extend(extra);
+        let o = poolcheck(&dir, &args);
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+        let run_table = table_of(&stdout(&o));
+        assert!(run_table.contains("VIOLATION closed-while-active"));
+        let report = format!("reports/toy-reaper/reaper-races-checkout.{scheduler}.json");
+        let json = std::fs::read_to_string(dir.join(&report)).unwrap();
+        let c = from_json(&json).unwrap();
+        assert_eq!(c.verdict, "closed-while-active");
+        assert_eq!(
+            render_table(c.trace.as_ref().unwrap()),
+            run_table.trim_end().to_owned() + "\n"
+        );
+        let o = poolcheck(&dir, &["replay", &report]);
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+        let out = stdout(&o);
+        assert_eq!(table_of(&out), run_table, "{scheduler}");
+        assert!(out.contains("reproduced: closed-while-active"), "{out}");
+    }
+}
+
+#[test]
+fn gate_exits_0_when_every_trial_is_as_expected() {
+    let dir = workdir("gate-ok");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(false));
+    let o = poolcheck(&dir, &["gate"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let variants = model::find("checkout-pool").unwrap().info().variants.len();
+    assert!(
+        out.contains(&format!(
+            "{n} trial(s): {n} as expected, 0 not",
+            n = variants * 2
+        )),
+        "{out}"
+    );
+    assert!(dir
+        .join("reports/toy-reaper/reaper-races-checkout.random.html")
+        .is_file());
+}
+
+#[test]
+fn gate_exits_1_and_writes_a_report_for_a_broken_expectation() {
+    let dir = workdir("gate-broken");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(true));
+    let o = poolcheck(&dir, &["gate", "--format", "json"]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "one JSON object: {out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["ok"], false);
+    let trials = v["trials"].as_array().unwrap();
+    let bad: Vec<&serde_json::Value> = trials.iter().filter(|t| t["ok"] == false).collect();
+    assert_eq!(bad.len(), 2, "{out}");
+    for t in bad {
+        assert_eq!(t["variant"], "reaper-races-checkout");
+        assert_eq!(t["expected"], "idle-while-active");
+        assert_eq!(t["verdict"], "closed-while-active");
+        let report = t["report"].as_str().expect("a report path");
+        assert!(dir.join(report).is_file(), "{report}");
+        let md = dir.join(report).with_extension("md");
+        let md = std::fs::read_to_string(md).unwrap();
+        assert!(md.contains("## Replay"), "{md}");
+    }
+    for t in trials {
+        for key in ["scenario", "scheduler", "executions", "elapsed_ms", "seed"] {
+            assert!(t.get(key).is_some(), "{key} missing in {t}");
+        }
+    }
+    // Deterministic order: the file's variant order, then scheduler order.
+    let names: Vec<String> = trials
+        .iter()
+        .map(|t| format!("{}/{}", t["variant"], t["scheduler"]))
+        .collect();
+    let again = poolcheck(&dir, &["gate", "--format", "json"]);
+    let v2: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    let names2: Vec<String> = v2["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{}/{}", t["variant"], t["scheduler"]))
+        .collect();
+    assert_eq!(names, names2);
+}
+
+#[test]
+fn a_shard_explores_its_own_seed_and_share() {
+    let dir = workdir("shard");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(false));
+    let args = [
+        "run",
+        "toy-reaper",
+        "--variant",
+        "fixed",
+        "--scheduler",
+        "pct",
+        "--iterations",
+        "9",
+        "--shard",
+        "1/2",
+        "--format",
+        "json",
+    ];
+    let o = poolcheck(&dir, &args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["trials"][0]["seed"], 2);
+    assert_eq!(v["trials"][0]["executions"], 4);
+    let o = poolcheck(
+        &dir,
+        &["run", "toy-reaper", "--scheduler", "loom", "--shard", "1/2"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing to run"), "{}", stderr(&o));
+}
+
+/// Malformed input: exit code 2, the file:line:col (or the name), and a hint.
+#[test]
+fn malformed_input_exits_2_with_a_located_message() {
+    let good = reaper_scenario(false);
+    let seed_line = good.lines().position(|l| l == "seed = 1").unwrap() + 1;
+    let syntax_at = format!("syntax-error.toml:{seed_line}:8");
+    let syntax_needles = [syntax_at.as_str(), "seed"];
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        (
+            "unknown-key",
+            good.replace("description =", "descripton ="),
+            &["unknown-key.toml:4:1", "descripton"],
+        ),
+        (
+            "unknown-model",
+            good.replace("\"checkout-pool\"", "\"checkout-pol\""),
+            &["unknown-model.toml:3:9", "did you mean `checkout-pool`"],
+        ),
+        (
+            "unknown-variant",
+            good.replace("fixed = \"pass\"", "fixd = \"pass\""),
+            &["unknown-variant", "did you mean `fixed`"],
+        ),
+        (
+            "wrong-type",
+            good.replace("max_size = 1", "max_size = \"one\""),
+            &["wrong-type.toml:8:12", "expected integer, found string"],
+        ),
+        (
+            "missing-expectation",
+            good.replace("fixed = \"pass\"\n", ""),
+            &[
+                "missing-expectation.toml",
+                "no expectation for variant `fixed`",
+            ],
+        ),
+        (
+            "bad-version",
+            good.replace("version = 1", "version = 7"),
+            &["bad-version.toml:1:11", "this poolcheck reads version = 1"],
+        ),
+        (
+            "syntax-error",
+            good.replace("seed = 1", "seed = = 1"),
+            &syntax_needles,
+        ),
+    ];
+    for (name, text, needles) in cases {
+        let dir = workdir(name);
+        let text = text.replace("toy-reaper", name);
+        write_scenario(&dir, name, &text);
+        for args in [vec!["run", name], vec!["gate"], vec!["list"]] {
+            let o = poolcheck(&dir, &args);
+            assert_eq!(code(&o), 2, "{name} {args:?}: {}", stderr(&o));
+            let err = stderr(&o);
+            for n in needles {
+                assert!(err.contains(n), "{name} {args:?}: missing {n:?} in\n{err}");
+            }
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn unknown_names_exit_2_with_close_matches() {
+    let dir = workdir("names");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(false));
+    let cases: [(&[&str], &str); 5] = [
+        (&["run", "toy-reapr"], "did you mean `toy-reaper`"),
+        (
+            &["run", "toy-reaper", "--variant", "reaper-races"],
+            "did you mean `reaper-races-checkout`",
+        ),
+        (
+            &["run", "toy-reaper", "--scheduler", "pcct"],
+            "did you mean `pct`",
+        ),
+        (
+            &["run", "toy-reaper", "--scheduler", "loom", "--seed", "3"],
+            "--seed applies to",
+        ),
+        (&["gate", "no-such-trial"], "no trial matches"),
+    ];
+    for (args, needle) in cases {
+        let o = poolcheck(&dir, args);
+        assert_eq!(code(&o), 2, "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    // clap's own usage errors exit 2 too; --help exits 0.
+    for args in [
+        &["bogus"][..],
+        &["run"],
+        &["run", "x", "--shard", "3/2"],
+        &["gate", "--format", "xml"],
+    ] {
+        assert_eq!(code(&poolcheck(&dir, args)), 2, "{args:?}");
+    }
+    assert_eq!(code(&poolcheck(&dir, &["--help"])), 0);
+    let o = poolcheck(&dir, &["replay", "nope.json"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("cannot read the report"));
+}
+
+#[test]
+fn every_html_report_is_self_contained_and_well_formed() {
+    let dir = workdir("html");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(false));
+    let o = poolcheck(&dir, &["gate"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut pages = Vec::new();
+    collect_html(&dir.join("reports"), &mut pages);
+    assert!(!pages.is_empty());
+    for page in pages {
+        let html = std::fs::read_to_string(&page).unwrap();
+        for bad in [
+            "src=\"http",
+            "href=\"http",
+            "src=\"//",
+            "href=\"//",
+            "<script",
+            "<link",
+            "@import",
+            "url(http",
+        ] {
+            assert!(!html.contains(bad), "{} contains {bad}", page.display());
+        }
+        assert!(html.contains("<svg class=\"ladder\""));
+        if let Err(e) = balanced(&html) {
+            panic!("{} is not well-formed: {e}", page.display());
+        }
+    }
+}
+
+fn collect_html(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            collect_html(&p, out);
+        } else if p.extension().is_some_and(|x| x == "html") {
+            out.push(p);
+        }
+    }
+}
+
+/// A tiny XML-style checker: every start tag is closed by a matching end tag or is
+/// self-closing (`<x/>`); declarations (`<!...>`) are skipped.
+fn balanced(html: &str) -> Result<(), String> {
+    let mut stack: Vec<&str> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').ok_or("an unterminated tag")?;
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') || tag.ends_with('/') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            match stack.pop() {
+                Some(open) if open == name.trim() => {}
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+        } else {
+            let name = tag.split_whitespace().next().ok_or("an empty tag")?;
+            stack.push(name);
+        }
+    }
+    if stack.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed: {stack:?}"))
+    }
+}
