@@ -174,6 +174,20 @@ pub fn describe_event(e: &Event) -> String {
             format!("pool limit: {max_connections} connection(s)")
         }
         Event::Note(text) => text.clone(),
+        Event::Callback { transport, kind } => format!("transport {transport}: {kind:?} callback"),
+        Event::GoawayReceived { conn, last_stream } => {
+            format!("conn {conn}: GOAWAY received (last stream {last_stream})")
+        }
+        Event::SettingsApplied {
+            conn,
+            max_streams,
+            header_table_size,
+        } => {
+            format!("conn {conn}: SETTINGS applied (max streams {max_streams:?}, table {header_table_size:?})")
+        }
+        Event::HeadersSent { conn, stream } => {
+            format!("conn {conn}: HEADERS for stream {stream} sent")
+        }
         other => format!("{other:?}"),
     }
 }

@@ -1,5 +1,8 @@
 //! Malformed scenario files give located errors (file, line, column, field, hint), never a panic.
 
+// Located errors are cold-path values a person reads; boxing them would only add noise.
+#![allow(clippy::result_large_err)]
+
 use poolcheck_harness::scenario::{load_file, Loaded, ScenarioError};
 use std::path::PathBuf;
 
