@@ -5,7 +5,7 @@
 //! The markup is XHTML-style well-formed (every element closed, void elements self-closed), so
 //! a strict parser and a browser read it the same way.
 
-use super::ladder::render_svg;
+use super::ladder::{lock_colours, render_svg};
 use super::markdown::violating_row;
 use super::Counterexample;
 use crate::trace::{holds_when, Trace};
@@ -56,7 +56,7 @@ pub fn render_html(c: &Counterexample, replay: &str) -> String {
     verdict(&mut out, c);
     if let Some(t) = &c.trace {
         out.push_str("<h2>Interleaving</h2>\n");
-        legend(&mut out);
+        legend(&mut out, t);
         out.push_str("<div class=\"diagram\">\n");
         out.push_str(&render_svg(t));
         out.push_str("</div>\n<h2>Steps</h2>\n");
@@ -96,12 +96,21 @@ fn verdict(out: &mut String, c: &Counterexample) {
     }
 }
 
-fn legend(out: &mut String) {
+fn legend(out: &mut String, t: &Trace) {
+    out.push_str("<p class=\"legend\"><span>one lane per actor, time flows down</span>");
+    if t.rows.iter().any(|r| r.wire.is_some()) {
+        out.push_str("<span>&#8594; a frame to or from the peer</span>");
+    }
+    for (lock, colour) in lock_colours(t) {
+        write!(
+            out,
+            "<span><i class=\"swatch\" style=\"background:{colour}\"></i>{} held</span>",
+            escape(&lock)
+        )
+        .expect("String");
+    }
     out.push_str(
-        "<p class=\"legend\"><span>one lane per actor, time flows down</span>\
-         <span>&#8594; message to or from the peer</span>\
-         <span><i class=\"swatch\" style=\"background:#3b82f6\"></i>lock held</span>\
-         <span><i class=\"swatch\" style=\"background:#fecaca\"></i>the step that broke the \
+        "<span><i class=\"swatch\" style=\"background:#fecaca\"></i>the step that broke the \
          invariant</span></p>\n",
     );
 }

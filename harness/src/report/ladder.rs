@@ -97,7 +97,8 @@ fn held_intervals(t: &Trace) -> Vec<Held> {
 pub fn render_svg(t: &Trace) -> String {
     let (names, peer) = lanes(t);
     let rows = t.rows.len() + usize::from(t.violation.is_some());
-    let width = LEFT + LANE * names.len() + 20;
+    // The last lane's labels run LABEL_CHARS characters past its line.
+    let width = LEFT + LANE * names.len() + LABEL_CHARS * 7 - LANE / 2 + 20;
     let height = TOP + ROW * rows + 20;
     let mut s = format!(
         "<svg class=\"ladder\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" \
@@ -120,18 +121,20 @@ pub fn render_svg(t: &Trace) -> String {
         step(&mut s, i, r, peer, Some(i) == violating);
     }
     if let Some(v) = &t.violation {
-        let i = t.rows.len();
-        band(&mut s, i, width, "verdict");
         let text = format!("VIOLATION {}: {}", v.invariant, v.message);
-        writeln!(
-            s,
-            "<text class=\"violation\" x=\"{}\" y=\"{}\">{}<title>{}</title></text>",
-            LEFT,
-            row_y(i) + 4,
-            escape(&clip(&text, (width - LEFT) / 7)),
-            escape(&text)
-        )
-        .expect("String");
+        for (k, line) in verdict_lines(t, width).iter().enumerate() {
+            let i = t.rows.len() + k;
+            band(&mut s, i, width, "verdict");
+            writeln!(
+                s,
+                "<text class=\"violation\" x=\"{}\" y=\"{}\">{}<title>{}</title></text>",
+                LEFT,
+                row_y(i) + 4,
+                escape(line),
+                escape(&text)
+            )
+            .expect("String");
+        }
     }
     s.push_str("</svg>\n");
     s
@@ -159,13 +162,27 @@ fn lane_line(s: &mut String, lane: usize, name: &str, height: usize) {
     .expect("String");
 }
 
+/// Each lock's bar colour, in order of first acquisition.
+pub fn lock_colours(t: &Trace) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for h in held_intervals(t) {
+        if !out.iter().any(|(l, _)| *l == h.lock) {
+            let c = PALETTE[out.len() % PALETTE.len()];
+            out.push((h.lock, c));
+        }
+    }
+    out
+}
+
 fn bars(s: &mut String, t: &Trace) {
-    let mut colour: BTreeMap<&str, usize> = BTreeMap::new();
+    let colours = lock_colours(t);
     let mut slot: BTreeMap<(usize, &str), usize> = BTreeMap::new();
     let held = held_intervals(t);
     for h in &held {
-        let next = colour.len();
-        let c = *colour.entry(&h.lock).or_insert(next);
+        let colour = colours
+            .iter()
+            .find(|(l, _)| *l == h.lock)
+            .map_or(PALETTE[0], |(_, c)| c);
         let next = slot.keys().filter(|(a, _)| *a == h.actor).count();
         let k = *slot.entry((h.actor, &h.lock)).or_insert(next);
         let x = lane_x(h.actor) - 12 - (BAR + 2) * k;
@@ -177,7 +194,7 @@ fn bars(s: &mut String, t: &Trace) {
             "<rect class=\"held\" x=\"{x}\" y=\"{y0}\" width=\"{BAR}\" height=\"{}\" \
              fill=\"{}\"><title>{} holds {} (steps {first}-{last})</title></rect>",
             y1 - y0,
-            PALETTE[c % PALETTE.len()],
+            colour,
             escape(&t.actors[h.actor]),
             escape(&h.lock)
         )
@@ -232,6 +249,27 @@ fn step(s: &mut String, i: usize, r: &TraceRow, peer: Option<usize>, hit: bool) 
         escape(&r.text)
     )
     .expect("String");
+}
+
+/// The violation line, wrapped at word boundaries to the diagram's width (7 px a character).
+fn verdict_lines(t: &Trace, width: usize) -> Vec<String> {
+    let Some(v) = &t.violation else {
+        return Vec::new();
+    };
+    let per_line = (width.saturating_sub(LEFT) / 7).max(20);
+    let mut lines = vec![String::new()];
+    for word in format!("VIOLATION {}: {}", v.invariant, v.message).split(' ') {
+        let cur = lines.last_mut().expect("never empty");
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > per_line {
+            lines.push(String::new());
+        }
+        let cur = lines.last_mut().expect("never empty");
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&clip(word, per_line));
+    }
+    lines
 }
 
 /// At most `n` characters, with an ellipsis when cut.
