@@ -10,6 +10,7 @@ mod idle_while_active;
 mod lock_held_blocking;
 mod max_connections;
 mod no_leak;
+mod permit_accounting;
 mod request_answered;
 mod world;
 
@@ -74,6 +75,7 @@ pub fn registry() -> Vec<MonitorInfo> {
         lock_held_blocking::INFO,
         max_connections::INFO,
         no_leak::INFO,
+        permit_accounting::INFO,
         request_answered::INFO,
         callback_order::INFO,
     ]

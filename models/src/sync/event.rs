@@ -235,6 +235,16 @@ pub enum Event {
         /// Connections the pool may have open at once (idle, in use or being created).
         max_connections: u32,
     },
+    /// A connection's stream-permit semaphore and the number of concurrent streams it admits now
+    /// (httpcore's `_max_streams`), reported when the semaphore is set up and on every change.
+    StreamPermits {
+        /// Connection number.
+        conn: u32,
+        /// The semaphore's id in the ghost state ([`crate::sync::SemId`]).
+        sem: usize,
+        /// Streams the permits admit: free permits + permits held by requests, when settled.
+        limit: u32,
+    },
     /// Free-form annotation shown in the interleaving table.
     Note(String),
 }

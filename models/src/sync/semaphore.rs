@@ -99,6 +99,24 @@ impl Semaphore {
         self.release();
     }
 
+    /// [`Semaphore::try_acquire`] a permit that the structure keeps for itself.
+    pub fn try_acquire_reserved(&self) -> bool {
+        let taken = self.try_acquire();
+        if taken {
+            let e = exec();
+            e.record(e.actor_of_current(), RecordKind::Reserve(self.id, 1));
+        }
+        taken
+    }
+
+    /// Keep a permit the current actor holds as the structure's own instead of releasing it
+    /// (a connection retiring a stream slot after its peer lowered the limit). Not a scheduling
+    /// point: the counts do not change, only who the permit belongs to.
+    pub fn keep_reserved(&self) {
+        let e = exec();
+        e.record(e.actor_of_current(), RecordKind::Reserve(self.id, 1));
+    }
+
     /// Permits free now (reads the real count, under its lock).
     pub fn available(&self) -> i64 {
         *self.permits.lock()

@@ -1,0 +1,659 @@
+//! `AsyncHTTP2Connection` (encode/httpcore 1.0.9, commit 9820975,
+//! `httpcore/_async/http2.py`), with `HTTP2ConnectionByteStream` (the response body).
+//!
+//! An asyncio original: each method runs as one actor whose scheduling points are exactly its
+//! `await`s, in order: `async with <lock>` is [`Mutex::lock`], `await semaphore.acquire()` is
+//! [`Semaphore::acquire`], `await network_stream.read()/write()/aclose()` is one operation on the
+//! [`Network`] lock. anyio's `Semaphore.release` does not suspend; the facade's release takes the
+//! semaphore's own count lock, one extra scheduling point just before the release that only adds
+//! interleavings. Everything the original keeps in plain attributes (`_state`, `_expire_at`,
+//! `_events`, `_connection_terminated`...) is in [`Plain`], exactly as atomic as the code between
+//! two awaits; `_state_lock` protects sections, not data (`aclose` and `is_idle` use no lock).
+//!
+//! Abstractions: requests are GETs with no body (`_send_request_body` returns at once); `Trace`
+//! context managers do not await without a trace extension and are left out; timeouts are not
+//! modelled; the semaphore is created with `local_max_streams` permits (100 upstream) at
+//! construction instead of at the first request, which no request can observe since every
+//! request passes `_init_lock` first. The three baseline fixes and the five variant switches are
+//! described in [`super::variant`]; each is marked `// variant:` or `// baseline fix:` below.
+
+use super::h2state::{H2Error, H2Event, H2State};
+use super::peer::{Network, ReadError};
+use super::variant::Variant;
+use crate::sync::BlockKind;
+use crate::sync::{
+    now, probe, yield_now, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain, Semaphore,
+};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+/// `HTTPConnectionState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpState {
+    /// `ACTIVE`.
+    Active,
+    /// `IDLE`.
+    Idle,
+    /// `CLOSED`.
+    Closed,
+}
+
+/// What a request on this connection raised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReqError {
+    /// `ConnectionNotAvailable`: the pool retries the request on another connection.
+    ConnectionNotAvailable,
+    /// `RemoteProtocolError` (stream reset, connection terminated, server disconnected).
+    RemoteProtocol(String),
+    /// A network error (`ClosedResourceError` on a connection closed under the request).
+    Network(String),
+    /// The task was cancelled.
+    Cancelled,
+}
+
+/// Where a request's task is cancelled: the `await` that raises `CancelledError`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelAt {
+    /// Never.
+    Never,
+    /// `await self._max_streams_semaphore.acquire()` (before it has a stream).
+    PermitWait,
+    /// The first await of `_receive_response` (request sent, no response yet).
+    ResponseWait,
+}
+
+/// Per-connection configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnConfig {
+    /// `keepalive_expiry` in logical time units (`None`: idle connections never expire).
+    pub keepalive_expiry: Option<u64>,
+    /// `local_settings.max_concurrent_streams` (100 upstream).
+    pub local_max_streams: u32,
+    /// Stream ids the connection may use before `NoAvailableStreamIDError` (2^30 upstream).
+    pub stream_ids: u32,
+}
+
+/// `_state_lock`: protects the ACTIVE/IDLE decisions; nothing that waits may run under it.
+const STATE_LOCK: LockClass = LockClass::non_blocking("state");
+/// `_read_lock`: serialises readers; held across the network read by design, but waiting for
+/// a permit under it deadlocks, since permits come back only through reads (httpx2#1219).
+const READ_LOCK: LockClass = LockClass::forbidding("read", &[BlockKind::PermitWait]);
+/// `_init_lock` and `_write_lock`: held across network writes by design.
+const INIT_LOCK: LockClass = LockClass::blocking_ok("init");
+const WRITE_LOCK: LockClass = LockClass::blocking_ok("write");
+
+#[derive(Debug)]
+struct Fields {
+    state: HttpState,
+    expire_at: Option<u64>,
+    request_count: u32,
+    sent_connection_init: bool,
+    used_all_stream_ids: bool,
+    connection_error: bool,
+    events: BTreeMap<u32, VecDeque<H2Event>>,
+    connection_terminated: Option<u32>,
+    read_exception: Option<String>,
+    write_exception: Option<String>,
+    max_streams: u32,
+    /// Fix for #1062: requests between their ACTIVE mark and their stream registration.
+    pending: u32,
+    /// Fix for httpx2#1219: permits still to retire after the peer lowered the limit.
+    debt: u32,
+}
+
+/// One `AsyncHTTP2Connection`.
+pub struct Http2Connection {
+    id: u32,
+    variant: Variant,
+    config: ConnConfig,
+    net: Arc<Network>,
+    f: Plain<Fields>,
+    h2: Plain<H2State>,
+    init_lock: Mutex<()>,
+    state_lock: Mutex<()>,
+    read_lock: Mutex<()>,
+    write_lock: Mutex<()>,
+    sem: Semaphore,
+}
+
+impl Http2Connection {
+    /// `__init__` (http2.py 46-83): state IDLE, no expiry, no streams.
+    pub fn new(id: u32, variant: Variant, config: ConnConfig, net: Arc<Network>) -> Self {
+        let name = |n: &str| format!("conn{id}.{n}");
+        let c = Http2Connection {
+            id,
+            variant,
+            config,
+            net,
+            f: Plain::new(Fields {
+                state: HttpState::Idle,
+                expire_at: None,
+                request_count: 0,
+                sent_connection_init: false,
+                used_all_stream_ids: false,
+                connection_error: false,
+                events: BTreeMap::new(),
+                connection_terminated: None,
+                read_exception: None,
+                write_exception: None,
+                max_streams: 0,
+                pending: 0,
+                debt: 0,
+            }),
+            h2: Plain::new(H2State::new(id, config.stream_ids)),
+            init_lock: Mutex::new(name("_init_lock"), INIT_LOCK, ()),
+            state_lock: Mutex::new(name("_state_lock"), STATE_LOCK, ()),
+            read_lock: Mutex::new(name("_read_lock"), READ_LOCK, ()),
+            write_lock: Mutex::new(name("_write_lock"), WRITE_LOCK, ()),
+            sem: Semaphore::new(
+                name("_max_streams_semaphore"),
+                i64::from(config.local_max_streams),
+            ),
+        };
+        c.phase(ConnPhase::Idle { expire_at: None });
+        c
+    }
+
+    fn phase(&self, phase: ConnPhase) {
+        probe(Event::ConnPhase {
+            conn: self.id,
+            phase,
+        });
+    }
+
+    // ---- handle_async_request (http2.py 85-187) ----
+
+    /// `handle_async_request`: mark ACTIVE, send the preface once, take a permit, open a stream,
+    /// send HEADERS, wait for the response HEADERS. Returns the stream id; the caller owns the
+    /// response and must call [`Http2Connection::response_closed`] (via the body stream).
+    pub fn handle_async_request(&self, req: u32, cancel: CancelAt) -> Result<u32, ReqError> {
+        self.mark_active()?;
+        self.ensure_connection_init()?;
+        if cancel == CancelAt::PermitWait {
+            yield_now("await _max_streams_semaphore.acquire() -> CancelledError");
+            self.leave_without_stream();
+            return Err(ReqError::Cancelled);
+        }
+        self.sem.acquire();
+        let stream = self.allocate_stream(req)?;
+        match self.send_and_receive(stream, cancel) {
+            Ok(()) => Ok(stream),
+            Err(e) => {
+                // `except BaseException`, shielded: close the stream's response, re-raise.
+                self.response_closed(stream);
+                Err(e)
+            }
+        }
+    }
+
+    /// http2.py 96-102: `async with self._state_lock` set ACTIVE (or refuse a CLOSED connection).
+    fn mark_active(&self) -> Result<(), ReqError> {
+        let _g = self.state_lock.lock();
+        let ok = self.f.with(|f| {
+            if f.state == HttpState::Closed {
+                return false;
+            }
+            f.request_count += 1;
+            f.expire_at = None;
+            f.state = HttpState::Active;
+            f.pending += 1;
+            true
+        });
+        if !ok {
+            return Err(ReqError::ConnectionNotAvailable);
+        }
+        self.phase(ConnPhase::Active);
+        Ok(())
+    }
+
+    /// http2.py 104-129: under `_init_lock`, the first request sends the preface, then creates
+    /// the semaphore with all but one permit taken until the server's SETTINGS arrive.
+    fn ensure_connection_init(&self) -> Result<(), ReqError> {
+        let _g = self.init_lock.lock();
+        if self.f.with(|f| f.sent_connection_init) {
+            return Ok(());
+        }
+        self.h2.with(H2State::initiate_connection);
+        if let Err(e) = self.write_outgoing_data() {
+            self.aclose(CloseReason::Error);
+            return Err(e);
+        }
+        self.f.with(|f| {
+            f.sent_connection_init = true;
+            f.max_streams = 1;
+        });
+        for _ in 1..self.config.local_max_streams {
+            self.sem.acquire_reserved();
+        }
+        self.report_permits();
+        Ok(())
+    }
+
+    fn report_permits(&self) {
+        probe(Event::StreamPermits {
+            conn: self.id,
+            sem: self.sem.id(),
+            limit: self.f.with(|f| f.max_streams),
+        });
+    }
+
+    /// http2.py 133-139: take the next stream id and register `_events[stream_id]`.
+    fn allocate_stream(&self, req: u32) -> Result<u32, ReqError> {
+        let next = self.h2.with(|h| h.get_next_available_stream_id());
+        match next {
+            Ok(stream) => {
+                self.f.with(|f| {
+                    f.events.insert(stream, VecDeque::new());
+                    f.pending -= 1;
+                });
+                probe(Event::StreamOpened {
+                    conn: self.id,
+                    stream,
+                    req,
+                });
+                Ok(stream)
+            }
+            Err(_) => {
+                self.f.with(|f| {
+                    f.used_all_stream_ids = true;
+                    f.request_count -= 1;
+                    f.pending -= 1;
+                });
+                // variant: httpcore-1061 raises here with the permit still taken and the
+                // connection ACTIVE. Fixed (httpx2#1012 plus the IDLE step): release, settle.
+                if !self.variant.leaks_permit_on_exhaustion() {
+                    self.sem.release();
+                    let _g = self.state_lock.lock();
+                    self.settle_locked();
+                }
+                Err(ReqError::ConnectionNotAvailable)
+            }
+        }
+    }
+
+    /// Baseline fix: a request cancelled before it has a stream undoes its ACTIVE mark (upstream
+    /// raises straight out of `acquire()` and the connection stays ACTIVE).
+    fn leave_without_stream(&self) {
+        let _g = self.state_lock.lock();
+        self.f.with(|f| {
+            f.pending -= 1;
+            f.request_count -= 1;
+        });
+        self.settle_locked();
+    }
+
+    fn send_and_receive(&self, stream: u32, cancel: CancelAt) -> Result<(), ReqError> {
+        self.send_request_headers(stream)?;
+        if cancel == CancelAt::ResponseWait {
+            yield_now("await _receive_response() -> CancelledError");
+            return Err(ReqError::Cancelled);
+        }
+        self.receive_response(stream)
+    }
+
+    /// `_send_request_headers` (http2.py 222-251): `send_headers`, then write.
+    ///
+    /// Baseline fix: h2 refusing the stream (`TooManyStreamsError` after a lowered limit, or a
+    /// closed connection after GOAWAY) means it never reached the wire, so it raises
+    /// `ConnectionNotAvailable` and the pool retries; upstream raises `LocalProtocolError` or
+    /// `RemoteProtocolError` from the `except` at http2.py 171-185.
+    fn send_request_headers(&self, stream: u32) -> Result<(), ReqError> {
+        let sent: Result<(), H2Error> = self.h2.with(|h| h.send_headers(stream));
+        if sent.is_err() {
+            return Err(ReqError::ConnectionNotAvailable);
+        }
+        probe(Event::HeadersSent {
+            conn: self.id,
+            stream,
+        });
+        self.write_outgoing_data()
+    }
+
+    /// `_receive_response` (http2.py 287-307): events until `ResponseReceived`.
+    fn receive_response(&self, stream: u32) -> Result<(), ReqError> {
+        loop {
+            if let H2Event::ResponseReceived { .. } = self.receive_stream_event(stream)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// `_receive_response_body` (http2.py 309-325), as `HTTP2ConnectionByteStream.__aiter__`
+    /// consumes it: DATA is acknowledged with a write, `StreamEnded` ends it.
+    pub fn receive_response_body(&self, stream: u32) -> Result<(), ReqError> {
+        loop {
+            match self.receive_stream_event(stream)? {
+                H2Event::DataReceived { .. } => {
+                    self.h2.with(|h| h.acknowledge_received_data(stream));
+                    self.write_outgoing_data()?;
+                }
+                H2Event::StreamEnded { .. } => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    /// `_receive_stream_event` (http2.py 327-340).
+    fn receive_stream_event(&self, stream: u32) -> Result<H2Event, ReqError> {
+        loop {
+            let next = self
+                .f
+                .with(|f| f.events.get_mut(&stream).and_then(VecDeque::pop_front));
+            match next {
+                Some(H2Event::StreamReset { .. }) => {
+                    return Err(ReqError::RemoteProtocol("StreamReset".into()))
+                }
+                Some(ev) => return Ok(ev),
+                None => self.receive_events(Some(stream))?,
+            }
+        }
+    }
+
+    /// `_receive_events` (http2.py 342-388): under `_read_lock`, read and dispatch events (the
+    /// settings change runs *inside* the lock); then write (the SETTINGS ACK, WINDOW_UPDATEs).
+    fn receive_events(&self, stream: Option<u32>) -> Result<(), ReqError> {
+        {
+            let _g = self.read_lock.lock();
+            self.check_terminated(stream)?;
+            let wanted = stream.is_none_or(|s| {
+                self.f
+                    .with(|f| f.events.get(&s).is_none_or(VecDeque::is_empty))
+            });
+            if wanted {
+                for ev in self.read_incoming_data()? {
+                    self.dispatch(ev);
+                }
+            }
+        }
+        self.write_outgoing_data()
+    }
+
+    fn check_terminated(&self, stream: Option<u32>) -> Result<(), ReqError> {
+        let Some(last) = self.f.with(|f| f.connection_terminated) else {
+            return Ok(());
+        };
+        match stream {
+            Some(s) if last != 0 && s > last => {
+                self.f.with(|f| f.request_count -= 1);
+                Err(ReqError::ConnectionNotAvailable)
+            }
+            _ => Err(ReqError::RemoteProtocol(format!(
+                "ConnectionTerminated(last_stream_id={last})"
+            ))),
+        }
+    }
+
+    fn dispatch(&self, ev: H2Event) {
+        match ev {
+            H2Event::RemoteSettingsChanged { max_streams } => {
+                probe(Event::SettingsApplied {
+                    conn: self.id,
+                    max_streams,
+                    header_table_size: None,
+                });
+                self.receive_remote_settings_change(max_streams);
+            }
+            H2Event::ConnectionTerminated { last_stream } => {
+                probe(Event::GoawayReceived {
+                    conn: self.id,
+                    last_stream,
+                });
+                self.f.with(|f| f.connection_terminated = Some(last_stream));
+            }
+            _ => {
+                let s = ev.stream().expect("stream event");
+                self.f.with(|f| {
+                    if let Some(q) = f.events.get_mut(&s) {
+                        q.push_back(ev);
+                    }
+                });
+            }
+        }
+    }
+
+    /// `_receive_remote_settings_change` (http2.py 390-407).
+    fn receive_remote_settings_change(&self, max_streams: Option<u32>) {
+        let Some(value) = max_streams else {
+            return;
+        };
+        let new = value.min(self.config.local_max_streams);
+        if self.variant.waits_for_permits_under_read_lock() {
+            self.change_limit_waiting(new);
+        } else {
+            self.change_limit_without_waiting(new);
+        }
+    }
+
+    /// variant httpx2-1219 (upstream): `await release()` per step up, `await acquire()` per step
+    /// down, the latter waiting for in-flight streams while `_read_lock` is held.
+    fn change_limit_waiting(&self, new: u32) {
+        let current = self.f.with(|f| f.max_streams);
+        if new == 0 || new == current {
+            return;
+        }
+        while new > self.f.with(|f| f.max_streams) {
+            self.sem.release_reserved();
+            self.f.with(|f| f.max_streams += 1);
+            self.report_permits();
+        }
+        while new < self.f.with(|f| f.max_streams) {
+            self.sem.acquire_reserved();
+            self.f.with(|f| f.max_streams -= 1);
+            self.report_permits();
+        }
+    }
+
+    /// Fixed: step down with free permits only; the rest is a debt that closing streams pay.
+    fn change_limit_without_waiting(&self, new: u32) {
+        let effective = |f: &Fields| f.max_streams - f.debt;
+        if new == 0 || new == self.f.with(|f| effective(f)) {
+            return;
+        }
+        while new > self.f.with(|f| effective(f)) {
+            let paid_off = self.f.with(|f| {
+                let had = f.debt > 0;
+                if had {
+                    f.debt -= 1;
+                }
+                had
+            });
+            if !paid_off {
+                self.sem.release_reserved();
+                self.f.with(|f| f.max_streams += 1);
+            }
+        }
+        while new < self.f.with(|f| effective(f)) {
+            if self.sem.try_acquire_reserved() {
+                self.f.with(|f| f.max_streams -= 1);
+            } else {
+                self.f.with(|f| f.debt += 1);
+            }
+        }
+        self.report_permits();
+    }
+
+    // ---- _response_closed (http2.py 409-422) ----
+
+    /// `_response_closed`: give the permit back, drop the stream's events, and under
+    /// `_state_lock` go IDLE (or close) if nothing is in flight.
+    pub fn response_closed(&self, stream: u32) {
+        // variant: httpcore-943 leaves a stream that has not ended open in h2. Fixed: reset it
+        // first (the RST_STREAM goes out with the next write, as in encode/httpcore#1098).
+        if !self.variant.skips_stream_reset() {
+            self.h2.with(|h| {
+                if h.is_open(stream) {
+                    h.reset_stream(stream);
+                }
+            });
+        }
+        self.return_permit();
+        // variant: httpcore-1062 deletes the events entry here, before the lock.
+        if self.variant.deletes_events_outside_lock() {
+            self.forget_stream(stream);
+        }
+        let _g = self.state_lock.lock();
+        if !self.variant.deletes_events_outside_lock() {
+            self.forget_stream(stream);
+        }
+        self.settle_locked();
+    }
+
+    /// `await self._max_streams_semaphore.release()`, or (fixed #1219) keep the permit to pay
+    /// a lowered limit's debt.
+    fn return_permit(&self) {
+        let pays_debt = !self.variant.waits_for_permits_under_read_lock()
+            && self.f.with(|f| {
+                let owed = f.debt > 0;
+                if owed {
+                    f.debt -= 1;
+                    f.max_streams -= 1;
+                }
+                owed
+            });
+        if pays_debt {
+            self.sem.keep_reserved();
+            self.report_permits();
+        } else {
+            self.sem.release();
+        }
+    }
+
+    fn forget_stream(&self, stream: u32) {
+        if self.f.with(|f| f.events.remove(&stream).is_some()) {
+            probe(Event::StreamClosed {
+                conn: self.id,
+                stream,
+            });
+        }
+    }
+
+    /// The body of `async with self._state_lock` in `_response_closed` (caller holds the lock).
+    fn settle_locked(&self) {
+        let events_only = self.variant.idles_on_events_only();
+        let (quiet, terminated, active, used_all) = self.f.with(|f| {
+            // variant: httpcore-1062 / httpx2-1013 test `not self._events` alone.
+            let quiet = f.events.is_empty() && (events_only || f.pending == 0);
+            (
+                quiet,
+                f.connection_terminated.is_some(),
+                f.state == HttpState::Active,
+                f.used_all_stream_ids,
+            )
+        });
+        if terminated && quiet {
+            self.aclose(CloseReason::Terminated);
+        } else if active && quiet {
+            let expire_at = self.config.keepalive_expiry.map(|k| now() + k);
+            self.f.with(|f| {
+                f.state = HttpState::Idle;
+                f.expire_at = expire_at;
+            });
+            self.phase(ConnPhase::Idle { expire_at });
+            if used_all {
+                self.aclose(CloseReason::Terminated);
+            }
+        }
+    }
+
+    // ---- aclose (http2.py 424-429) ----
+
+    /// `aclose`: no lock, as upstream. `reason` says who closes it (for the probes).
+    pub fn aclose(&self, reason: CloseReason) {
+        self.begin_close(reason);
+        self.finish_close();
+    }
+
+    /// The part of `aclose` before its await: `close_connection()`, `_state = CLOSED`.
+    /// Returns false when the connection was already closed.
+    pub fn begin_close(&self, reason: CloseReason) -> bool {
+        let was_open = self.f.with(|f| {
+            let was = f.state != HttpState::Closed;
+            f.state = HttpState::Closed;
+            was
+        });
+        self.h2.with(H2State::close_connection);
+        if was_open {
+            probe(Event::ConnClosed {
+                conn: self.id,
+                reason,
+            });
+            self.phase(ConnPhase::Closed);
+        }
+        was_open
+    }
+
+    /// `await self._network_stream.aclose()`.
+    pub fn finish_close(&self) {
+        self.net.close(self.id);
+    }
+
+    // ---- network wrappers (http2.py 433-484) ----
+
+    /// `_read_incoming_data`: read, feed h2, return its events; a failed read is remembered.
+    fn read_incoming_data(&self) -> Result<Vec<H2Event>, ReqError> {
+        if let Some(e) = self.f.with(|f| f.read_exception.clone()) {
+            return Err(ReqError::RemoteProtocol(e));
+        }
+        match self.net.read(self.id) {
+            Ok(frames) => Ok(self.h2.with(|h| h.receive_data(&frames))),
+            Err(e) => {
+                let msg = match e {
+                    ReadError::Eof => "Server disconnected",
+                    ReadError::Closed => "ClosedResourceError",
+                };
+                self.f.with(|f| {
+                    f.read_exception = Some(msg.into());
+                    f.connection_error = true;
+                });
+                Err(ReqError::RemoteProtocol(msg.into()))
+            }
+        }
+    }
+
+    /// `_write_outgoing_data`: under `_write_lock`, write whatever h2 queued.
+    fn write_outgoing_data(&self) -> Result<(), ReqError> {
+        let _g = self.write_lock.lock();
+        let data = self.h2.with(H2State::data_to_send);
+        if let Some(e) = self.f.with(|f| f.write_exception.clone()) {
+            return Err(ReqError::Network(e));
+        }
+        if self.net.write(self.id, &data).is_err() {
+            let msg = "ClosedResourceError".to_owned();
+            self.f.with(|f| {
+                f.write_exception = Some(msg.clone());
+                f.connection_error = true;
+            });
+            return Err(ReqError::Network(msg));
+        }
+        Ok(())
+    }
+
+    // ---- pool interface (http2.py 508-530) ----
+
+    /// `is_available`.
+    pub fn is_available(&self) -> bool {
+        let closed_h2 = self.h2.with(|h| h.is_closed());
+        self.f.with(|f| {
+            f.state != HttpState::Closed
+                && !f.connection_error
+                && !f.used_all_stream_ids
+                && !closed_h2
+        })
+    }
+
+    /// `has_expired`: `_expire_at is not None and now > _expire_at`.
+    pub fn has_expired(&self) -> bool {
+        let t = now();
+        self.f.with(|f| f.expire_at.is_some_and(|e| t > e))
+    }
+
+    /// `is_idle`.
+    pub fn is_idle(&self) -> bool {
+        self.f.with(|f| f.state == HttpState::Idle)
+    }
+
+    /// `is_closed`.
+    pub fn is_closed(&self) -> bool {
+        self.f.with(|f| f.state == HttpState::Closed)
+    }
+}

@@ -1,0 +1,438 @@
+//! `AsyncConnectionPool` (encode/httpcore 1.0.9, commit 9820975,
+//! `httpcore/_async/connection_pool.py`) with `PoolByteStream`, and the `AsyncHTTPConnection`
+//! wrapper (`httpcore/_async/connection.py` 69-103, 167-200) that connects lazily under its
+//! `_request_lock` and then delegates to [`Http2Connection`].
+//!
+//! The pool's `_optional_thread_lock` is a no-op under asyncio: its sections contain no `await`,
+//! so they are atomic; they are modelled as [`Plain`] sections (no scheduling point), and the two
+//! adjacent sections at the start of `handle_async_request` (append, then the first assignment)
+//! are one. `pool_request.wait_for_connection()` awaits an event only when no connection is
+//! assigned yet: a facade lock and condition variable stand for the event.
+//!
+//! Abstractions: one origin (every connection can handle every request); connections speak
+//! HTTP/2 over TLS, so a connection that is still connecting counts as available (ALPN pending,
+//! connection.py 176-184); connecting never fails. Baseline fix (all variants): every connection
+//! that `_assign_requests_to_connections` removes is marked CLOSED inside that section
+//! ([`Http2Connection::begin_close`]), and only the network close is left to
+//! `_close_connections`; upstream closes them one `await` at a time, so a request that was handed
+//! the second connection of the list while it was idle can open a stream on it before its
+//! `aclose`.
+
+use super::connection::{CancelAt, ConnConfig, Http2Connection, ReqError};
+use super::peer::Network;
+use super::variant::Variant;
+use crate::sync::{
+    probe, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome, Plain,
+};
+use std::sync::Arc;
+
+/// The pool's configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolConfig {
+    /// `max_connections`.
+    pub max_connections: u32,
+    /// `max_keepalive_connections` (capped at `max_connections`, as upstream).
+    pub max_keepalive_connections: u32,
+    /// Per-connection settings.
+    pub conn: ConnConfig,
+}
+
+/// `AsyncHTTPConnection`: connects on first use, then delegates.
+pub struct HttpConnection {
+    id: u32,
+    variant: Variant,
+    config: ConnConfig,
+    net: Arc<Network>,
+    connection: Plain<Option<Arc<Http2Connection>>>,
+    request_lock: Mutex<()>,
+}
+
+impl HttpConnection {
+    fn new(id: u32, variant: Variant, config: ConnConfig, net: Arc<Network>) -> Self {
+        probe(Event::ConnCreated { conn: id });
+        probe(Event::ConnPhase {
+            conn: id,
+            phase: ConnPhase::Connecting,
+        });
+        HttpConnection {
+            id,
+            variant,
+            config,
+            net,
+            connection: Plain::new(None),
+            request_lock: Mutex::new(
+                format!("conn{id}._request_lock"),
+                LockClass::blocking_ok("request"),
+                (),
+            ),
+        }
+    }
+
+    /// The connection's number.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// `handle_async_request` (connection.py 69-103): connect under `_request_lock` if needed.
+    fn handle_async_request(
+        &self,
+        req: u32,
+        cancel: CancelAt,
+    ) -> Result<(Arc<Http2Connection>, u32), ReqError> {
+        let h2 = {
+            let _g = self.request_lock.lock();
+            match self.connection.get() {
+                Some(c) => c,
+                None => {
+                    self.net.connect(self.id);
+                    let c = Arc::new(Http2Connection::new(
+                        self.id,
+                        self.variant,
+                        self.config,
+                        self.net.clone(),
+                    ));
+                    self.connection.set(Some(c.clone()));
+                    c
+                }
+            }
+        };
+        let stream = h2.handle_async_request(req, cancel)?;
+        Ok((h2, stream))
+    }
+
+    fn is_available(&self) -> bool {
+        self.connection.get().is_none_or(|c| c.is_available())
+    }
+
+    fn has_expired(&self) -> bool {
+        self.connection.get().is_some_and(|c| c.has_expired())
+    }
+
+    fn is_idle(&self) -> bool {
+        self.connection.get().is_some_and(|c| c.is_idle())
+    }
+
+    fn is_closed(&self) -> bool {
+        self.connection.get().is_some_and(|c| c.is_closed())
+    }
+
+    fn begin_close(&self, reason: CloseReason) {
+        if let Some(c) = self.connection.get() {
+            c.begin_close(reason);
+        }
+    }
+
+    fn finish_close(&self) {
+        if let Some(c) = self.connection.get() {
+            c.finish_close();
+        }
+    }
+}
+
+/// A response whose body is not closed yet.
+pub struct Response {
+    /// Request number.
+    pub req: u32,
+    /// The connection it arrived on.
+    pub conn: Arc<Http2Connection>,
+    /// Its stream id.
+    pub stream: u32,
+}
+
+struct PoolRequest {
+    req: u32,
+    connection: Option<Arc<HttpConnection>>,
+}
+
+/// What one `_assign_requests_to_connections` pass did.
+struct Pass {
+    /// Connections removed from the pool, to close outside the section.
+    closing: Vec<Arc<HttpConnection>>,
+    /// Requests it assigned a connection to.
+    assigned: Vec<u32>,
+}
+
+#[derive(Default)]
+struct PoolState {
+    connections: Vec<Arc<HttpConnection>>,
+    requests: Vec<PoolRequest>,
+    next_conn: u32,
+}
+
+/// `AsyncConnectionPool`.
+pub struct Pool {
+    variant: Variant,
+    config: PoolConfig,
+    net: Arc<Network>,
+    st: Plain<PoolState>,
+    assigned_lock: Mutex<()>,
+    assigned: Condvar,
+}
+
+impl Pool {
+    /// A new, empty pool.
+    pub fn new(variant: Variant, config: PoolConfig, net: Arc<Network>) -> Self {
+        probe(Event::PoolLimit {
+            max_connections: config.max_connections,
+        });
+        Pool {
+            variant,
+            config,
+            net,
+            st: Plain::new(PoolState::default()),
+            assigned_lock: Mutex::new(
+                "pool_request._connection_acquired",
+                LockClass::internal("event"),
+                (),
+            ),
+            assigned: Condvar::new("pool: connection assigned to request"),
+        }
+    }
+
+    /// `handle_async_request` (connection_pool.py 199-268): queue the request, assign it, send
+    /// it, retry on `ConnectionNotAvailable`. On failure the request leaves the queue and the
+    /// outcome is recorded; on success the caller owns the response.
+    pub fn handle_async_request(&self, req: u32, cancel: CancelAt) -> Option<Response> {
+        probe(Event::RequestStarted { req });
+        let mut pass = self.st.with(|st| {
+            st.requests.push(PoolRequest {
+                req,
+                connection: None,
+            });
+            self.assign(st)
+        });
+        loop {
+            self.finish_pass(&pass, Some(req));
+            let connection = self.wait_for_connection(req);
+            match connection.handle_async_request(req, cancel) {
+                Ok((conn, stream)) => return Some(Response { req, conn, stream }),
+                Err(ReqError::ConnectionNotAvailable) => {
+                    self.st.with(|st| {
+                        if let Some(r) = st.requests.iter_mut().find(|r| r.req == req) {
+                            r.connection = None;
+                        }
+                    });
+                }
+                Err(e) => {
+                    self.leave(req);
+                    probe(Event::RequestFinished {
+                        req,
+                        outcome: outcome_of(e),
+                    });
+                    return None;
+                }
+            }
+            pass = self.st.with(|st| self.assign(st));
+        }
+    }
+
+    /// After a section: wake requests it assigned (other than the caller's own, which does not
+    /// wait), then close what it removed.
+    fn finish_pass(&self, pass: &Pass, own: Option<u32>) {
+        self.wake_assigned(pass.assigned.iter().any(|r| Some(*r) != own));
+        self.close_connections(&pass.closing);
+    }
+
+    /// The `except BaseException` branch and `PoolByteStream.aclose`'s second half: remove the
+    /// request, reassign, close what the pass removed.
+    fn leave(&self, req: u32) {
+        let pass = self.st.with(|st| {
+            st.requests.retain(|r| r.req != req);
+            self.assign(st)
+        });
+        self.finish_pass(&pass, None);
+    }
+
+    /// `PoolByteStream.aclose` (connection_pool.py 409-420): close the connection's response,
+    /// then leave the pool's queue.
+    pub fn close_response(&self, resp: &Response, outcome: Outcome) {
+        resp.conn.response_closed(resp.stream);
+        self.leave(resp.req);
+        probe(Event::RequestFinished {
+            req: resp.req,
+            outcome,
+        });
+    }
+
+    /// `pool_request.wait_for_connection()`: no await when already assigned.
+    fn wait_for_connection(&self, req: u32) -> Arc<HttpConnection> {
+        if let Some(c) = self.assigned_to(req) {
+            return c;
+        }
+        let mut g = self.assigned_lock.lock();
+        loop {
+            if let Some(c) = self.assigned_to(req) {
+                return c;
+            }
+            g = self.assigned.wait(g);
+        }
+    }
+
+    fn assigned_to(&self, req: u32) -> Option<Arc<HttpConnection>> {
+        self.st.with(|st| {
+            st.requests
+                .iter()
+                .find(|r| r.req == req)
+                .and_then(|r| r.connection.clone())
+        })
+    }
+
+    /// `assign_to_connection` sets the request's event: notify under the event's lock, so that
+    /// a waiter between its check and its wait cannot miss it.
+    fn wake_assigned(&self, assigned: bool) {
+        if assigned {
+            let _g = self.assigned_lock.lock();
+            self.assigned.notify_all();
+        }
+    }
+
+    /// One maintenance pass outside any request (the work every request arrival or departure
+    /// does): expire, evict, assign, then close outside the section.
+    pub fn maintain(&self) {
+        let pass = self.st.with(|st| self.assign(st));
+        self.finish_pass(&pass, None);
+    }
+
+    /// `_assign_requests_to_connections` (connection_pool.py 270-339), inside a pool section.
+    fn assign(&self, st: &mut PoolState) -> Pass {
+        let mut closing = Vec::new();
+        self.clean_up(st, &mut closing);
+        let queued: Vec<u32> = st
+            .requests
+            .iter()
+            .filter(|r| r.connection.is_none())
+            .map(|r| r.req)
+            .collect();
+        let mut assigned = Vec::new();
+        for req in queued {
+            if self.assign_one(st, req, &mut closing) {
+                assigned.push(req);
+            }
+        }
+        Pass { closing, assigned }
+    }
+
+    /// connection_pool.py 284-299: drop closed connections, close expired ones and idle ones
+    /// beyond `max_keepalive_connections`. The surplus test counts *every* connection
+    /// (`len([connection.is_idle() for connection in self._connections])`), as upstream does.
+    fn clean_up(&self, st: &mut PoolState, closing: &mut Vec<Arc<HttpConnection>>) {
+        for c in st.connections.clone() {
+            let reason = if c.is_closed() {
+                None
+            } else if c.has_expired() {
+                Some(CloseReason::Expired)
+            } else if c.is_idle()
+                && st.connections.len() > self.config.max_keepalive_connections as usize
+            {
+                Some(CloseReason::Surplus)
+            } else {
+                continue;
+            };
+            st.connections.retain(|x| !Arc::ptr_eq(x, &c));
+            if let Some(reason) = reason {
+                self.remove_for_closing(c, reason, closing);
+            }
+        }
+    }
+
+    /// connection_pool.py 304-337: reuse an available connection, create one, or close an idle
+    /// one to make room.
+    fn assign_one(
+        &self,
+        st: &mut PoolState,
+        req: u32,
+        closing: &mut Vec<Arc<HttpConnection>>,
+    ) -> bool {
+        let available = st.connections.iter().find(|c| c.is_available()).cloned();
+        let idle = st.connections.iter().find(|c| c.is_idle()).cloned();
+        let conn = if let Some(c) = available {
+            c
+        } else if st.connections.len() < self.config.max_connections as usize {
+            self.create_connection(st)
+        } else if let Some(c) = idle {
+            st.connections.retain(|x| !Arc::ptr_eq(x, &c));
+            self.remove_for_closing(c, CloseReason::MakeRoom, closing);
+            self.create_connection(st)
+        } else {
+            return false;
+        };
+        probe(Event::RequestAssigned {
+            req,
+            conn: conn.id(),
+        });
+        if let Some(r) = st.requests.iter_mut().find(|r| r.req == req) {
+            r.connection = Some(conn);
+        }
+        true
+    }
+
+    fn remove_for_closing(
+        &self,
+        c: Arc<HttpConnection>,
+        reason: CloseReason,
+        closing: &mut Vec<Arc<HttpConnection>>,
+    ) {
+        // Baseline fix: the connection's state is CLOSED before the section ends.
+        c.begin_close(reason);
+        closing.push(c);
+    }
+
+    fn create_connection(&self, st: &mut PoolState) -> Arc<HttpConnection> {
+        st.next_conn += 1;
+        let c = Arc::new(HttpConnection::new(
+            st.next_conn,
+            self.variant,
+            self.config.conn,
+            self.net.clone(),
+        ));
+        st.connections.push(c.clone());
+        c
+    }
+
+    /// `_close_connections` (connection_pool.py 341-345), outside the section, one at a time.
+    fn close_connections(&self, closing: &[Arc<HttpConnection>]) {
+        for c in closing {
+            c.finish_close();
+        }
+    }
+
+    /// `aclose` (connection_pool.py 347-353): close every connection the pool holds.
+    pub fn aclose(&self) {
+        let closing = self.st.with(|st| {
+            let all = std::mem::take(&mut st.connections);
+            for c in &all {
+                c.begin_close(CloseReason::Owner);
+            }
+            all
+        });
+        self.close_connections(&closing);
+    }
+
+    /// At the end of a run that keeps the pool open: connections idle in the pool are returned
+    /// resources; anything else still open is reported by `no-leak`.
+    pub fn release_pooled(&self) {
+        let pooled: Vec<u32> = self.st.with(|st| {
+            st.connections
+                .iter()
+                .filter(|c| c.is_idle())
+                .map(|c| c.id())
+                .collect()
+        });
+        for id in pooled {
+            probe(Event::ConnPooled { conn: id });
+            probe(Event::ResourceClosed { kind: "conn", id });
+        }
+    }
+}
+
+/// How a failed request ends for its caller.
+pub fn outcome_of(e: ReqError) -> Outcome {
+    match e {
+        ReqError::Cancelled => Outcome::Cancelled,
+        ReqError::ConnectionNotAvailable => {
+            Outcome::RetryableError("ConnectionNotAvailable".into())
+        }
+        ReqError::RemoteProtocol(m) => Outcome::Error(format!("RemoteProtocolError: {m}")),
+        ReqError::Network(m) => Outcome::Error(m),
+    }
+}
