@@ -58,12 +58,31 @@ seed = 1
     text
 }
 
-/// A fresh folder for one test, with a `scenarios/` folder in it.
-fn workdir(test: &str) -> PathBuf {
+/// A fresh folder for one test, with a `scenarios/` folder in it; removed when the test passes
+/// (kept for a look when it fails).
+fn workdir(test: &str) -> Work {
     let dir = std::env::temp_dir().join(format!("poolcheck-cli-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("scenarios")).unwrap();
-    dir
+    Work(dir)
+}
+
+struct Work(PathBuf);
+
+impl std::ops::Deref for Work {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 fn write_scenario(dir: &Path, name: &str, text: &str) {
@@ -155,6 +174,47 @@ fn run_then_replay_prints_the_same_table_byte_for_byte() {
         let out = stdout(&o);
         assert_eq!(table_of(&out), run_table, "{scheduler}");
         assert!(out.contains("reproduced: closed-while-active"), "{out}");
+    }
+}
+
+/// The shipped httpcore scenario (encode/httpcore#1062): its report replays to the same table
+/// and its HTML diagram draws the frames to and from the peer as arrows.
+#[test]
+fn the_httpcore_1062_counterexample_replays_and_draws_the_wire() {
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let name = "last-stream-close-vs-new-stream-open";
+    if !scenarios.join(format!("{name}.toml")).is_file() {
+        eprintln!("skipped: scenarios/{name}.toml is not there");
+        return;
+    }
+    let dir = workdir("httpcore");
+    let scenarios = scenarios.to_str().unwrap();
+    for scheduler in ["pct", "loom"] {
+        let args = [
+            "--scenarios",
+            scenarios,
+            "run",
+            name,
+            "--variant",
+            "httpcore-1062",
+            "--scheduler",
+            scheduler,
+        ];
+        let o = poolcheck(&dir, &args);
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+        let run_table = table_of(&stdout(&o));
+        assert!(
+            run_table.contains("VIOLATION idle-while-active"),
+            "{run_table}"
+        );
+        let report = format!("reports/{name}/httpcore-1062.{scheduler}.json");
+        let o = poolcheck(&dir, &["--scenarios", scenarios, "replay", &report]);
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+        assert_eq!(table_of(&stdout(&o)), run_table, "{scheduler}");
+        let html = dir.join(&report).with_extension("html");
+        let html = std::fs::read_to_string(html).unwrap();
+        assert!(html.contains(">peer</text>"));
+        assert!(html.contains("marker-end=\"url(#arrow)\""));
     }
 }
 

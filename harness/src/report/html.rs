@@ -17,7 +17,7 @@ h1 { font-size: 20px; margin: 0 0 8px; }
 h2 { font-size: 16px; margin: 24px 0 8px; }
 code, pre, td, .ladder text { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }
 .verdict { background: #fee2e2; border-left: 4px solid #dc2626; padding: 8px 12px; }
-.legend span { margin-right: 18px; }
+.legend span { margin-right: 18px; white-space: nowrap; display: inline-block; }
 .swatch { display: inline-block; width: 12px; height: 12px; vertical-align: middle; margin-right: 4px; }
 .diagram { overflow-x: auto; border: 1px solid #e2e8f0; }
 .ladder .lane { stroke: #94a3b8; stroke-dasharray: 4 3; }

@@ -251,12 +251,12 @@ fn step(s: &mut String, i: usize, r: &TraceRow, peer: Option<usize>, hit: bool) 
     .expect("String");
 }
 
-/// The violation line, wrapped at word boundaries to the diagram's width (7 px a character).
+/// The violation line, wrapped at word boundaries to the diagram's width (7.5 px a character).
 fn verdict_lines(t: &Trace, width: usize) -> Vec<String> {
     let Some(v) = &t.violation else {
         return Vec::new();
     };
-    let per_line = (width.saturating_sub(LEFT) / 7).max(20);
+    let per_line = (width.saturating_sub(LEFT) * 2 / 15).max(20);
     let mut lines = vec![String::new()];
     for word in format!("VIOLATION {}: {}", v.invariant, v.message).split(' ') {
         let cur = lines.last_mut().expect("never empty");
