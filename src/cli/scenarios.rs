@@ -17,7 +17,9 @@ pub struct Catalog {
 /// Load every `*.toml` of `dir`; any file that does not load makes the whole folder an error
 /// (all of the errors, not just the first).
 pub fn load_all(dir: &Path) -> Result<Catalog, CliError> {
-    let loaded = load_dir(dir)?;
+    let loaded = load_dir(dir).map_err(|e| {
+        e.with_hint("pass --scenarios DIR, or run from the repository root (default: scenarios/)")
+    })?;
     let mut catalog = Catalog {
         models: Vec::new(),
         real: Vec::new(),
