@@ -45,6 +45,8 @@ pub enum ReqError {
     ConnectionNotAvailable,
     /// `RemoteProtocolError` (stream reset, connection terminated, server disconnected).
     RemoteProtocol(String),
+    /// `LocalProtocolError` (h2 refused an operation our own books allowed).
+    LocalProtocol(String),
     /// A network error (`ClosedResourceError` on a connection closed under the request).
     Network(String),
     /// The task was cancelled.
@@ -293,14 +295,22 @@ impl Http2Connection {
 
     /// `_send_request_headers` (http2.py 222-251): `send_headers`, then write.
     ///
-    /// Baseline fix: h2 refusing the stream (`TooManyStreamsError` after a lowered limit, or a
-    /// closed connection after GOAWAY) means it never reached the wire, so it raises
-    /// `ConnectionNotAvailable` and the pool retries; upstream raises `LocalProtocolError` or
-    /// `RemoteProtocolError` from the `except` at http2.py 171-185.
+    /// h2 refusing the stream raises `h2.exceptions.ProtocolError`, which upstream turns into
+    /// `RemoteProtocolError` (after GOAWAY) or `LocalProtocolError` (http2.py 171-185).
+    /// Baseline fix: a refused stream never reached the wire, so when the refusal is expected
+    /// (the connection closed, or the peer lowered MAX_CONCURRENT_STREAMS and our permits have
+    /// not caught up yet: a debt is outstanding) it raises `ConnectionNotAvailable` and the pool
+    /// retries. A refusal our permits did not foresee is a real accounting error and stays
+    /// `LocalProtocolError` ("Max outbound streams is 100, 100 open", encode/httpcore#943).
     fn send_request_headers(&self, stream: u32) -> Result<(), ReqError> {
         let sent: Result<(), H2Error> = self.h2.with(|h| h.send_headers(stream));
-        if sent.is_err() {
-            return Err(ReqError::ConnectionNotAvailable);
+        match sent {
+            Ok(()) => {}
+            Err(H2Error::TooManyStreams { .. }) if self.f.with(|f| f.debt > 0) => {
+                return Err(ReqError::ConnectionNotAvailable)
+            }
+            Err(H2Error::ConnectionClosed) => return Err(ReqError::ConnectionNotAvailable),
+            Err(e) => return Err(ReqError::LocalProtocol(e.to_string())),
         }
         probe(Event::HeadersSent {
             conn: self.id,
@@ -443,30 +453,47 @@ impl Http2Connection {
         }
     }
 
-    /// Fixed: step down with free permits only; the rest is a debt that closing streams pay.
+    /// Fixed: the whole step down becomes a debt at once (atomically with h2 applying the new
+    /// limit, so a refused stream always sees it), then free permits pay what they can without
+    /// waiting; closing streams pay the rest ([`Http2Connection::response_closed`]).
     fn change_limit_without_waiting(&self, new: u32) {
-        let effective = |f: &Fields| f.max_streams - f.debt;
-        if new == 0 || new == self.f.with(|f| effective(f)) {
-            return;
-        }
-        while new > self.f.with(|f| effective(f)) {
-            let paid_off = self.f.with(|f| {
-                let had = f.debt > 0;
-                if had {
+        let (up, down) = self.f.with(|f| {
+            let effective = f.max_streams - f.debt;
+            if new == 0 {
+                (0, 0)
+            } else {
+                (new.saturating_sub(effective), effective.saturating_sub(new))
+            }
+        });
+        self.f.with(|f| f.debt += down);
+        for _ in 0..down {
+            if !self.sem.try_acquire_reserved() {
+                break;
+            }
+            let applied = self.f.with(|f| {
+                let owed = f.debt > 0;
+                if owed {
                     f.debt -= 1;
+                    f.max_streams -= 1;
                 }
-                had
+                owed
             });
-            if !paid_off {
+            if !applied {
+                // A closing stream paid this step meanwhile: give the permit back.
                 self.sem.release_reserved();
-                self.f.with(|f| f.max_streams += 1);
             }
         }
-        while new < self.f.with(|f| effective(f)) {
-            if self.sem.try_acquire_reserved() {
-                self.f.with(|f| f.max_streams -= 1);
-            } else {
-                self.f.with(|f| f.debt += 1);
+        for _ in 0..up {
+            let cancelled = self.f.with(|f| {
+                let owed = f.debt > 0;
+                if owed {
+                    f.debt -= 1;
+                }
+                owed
+            });
+            if !cancelled {
+                self.sem.release_reserved();
+                self.f.with(|f| f.max_streams += 1);
             }
         }
         self.report_permits();

@@ -433,6 +433,7 @@ pub fn outcome_of(e: ReqError) -> Outcome {
             Outcome::RetryableError("ConnectionNotAvailable".into())
         }
         ReqError::RemoteProtocol(m) => Outcome::Error(format!("RemoteProtocolError: {m}")),
+        ReqError::LocalProtocol(m) => Outcome::Error(format!("LocalProtocolError: {m}")),
         ReqError::Network(m) => Outcome::Error(m),
     }
 }

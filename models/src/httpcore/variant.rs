@@ -8,9 +8,10 @@
 //! variant (they are not switches); see [`super::connection`] and [`super::pool`]:
 //! - a request that leaves before it has a stream (cancelled while waiting for its permit) undoes
 //!   its ACTIVE mark under `_state_lock` (upstream leaves the connection ACTIVE for good);
-//! - a stream that h2 refuses to open (`TooManyStreamsError` after the peer lowered
-//!   MAX_CONCURRENT_STREAMS, or a connection closed by GOAWAY) was never sent, so it is retried
-//!   (`ConnectionNotAvailable`) instead of failing with `LocalProtocolError`;
+//! - a stream that h2 refuses to open because the connection closed (GOAWAY) or because the peer
+//!   lowered MAX_CONCURRENT_STREAMS before our permits caught up was never sent, so it is retried
+//!   (`ConnectionNotAvailable`) instead of failing with `LocalProtocolError`/`RemoteProtocolError`
+//!   (a refusal our permits did not foresee stays `LocalProtocolError`, as upstream);
 //! - the pool closes the state of every connection it removes inside the section that removes it,
 //!   not one `await` at a time afterwards (upstream's `_close_connections` loop lets a request reuse
 //!   the second connection of the list before its `aclose` runs).
