@@ -1,6 +1,6 @@
 //! The HTML report: one self-contained page (inline CSS and SVG; no script, no external URL,
 //! nothing fetched) with the verdict, the invariant in words, the swimlane diagram
-//! ([`super::ladder`]), the interleaving table, the budget and the replay command.
+//! (the `ladder` module), the interleaving table, the budget and the replay command.
 //!
 //! The markup is XHTML-style well-formed (every element closed, void elements self-closed), so
 //! a strict parser and a browser read it the same way.
