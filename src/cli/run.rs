@@ -77,15 +77,7 @@ fn text(results: &[Done]) -> String {
 
 /// The trials the arguments select, with overrides and the shard applied.
 fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
-    if let Some(v) = &a.variant {
-        if s.expected(v).is_none() {
-            let names = s.expect.iter().map(|(v, _)| v.as_str());
-            return Err(CliError::usage(
-                format!("unknown variant `{v}` of model `{}`", s.model.info().name),
-                Some(hint_for(v, names)),
-            ));
-        }
-    }
+    check_variant(s, a.variant.as_deref())?;
     let schedulers = schedulers(s, a)?;
     check_overrides(a, &schedulers)?;
     let wanted = |v: &str| a.variant.as_deref().is_none_or(|w| w == v);
@@ -116,6 +108,19 @@ fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
             })
             .collect(),
     })
+}
+
+fn check_variant(s: &Scenario, variant: Option<&str>) -> Result<(), CliError> {
+    match variant {
+        Some(v) if s.expected(v).is_none() => {
+            let names = s.expect.iter().map(|(v, _)| v.as_str());
+            Err(CliError::usage(
+                format!("unknown variant `{v}` of model `{}`", s.model.info().name),
+                Some(hint_for(v, names)),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The schedulers to run: the one named (from the file, or with its default budget), or every
