@@ -126,6 +126,13 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
             done.elapsed = started.elapsed();
         }
     }
+    write_report(&mut done, sink);
+    done
+}
+
+/// Write the reports of `done`'s counterexample, if it has one, and record where. A report that
+/// cannot be written is a warning: the trial's verdict stands.
+pub fn write_report(done: &mut Done, sink: &Sink<'_>) {
     if let Some(c) = &done.counterexample {
         match write_reports(sink.reports, c, sink.shard) {
             Ok(paths) => done.report = Some(paths),
@@ -136,7 +143,6 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
             ),
         }
     }
-    done
 }
 
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {

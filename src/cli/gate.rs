@@ -33,7 +33,7 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         shard: None,
     };
     let mut results = exec::run_all(&trials, a.jobs, &sink);
-    results.extend(realstack::gate(cli, &catalog.real, &selected));
+    results.extend(realstack::gate(&catalog.real, &selected, &sink));
     match a.format {
         Format::Json => println!("{}", output::json(&results)),
         Format::Text => print!("{}", output::summary(&results)),
