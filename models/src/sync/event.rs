@@ -230,6 +230,19 @@ pub enum Event {
         /// The peer's view of the same window.
         peer: i64,
     },
+    /// A DATA frame reached the client: the stream's receive window as the client's books give it
+    /// (before taking the frame) and as the peer saw it when it sent the frame. WINDOW_UPDATEs in
+    /// flight make the client's value larger, never smaller (for `flow-control-consistent`).
+    StreamFlowWindow {
+        /// Connection number.
+        conn: u32,
+        /// Stream id.
+        stream: u32,
+        /// The client's `cs.inflow` before taking the frame.
+        client: i64,
+        /// The peer's send window for the stream before sending the frame.
+        peer: i64,
+    },
     /// The pool's configured limit on open connections (for `max-connections`).
     PoolLimit {
         /// Connections the pool may have open at once (idle, in use or being created).
