@@ -11,6 +11,7 @@ name = "NAME"
 model = "httpcore"
 description = "a scenario"
 invariants = ["idle-while-active"]
+actors = [{ name = "A", ops = ["request"] }]
 
 [schedulers.pct]
 depth = 3
@@ -18,8 +19,19 @@ iterations = 10
 seed = 1
 
 [expect]
-fixed = "pass"
 "#;
+
+/// `GOOD` with an expectation for every variant of the httpcore model appended.
+fn good() -> String {
+    let model = poolcheck_models::model::find("httpcore").expect("httpcore model");
+    let lines: Vec<String> = model
+        .info()
+        .variants
+        .iter()
+        .map(|v| format!("{} = \"pass\"\n", v.name))
+        .collect();
+    format!("{GOOD}{}", lines.concat())
+}
 
 /// Write `text` (with NAME replaced by the file stem) to a fresh temp file and load it.
 fn load(stem: &str, text: &str) -> Result<Loaded, ScenarioError> {
@@ -40,7 +52,7 @@ fn error(stem: &str, text: &str) -> ScenarioError {
 
 #[test]
 fn an_unknown_top_level_key_is_located() {
-    let e = error("unknown-key", &GOOD.replace("description", "descripton"));
+    let e = error("unknown-key", &good().replace("description", "descripton"));
     assert_eq!((e.line, e.column), (4, 1), "{e}");
     assert!(e.message.contains("descripton"), "{e}");
     assert!(e.to_string().contains("unknown-key.toml:4:1"), "{e}");
@@ -50,7 +62,7 @@ fn an_unknown_top_level_key_is_located() {
 fn an_unknown_model_suggests_close_matches() {
     let e = error(
         "unknown-model",
-        &GOOD.replace("\"httpcore\"", "\"httpcor\""),
+        &good().replace("\"httpcore\"", "\"httpcor\""),
     );
     assert_eq!(e.line, 3);
     assert_eq!(e.field, "model");
@@ -67,7 +79,7 @@ fn an_unknown_model_suggests_close_matches() {
 fn an_unknown_invariant_suggests_close_matches() {
     let e = error(
         "unknown-invariant",
-        &GOOD.replace("idle-while-active\"]", "idle-while-activ\"]"),
+        &good().replace("idle-while-active\"]", "idle-while-activ\"]"),
     );
     assert_eq!(e.line, 5);
     assert!(
@@ -81,7 +93,7 @@ fn an_unknown_invariant_suggests_close_matches() {
 
 #[test]
 fn a_wrong_version_is_rejected() {
-    let e = error("bad-version", &GOOD.replace("version = 1", "version = 7"));
+    let e = error("bad-version", &good().replace("version = 1", "version = 7"));
     assert_eq!((e.line, e.field.as_str()), (1, "version"));
 }
 
@@ -89,24 +101,24 @@ fn a_wrong_version_is_rejected() {
 fn a_name_that_differs_from_the_file_is_rejected() {
     let e = error(
         "misnamed",
-        &GOOD.replace("name = \"NAME\"", "name = \"other\""),
+        &good().replace("name = \"NAME\"", "name = \"other\""),
     );
     assert_eq!((e.line, e.field.as_str()), (2, "name"));
 }
 
 #[test]
 fn a_syntax_error_is_located() {
-    let e = error("syntax", &GOOD.replace("seed = 1", "seed = = 1"));
-    assert_eq!(e.line, 10, "{e}");
+    let e = error("syntax", &good().replace("seed = 1", "seed = = 1"));
+    assert_eq!(e.line, 11, "{e}");
 }
 
 #[test]
 fn a_wrong_type_names_the_field() {
     let e = error(
         "wrong-type",
-        &GOOD.replace("iterations = 10", "iterations = \"ten\""),
+        &good().replace("iterations = 10", "iterations = \"ten\""),
     );
-    assert_eq!(e.line, 9, "{e}");
+    assert_eq!(e.line, 10, "{e}");
     assert!(e.to_string().contains("iterations"), "{e}");
 }
 
@@ -114,7 +126,7 @@ fn a_wrong_type_names_the_field() {
 fn an_expectation_naming_an_unchecked_invariant_is_rejected() {
     let e = error(
         "unchecked",
-        &GOOD.replace("fixed = \"pass\"", "fixed = \"no-leak\""),
+        &good().replace("fixed = \"pass\"", "fixed = \"no-leak\""),
     );
     assert_eq!(e.field, "expect.fixed");
     assert!(
@@ -126,7 +138,7 @@ fn an_expectation_naming_an_unchecked_invariant_is_rejected() {
 
 #[test]
 fn an_unknown_variant_in_expect_is_rejected() {
-    let e = error("unknown-variant", &format!("{GOOD}fixd = \"pass\"\n"));
+    let e = error("unknown-variant", &format!("{}fixd = \"pass\"\n", good()));
     assert!(
         e.hint.as_deref().unwrap().contains("did you mean `fixed`"),
         "{e}"
@@ -135,18 +147,16 @@ fn an_unknown_variant_in_expect_is_rejected() {
 
 #[test]
 fn an_unknown_operation_lists_the_valid_ones() {
-    let text = GOOD.replace(
-        "[schedulers.pct]",
-        "[[actors]]\nname = \"A\"\nops = [\"no-such-op\"]\n\n[schedulers.pct]",
-    );
+    let text = good().replace("ops = [\"request\"]", "ops = [\"no-such-op\"]");
     let e = error("unknown-op", &text);
     assert_eq!(e.field, "actors[0].ops[0]");
     assert!(e.message.contains("unknown operation `no-such-op`"), "{e}");
+    assert!(e.hint.as_deref().unwrap().contains("request"), "{e}");
 }
 
 #[test]
 fn no_scheduler_is_an_error() {
-    let text = GOOD.replace(
+    let text = good().replace(
         "[schedulers.pct]\ndepth = 3\niterations = 10\nseed = 1\n",
         "[schedulers]\n",
     );

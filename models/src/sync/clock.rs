@@ -14,7 +14,7 @@ pub fn now() -> u64 {
 pub fn advance_clock(by: u64) {
     let e = exec();
     e.check_aborted();
-    e.token().touch();
+    e.scheduling_point();
     let t = e.lock_ghost().clock + by;
     e.record(e.actor_of_current(), RecordKind::Clock(t));
 }

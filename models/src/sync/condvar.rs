@@ -49,8 +49,7 @@ impl Condvar {
             .set_waiting(me, Some(WaitFor::Condition(self.name.clone())));
         let raw = guard.inner.take().expect("guard in use");
         drop(guard);
-        self.exec.loom_dependency();
-        let raw = self.raw_wait(raw);
+        let raw = self.exec.blocking_section(|| self.raw_wait(raw));
         self.exec.set_waiting(me, None);
         self.exec.record(me, RecordKind::Woke(lock.id()));
         MutexGuard {

@@ -7,6 +7,7 @@
 use super::backend::{Backend, Tid, Token};
 use super::event::Event;
 use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
+use super::run_token::RunToken;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
@@ -37,6 +38,7 @@ pub struct Exec {
     token: Token,
     step_bound: u64,
     aborted: Arc<AtomicBool>,
+    run_token: RunToken,
 }
 
 thread_local! {
@@ -71,10 +73,12 @@ pub fn install(
         token: Token::new(backend),
         step_bound,
         aborted: Arc::new(AtomicBool::new(false)),
+        run_token: RunToken::default(),
     });
     let previous = CURRENT.with(|c| c.borrow_mut().replace(exec.clone()));
     let main_id = exec.new_actor(main);
     exec.bind_current_thread(main_id);
+    exec.take_run_token();
     exec.record(main_id, RecordKind::Start);
     (exec, ExecGuard(previous))
 }
@@ -162,8 +166,42 @@ impl Exec {
             .expect("thread not spawned through poolcheck's sync::spawn")
     }
 
-    pub(crate) fn token(&self) -> &Token {
-        &self.token
+    /// One scheduling point: touch the shared token (loom, shuttle), or hand the run token to
+    /// whichever std thread takes it next.
+    pub(crate) fn scheduling_point(&self) {
+        if self.backend == Backend::Std {
+            self.run_token.release();
+            std::thread::yield_now();
+            self.take_run_token();
+        } else {
+            self.token.touch();
+        }
+    }
+
+    /// Run an operation that may block (a lock, a wait, a join) without holding the run token.
+    pub(crate) fn blocking_section<R>(&self, op: impl FnOnce() -> R) -> R {
+        if self.backend != Backend::Std {
+            self.loom_dependency();
+            return op();
+        }
+        self.run_token.release();
+        let out = op();
+        self.take_run_token();
+        out
+    }
+
+    /// Std backend: take the run token (unwinding with [`Aborted`] if the execution failed).
+    pub(crate) fn take_run_token(&self) {
+        if self.backend == Backend::Std && self.run_token.acquire(|| self.is_aborted()).is_err() {
+            self.check_aborted();
+        }
+    }
+
+    /// Std backend: give the run token back (an actor that returned or unwound).
+    pub(crate) fn release_run_token(&self) {
+        if self.backend == Backend::Std {
+            self.run_token.release();
+        }
     }
 
     /// Under loom, make the next operation dependent on every other scheduling point.

@@ -25,6 +25,7 @@ mod event;
 mod mutex;
 mod plain;
 mod record;
+mod run_token;
 mod semaphore;
 mod slot;
 mod thread;

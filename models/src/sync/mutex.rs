@@ -65,8 +65,7 @@ impl<T> Mutex<T> {
         self.exec.check_aborted();
         let me = self.exec.actor_of_current();
         self.exec.set_waiting(me, Some(WaitFor::Lock(self.id)));
-        self.exec.loom_dependency();
-        let inner = self.raw_lock();
+        let inner = self.exec.blocking_section(|| self.raw_lock());
         self.exec.set_waiting(me, None);
         self.exec.record(me, RecordKind::Lock(self.id));
         MutexGuard {

@@ -35,6 +35,7 @@ where
             set_current(child_exec.clone());
         }
         child_exec.bind_current_thread(actor);
+        let _token = RunTokenGuard::take(&child_exec);
         child_exec.record(actor, RecordKind::Start);
         let out = f();
         child_exec.record(actor, RecordKind::Done);
@@ -59,12 +60,11 @@ impl<T> JoinHandle<T> {
         let e = exec();
         let me = e.actor_of_current();
         e.set_waiting(me, Some(WaitFor::Join(self.actor)));
-        e.loom_dependency();
-        let result = match self.inner {
+        let result = e.blocking_section(|| match self.inner {
             Inner::Std(h) => h.join(),
             Inner::Loom(h) => h.join(),
             Inner::Shuttle(h) => h.join(),
-        };
+        });
         e.set_waiting(me, None);
         match result {
             Ok(v) => {
@@ -83,7 +83,7 @@ impl<T> JoinHandle<T> {
 pub fn yield_now(label: &'static str) {
     let e = exec();
     e.check_aborted();
-    e.token().touch();
+    e.scheduling_point();
     e.record(e.actor_of_current(), RecordKind::Yield(label));
 }
 
@@ -95,9 +95,25 @@ pub fn yield_now(label: &'static str) {
 pub fn blocking(kind: BlockKind, what: &str) {
     let e = exec();
     e.check_aborted();
-    e.token().touch();
+    e.scheduling_point();
     e.record(
         e.actor_of_current(),
         RecordKind::Blocking(kind, what.to_owned()),
     );
+}
+
+/// Holds a spawned std actor's run token for its whole life, released even when it unwinds.
+struct RunTokenGuard<'a>(&'a super::context::Exec);
+
+impl<'a> RunTokenGuard<'a> {
+    fn take(exec: &'a super::context::Exec) -> Self {
+        exec.take_run_token();
+        RunTokenGuard(exec)
+    }
+}
+
+impl Drop for RunTokenGuard<'_> {
+    fn drop(&mut self) {
+        self.0.release_run_token();
+    }
 }
