@@ -12,6 +12,7 @@
 //! - Time is logical: only explicit [`sync::advance_clock`] steps move it.
 
 pub mod checkout_pool;
+pub mod go_h2;
 pub mod httpcore;
 pub mod lifecycle;
 pub mod model;

@@ -185,6 +185,7 @@ pub fn registry() -> Vec<&'static dyn Model> {
         &crate::httpcore::HttpcoreModel,
         &crate::checkout_pool::CheckoutPoolModel,
         &crate::lifecycle::LifecycleModel,
+        &crate::go_h2::GoH2Model,
     ]
 }
 

@@ -6,12 +6,16 @@
 
 mod callback_order;
 mod closed_while_active;
+mod flow_control_consistent;
+mod hpack_consistent;
 mod idle_while_active;
 mod lock_held_blocking;
 mod max_connections;
+mod max_streams;
 mod no_leak;
 mod permit_accounting;
 mod request_answered;
+mod stream_after_goaway;
 mod world;
 
 pub use world::{ConnView, World};
@@ -78,6 +82,10 @@ pub fn registry() -> Vec<MonitorInfo> {
         permit_accounting::INFO,
         request_answered::INFO,
         callback_order::INFO,
+        stream_after_goaway::INFO,
+        max_streams::INFO,
+        hpack_consistent::INFO,
+        flow_control_consistent::INFO,
     ]
 }
 

@@ -1,0 +1,81 @@
+//! golang.org/x/net/http2's client: `clientConnPool` and `ClientConn`, the model of Go's HTTP/2
+//! Transport that golang/go#32388, #48340, #48491, the `streamsReserved` fix and GOAWAY handling
+//! are about.
+//!
+//! Upstream: golang/net `http2/transport.go` and `http2/client_conn_pool.go`, before and after
+//! 978cfadd (CL 349594, "http2: avoid blocking while holding ClientConn.mu"), with cf34111c
+//! (golang/go#48491) and 4e4d966f (`streamsReserved`); each module cites its functions and lines.
+//!
+//! A Go original keeps its goroutines and mutexes: every request is the caller's goroutine
+//! (`Transport.RoundTrip`), each connection has its read loop actor (`go cc.readLoop()`), and
+//! `mu`, `wmu`, `reqHeaderMu`, `cond` and the pool's `p.mu` are facade locks with their
+//! upstream roles. `mu` and the pool lock are `LockClass::non_blocking`: a network write or a
+//! stall under either is a `lock-held-blocking` violation.
+//!
+//! Layout: [`client_conn`] (the locks and their state), [`round_trip`] (a request), [`read_loop`]
+//! (frames from the server), [`pool`] (the pool), [`net`] (the in-memory connection whose writes
+//! stall when the peer stops reading), [`peer`] (the server, decoding every header block with
+//! the real HPACK codec of [`hpack`]), [`variant`], [`ops`] (the scenario vocabulary).
+//!
+//! At the end of an execution the main actor closes every connection (`cc.Close()`) and joins
+//! the read loops. loom allows four spawned actors: scenario actors plus one read loop per
+//! connection dialed must stay within that for the loom scheduler.
+
+pub mod client_conn;
+pub mod hpack;
+pub mod net;
+pub mod ops;
+pub mod peer;
+pub mod pool;
+pub mod read_loop;
+pub mod round_trip;
+pub mod variant;
+
+pub use variant::Variant;
+
+use crate::model::{Model, ModelInfo, ScenarioSpec, SpecError};
+use crate::sync::spawn;
+use net::Net;
+use peer::PeerConfig;
+use pool::Pool;
+use std::sync::Arc;
+
+/// The go-h2 model.
+pub struct GoH2Model;
+
+impl Model for GoH2Model {
+    fn info(&self) -> &'static ModelInfo {
+        &ops::INFO
+    }
+
+    fn check(&self, spec: &ScenarioSpec) -> Result<(), SpecError> {
+        ops::check(spec)
+    }
+
+    fn run(&self, spec: &ScenarioSpec, variant: &str) {
+        let c = &spec.config;
+        let peer = PeerConfig {
+            max_streams: u32::try_from(c.int("max_streams", -1)).ok(),
+            header_table_size: u32::try_from(c.int("header_table_size", -1)).ok(),
+            auto_respond: c.bool("auto_respond", true),
+            response_body: c.u32("response_body", 0),
+        };
+        let net = Arc::new(Net::new(peer, c.u32("net_buffer", 1024) as usize));
+        let pool = Arc::new(Pool::new(Variant::parse(variant), net.clone()));
+        let handles: Vec<_> = spec
+            .actors
+            .iter()
+            .enumerate()
+            .map(|(i, actor)| {
+                let (pool, net, actor) = (pool.clone(), net.clone(), actor.clone());
+                spawn(&actor.name.clone(), move || {
+                    ops::run_actor(&pool, &net, i, &actor)
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join();
+        }
+        pool.shutdown();
+    }
+}

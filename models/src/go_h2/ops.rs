@@ -1,0 +1,414 @@
+//! The go-h2 model's self-description (variants, operations, configuration) and the scenario
+//! operation vocabulary, parsed into [`Op`] and checked before anything runs.
+//!
+//! Any actor may use any operation: a client actor sends requests, a peer actor plays the
+//! servers (its frames' timing is then a scheduling choice), and the `await-*` operations order
+//! actors the way the seed's tests do (`conn.wait()`). Connections are numbered 1, 2... in dial
+//! order; a peer operation on a connection that does not exist yet waits for it.
+
+use super::net::Net;
+use super::pool::Pool;
+use super::round_trip::{round_trip_opt, Request};
+use crate::model::{
+    ActorSpec, ModelInfo, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError,
+    VariantInfo,
+};
+use crate::sync::yield_now;
+use std::sync::Arc;
+
+const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
+    ParamInfo { name, kind, doc }
+}
+
+const CONN: ParamInfo = param(
+    "conn",
+    ParamKind::Int,
+    "the connection (1, 2... in dial order; default 1); waits until it exists",
+);
+const STREAM: ParamInfo = param(
+    "stream",
+    ParamKind::Int,
+    "stream id (1, 3, 5...); 0 (default): the oldest one that qualifies, waiting for one",
+);
+
+/// The model's self-description.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "go-h2",
+    summary: "golang.org/x/net/http2 Transport: clientConnPool + ClientConn (mu, wmu, \
+              reqHeaderMu, read loop) against a scripted server with a real HPACK decoder",
+    upstream: "golang/net http2/transport.go + http2/client_conn_pool.go at 4e4d966f (978cfadd = \
+               CL 349594, cf34111c), SETTINGS_HEADER_TABLE_SIZE from 0e478a2a",
+    variants: &[
+        VariantInfo {
+            name: "fixed",
+            upstream: "https://go-review.googlesource.com/c/net/+/349594",
+            summary: "978cfadd + cf34111c + 4e4d966f (+ 0e478a2a's header table size)",
+        },
+        VariantInfo {
+            name: "go-32388",
+            upstream: "https://github.com/golang/go/issues/32388",
+            summary: "roundTrip writes and flushes HEADERS holding cc.mu (mu before wmu \
+                      everywhere, no reqHeaderMu); the pool's check blocks on cc.mu",
+        },
+        VariantInfo {
+            name: "go-48340",
+            upstream: "https://github.com/golang/go/issues/48340",
+            summary: "trailers encoded into the shared hbuf under mu, written later under wmu",
+        },
+        VariantInfo {
+            name: "go-48491",
+            upstream: "https://github.com/golang/go/issues/48491",
+            summary: "processData refunds padding to cs.inflow outside cc.mu (978cfadd's \
+                      regression, fixed by cf34111c)",
+        },
+        VariantInfo {
+            name: "go-reserve",
+            upstream:
+                "https://github.com/golang/net/commit/4e4d966f74761e243baf87ad8bf106367a626260",
+            summary: "the pool checks idleState() and the request opens its stream in another \
+                      critical section; no streamsReserved",
+        },
+        VariantInfo {
+            name: "go-goaway",
+            upstream: "https://github.com/golang/go/issues/18083",
+            summary: "setGoAway does not fail streams above the last-stream-id with the \
+                      retryable errClientConnGotGoAway (before 8dab9293)",
+        },
+        VariantInfo {
+            name: "go-56054",
+            upstream: "https://github.com/golang/go/issues/56054",
+            summary: "SETTINGS_HEADER_TABLE_SIZE ignored: the encoder keeps its 4096-octet \
+                      table (before 0e478a2a)",
+        },
+    ],
+    ops: OPS,
+    config: CONFIG,
+};
+
+const OPS: &[OpInfo] = &[
+    OpInfo {
+        name: "request",
+        doc: "Transport.RoundTrip: get a connection from the pool (dialing if none can take it), \
+              open a stream, write HEADERS, the body and trailers, wait for the response, read \
+              its body and close it; retryable errors are retried (at most 6 times)",
+        params: &[
+            param("host", ParamKind::Str, "the host (pool key; default \"a\")"),
+            param(
+                "headers",
+                ParamKind::Int,
+                "octets of an extra `x-big` request header (default 0: none)",
+            ),
+            param(
+                "body",
+                ParamKind::Int,
+                "request-body octets, written as DATA frames of at most 16 KiB (default 0)",
+            ),
+            param(
+                "trailers",
+                ParamKind::Int,
+                "octets of an `x-trailer` trailer (default 0: no trailers)",
+            ),
+        ],
+    },
+    OpInfo {
+        name: "settings",
+        doc: "the peer sends SETTINGS on `conn` (the client applies it in its read loop and \
+              answers with SETTINGS ACK); limits are enforced by the peer once acknowledged",
+        params: &[
+            CONN,
+            param(
+                "max_streams",
+                ParamKind::Int,
+                "SETTINGS_MAX_CONCURRENT_STREAMS (default -1: not sent)",
+            ),
+            param(
+                "header_table_size",
+                ParamKind::Int,
+                "SETTINGS_HEADER_TABLE_SIZE (default -1: not sent)",
+            ),
+        ],
+    },
+    OpInfo {
+        name: "goaway",
+        doc: "the peer sends GOAWAY on `conn`; it ignores streams above the last-stream-id and \
+              (with `close`) closes the connection once the streams it processes are done",
+        params: &[
+            CONN,
+            param(
+                "last_stream",
+                ParamKind::Int,
+                "last-stream-id (default -1: the highest stream the peer has received)",
+            ),
+            param(
+                "close",
+                ParamKind::Bool,
+                "close the connection when the remaining streams are done (default true)",
+            ),
+        ],
+    },
+    OpInfo {
+        name: "respond",
+        doc: "the peer answers a complete request: response HEADERS, then `body` octets of DATA \
+              (waits until such a request exists)",
+        params: &[
+            param(
+                "conn",
+                ParamKind::Int,
+                "the connection (default 0: the first with a request to answer)",
+            ),
+            STREAM,
+            param("body", ParamKind::Int, "response-body octets (default 0)"),
+            param(
+                "end",
+                ParamKind::Bool,
+                "END_STREAM on the last frame (default true); false leaves the response open \
+                 for `data`",
+            ),
+        ],
+    },
+    OpInfo {
+        name: "data",
+        doc: "the peer sends one DATA frame on a response it started (waits for one)",
+        params: &[
+            CONN,
+            STREAM,
+            param("len", ParamKind::Int, "payload octets (default 1024)"),
+            param(
+                "pad",
+                ParamKind::Int,
+                "padding octets: flow-controlled, refunded by the client at once (default 0)",
+            ),
+            param("end", ParamKind::Bool, "END_STREAM (default false)"),
+        ],
+    },
+    OpInfo {
+        name: "refuse",
+        doc: "the peer resets an unanswered stream with RST_STREAM(REFUSED_STREAM) (waits for one)",
+        params: &[CONN, STREAM],
+    },
+    OpInfo {
+        name: "close",
+        doc: "the peer closes the connection (the client's read loop sees EOF)",
+        params: &[CONN],
+    },
+    OpInfo {
+        name: "stop-reading",
+        doc: "the peer stops reading `conn`: the client's writes fill `net_buffer` octets, then \
+              stall (the seed test's blockingWriteConn)",
+        params: &[CONN],
+    },
+    OpInfo {
+        name: "resume-reading",
+        doc: "the peer reads `conn` again: buffered frames are read, stalled writes continue",
+        params: &[CONN],
+    },
+    OpInfo {
+        name: "await-stall",
+        doc: "wait until a write on `conn` is stalled (the seed test's `conn.wait()`)",
+        params: &[CONN],
+    },
+    OpInfo {
+        name: "await-settings",
+        doc: "wait until the client acknowledged the peer's initial SETTINGS on `conn`",
+        params: &[CONN],
+    },
+    OpInfo {
+        name: "await",
+        doc: "one scheduling point that does nothing (shifts an actor's timing)",
+        params: &[],
+    },
+];
+
+const CONFIG: &[ParamInfo] = &[
+    param(
+        "max_streams",
+        ParamKind::Int,
+        "MAX_CONCURRENT_STREAMS in every peer's initial SETTINGS (default -1: not sent)",
+    ),
+    param(
+        "header_table_size",
+        ParamKind::Int,
+        "HEADER_TABLE_SIZE in every peer's initial SETTINGS (default -1: not sent)",
+    ),
+    param(
+        "auto_respond",
+        ParamKind::Bool,
+        "peers answer every complete request at once (default true); false: only `respond`",
+    ),
+    param(
+        "response_body",
+        ParamKind::Int,
+        "body octets of automatic responses (default 0: HEADERS with END_STREAM)",
+    ),
+    param(
+        "net_buffer",
+        ParamKind::Int,
+        "octets a connection buffers while its peer is not reading (default 1024)",
+    ),
+];
+
+/// One parsed operation.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// A request.
+    Request(Request),
+    /// SETTINGS.
+    Settings(u32, Option<u32>, Option<u32>),
+    /// GOAWAY.
+    Goaway(u32, Option<u32>, bool),
+    /// A response.
+    Respond(Option<u32>, Option<u32>, u32, bool),
+    /// A DATA frame.
+    Data(u32, Option<u32>, u32, u32, bool),
+    /// RST_STREAM(REFUSED_STREAM).
+    Refuse(u32, Option<u32>),
+    /// Peer close.
+    Close(u32),
+    /// Stop reading.
+    StopReading(u32),
+    /// Resume reading.
+    ResumeReading(u32),
+    /// Wait for a stalled write.
+    AwaitStall(u32),
+    /// Wait for the SETTINGS ACK.
+    AwaitSettings(u32),
+    /// One yield.
+    Await,
+}
+
+fn opt(v: i64) -> Option<u32> {
+    u32::try_from(v).ok().filter(|_| v >= 0)
+}
+
+fn nonzero(v: i64) -> Option<u32> {
+    u32::try_from(v).ok().filter(|v| *v > 0)
+}
+
+impl Op {
+    /// Parse an operation (names and types were checked by the harness).
+    pub fn parse(op: &OpSpec, num: u32) -> Op {
+        let a = &op.args;
+        let conn = a.u32("conn", 1);
+        match op.name.as_str() {
+            "request" => Op::Request(Request {
+                num,
+                host: a.str("host", "a").to_owned(),
+                headers: a.u32("headers", 0),
+                body: a.u32("body", 0),
+                trailers: a.u32("trailers", 0),
+            }),
+            "settings" => Op::Settings(
+                conn,
+                opt(a.int("max_streams", -1)),
+                opt(a.int("header_table_size", -1)),
+            ),
+            "goaway" => Op::Goaway(conn, opt(a.int("last_stream", -1)), a.bool("close", true)),
+            "respond" => Op::Respond(
+                nonzero(a.int("conn", 0)),
+                nonzero(a.int("stream", 0)),
+                a.u32("body", 0),
+                a.bool("end", true),
+            ),
+            "data" => Op::Data(
+                conn,
+                nonzero(a.int("stream", 0)),
+                a.u32("len", 1024),
+                a.u32("pad", 0),
+                a.bool("end", false),
+            ),
+            "refuse" => Op::Refuse(conn, nonzero(a.int("stream", 0))),
+            "close" => Op::Close(conn),
+            "stop-reading" => Op::StopReading(conn),
+            "resume-reading" => Op::ResumeReading(conn),
+            "await-stall" => Op::AwaitStall(conn),
+            "await-settings" => Op::AwaitSettings(conn),
+            _ => Op::Await,
+        }
+    }
+}
+
+/// Checks beyond names and types.
+pub fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
+    for (a, actor) in spec.actors.iter().enumerate() {
+        check_actor(a, actor)?;
+    }
+    Ok(())
+}
+
+fn check_actor(a: usize, actor: &ActorSpec) -> Result<(), SpecError> {
+    for (o, op) in actor.ops.iter().enumerate() {
+        let err = |message: String| SpecError {
+            actor: Some(a),
+            op: Some(o),
+            message,
+        };
+        for (name, value) in &op.args.0 {
+            let crate::model::Value::Int(v) = value else {
+                continue;
+            };
+            let ok = match name.as_str() {
+                "conn" => *v >= 1 || (op.name == "respond" && *v == 0),
+                "max_streams" | "header_table_size" | "last_stream" => *v >= -1,
+                _ => *v >= 0,
+            };
+            if !ok {
+                return Err(err(format!(
+                    "`{name} = {v}` is out of range for `{}` (connections count from 1; sizes \
+                     and ids are not negative; -1 means \"not sent\" or \"default\" where \
+                     documented)",
+                    op.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run one actor's operations in order.
+pub fn run_actor(pool: &Arc<Pool>, net: &Net, index: usize, actor: &ActorSpec) {
+    for (o, spec) in actor.ops.iter().enumerate() {
+        let num = u32::try_from((index + 1) * 100 + o).unwrap_or(u32::MAX);
+        run_op(pool, net, Op::parse(spec, num));
+    }
+}
+
+fn run_op(pool: &Arc<Pool>, net: &Net, op: Op) {
+    match op {
+        Op::Request(req) => round_trip_opt(pool, &req),
+        Op::Settings(conn, max, table) => net.peer_op(conn, |_| true, |p| p.settings(max, table)),
+        Op::Goaway(conn, last, close) => net.peer_op(conn, |_| true, |p| p.goaway(last, close)),
+        Op::Respond(conn, stream, body, end) => {
+            let ready = move |w: &super::net::Wire| w.peer.pending(stream).is_some();
+            let act = move |p: &mut super::peer::Peer| {
+                let s = p.pending(stream).expect("ready");
+                p.respond_to(s, body, end);
+            };
+            match conn {
+                Some(c) => net.peer_op(c, ready, act),
+                None => net.peer_op_any(ready, act),
+            }
+        }
+        Op::Data(conn, stream, len, pad, end) => net.peer_op(
+            conn,
+            move |w| w.peer.open_response(stream).is_some(),
+            move |p| {
+                let s = p.open_response(stream).expect("ready");
+                p.data(s, len, pad, end);
+            },
+        ),
+        Op::Refuse(conn, stream) => net.peer_op(
+            conn,
+            move |w| w.peer.unanswered(stream).is_some(),
+            move |p| {
+                let s = p.unanswered(stream).expect("ready");
+                p.refuse(s);
+            },
+        ),
+        Op::Close(conn) => net.peer_op(conn, |_| true, |p| p.close()),
+        Op::StopReading(conn) => net.stop_reading(conn),
+        Op::ResumeReading(conn) => net.resume_reading(conn),
+        Op::AwaitStall(conn) => net.await_stall(conn),
+        Op::AwaitSettings(conn) => net.await_settings(conn),
+        Op::Await => yield_now("await"),
+    }
+}

@@ -1,0 +1,365 @@
+//! The server end of one connection: it reads the client's frames (decoding every header block
+//! with a real HPACK decoder, [`super::hpack::Decoder`]), and sends SETTINGS (initial and later),
+//! SETTINGS ACK, responses, RST_STREAM and GOAWAY.
+//!
+//! The peer's own reading happens inside the client's write (see [`super::net`]): what the peer
+//! does with a frame is atomic with its arrival. Everything the peer *sends* is either automatic
+//! (initial SETTINGS, SETTINGS ACK, a response to each complete request when `auto_respond`,
+//! RST_STREAM for streams over its limit, WINDOW_UPDATE for request bodies) or a scenario
+//! operation (`settings`, `goaway`, `respond`, `data`, `refuse`, `close`), so its timing is a
+//! scheduling choice.
+//!
+//! The stream limit follows Go's own server (golang/net `http2/server.go`, `processHeaders`): a
+//! stream over the advertised MAX_CONCURRENT_STREAMS is refused with REFUSED_STREAM while that
+//! SETTINGS is unacknowledged ("over_max_streams_race") and with PROTOCOL_ERROR after. After
+//! GOAWAY it ignores streams above the last-stream-id (RFC 7540 section 6.8) and, with
+//! `close` (the default), closes the connection once the streams it still processes are done.
+
+use super::hpack::{render, Decoder};
+use super::net::{ClientFrame, ErrCode, PeerFrame};
+use crate::sync::{probe, Event};
+use std::collections::{BTreeMap, VecDeque};
+
+/// What every peer does without being told.
+#[derive(Clone, Debug, Default)]
+pub struct PeerConfig {
+    /// MAX_CONCURRENT_STREAMS in the initial SETTINGS (none: not sent).
+    pub max_streams: Option<u32>,
+    /// HEADER_TABLE_SIZE in the initial SETTINGS (none: not sent).
+    pub header_table_size: Option<u32>,
+    /// Respond to each complete request at once.
+    pub auto_respond: bool,
+    /// Response body octets of automatic responses (0: HEADERS with END_STREAM).
+    pub response_body: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+struct PeerStream {
+    /// The request ended (END_STREAM received).
+    complete: bool,
+    /// Response HEADERS sent.
+    responded: bool,
+    /// END_STREAM sent (or the stream was reset or refused).
+    ended: bool,
+    /// Above a GOAWAY's last-stream-id: ignored.
+    ignored: bool,
+    /// The peer's send window for this stream.
+    window: i64,
+    /// Request-body octets received since the last WINDOW_UPDATE.
+    unrefunded: i64,
+}
+
+/// The server end of one connection.
+pub struct Peer {
+    conn: u32,
+    host: String,
+    config: PeerConfig,
+    decoder: Decoder,
+    /// Frames sent and not yet read by the client.
+    pub inbound: VecDeque<PeerFrame>,
+    /// The peer closed the connection (after `inbound` drains, the client reads EOF).
+    pub closed: bool,
+    /// SETTINGS sent and not yet acknowledged.
+    unacked: VecDeque<(Option<u32>, Option<u32>)>,
+    /// The MAX_CONCURRENT_STREAMS the peer last advertised (enforced like Go's server).
+    advertised_max: Option<u32>,
+    streams: BTreeMap<u32, PeerStream>,
+    highest: u32,
+    going_away: Option<u32>,
+    close_after_goaway: bool,
+    conn_window: i64,
+    initial_window: i64,
+}
+
+impl Peer {
+    /// A peer that has just accepted connection `conn` and queued its initial SETTINGS.
+    pub fn new(conn: u32, host: &str, config: PeerConfig) -> Self {
+        let mut p = Peer {
+            conn,
+            host: host.to_owned(),
+            decoder: Decoder::default(),
+            inbound: VecDeque::new(),
+            closed: false,
+            unacked: VecDeque::new(),
+            advertised_max: None,
+            streams: BTreeMap::new(),
+            highest: 0,
+            going_away: None,
+            close_after_goaway: true,
+            conn_window: 65_535,
+            initial_window: 65_535,
+            config,
+        };
+        p.settings(p.config.max_streams, p.config.header_table_size);
+        p
+    }
+
+    /// The host this connection serves.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    // ---- what the peer reads -------------------------------------------------------------
+
+    /// Read one client frame.
+    pub fn on_frame(&mut self, f: ClientFrame) {
+        if self.closed {
+            return;
+        }
+        match f {
+            ClientFrame::Preface {
+                initial_window,
+                conn_window_update,
+            } => {
+                self.initial_window = initial_window;
+                self.conn_window += conn_window_update;
+                self.inbound.push_back(PeerFrame::SettingsAck);
+            }
+            ClientFrame::SettingsAck => self.on_settings_ack(),
+            ClientFrame::Headers {
+                stream,
+                end_stream,
+                block,
+            } => self.on_headers(stream, end_stream, &block),
+            ClientFrame::Data {
+                stream,
+                len,
+                end_stream,
+            } => self.on_data(stream, len, end_stream),
+            ClientFrame::WindowUpdate { stream: 0, inc } => self.conn_window += inc,
+            ClientFrame::WindowUpdate { stream, inc } => {
+                if let Some(s) = self.streams.get_mut(&stream) {
+                    s.window += inc;
+                }
+            }
+            ClientFrame::RstStream { stream, .. } => {
+                if let Some(s) = self.streams.get_mut(&stream) {
+                    s.ended = true;
+                    s.complete = true;
+                }
+                self.maybe_close();
+            }
+        }
+    }
+
+    fn on_settings_ack(&mut self) {
+        let Some((_, table)) = self.unacked.pop_front() else {
+            return;
+        };
+        if let Some(size) = table {
+            self.decoder.limit_acknowledged(size);
+        }
+    }
+
+    fn on_headers(&mut self, stream: u32, end_stream: bool, block: &[u8]) {
+        let decoded = self.decoder.decode(block);
+        probe(Event::HeaderBlockDecoded {
+            conn: self.conn,
+            stream,
+            headers: decoded.as_ref().map(|f| render(f)).map_err(Clone::clone),
+        });
+        if decoded.is_err() {
+            // A COMPRESSION_ERROR is a connection error: GOAWAY and close.
+            self.inbound
+                .push_back(PeerFrame::GoAway { last: self.highest });
+            self.closed = true;
+            return;
+        }
+        if stream > self.highest {
+            self.open_stream(stream);
+        }
+        if end_stream {
+            self.request_complete(stream);
+        }
+    }
+
+    fn open_stream(&mut self, stream: u32) {
+        self.highest = stream;
+        let mut s = PeerStream {
+            window: self.initial_window,
+            ..PeerStream::default()
+        };
+        if self.going_away.is_some_and(|last| stream > last) {
+            s.ignored = true;
+        } else if self
+            .advertised_max
+            .is_some_and(|max| self.open_count() + 1 > max as usize)
+        {
+            let code = if self.unacked.iter().any(|(m, _)| m.is_some()) {
+                ErrCode::RefusedStream
+            } else {
+                ErrCode::Protocol
+            };
+            self.inbound
+                .push_back(PeerFrame::RstStream { stream, code });
+            s.ended = true;
+            s.complete = true;
+        }
+        self.streams.insert(stream, s);
+    }
+
+    fn on_data(&mut self, stream: u32, len: u32, end_stream: bool) {
+        let refund = match self.streams.get_mut(&stream) {
+            Some(s) if !s.ended => {
+                s.unrefunded += i64::from(len);
+                std::mem::take(&mut s.unrefunded)
+            }
+            _ => 0,
+        };
+        if refund > 0 {
+            // Like Go's server, refund request-body flow control as the handler reads it.
+            self.inbound.push_back(PeerFrame::WindowUpdate {
+                stream: 0,
+                inc: refund,
+            });
+            self.inbound.push_back(PeerFrame::WindowUpdate {
+                stream,
+                inc: refund,
+            });
+        }
+        if end_stream {
+            self.request_complete(stream);
+        }
+    }
+
+    fn request_complete(&mut self, stream: u32) {
+        let Some(s) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        if s.complete || s.ignored {
+            return;
+        }
+        s.complete = true;
+        probe(Event::PeerProcessed {
+            conn: self.conn,
+            stream,
+        });
+        if self.config.auto_respond {
+            let body = self.config.response_body;
+            self.respond_to(stream, body, true);
+        }
+    }
+
+    fn open_count(&self) -> usize {
+        self.streams
+            .values()
+            .filter(|s| !s.ended && !s.ignored)
+            .count()
+    }
+
+    // ---- what the peer sends ---------------------------------------------------------------
+
+    /// Send SETTINGS.
+    pub fn settings(&mut self, max_streams: Option<u32>, header_table_size: Option<u32>) {
+        if max_streams.is_some() {
+            self.advertised_max = max_streams;
+        }
+        self.unacked.push_back((max_streams, header_table_size));
+        self.inbound.push_back(PeerFrame::Settings {
+            max_streams,
+            header_table_size,
+        });
+    }
+
+    /// Send GOAWAY with `last` (default: the highest stream received); with `close`, close the
+    /// connection once the streams at or below `last` are done.
+    pub fn goaway(&mut self, last: Option<u32>, close: bool) {
+        let last = last.unwrap_or(self.highest);
+        self.going_away = Some(last);
+        self.close_after_goaway = close;
+        for (_, s) in self.streams.range_mut(last + 1..) {
+            s.ignored = true;
+        }
+        self.inbound.push_back(PeerFrame::GoAway { last });
+        self.maybe_close();
+    }
+
+    /// The oldest complete request not answered yet, if any (`stream` picks one).
+    pub fn pending(&self, stream: Option<u32>) -> Option<u32> {
+        self.streams
+            .iter()
+            .filter(|(id, _)| stream.is_none_or(|want| **id == want))
+            .find(|(_, s)| s.complete && !s.responded && !s.ended && !s.ignored)
+            .map(|(id, _)| *id)
+    }
+
+    /// A responded stream that has not ended (for `data`).
+    pub fn open_response(&self, stream: Option<u32>) -> Option<u32> {
+        self.streams
+            .iter()
+            .filter(|(id, _)| stream.is_none_or(|want| **id == want))
+            .find(|(_, s)| s.responded && !s.ended)
+            .map(|(id, _)| *id)
+    }
+
+    /// Respond to `stream`: HEADERS, then `body` octets of DATA; END_STREAM when `end`.
+    pub fn respond_to(&mut self, stream: u32, body: u32, end: bool) {
+        let Some(s) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        s.responded = true;
+        let headers_end = end && body == 0;
+        self.inbound.push_back(PeerFrame::Headers {
+            stream,
+            end_stream: headers_end,
+        });
+        if headers_end {
+            s.ended = true;
+        } else if body > 0 {
+            self.data(stream, body, 0, end);
+        }
+        self.maybe_close();
+    }
+
+    /// Send one DATA frame of `len` payload and `pad` padding octets on `stream`.
+    pub fn data(&mut self, stream: u32, len: u32, pad: u32, end: bool) {
+        let Some(s) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        let flow = i64::from(len + pad);
+        let peer_window = s.window;
+        s.window -= flow;
+        self.conn_window -= flow;
+        s.ended |= end;
+        self.inbound.push_back(PeerFrame::Data {
+            stream,
+            len,
+            pad,
+            end_stream: end,
+            peer_window,
+        });
+        self.maybe_close();
+    }
+
+    /// Refuse `stream` with RST_STREAM(REFUSED_STREAM).
+    pub fn refuse(&mut self, stream: u32) {
+        if let Some(s) = self.streams.get_mut(&stream) {
+            s.ended = true;
+            self.inbound.push_back(PeerFrame::RstStream {
+                stream,
+                code: ErrCode::RefusedStream,
+            });
+        }
+        self.maybe_close();
+    }
+
+    /// The oldest stream that is open and not answered (for `refuse`).
+    pub fn unanswered(&self, stream: Option<u32>) -> Option<u32> {
+        self.streams
+            .iter()
+            .filter(|(id, _)| stream.is_none_or(|want| **id == want))
+            .find(|(_, s)| !s.responded && !s.ended && !s.ignored)
+            .map(|(id, _)| *id)
+    }
+
+    /// Close the connection now (after the frames already sent).
+    pub fn close(&mut self) {
+        self.closed = true;
+    }
+
+    fn maybe_close(&mut self) {
+        if self.going_away.is_some() && self.close_after_goaway && self.open_count() == 0 {
+            self.closed = true;
+        }
+    }
+}

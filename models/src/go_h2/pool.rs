@@ -1,0 +1,180 @@
+//! `clientConnPool` (golang/net `http2/client_conn_pool.go`): connections by host, dials
+//! coalesced per host, and the availability check that holds the pool lock while it asks each
+//! connection (`cc.mu`) whether it can take the request.
+//!
+//! Upstream: golang/net `http2/client_conn_pool.go` at 4e4d966f: `getClientConn` 86-127 (the
+//! loop over `p.conns[addr]` calling `cc.ReserveNewRequest()` with `p.mu` held, and after a
+//! dial `cc.ReserveNewRequest()` again), `getStartDialLocked`/`dial` 142-172, `addConnLocked`
+//! 235-249, `MarkDead` 251-267; before 4e4d966f (76eb614f) for go-reserve (`cc.idleState()`
+//! with no reservation, and `return call.res, call.err` after a dial). `newClientConn`
+//! (`transport.go` 670-738) writes the preface and starts the read loop.
+//!
+//! Abstractions: the dial goroutine (`dialCall.dial`) runs in the first requester, which waits
+//! for it anyway; waiters see the dial done and the conn added to the pool in one step (upstream
+//! closes `call.done` just before taking `p.mu` to add it); dialing never fails; the GetConn
+//! trace hook (`shouldTraceGetConn`) is not modelled; single-use connections are not modelled.
+
+use super::client_conn::{ClientConn, CONN_FLOW, STREAM_FLOW};
+use super::net::{ClientFrame, Net};
+use super::read_loop::read_loop;
+use super::variant::Variant;
+use crate::sync::{
+    blocking, probe, spawn, BlockKind, CloseReason, Condvar, Event, JoinHandle, LockClass, Mutex,
+    Plain,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Default)]
+struct PoolState {
+    /// `p.conns`.
+    conns: BTreeMap<String, Vec<Arc<ClientConn>>>,
+    /// `p.dialing`: host -> dial call number.
+    dialing: BTreeMap<String, u32>,
+    /// Finished dial calls (`call.res`).
+    dialed: BTreeMap<u32, Arc<ClientConn>>,
+    next_call: u32,
+}
+
+/// The transport's connection pool.
+pub struct Pool {
+    variant: Variant,
+    net: Arc<Net>,
+    /// `p.mu`.
+    mu: Mutex<PoolState>,
+    dial_done: Condvar,
+    /// Every connection ever dialed (closed at the end of the execution).
+    all: Plain<Vec<Arc<ClientConn>>>,
+    /// The read loops, joined at the end of the execution.
+    loops: Plain<Vec<JoinHandle<()>>>,
+}
+
+impl Pool {
+    /// An empty pool over `net`.
+    pub fn new(variant: Variant, net: Arc<Net>) -> Self {
+        Pool {
+            variant,
+            net,
+            mu: Mutex::new(
+                "pool.mu",
+                LockClass::non_blocking("pool"),
+                PoolState::default(),
+            ),
+            dial_done: Condvar::new("pool: dial done"),
+            all: Plain::new(Vec::new()),
+            loops: Plain::new(Vec::new()),
+        }
+    }
+
+    /// `getClientConn(req, addr, dialOnMiss)`: a connection that (after 4e4d966f) has reserved
+    /// a stream slot for request `req`.
+    pub fn get_client_conn(
+        self: &Arc<Self>,
+        req: u32,
+        host: &str,
+    ) -> Result<Arc<ClientConn>, super::client_conn::ReqErr> {
+        loop {
+            let mut p = self.mu.lock();
+            let candidates = p.conns.get(host).cloned().unwrap_or_default();
+            for cc in candidates {
+                if self.take(&cc) {
+                    drop(p);
+                    return Ok(self.assigned(req, cc));
+                }
+            }
+            let (call, start) = match p.dialing.get(host) {
+                Some(call) => (*call, false),
+                None => {
+                    p.next_call += 1;
+                    let call = p.next_call;
+                    p.dialing.insert(host.to_owned(), call);
+                    (call, true)
+                }
+            };
+            drop(p);
+            let cc = if start {
+                self.dial(call, host)
+            } else {
+                self.await_dial(call)
+            };
+            if !self.variant.reserves() || cc.reserve_new_request() {
+                return Ok(self.assigned(req, cc));
+            }
+        }
+    }
+
+    /// The pool's question to a connection: `ReserveNewRequest` (4e4d966f) or `idleState`.
+    fn take(&self, cc: &ClientConn) -> bool {
+        if self.variant.reserves() {
+            cc.reserve_new_request()
+        } else {
+            cc.idle_state()
+        }
+    }
+
+    fn assigned(&self, req: u32, cc: Arc<ClientConn>) -> Arc<ClientConn> {
+        probe(Event::RequestAssigned { req, conn: cc.id });
+        cc
+    }
+
+    /// `dialCall.dial` + `newClientConn`: connect, write the preface, start the read loop, add
+    /// the connection to the pool.
+    fn dial(self: &Arc<Self>, call: u32, host: &str) -> Arc<ClientConn> {
+        let id = self.net.accept(host);
+        let cc = Arc::new(ClientConn::new(id, host, self.variant, self.net.clone()));
+        probe(Event::ConnCreated { conn: id });
+        blocking(BlockKind::NetWrite, &format!("cc{id}: preface+SETTINGS"));
+        let preface = ClientFrame::Preface {
+            initial_window: STREAM_FLOW,
+            conn_window_update: CONN_FLOW,
+        };
+        let _ = self.net.write(id, vec![preface]);
+        let (cc2, pool) = (cc.clone(), self.clone());
+        let handle = spawn(&format!("conn{id}.readLoop"), move || read_loop(cc2, pool));
+        self.loops.with(|l| l.push(handle));
+        self.all.with(|a| a.push(cc.clone()));
+        let mut p = self.mu.lock();
+        p.dialing.remove(host);
+        p.dialed.insert(call, cc.clone());
+        p.conns.entry(host.to_owned()).or_default().push(cc.clone());
+        drop(p);
+        self.dial_done.notify_all();
+        cc
+    }
+
+    /// `<-call.done`.
+    fn await_dial(&self, call: u32) -> Arc<ClientConn> {
+        let mut p = self.mu.lock();
+        loop {
+            if let Some(cc) = p.dialed.get(&call) {
+                return cc.clone();
+            }
+            p = self.dial_done.wait(p);
+        }
+    }
+
+    /// `MarkDead`: the connection leaves the pool.
+    pub fn mark_dead(&self, cc: &ClientConn) {
+        let mut p = self.mu.lock();
+        if let Some(list) = p.conns.get_mut(&cc.host) {
+            list.retain(|c| c.id != cc.id);
+        }
+    }
+
+    /// End of the execution: close every connection (`cc.Close()`), join the read loops.
+    pub fn shutdown(&self) {
+        for cc in self.all.get() {
+            cc.close_for_error(super::client_conn::ReqErr::ConnClosed(
+                "http2: client connection force closed via ClientConn.Close".into(),
+            ));
+            probe(Event::ConnClosed {
+                conn: cc.id,
+                reason: CloseReason::Owner,
+            });
+        }
+        let loops = self.loops.with(std::mem::take);
+        for h in loops {
+            h.join();
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! A request's life: `Transport.RoundTripOpt` (pool, retries), `ClientConn.roundTrip` (stream
+//! allocation, HEADERS), `writeRequestBody` (DATA, trailers), then the response body's `Read`
+//! and `Close` (flow-control refunds, RST_STREAM).
+//!
+//! Upstream: golang/net `http2/transport.go` at 4e4d966f: `RoundTripOpt` 494-540,
+//! `shouldRetryRequest`/`canRetryError` 558-605, `roundTrip` 1075-1287, `writeRequestBody`
+//! 1397-1540, `awaitFlowControl` 1542-1567, `transportResponseBody.Read` 2253-2316 and `Close`
+//! 2318-2351; before 978cfadd (95888ee7) `roundTrip` 1024-1210 (go-32388: `mu` held from
+//! `awaitOpenSlotForRequest` through the HEADERS flush) and `writeRequestBody` 1315-1460
+//! (go-48340: `encodeTrailers` under `mu`, the write under `wmu`).
+//!
+//! Abstractions: the body writer goroutine (`bodyWriter.scheduleBodyWrite`) runs inline in the
+//! requesting actor right after the HEADERS, and `roundTrip` then waits for the response, so a
+//! response that arrives while the body is still being written is seen after it; the retry
+//! backoff sleeps are not modelled (retries happen at once, at most 6 as upstream); request
+//! cancellation is not modelled.
+
+use super::client_conn::{
+    ClientConn, ClientStream, ReqErr, ResAndError, CONN_FLOW, MAX_FRAME, STREAM_FLOW,
+    STREAM_MIN_REFRESH,
+};
+use super::hpack::Field;
+use super::net::{ClientFrame, ErrCode};
+use super::pool::Pool;
+use crate::sync::{probe, Event, Outcome, SlotGuard};
+use std::sync::Arc;
+
+/// A request as a scenario describes it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Request number.
+    pub num: u32,
+    /// `host:port` (the pool's key).
+    pub host: String,
+    /// Octets of the `x-big` request header (0: none).
+    pub headers: u32,
+    /// Request-body octets (0: no body).
+    pub body: u32,
+    /// Octets of the `x-trailer` trailer (0: no trailers).
+    pub trailers: u32,
+}
+
+impl Request {
+    fn filler(tag: &str, num: u32, len: u32) -> String {
+        let unit = format!("{tag}{num}-");
+        unit.chars().cycle().take(len as usize).collect()
+    }
+
+    /// The header list `encodeHeaders` writes (fixed order; Go iterates a map).
+    pub fn header_fields(&self) -> Vec<Field> {
+        let method = if self.body > 0 || self.trailers > 0 {
+            "POST"
+        } else {
+            "GET"
+        };
+        let mut f: Vec<Field> = vec![
+            (":authority".into(), self.host.clone()),
+            (":method".into(), method.into()),
+            (":path".into(), "/".into()),
+            (":scheme".into(), "https".into()),
+        ];
+        if self.headers > 0 {
+            f.push(("x-big".into(), Self::filler("h", self.num, self.headers)));
+        }
+        if self.trailers > 0 {
+            f.push(("trailer".into(), "X-Trailer".into()));
+        }
+        f.push(("user-agent".into(), "Go-http-client/2.0".into()));
+        f.push(("accept-encoding".into(), "gzip".into()));
+        if self.body > 0 {
+            f.push(("content-length".into(), self.body.to_string()));
+        }
+        f
+    }
+
+    /// The trailer list `encodeTrailers` writes.
+    pub fn trailer_fields(&self) -> Vec<Field> {
+        vec![(
+            "x-trailer".into(),
+            Self::filler("t", self.num, self.trailers),
+        )]
+    }
+
+    fn has_body(&self) -> bool {
+        self.body > 0 || self.trailers > 0
+    }
+}
+
+/// `Transport.RoundTripOpt`: get a connection, run `roundTrip`, retry retryable errors (at
+/// most 6 retries), read and close the response body; reports how the request ended.
+pub fn round_trip_opt(pool: &Arc<Pool>, req: &Request) {
+    probe(Event::RequestStarted { req: req.num });
+    let mut retry = 0;
+    let outcome = loop {
+        let result = pool
+            .get_client_conn(req.num, &req.host)
+            .and_then(|cc| round_trip(&cc, req).map(|r| (cc, r)));
+        match result {
+            Ok((cc, (cs, ended))) => {
+                read_and_close_body(&cc, &cs, ended);
+                break Outcome::Response;
+            }
+            Err(e) if e.retryable() && retry < 6 => retry += 1,
+            Err(e) if e.retryable() => break Outcome::RetryableError(e.describe()),
+            Err(e) => break Outcome::Error(e.describe()),
+        }
+    };
+    probe(Event::RequestFinished {
+        req: req.num,
+        outcome,
+    });
+}
+
+/// `ClientConn.roundTrip`: open a stream, write HEADERS (and the body), wait for the response
+/// HEADERS. Returns the stream and whether the response already ended.
+pub fn round_trip(
+    cc: &Arc<ClientConn>,
+    req: &Request,
+) -> Result<(Arc<ClientStream>, bool), ReqErr> {
+    let v = cc.variant;
+    // reqHeaderMu (978cfadd); before it, `mu` alone covered allocation through the write.
+    let slot: Option<SlotGuard<'_>> = (!v.writes_under_mu()).then(|| cc.req_header_mu.acquire());
+    let mut st = cc.mu.lock();
+    if v.reserves() {
+        st.streams_reserved = st.streams_reserved.saturating_sub(1); // decrStreamReservationsLocked
+    }
+    let mut st = match cc.await_open_slot(st) {
+        Ok(st) => st,
+        Err(e) => {
+            drop(slot);
+            return Err(e);
+        }
+    };
+    let cs = cc.new_stream(&mut st, req.num, req.has_body());
+    let end_stream = !req.has_body();
+    let fields = req.header_fields();
+    let written = if v.writes_under_mu() {
+        // Before 978cfadd: encode, allocate, write and flush, all with `mu` held.
+        let mut w = cc.wmu.lock();
+        let slice = cc.encode(cs.id, &fields);
+        let r = cc.write_headers(&mut w, cs.id, end_stream, &slice, true);
+        drop(w);
+        drop(st);
+        r
+    } else {
+        drop(st);
+        let mut w = cc.wmu.lock();
+        let slice = cc.encode(cs.id, &fields);
+        let r = cc.write_headers(&mut w, cs.id, end_stream, &slice, true);
+        drop(w);
+        r
+    };
+    drop(slot);
+    if let Err(e) = written {
+        cc.forget_stream_id(cs.id);
+        cc.close_for_error(e.clone()); // the deferred `if werr != nil { cc.Close() }`
+        return Err(e);
+    }
+    let body_err = if req.has_body() {
+        write_request_body(cc, &cs, req).err()
+    } else {
+        None
+    };
+    await_response(cc, &cs, body_err)
+}
+
+fn await_response(
+    cc: &ClientConn,
+    cs: &Arc<ClientStream>,
+    body_err: Option<ReqErr>,
+) -> Result<(Arc<ClientStream>, bool), ReqErr> {
+    if let Some(e) = body_err {
+        // The body writer failed; a response already there is preferred (issue 16102).
+        if let Some(r) = cs.try_response() {
+            return handle_response(cc, cs, r);
+        }
+        cc.forget_stream_id(cs.id);
+        return Err(e);
+    }
+    match cs.await_response() {
+        Ok(r) => handle_response(cc, cs, r),
+        Err(reset) => Err(reset),
+    }
+}
+
+fn handle_response(
+    cc: &ClientConn,
+    cs: &Arc<ClientStream>,
+    r: ResAndError,
+) -> Result<(Arc<ClientStream>, bool), ReqErr> {
+    match r {
+        ResAndError::Response(ended) => Ok((cs.clone(), ended)),
+        ResAndError::Err(e) => {
+            cc.forget_stream_id(cs.id);
+            Err(e)
+        }
+    }
+}
+
+/// `writeRequestBody`: DATA in chunks of at most 16 KiB under flow control, then trailers.
+fn write_request_body(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Result<(), ReqErr> {
+    let has_trailers = req.trailers > 0;
+    let mut remain = req.body;
+    while remain > 0 {
+        let take = await_flow_control(cc, cs, remain)?;
+        remain -= take;
+        let end = remain == 0 && !has_trailers;
+        let mut w = cc.wmu.lock();
+        let frame = ClientFrame::Data {
+            stream: cs.id,
+            len: take,
+            end_stream: end,
+        };
+        cc.write_frames(&mut w, vec![frame])?;
+    }
+    if has_trailers {
+        write_trailers(cc, cs.id, req)?;
+    }
+    Ok(())
+}
+
+fn write_trailers(cc: &ClientConn, stream: u32, req: &Request) -> Result<(), ReqErr> {
+    let fields = req.trailer_fields();
+    if cc.variant.trailers_encoded_under_mu() {
+        // golang/go#48340: encode under `mu`, write the slice of `hbuf` later under `wmu`.
+        let slice = {
+            let _st = cc.mu.lock();
+            cc.encode(stream, &fields)
+        };
+        let mut w = cc.wmu.lock();
+        return cc.write_headers(&mut w, stream, true, &slice, false);
+    }
+    let mut w = cc.wmu.lock();
+    let slice = cc.encode(stream, &fields);
+    cc.write_headers(&mut w, stream, true, &slice, false)
+}
+
+/// `awaitFlowControl`: wait for send window, take up to `max` (and at most a frame).
+fn await_flow_control(cc: &ClientConn, cs: &ClientStream, max: u32) -> Result<u32, ReqErr> {
+    let mut st = cc.mu.lock();
+    loop {
+        if st.closed {
+            return Err(ReqErr::ConnClosed("http2: client conn is closed".into()));
+        }
+        if cs.reset.get() || !st.streams.contains_key(&cs.id) {
+            return Err(ReqErr::StreamReset(ErrCode::Cancel));
+        }
+        let available = cs.flow.get().min(st.flow);
+        if available > 0 {
+            let take = available.min(i64::from(max)).min(i64::from(MAX_FRAME));
+            cs.flow.with(|f| *f -= take);
+            st.flow -= take;
+            return Ok(u32::try_from(take).expect("at most a frame"));
+        }
+        st = cc.cond.wait(st);
+    }
+}
+
+/// Read the response body to its end (`transportResponseBody.Read` until EOF), then `Close`.
+fn read_and_close_body(cc: &ClientConn, cs: &ClientStream, ended: bool) {
+    if !ended {
+        loop {
+            let (n, end) = cs.pipe_read();
+            if n > 0 {
+                refresh_flow(cc, cs, n);
+            }
+            if end.is_some() {
+                break;
+            }
+        }
+    }
+    close_body(cc, cs);
+}
+
+/// The flow-control part of `transportResponseBody.Read` after `n` octets were read.
+fn refresh_flow(cc: &ClientConn, cs: &ClientStream, _n: i64) {
+    let (buffered, _) = cs.pipe_state();
+    let mut st = cc.mu.lock();
+    let mut frames = Vec::new();
+    let available = st.inflow;
+    if available < CONN_FLOW / 2 {
+        let add = CONN_FLOW - available;
+        st.inflow += add;
+        frames.push(ClientFrame::WindowUpdate {
+            stream: 0,
+            inc: add,
+        });
+    }
+    let v = cs.inflow.get() + buffered;
+    if v < STREAM_FLOW - STREAM_MIN_REFRESH {
+        let add = STREAM_FLOW - v;
+        cs.inflow.with(|f| *f += add);
+        frames.push(ClientFrame::WindowUpdate {
+            stream: cs.id,
+            inc: add,
+        });
+    }
+    cc.write_after_mu(st, frames);
+}
+
+/// `transportResponseBody.Close`: RST_STREAM if the server did not end the stream, refund
+/// unread data, forget the stream.
+fn close_body(cc: &ClientConn, cs: &ClientStream) {
+    let (unread, server_ended) = cs.pipe_state();
+    if unread > 0 || !server_ended {
+        let mut st = cc.mu.lock();
+        if !server_ended {
+            cs.did_reset.set(true);
+        }
+        if unread > 0 {
+            st.inflow += unread;
+        }
+        let mut frames = Vec::new();
+        if !server_ended {
+            frames.push(ClientFrame::RstStream {
+                stream: cs.id,
+                code: ErrCode::Cancel,
+            });
+        }
+        if unread > 0 {
+            frames.push(ClientFrame::WindowUpdate {
+                stream: 0,
+                inc: unread,
+            });
+        }
+        cc.write_after_mu(st, frames);
+    }
+    cs.pipe_break();
+    cc.forget_stream_id(cs.id);
+}

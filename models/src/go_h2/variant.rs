@@ -1,0 +1,86 @@
+//! The go-h2 model's variants: the fixed code and one historical bug each, as runtime switches.
+//!
+//! Each buggy variant is the fixed model with exactly one historical behaviour restored, so that
+//! a scenario's verdict names one bug. (The code before 978cfadd had #32388 and #48340 at once.)
+
+/// One behaviour of `golang.org/x/net/http2`'s `ClientConn` and `clientConnPool`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// golang/net 978cfadd (CL 349594) + cf34111c + 4e4d966f, with SETTINGS_HEADER_TABLE_SIZE
+    /// support from 0e478a2a.
+    Fixed,
+    /// golang/go#32388, the lock structure before 978cfadd: `roundTrip` holds `cc.mu` from
+    /// `awaitOpenSlotForRequest` through `encodeHeaders` and the HEADERS write and flush (taking
+    /// `wmu` inside `mu`, "acquire AFTER mu"), and every path that holds both takes `mu` first:
+    /// `processSettings` (ACK), `transportResponseBody.Read`/`Close` (WINDOW_UPDATE, RST_STREAM),
+    /// `processData` (padding refund). No `reqHeaderMu`. After: writes hold only `wmu`, order
+    /// `reqHeaderMu` -> `wmu` -> `mu`.
+    Go32388,
+    /// golang/go#48340: `writeRequestBody` encodes trailers into the shared `cc.hbuf` under
+    /// `cc.mu` and writes the returned slice of `hbuf` later under `cc.wmu`; another stream's
+    /// `encodeHeaders` (under `wmu`) resets and refills `hbuf` in between. After 978cfadd: the
+    /// trailers are encoded and written under one `wmu` critical section.
+    Go48340,
+    /// golang/go#48491 (978cfadd's regression, fixed by cf34111c): `processData` refunds padding
+    /// to the stream window (`cs.inflow.add`) after releasing `cc.mu`, racing with
+    /// `transportResponseBody.Read`'s `cs.inflow.add` under `mu`. After: back under `mu`.
+    Go48491,
+    /// golang/net before 4e4d966f: `getClientConn` asks `idleState()` (a check, no reservation)
+    /// and returns a freshly dialed conn without any check, so N requests pass the
+    /// `len(streams)+1 <= maxConcurrentStreams` check before any opens its stream. After:
+    /// `ReserveNewRequest` counts `streamsReserved`, released by `roundTrip` on every path.
+    GoReserve,
+    /// golang/go#18083 (before 8dab9293): `setGoAway` records the GOAWAY but does not fail the
+    /// streams above its last-stream-id with the retryable `errClientConnGotGoAway`; they wait
+    /// until the server closes the connection and then fail with a non-retryable error.
+    GoGoaway,
+    /// golang/go#56054 (before 0e478a2a): SETTINGS_HEADER_TABLE_SIZE is ignored ("TODO: handle
+    /// more settings? SETTINGS_HEADER_TABLE_SIZE probably"), so the encoder keeps its 4096-octet
+    /// table after the peer lowered the limit. After: `cc.henc.SetMaxDynamicTableSize(v)`.
+    Go56054,
+}
+
+impl Variant {
+    /// Parse a variant name (the harness validated it against the model's list).
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "go-32388" => Variant::Go32388,
+            "go-48340" => Variant::Go48340,
+            "go-48491" => Variant::Go48491,
+            "go-reserve" => Variant::GoReserve,
+            "go-goaway" => Variant::GoGoaway,
+            "go-56054" => Variant::Go56054,
+            _ => Variant::Fixed,
+        }
+    }
+
+    /// Before 978cfadd: `mu` is held across writes, `mu` before `wmu`, no `reqHeaderMu`.
+    pub fn writes_under_mu(self) -> bool {
+        self == Variant::Go32388
+    }
+
+    /// Trailers encoded under `mu`, written later under `wmu` from the shared buffer.
+    pub fn trailers_encoded_under_mu(self) -> bool {
+        self == Variant::Go48340
+    }
+
+    /// The stream-window padding refund happens outside `mu`.
+    pub fn refund_outside_mu(self) -> bool {
+        self == Variant::Go48491
+    }
+
+    /// The pool reserves a stream slot (`streamsReserved`).
+    pub fn reserves(self) -> bool {
+        self != Variant::GoReserve
+    }
+
+    /// `setGoAway` fails the streams above the last-stream-id with a retryable error.
+    pub fn goaway_fails_streams(self) -> bool {
+        self != Variant::GoGoaway
+    }
+
+    /// SETTINGS_HEADER_TABLE_SIZE resizes the encoder.
+    pub fn applies_header_table_size(self) -> bool {
+        self != Variant::Go56054
+    }
+}
