@@ -16,6 +16,26 @@
 //! its operations ([`ops`]) in order; a request's task is the actor itself. When every actor has
 //! ended, responses they kept are closed; then the pool is closed (`close_pool_at_end`) or its
 //! idle connections count as returned, so that `no-leak` sees what a bug left behind.
+//!
+//! Probes: `RequestStarted`/`RequestFinished` (pool entry, response closed or error raised),
+//! `RequestAssigned`, `ConnCreated` and `ConnPhase` (every assignment of `_state`),
+//! `StreamOpened` (`_events[stream_id] = []`) and `StreamClosed` (`del _events[stream_id]`),
+//! `ConnClosed` with who closed it (pool: `Expired`/`Surplus`/`MakeRoom`/`Owner`; the
+//! connection itself: `Terminated`/`Error`), `ProtocolOpenStreams` (h2's open streams and the
+//! peer's limit), `StreamPermits` (the semaphore and `_max_streams`), `ResourceOpened/Closed`
+//! (`conn`: the socket), `HeadersSent`, `PeerProcessed`, `SettingsApplied`, `GoawayReceived`.
+//!
+//! # Limitations
+//! - Only the asyncio build is modelled: code between two awaits is atomic (under std threads
+//!   the facade's run token provides that). httpcore's threaded `_sync` build has races of its
+//!   own that this model does not show (a pool pass on one thread can read `is_idle()` while
+//!   another thread marks the connection ACTIVE under `_state_lock`, a different lock).
+//! - One origin, HTTP/2 only, GET requests without a body, no timeouts, no flow control, no
+//!   connect failures, no trace extension. `local_max_streams` (default 2) stands for h2's 100.
+//! - The facade semaphore's `release` takes its count lock (anyio's does not suspend): one
+//!   extra scheduling point per release, which only adds interleavings.
+//! - Cancellation is deterministic (`cancel_after` names the await that raises), not a
+//!   cancel scope another actor triggers.
 
 mod connection;
 mod h2state;

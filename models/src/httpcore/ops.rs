@@ -168,7 +168,8 @@ const OPS: &[OpInfo] = &[
     },
     OpInfo {
         name: "end-stream",
-        doc: "peer: send END_STREAM on a stream answered without it (stream 0: the oldest)",
+        doc: "peer: send END_STREAM on a stream answered without it (stream 0: the oldest); if \
+              none is open yet, the next one answered without it ends right after its HEADERS",
         params: &[STREAM, CONN],
     },
     OpInfo {

@@ -76,6 +76,9 @@ struct Wire {
     planned: BTreeMap<u32, Plan>,
     /// Plans for the next streams to arrive.
     next: VecDeque<Plan>,
+    /// `end-stream` operations that found no stream to end yet (0: any stream), applied when a
+    /// stream is answered without END_STREAM.
+    pending_ends: Vec<u32>,
 }
 
 /// Every socket of the execution and the server behind them.
@@ -243,7 +246,9 @@ impl Network {
         self.readable.notify_all();
     }
 
-    /// Peer operation: END_STREAM on a stream answered without it (0: the oldest such stream).
+    /// Peer operation: END_STREAM on a stream answered without it (0: the oldest such stream);
+    /// if there is none yet, the next stream answered without END_STREAM (or the named one)
+    /// ends right after its HEADERS.
     pub fn end_stream(&self, conn: u32, stream: u32) {
         let mut all = self.wires.lock();
         let w = all.entry(conn).or_default();
@@ -252,12 +257,9 @@ impl Network {
         } else {
             w.unended.get(&stream).copied()
         };
-        if let Some(s) = target {
-            w.unended.remove(&s);
-            w.inbound.push_back(ServerFrame::Data {
-                stream: s,
-                end_stream: true,
-            });
+        match target {
+            Some(s) => end(w, s),
+            None => w.pending_ends.push(stream),
         }
         drop(all);
         self.readable.notify_all();
@@ -306,7 +308,20 @@ fn apply(w: &mut Wire, stream: u32, plan: Plan) {
             }
             if !end_stream {
                 w.unended.insert(stream);
+                let pending = w.pending_ends.iter().position(|p| *p == 0 || *p == stream);
+                if let Some(i) = pending {
+                    w.pending_ends.remove(i);
+                    end(w, stream);
+                }
             }
         }
     }
+}
+
+fn end(w: &mut Wire, stream: u32) {
+    w.unended.remove(&stream);
+    w.inbound.push_back(ServerFrame::Data {
+        stream,
+        end_stream: true,
+    });
 }
