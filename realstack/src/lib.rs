@@ -1,0 +1,404 @@
+//! Real HTTP/2 code as a poolcheck subject: the real `h2` 0.4, `hyper` 1 and `hyper-util`
+//! (legacy client pool) crates, unmodified, over `tokio::io::duplex`, explored by shuttle at
+//! their await points under `shuttle::future::block_on` (no tokio runtime).
+//!
+//! A real-stack scenario (`scenarios/real-*.toml`, `model = "h2" | "hyper" | "hyper-util"`)
+//! scripts h2 servers (accept, respond from their own task, SETTINGS, graceful or abrupt
+//! shutdown, RST_STREAM, stop reading) and client requests, and declares each outcome class
+//! acceptable, forbidden or interesting. Every execution is judged on three levels:
+//!
+//! - the wire ([`wire`]): every byte the client end wrote and read, decoded with h2's own codec;
+//!   `stream-after-goaway`, `max-streams` and `hpack-consistent` are checked on the frames;
+//! - the requests ([`outcome`]): each ends as `ok`, `ok-after-retry`, `refused-retryable`,
+//!   `failed-unprocessed-not-retried`, `failed-after-processing` or `hung`, decided from ground
+//!   truth (what the server's handlers accepted, what crossed the wire); `hung` and a request
+//!   processed twice are always violations;
+//! - the run: counts per class over every explored execution.
+//!
+//! # Using it
+//! ```no_run
+//! let sc = poolcheck_realstack::load("scenarios/real-goaway-vs-request.toml".as_ref()).unwrap();
+//! let trial = poolcheck_realstack::run(&sc, "pct", 1, 200).unwrap();
+//! println!("{}", trial.render_text());
+//! if let Some(schedule) = &trial.schedule {
+//!     let again = poolcheck_realstack::replay(&sc, schedule).unwrap();
+//!     assert_eq!(again.verdict, trial.verdict);
+//! }
+//! ```
+//!
+//! # Limitations
+//! - shuttle sees the crates' await points, not their std mutexes: code between two awaits is
+//!   atomic, and a task blocking on a std mutex stops the whole execution (the watchdog turns
+//!   that into a `request-answered` violation; the stuck thread is abandoned).
+//! - The wire is observed at the client end only; frames the client never read are not shown.
+//! - Time is logical and never advances by itself: keep-alive pings, idle timeouts and any
+//!   timer-driven behaviour of the crates are not explored.
+//! - `ok-after-retry` needs the retry to cross the wire; a retry of a request that never left
+//!   the client (hyper-util's "canceled" path) counts as `ok`.
+
+mod client;
+mod exec;
+mod explore;
+mod glue;
+mod io;
+pub mod outcome;
+mod quiet;
+pub mod scenario;
+pub mod schedule;
+mod server;
+pub mod wire;
+mod world;
+
+pub use exec::RequestRow;
+pub use explore::Strategy;
+pub use outcome::{Disposition, OutcomeClass};
+pub use scenario::{load, parse, Budget, Case, RealScenario, Subject, PROPERTIES};
+pub use wire::WireRow;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The one variant of a real subject: the crate versions in Cargo.lock.
+pub const VARIANT: &str = "upstream";
+
+/// How long an execution may take no scheduling decision before the watchdog calls it hung.
+pub const WATCHDOG: Duration = Duration::from_secs(20);
+
+/// Whether `model` names a real-crate subject rather than a model.
+pub fn is_real_subject(model: &str) -> bool {
+    scenario::SUBJECTS.contains(&model)
+}
+
+/// A scenario or usage error, located in its file where it has a place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line and column, when the error has a place.
+    pub line_col: Option<(usize, usize)>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Error {
+    fn at(path: &Path, source: &str, span: Range<usize>, message: String) -> Self {
+        let start = span.start.min(source.len());
+        let before = &source[..start];
+        let line = before.matches('\n').count() + 1;
+        let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        Error {
+            path: path.to_owned(),
+            line_col: Some((line, col)),
+            message,
+        }
+    }
+
+    fn whole_file(path: &Path, message: String) -> Self {
+        Error {
+            path: path.to_owned(),
+            line_col: None,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line_col {
+            Some((l, c)) => write!(f, "{}:{l}:{c}: {}", self.path.display(), self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The result of exploring a real-stack scenario with one scheduler.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealTrial {
+    /// Scenario name.
+    pub scenario: String,
+    /// Always [`VARIANT`].
+    pub variant: String,
+    /// `random`, `pct`, `replay` or `nondeterminism`.
+    pub scheduler: String,
+    /// The scenario's expected verdict for `upstream`.
+    pub expected: String,
+    /// `pass` or the violated property (a forbidden class's name, `request-answered`,
+    /// `processed-once`, a wire property, `bound-hit`, `subject-panic`, `nondeterminism`).
+    pub verdict: String,
+    /// Verdict as expected?
+    pub ok: bool,
+    /// The violation in words.
+    pub detail: Option<String>,
+    /// Executions explored (all cases).
+    pub executions: u64,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+    /// The scheduler's seed.
+    pub seed: Option<u64>,
+    /// The case of the counterexample (or of the last case run).
+    pub case: String,
+    /// The violating execution's schedule (`<case>@pc1:...`), replayable with [`replay`].
+    pub schedule: Option<String>,
+    /// Requests per outcome class, over every explored execution of every case.
+    pub outcome_counts: BTreeMap<String, u64>,
+    /// The same, per case.
+    pub case_counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Classes seen that a case declares interesting: `case: class` to count.
+    pub interesting: BTreeMap<String, u64>,
+    /// The reported execution's requests (the counterexample's, else the last execution's).
+    pub requests: Vec<RequestRow>,
+    /// The reported execution's frames, in order.
+    pub wire_log: Vec<WireRow>,
+    /// FNV-1a digest (hex) of every byte on every wire of every execution, in order.
+    pub wire_digest: String,
+}
+
+impl RealTrial {
+    /// `scenario/upstream/scheduler`.
+    pub fn name(&self) -> String {
+        format!("{}/{}/{}", self.scenario, self.variant, self.scheduler)
+    }
+
+    /// The outcome table, the verdict and, for a counterexample, its requests, wire and replay
+    /// string. A pure function of the value.
+    pub fn render_text(&self) -> String {
+        let mut out = format!("{}: {}", self.name(), self.verdict);
+        if !self.ok {
+            out.push_str(&format!(" (expected {})", self.expected));
+        }
+        out.push('\n');
+        if let Some(d) = &self.detail {
+            out.push_str(&format!("{d}\n"));
+        }
+        out.push_str(&format!(
+            "{} executions in {} ms\n\n",
+            self.executions, self.elapsed_ms
+        ));
+        out.push_str(&outcome_table(&self.case_counts));
+        for (k, n) in &self.interesting {
+            out.push_str(&format!("interesting: {k} x{n}\n"));
+        }
+        if self.schedule.is_some() {
+            out.push_str(&format!("\ncounterexample (case {}):\n", self.case));
+            for r in &self.requests {
+                out.push_str(&format!(
+                    "  {:<4} {:<30} processed {} attempts {}  {}\n",
+                    r.name, r.class, r.processed, r.attempts, r.ending
+                ));
+            }
+            out.push('\n');
+            for w in &self.wire_log {
+                out.push_str(&format!(
+                    "  {:>4} conn {} ({}) {:<15} {}\n",
+                    w.seq, w.conn, w.host, w.direction, w.frame
+                ));
+            }
+        }
+        if let Some(s) = &self.schedule {
+            out.push_str(&format!("\nreplay schedule: {s}\n"));
+        }
+        out
+    }
+}
+
+/// The outcome table: one row per case, one column per class.
+pub fn outcome_table(case_counts: &BTreeMap<String, BTreeMap<String, u64>>) -> String {
+    let width = case_counts
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!("{:<width$}", "case");
+    for c in OutcomeClass::ALL {
+        out.push_str(&format!(" | {}", c.name()));
+    }
+    out.push('\n');
+    for (case, counts) in case_counts {
+        out.push_str(&format!("{case:<width$}"));
+        for c in OutcomeClass::ALL {
+            let n = counts.get(c.name()).copied().unwrap_or(0);
+            out.push_str(&format!(" | {n:>w$}", w = c.name().len()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Explore every case of `sc` with `scheduler` (`random` or `pct`; `pct` takes its depth from
+/// the file, default 3), `iterations` executions per case, stopping at the first violation.
+pub fn run(
+    sc: &RealScenario,
+    scheduler: &str,
+    seed: u64,
+    iterations: u64,
+) -> Result<RealTrial, Error> {
+    let strategy = match scheduler {
+        "random" => Strategy::Random { seed, iterations },
+        "pct" => {
+            let depth = match sc.budget("pct") {
+                Some(Budget::Pct { depth, .. }) => depth,
+                _ => 3,
+            };
+            Strategy::Pct {
+                seed,
+                depth,
+                iterations,
+            }
+        }
+        "nondeterminism" => Strategy::Nondeterminism { seed, iterations },
+        "replay" => {
+            return Err(Error::whole_file(
+                &sc.path,
+                "`replay` needs a schedule: call `replay(scenario, schedule)`".into(),
+            ))
+        }
+        other => {
+            return Err(Error::whole_file(
+                &sc.path,
+                format!("unknown scheduler `{other}`; expected random, pct or nondeterminism"),
+            ))
+        }
+    };
+    Ok(run_cases(sc, scheduler, Some(seed), &sc.cases, &strategy))
+}
+
+/// Explore with the scenario's own budget for `scheduler` (`random` or `pct`).
+pub fn run_budget(sc: &RealScenario, scheduler: &str) -> Result<RealTrial, Error> {
+    let budget = sc.budget(scheduler).ok_or_else(|| {
+        Error::whole_file(
+            &sc.path,
+            format!("the scenario has no [schedulers.{scheduler}] budget"),
+        )
+    })?;
+    let (seed, iterations) = match budget {
+        Budget::Random { seed, iterations }
+        | Budget::Pct {
+            seed, iterations, ..
+        } => (seed, iterations),
+    };
+    run(sc, scheduler, seed, iterations)
+}
+
+/// Replay one execution from a schedule string (`<case>@pc1:...`) written by [`run`].
+pub fn replay(sc: &RealScenario, schedule: &str) -> Result<RealTrial, Error> {
+    let (case, choices) = schedule::decode(schedule).map_err(|e| Error::whole_file(&sc.path, e))?;
+    let case = sc.case(&case).ok_or_else(|| {
+        Error::whole_file(
+            &sc.path,
+            format!("the schedule is for case `{case}`, which the scenario does not have"),
+        )
+    })?;
+    Ok(run_cases(
+        sc,
+        "replay",
+        None,
+        std::slice::from_ref(case),
+        &Strategy::Replay(choices),
+    ))
+}
+
+fn run_cases(
+    sc: &RealScenario,
+    scheduler: &str,
+    seed: Option<u64>,
+    cases: &[Case],
+    strategy: &Strategy,
+) -> RealTrial {
+    let mut trial = RealTrial {
+        scenario: sc.name.clone(),
+        variant: VARIANT.into(),
+        scheduler: scheduler.into(),
+        expected: sc.expect.clone(),
+        verdict: "pass".into(),
+        ok: false,
+        detail: None,
+        executions: 0,
+        elapsed_ms: 0,
+        seed,
+        case: String::new(),
+        schedule: None,
+        outcome_counts: BTreeMap::new(),
+        case_counts: BTreeMap::new(),
+        interesting: BTreeMap::new(),
+        requests: Vec::new(),
+        wire_log: Vec::new(),
+        wire_digest: String::new(),
+    };
+    let mut digest = wire::DIGEST_SEED;
+    for case in cases {
+        let run = explore::explore_case(case, &sc.invariants, sc.step_bound, strategy, WATCHDOG);
+        trial.executions += run.executions;
+        trial.elapsed_ms += u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX);
+        digest = digest.rotate_left(5) ^ run.digest;
+        let counts = trial.case_counts.entry(case.name.clone()).or_default();
+        for (class, n) in &run.counts {
+            *counts.entry(class.name().to_owned()).or_default() += n;
+            *trial
+                .outcome_counts
+                .entry(class.name().to_owned())
+                .or_default() += n;
+            if case.outcomes.get(class) == Some(&Disposition::Interesting) {
+                *trial
+                    .interesting
+                    .entry(format!("{}: {}", case.name, class.name()))
+                    .or_default() += n;
+            }
+        }
+        trial.case = case.name.clone();
+        trial.requests = run.requests;
+        trial.wire_log = run.rows;
+        if run.verdict != "pass" {
+            trial.verdict = run.verdict;
+            trial.detail = run.detail;
+            trial.schedule = run.schedule;
+            break;
+        }
+    }
+    trial.wire_digest = format!("{digest:016x}");
+    trial.ok = trial.verdict == trial.expected;
+    trial
+}
+
+/// The differential check: every class the real stack showed must be one the model allows,
+/// except the scenario's documented known differences. Returns the classes that break it.
+pub fn differential(sc: &RealScenario, trials: &[&RealTrial]) -> Result<(), String> {
+    let Some(d) = &sc.differential else {
+        return Ok(());
+    };
+    let seen: Vec<OutcomeClass> = trials
+        .iter()
+        .flat_map(|t| t.outcome_counts.iter())
+        .filter(|(_, n)| **n > 0)
+        .filter_map(|(c, _)| OutcomeClass::from_name(c))
+        .collect();
+    let mut unexplained: Vec<&str> = seen
+        .iter()
+        .filter(|c| !d.allowed.contains(c) && !d.known_differences.contains(c))
+        .map(|c| c.name())
+        .collect();
+    unexplained.sort_unstable();
+    unexplained.dedup();
+    if unexplained.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: the real stack shows {} which model scenario `{}` forbids; that is a model \
+             bug or a real bug (allowed: {:?}; known differences: {:?})",
+            sc.name,
+            unexplained.join(", "),
+            d.model_scenario,
+            d.allowed.iter().map(|c| c.name()).collect::<Vec<_>>(),
+            d.known_differences
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>(),
+        ))
+    }
+}

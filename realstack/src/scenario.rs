@@ -1,0 +1,781 @@
+//! Real-stack scenario files: the same header as model scenarios (version, name, model,
+//! description, origin, invariants, step_bound, schedulers, expect) plus the tables that script
+//! the real crates: `[outcomes]`, `[differential]` and `[[cases]]` with their requests and
+//! servers. Every table denies unknown keys; every error names `file:line:column`.
+//!
+//! A scenario holds one or more cases; each case is one client subject (`h2`, `hyper`,
+//! `hyper-util`) against scripted h2 servers, explored on its own with the scheduler's full
+//! iteration budget. The file's `model` names the main subject (the CLI routes on it).
+
+use crate::outcome::{Disposition, OutcomeClass};
+use crate::Error;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The scenario format's version.
+pub const SCENARIO_VERSION: i64 = 1;
+
+/// Real-crate subjects: the values `model` and `client` may take.
+pub const SUBJECTS: &[&str] = &["h2", "hyper", "hyper-util"];
+
+/// The properties a real-stack run checks, with what holds when they do.
+pub const PROPERTIES: &[(&str, &str)] = &[
+    (
+        "request-answered",
+        "every request ends with a response or an error; none hangs",
+    ),
+    (
+        "processed-once",
+        "the server's handler accepts each request at most once",
+    ),
+    (
+        "stream-after-goaway",
+        "after the client read a GOAWAY, it opens no stream above its last-stream-id",
+    ),
+    (
+        "max-streams",
+        "after the client acknowledged MAX_CONCURRENT_STREAMS, it never has more streams open",
+    ),
+    (
+        "hpack-consistent",
+        "every frame on the wire decodes, header blocks included",
+    ),
+];
+
+/// The properties every real-stack scenario checks.
+pub const DEFAULT_INVARIANTS: &[&str] = &[
+    "request-answered",
+    "processed-once",
+    "stream-after-goaway",
+    "max-streams",
+    "hpack-consistent",
+];
+
+/// The default scheduling-step bound per execution.
+pub const DEFAULT_STEP_BOUND: u64 = 20_000;
+
+/// Which client drives the requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// `h2::client` on one connection per host.
+    H2,
+    /// `hyper::client::conn::http2` on one connection per host.
+    Hyper,
+    /// `hyper_util::client::legacy::Client` (its pool connects through our connector).
+    HyperUtil,
+}
+
+impl Subject {
+    /// The name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Subject::H2 => "h2",
+            Subject::Hyper => "hyper",
+            Subject::HyperUtil => "hyper-util",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "h2" => Some(Subject::H2),
+            "hyper" => Some(Subject::Hyper),
+            "hyper-util" => Some(Subject::HyperUtil),
+            _ => None,
+        }
+    }
+
+    /// Whether the subject retries on its own (hyper-util's `retry_canceled_requests`).
+    pub fn has_retry_layer(self) -> bool {
+        self == Subject::HyperUtil
+    }
+}
+
+/// An explored number of scheduling steps: shuttle's random source picks one in `lo..=hi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Steps {
+    /// Smallest.
+    pub lo: u32,
+    /// Largest.
+    pub hi: u32,
+}
+
+/// How the server ends a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    /// `h2::server::Connection::graceful_shutdown`: GOAWAY(2^31-1), PING, GOAWAY(last id).
+    Graceful,
+    /// `h2::server::Connection::abrupt_shutdown(NO_ERROR)`: GOAWAY(last id), then close.
+    Abrupt,
+}
+
+/// The scripted h2 server for one host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerScript {
+    /// The host it serves.
+    pub host: String,
+    /// MAX_CONCURRENT_STREAMS in its initial SETTINGS.
+    pub max_concurrent_streams: Option<u32>,
+    /// Steps before it reads anything and sends its SETTINGS.
+    pub handshake_after: Steps,
+    /// How it shuts the connection down, if it does.
+    pub shutdown: Option<Shutdown>,
+    /// Steps after its handshake before it shuts down.
+    pub shutdown_after: Steps,
+    /// How many of the host's connections (the first ones) run the shutdown.
+    pub shutdown_connections: u32,
+    /// Steps its handler takes before responding (from its own task).
+    pub respond_after: Steps,
+    /// Requests it answers with RST_STREAM(REFUSED_STREAM) on their first attempt.
+    pub refuse: Vec<String>,
+    /// Requests that must end before it reads anything (it "stops reading" until then).
+    pub stall_until: Vec<String>,
+}
+
+impl ServerScript {
+    fn plain(host: &str) -> Self {
+        ServerScript {
+            host: host.to_owned(),
+            max_concurrent_streams: None,
+            handshake_after: Steps::default(),
+            shutdown: None,
+            shutdown_after: Steps::default(),
+            shutdown_connections: 1,
+            respond_after: Steps::default(),
+            refuse: Vec::new(),
+            stall_until: Vec::new(),
+        }
+    }
+}
+
+/// One client request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestSpec {
+    /// Its name (sent as the `x-req` header).
+    pub name: String,
+    /// The host it goes to.
+    pub host: String,
+    /// Steps before it starts.
+    pub start_after: Steps,
+    /// Request body bytes (a POST when non-zero, else a GET).
+    pub body: usize,
+}
+
+/// One subject against its servers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// Its name (unique in the scenario).
+    pub name: String,
+    /// The client.
+    pub client: Subject,
+    /// Bytes each direction of an in-memory connection buffers before a write waits.
+    pub duplex_capacity: usize,
+    /// The requests, each on its own task.
+    pub requests: Vec<RequestSpec>,
+    /// One server script per host the requests name.
+    pub servers: Vec<ServerScript>,
+    /// Every class's disposition (the scenario's, with this case's overrides).
+    pub outcomes: BTreeMap<OutcomeClass, Disposition>,
+    /// Why this case's dispositions are what they are.
+    pub note: Option<String>,
+}
+
+impl Case {
+    /// The server script for `host`.
+    pub fn server(&self, host: &str) -> &ServerScript {
+        self.servers
+            .iter()
+            .find(|s| s.host == host)
+            .expect("validated: every host has a script")
+    }
+}
+
+/// The model side of the differential check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Differential {
+    /// The model scenario it mirrors.
+    pub model_scenario: String,
+    /// The classes the model allows.
+    pub allowed: Vec<OutcomeClass>,
+    /// Classes the real stack shows that the model forbids, already explained in `note`.
+    pub known_differences: Vec<OutcomeClass>,
+    /// The explanation.
+    pub note: String,
+}
+
+/// A scheduler and its budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// shuttle's random scheduler.
+    Random {
+        /// Seed.
+        seed: u64,
+        /// Executions per case.
+        iterations: u64,
+    },
+    /// shuttle's PCT scheduler.
+    Pct {
+        /// Seed.
+        seed: u64,
+        /// Bug depth.
+        depth: usize,
+        /// Executions per case.
+        iterations: u64,
+    },
+}
+
+impl Budget {
+    /// `random` or `pct`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Budget::Random { .. } => "random",
+            Budget::Pct { .. } => "pct",
+        }
+    }
+}
+
+/// A validated real-stack scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RealScenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its name (the file stem).
+    pub name: String,
+    /// The main subject.
+    pub model: Subject,
+    /// One line.
+    pub description: String,
+    /// Upstream issue or PR.
+    pub origin: Option<String>,
+    /// Properties checked.
+    pub invariants: Vec<String>,
+    /// Scheduling steps per execution.
+    pub step_bound: u64,
+    /// Schedulers in file order.
+    pub schedulers: Vec<Budget>,
+    /// The expected verdict of variant `upstream`.
+    pub expect: String,
+    /// The differential check, if this scenario mirrors a model scenario.
+    pub differential: Option<Differential>,
+    /// The cases.
+    pub cases: Vec<Case>,
+}
+
+impl RealScenario {
+    /// The scheduler budget named `name`.
+    pub fn budget(&self, name: &str) -> Option<Budget> {
+        self.schedulers.iter().copied().find(|b| b.name() == name)
+    }
+
+    /// The case named `name`.
+    pub fn case(&self, name: &str) -> Option<&Case> {
+        self.cases.iter().find(|c| c.name == name)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file format as serde sees it.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    version: Spanned<i64>,
+    name: Spanned<String>,
+    model: Spanned<String>,
+    description: String,
+    #[serde(default)]
+    origin: Option<String>,
+    #[serde(default)]
+    invariants: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    step_bound: Option<Spanned<i64>>,
+    schedulers: RawSchedulers,
+    expect: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+    #[serde(default)]
+    outcomes: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    differential: Option<RawDifferential>,
+    cases: Spanned<Vec<RawCase>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedulers {
+    random: Option<RawRandom>,
+    pct: Option<RawPct>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRandom {
+    seed: u64,
+    iterations: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPct {
+    seed: u64,
+    depth: usize,
+    iterations: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDifferential {
+    model_scenario: String,
+    allowed: Vec<Spanned<String>>,
+    #[serde(default)]
+    known_differences: Vec<Spanned<String>>,
+    note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: Spanned<String>,
+    client: Spanned<String>,
+    #[serde(default)]
+    duplex_capacity: Option<Spanned<usize>>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    outcomes: BTreeMap<Spanned<String>, Spanned<String>>,
+    requests: Vec<RawRequest>,
+    #[serde(default)]
+    servers: Vec<RawServer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequest {
+    name: Spanned<String>,
+    #[serde(default)]
+    host: Option<Spanned<String>>,
+    #[serde(default)]
+    start_after: Option<Spanned<Vec<u32>>>,
+    #[serde(default)]
+    body: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    host: Spanned<String>,
+    #[serde(default)]
+    max_concurrent_streams: Option<u32>,
+    #[serde(default)]
+    handshake_after: Option<Spanned<Vec<u32>>>,
+    #[serde(default)]
+    shutdown: Option<Spanned<String>>,
+    #[serde(default)]
+    shutdown_after: Option<Spanned<Vec<u32>>>,
+    #[serde(default)]
+    shutdown_connections: Option<u32>,
+    #[serde(default)]
+    respond_after: Option<Spanned<Vec<u32>>>,
+    #[serde(default)]
+    refuse: Vec<Spanned<String>>,
+    #[serde(default)]
+    stall_until: Vec<Spanned<String>>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and validation.
+
+/// Load and validate one real-stack scenario file.
+pub fn load(path: &Path) -> Result<RealScenario, Error> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| Error::whole_file(path, format!("cannot read the file: {e}")))?;
+    parse(path, &source)
+}
+
+/// Parse and validate scenario text that claims to come from `path`.
+pub fn parse(path: &Path, source: &str) -> Result<RealScenario, Error> {
+    let raw: RawScenario = toml::from_str(source).map_err(|e| {
+        Error::at(
+            path,
+            source,
+            e.span().unwrap_or(0..0),
+            e.message().trim().to_owned(),
+        )
+    })?;
+    Cx { path, source }.build(raw)
+}
+
+struct Cx<'a> {
+    path: &'a Path,
+    source: &'a str,
+}
+
+impl Cx<'_> {
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> Error {
+        Error::at(self.path, self.source, span, message.into())
+    }
+
+    fn build(&self, raw: RawScenario) -> Result<RealScenario, Error> {
+        if *raw.version.get_ref() != SCENARIO_VERSION {
+            return Err(self.err(
+                raw.version.span(),
+                format!("unsupported version; this build reads version {SCENARIO_VERSION}"),
+            ));
+        }
+        let stem = self
+            .path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        if raw.name.get_ref() != &stem {
+            return Err(self.err(
+                raw.name.span(),
+                format!("`name` must equal the file stem `{stem}`"),
+            ));
+        }
+        let model = self.subject(&raw.model)?;
+        let invariants = self.invariants(raw.invariants)?;
+        let step_bound = match raw.step_bound {
+            None => DEFAULT_STEP_BOUND,
+            Some(s) => u64::try_from(*s.get_ref())
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| self.err(s.span(), "`step_bound` must be a positive integer"))?,
+        };
+        let outcomes = self.dispositions(&BTreeMap::new(), &raw.outcomes)?;
+        let mut cases = Vec::new();
+        for c in raw.cases.get_ref() {
+            let case = self.case(c, &outcomes)?;
+            if cases.iter().any(|k: &Case| k.name == case.name) {
+                return Err(self.err(c.name.span(), "duplicate case name"));
+            }
+            cases.push(case);
+        }
+        if cases.is_empty() {
+            return Err(self.err(raw.cases.span(), "a scenario needs at least one case"));
+        }
+        Ok(RealScenario {
+            path: self.path.to_owned(),
+            name: raw.name.into_inner(),
+            model,
+            description: raw.description,
+            origin: raw.origin,
+            expect: self.expect(&raw.expect, &invariants)?,
+            invariants,
+            step_bound,
+            schedulers: schedulers(raw.schedulers),
+            differential: raw.differential.map(|d| self.differential(d)).transpose()?,
+            cases,
+        })
+    }
+
+    fn subject(&self, s: &Spanned<String>) -> Result<Subject, Error> {
+        Subject::from_name(s.get_ref()).ok_or_else(|| {
+            self.err(
+                s.span(),
+                format!(
+                    "unknown real subject `{}`; expected one of {}",
+                    s.get_ref(),
+                    SUBJECTS.join(", ")
+                ),
+            )
+        })
+    }
+
+    fn invariants(&self, raw: Option<Vec<Spanned<String>>>) -> Result<Vec<String>, Error> {
+        let Some(list) = raw else {
+            return Ok(DEFAULT_INVARIANTS.iter().map(|s| (*s).to_owned()).collect());
+        };
+        let mut out = Vec::new();
+        for i in list {
+            if !PROPERTIES.iter().any(|(n, _)| n == i.get_ref()) {
+                let names: Vec<&str> = PROPERTIES.iter().map(|(n, _)| *n).collect();
+                return Err(self.err(
+                    i.span(),
+                    format!(
+                        "unknown property `{}`; expected one of {}",
+                        i.get_ref(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+            out.push(i.into_inner());
+        }
+        if !out.iter().any(|i| i == "request-answered") {
+            out.insert(0, "request-answered".to_owned()); // a hang is always a violation
+        }
+        Ok(out)
+    }
+
+    fn expect(
+        &self,
+        raw: &Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+        invariants: &[String],
+    ) -> Result<String, Error> {
+        let map = raw.get_ref();
+        if let Some((k, _)) = map.iter().find(|(k, _)| k.get_ref() != "upstream") {
+            return Err(self.err(
+                k.span(),
+                format!(
+                    "unknown variant `{}`: a real subject has one variant, `upstream` (the \
+                     versions in Cargo.lock)",
+                    k.get_ref()
+                ),
+            ));
+        }
+        let Some((_, v)) = map.iter().next() else {
+            return Err(self.err(raw.span(), "`[expect]` must give `upstream`"));
+        };
+        let verdict = v.get_ref();
+        let known = verdict == "pass"
+            || invariants.iter().any(|i| i == verdict)
+            || OutcomeClass::from_name(verdict).is_some_and(|c| c != OutcomeClass::Hung);
+        if !known {
+            return Err(self.err(
+                v.span(),
+                format!(
+                    "`{verdict}` is not a verdict: expected `pass`, a checked property ({}) or \
+                     an outcome class",
+                    invariants.join(", ")
+                ),
+            ));
+        }
+        Ok(verdict.clone())
+    }
+
+    fn dispositions(
+        &self,
+        base: &BTreeMap<OutcomeClass, Disposition>,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> Result<BTreeMap<OutcomeClass, Disposition>, Error> {
+        let mut out = base.clone();
+        for (k, v) in raw {
+            let class = self.class(k)?;
+            let disposition = match v.get_ref().as_str() {
+                "acceptable" => Disposition::Acceptable,
+                "forbidden" => Disposition::Forbidden,
+                "interesting" => Disposition::Interesting,
+                other => {
+                    return Err(self.err(
+                        v.span(),
+                        format!(
+                            "unknown disposition `{other}`; expected acceptable, forbidden or \
+                             interesting"
+                        ),
+                    ))
+                }
+            };
+            if class == OutcomeClass::Hung && disposition != Disposition::Forbidden {
+                return Err(self.err(v.span(), "`hung` is always forbidden"));
+            }
+            out.insert(class, disposition);
+        }
+        // Classes a file leaves out: hung is forbidden, the others acceptable.
+        for c in OutcomeClass::ALL {
+            out.entry(c).or_insert(if c == OutcomeClass::Hung {
+                Disposition::Forbidden
+            } else {
+                Disposition::Acceptable
+            });
+        }
+        Ok(out)
+    }
+
+    fn class(&self, s: &Spanned<String>) -> Result<OutcomeClass, Error> {
+        OutcomeClass::from_name(s.get_ref()).ok_or_else(|| {
+            let names: Vec<&str> = OutcomeClass::ALL.iter().map(|c| c.name()).collect();
+            self.err(
+                s.span(),
+                format!(
+                    "unknown outcome class `{}`; expected one of {}",
+                    s.get_ref(),
+                    names.join(", ")
+                ),
+            )
+        })
+    }
+
+    fn steps(&self, raw: &Option<Spanned<Vec<u32>>>) -> Result<Steps, Error> {
+        let Some(r) = raw else {
+            return Ok(Steps::default());
+        };
+        match r.get_ref().as_slice() {
+            [n] => Ok(Steps { lo: *n, hi: *n }),
+            [lo, hi] if lo <= hi => Ok(Steps { lo: *lo, hi: *hi }),
+            _ => Err(self.err(
+                r.span(),
+                "expected `[n]` or `[lo, hi]` with lo <= hi (scheduling steps, chosen by \
+                 shuttle's random source)",
+            )),
+        }
+    }
+
+    fn case(
+        &self,
+        c: &RawCase,
+        outcomes: &BTreeMap<OutcomeClass, Disposition>,
+    ) -> Result<Case, Error> {
+        let mut requests: Vec<RequestSpec> = Vec::new();
+        for r in &c.requests {
+            if requests.iter().any(|q| &q.name == r.name.get_ref()) {
+                return Err(self.err(r.name.span(), "duplicate request name in this case"));
+            }
+            requests.push(RequestSpec {
+                name: r.name.get_ref().clone(),
+                host: r.host.as_ref().map_or("a", |h| h.get_ref()).to_owned(),
+                start_after: self.steps(&r.start_after)?,
+                body: r.body,
+            });
+        }
+        if requests.is_empty() {
+            return Err(self.err(c.name.span(), "a case needs at least one request"));
+        }
+        let mut servers: Vec<ServerScript> = Vec::new();
+        for s in &c.servers {
+            let script = self.server(s, &requests)?;
+            if servers.iter().any(|k| k.host == script.host) {
+                return Err(self.err(s.host.span(), "duplicate server for this host"));
+            }
+            servers.push(script);
+        }
+        for r in &requests {
+            if !servers.iter().any(|s| s.host == r.host) {
+                servers.push(ServerScript::plain(&r.host));
+            }
+        }
+        let capacity = match &c.duplex_capacity {
+            Some(n) if *n.get_ref() < 64 => {
+                return Err(self.err(n.span(), "`duplex_capacity` must be at least 64 bytes"))
+            }
+            Some(n) => *n.get_ref(),
+            None => 64 * 1024,
+        };
+        Ok(Case {
+            name: c.name.get_ref().clone(),
+            client: self.subject(&c.client)?,
+            duplex_capacity: capacity,
+            requests,
+            servers,
+            outcomes: self.dispositions(outcomes, &c.outcomes)?,
+            note: c.note.clone(),
+        })
+    }
+
+    fn server(&self, s: &RawServer, requests: &[RequestSpec]) -> Result<ServerScript, Error> {
+        let names = |list: &[Spanned<String>]| -> Result<Vec<String>, Error> {
+            list.iter()
+                .map(|n| {
+                    if requests.iter().any(|r| &r.name == n.get_ref()) {
+                        Ok(n.get_ref().clone())
+                    } else {
+                        Err(self.err(n.span(), format!("no request named `{}`", n.get_ref())))
+                    }
+                })
+                .collect()
+        };
+        let shutdown = match &s.shutdown {
+            None => None,
+            Some(m) => Some(match m.get_ref().as_str() {
+                "graceful" => Shutdown::Graceful,
+                "abrupt" => Shutdown::Abrupt,
+                other => {
+                    return Err(self.err(
+                        m.span(),
+                        format!("unknown shutdown `{other}`; expected graceful or abrupt"),
+                    ))
+                }
+            }),
+        };
+        Ok(ServerScript {
+            host: s.host.get_ref().clone(),
+            max_concurrent_streams: s.max_concurrent_streams,
+            handshake_after: self.steps(&s.handshake_after)?,
+            shutdown,
+            shutdown_after: self.steps(&s.shutdown_after)?,
+            shutdown_connections: s.shutdown_connections.unwrap_or(1),
+            respond_after: self.steps(&s.respond_after)?,
+            refuse: names(&s.refuse)?,
+            stall_until: names(&s.stall_until)?,
+        })
+    }
+
+    fn differential(&self, d: RawDifferential) -> Result<Differential, Error> {
+        let classes = |list: &[Spanned<String>]| -> Result<Vec<OutcomeClass>, Error> {
+            list.iter().map(|c| self.class(c)).collect()
+        };
+        Ok(Differential {
+            allowed: classes(&d.allowed)?,
+            known_differences: classes(&d.known_differences)?,
+            model_scenario: d.model_scenario,
+            note: d.note,
+        })
+    }
+}
+
+fn schedulers(raw: RawSchedulers) -> Vec<Budget> {
+    let mut out = Vec::new();
+    if let Some(r) = raw.random {
+        out.push(Budget::Random {
+            seed: r.seed,
+            iterations: r.iterations,
+        });
+    }
+    if let Some(p) = raw.pct {
+        out.push(Budget::Pct {
+            seed: p.seed,
+            depth: p.depth,
+            iterations: p.iterations,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+version = 1
+name = "t"
+model = "h2"
+description = "d"
+[schedulers.random]
+seed = 1
+iterations = 2
+[expect]
+upstream = "pass"
+[[cases]]
+name = "c"
+client = "h2"
+[[cases.requests]]
+name = "A"
+"#;
+
+    fn load_str(s: &str) -> Result<RealScenario, Error> {
+        parse(Path::new("scenarios/t.toml"), s)
+    }
+
+    #[test]
+    fn a_minimal_file_loads_with_defaults() {
+        let s = load_str(MINIMAL).unwrap();
+        assert_eq!(s.cases[0].servers[0].host, "a");
+        assert_eq!(
+            s.cases[0].outcomes[&OutcomeClass::Hung],
+            Disposition::Forbidden
+        );
+        assert_eq!(s.invariants.len(), DEFAULT_INVARIANTS.len());
+    }
+
+    #[test]
+    fn errors_point_at_the_line() {
+        let bad = MINIMAL.replace("client = \"h2\"", "client = \"curl\"");
+        let e = load_str(&bad).unwrap_err().to_string();
+        assert!(e.starts_with("scenarios/t.toml:13:"), "{e}");
+        assert!(e.contains("unknown real subject `curl`"), "{e}");
+        let bad = format!("{MINIMAL}[outcomes]\nhung = \"interesting\"\n");
+        let e = load_str(&bad).unwrap_err().to_string();
+        assert!(e.contains("always forbidden"), "{e}");
+        let bad = format!("{MINIMAL}colour = 1\n");
+        let e = load_str(&bad).unwrap_err().to_string();
+        assert!(e.contains("colour"), "{e}");
+    }
+}
