@@ -176,7 +176,7 @@ impl Http2Connection {
             self.leave_without_stream();
             return Err(ReqError::Cancelled);
         }
-        self.sem.acquire();
+        self.acquire_stream_permit();
         let stream = self.allocate_stream(req)?;
         match self.send_and_receive(stream, cancel) {
             Ok(()) => Ok(stream),
@@ -237,6 +237,37 @@ impl Http2Connection {
             sem: self.sem.id(),
             limit: self.f.with(|f| f.max_streams),
         });
+    }
+
+    /// http2.py 131: `await self._max_streams_semaphore.acquire()`. Fixed (#1219): a permit
+    /// taken while a lowered limit is still owed pays the debt and the request waits again, so
+    /// no stream is allocated above a limit the client applied (the check and the allocation
+    /// that follows have no await between them).
+    fn acquire_stream_permit(&self) {
+        loop {
+            self.sem.acquire();
+            if !self.pay_debt_with_permit() {
+                return;
+            }
+        }
+    }
+
+    /// Keep a permit the current actor holds as the structure's own if a lowered limit is still
+    /// owed (never in variant httpx2-1219, which has no debt). Returns whether it did.
+    fn pay_debt_with_permit(&self) -> bool {
+        let owed = self.f.with(|f| {
+            let owed = f.debt > 0;
+            if owed {
+                f.debt -= 1;
+                f.max_streams -= 1;
+            }
+            owed
+        });
+        if owed {
+            self.sem.keep_reserved();
+            self.report_permits();
+        }
+        owed
     }
 
     /// http2.py 133-139: take the next stream id and register `_events[stream_id]`.
@@ -528,19 +559,7 @@ impl Http2Connection {
     /// `await self._max_streams_semaphore.release()`, or (fixed #1219) keep the permit to pay
     /// a lowered limit's debt.
     fn return_permit(&self) {
-        let pays_debt = !self.variant.waits_for_permits_under_read_lock()
-            && self.f.with(|f| {
-                let owed = f.debt > 0;
-                if owed {
-                    f.debt -= 1;
-                    f.max_streams -= 1;
-                }
-                owed
-            });
-        if pays_debt {
-            self.sem.keep_reserved();
-            self.report_permits();
-        } else {
+        if !self.pay_debt_with_permit() {
             self.sem.release();
         }
     }

@@ -31,8 +31,9 @@ pub enum Variant {
     ///   RST_STREAM frame goes out with the next write, as in encode/httpcore#1098) *before* it
     ///   releases the permit.
     /// - httpx2#1219: a lowered MAX_CONCURRENT_STREAMS never waits under `_read_lock`: free
-    ///   permits are taken at once (`try_acquire`), the rest is a debt that the next closing
-    ///   streams pay by keeping their permits instead of releasing them.
+    ///   permits are taken at once (`try_acquire`), the rest is a debt, booked atomically with
+    ///   h2 applying the new limit, that the next closing streams (and requests that get a
+    ///   permit meanwhile) pay by keeping their permits instead of releasing or using them.
     Fixed,
     /// encode/httpcore#1062 (<https://github.com/encode/httpcore/pull/1062>): before, the delete
     /// of `_events[stream_id]` ran after `release()` and before `async with self._state_lock`,
