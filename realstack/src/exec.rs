@@ -82,6 +82,8 @@ pub struct Aggregate {
     pub requests: Vec<RequestRow>,
     /// The wire of the last judged (or the violating) execution.
     pub rows: Vec<WireRow>,
+    /// Executions in which some host got more than one connection (a replacement).
+    pub replaced: u64,
 }
 
 /// The world of the execution in progress, for the explorer when shuttle aborts it.
@@ -98,7 +100,11 @@ pub fn execute_once(
     *current.lock().unwrap_or_else(|p| p.into_inner()) = Some(world.clone());
     let cx = Arc::new(Cx {
         world: world.clone(),
-        spawner: Spawner::default(),
+        spawner: if case.direct_spawn {
+            Spawner::direct()
+        } else {
+            Spawner::default()
+        },
         timer: LogicalTimer::default(),
         case: case.clone(),
     });
@@ -126,6 +132,13 @@ pub fn judge(
         },
         &w.chunks,
     );
+    if w.conns
+        .iter()
+        .enumerate()
+        .any(|(i, h)| w.conns[..i].contains(h))
+    {
+        agg.replaced += 1;
+    }
     let checked = |p: &str| invariants.iter().any(|i| i == p);
     let mut violation: Option<Violation> = decoded
         .violations

@@ -106,6 +106,8 @@ pub struct CaseRun {
     pub requests: Vec<RequestRow>,
     /// Its wire.
     pub rows: Vec<WireRow>,
+    /// Executions in which some host got a replacement connection.
+    pub replaced: u64,
 }
 
 enum Finish {
@@ -189,6 +191,7 @@ pub fn explore_case(
     run.executions = agg.executions;
     run.counts = std::mem::take(&mut agg.counts);
     run.digest = agg.digest;
+    run.replaced = agg.replaced;
     run.requests = std::mem::take(&mut agg.requests);
     run.rows = std::mem::take(&mut agg.rows);
     run

@@ -70,6 +70,7 @@ pub async fn delay(s: Steps) {
 struct Queue {
     pending: Vec<BoxFuture<'static, ()>>,
     pump: Option<Waker>,
+    direct: bool,
 }
 
 /// hyper's executor: queues futures for the pump task (see the module docs).
@@ -77,8 +78,20 @@ struct Queue {
 pub struct Spawner(Arc<Mutex<Queue>>);
 
 impl Spawner {
+    /// The trap itself, for demonstrating the watchdog: spawn on shuttle directly, inside
+    /// whatever lock the caller holds.
+    pub fn direct() -> Self {
+        let s = Spawner::default();
+        lock(&s.0).direct = true;
+        s
+    }
+
     /// Queue `fut`; the pump spawns it on shuttle.
     pub fn spawn(&self, fut: impl Future<Output = ()> + Send + 'static) {
+        if lock(&self.0).direct {
+            drop(shuttle::future::spawn(fut));
+            return;
+        }
         let waker = {
             let mut q = lock(&self.0);
             q.pending.push(Box::pin(fut));

@@ -151,6 +151,8 @@ pub struct RealTrial {
     pub case_counts: BTreeMap<String, BTreeMap<String, u64>>,
     /// Classes seen that a case declares interesting: `case: class` to count.
     pub interesting: BTreeMap<String, u64>,
+    /// Executions in which some host got a replacement connection, per case.
+    pub replacements: BTreeMap<String, u64>,
     /// The reported execution's requests (the counterexample's, else the last execution's).
     pub requests: Vec<RequestRow>,
     /// The reported execution's frames, in order.
@@ -183,6 +185,11 @@ impl RealTrial {
         out.push_str(&outcome_table(&self.case_counts));
         for (k, n) in &self.interesting {
             out.push_str(&format!("interesting: {k} x{n}\n"));
+        }
+        for (case, n) in self.replacements.iter().filter(|(_, n)| **n > 0) {
+            out.push_str(&format!(
+                "{case}: {n} execution(s) opened a replacement connection\n"
+            ));
         }
         if self.schedule.is_some() {
             out.push_str(&format!("\ncounterexample (case {}):\n", self.case));
@@ -266,7 +273,26 @@ pub fn run(
             ))
         }
     };
-    Ok(run_cases(sc, scheduler, Some(seed), &sc.cases, &strategy))
+    Ok(run_cases(
+        sc,
+        scheduler,
+        Some(seed),
+        &sc.cases,
+        &strategy,
+        WATCHDOG,
+    ))
+}
+
+/// Explore every case with `strategy` and a watchdog period of your choice (tests use a short
+/// one to show the watchdog at work). The trial is named after the strategy's scheduler.
+pub fn run_strategy(sc: &RealScenario, strategy: &Strategy, watchdog: Duration) -> RealTrial {
+    let (name, seed) = match strategy {
+        Strategy::Random { seed, .. } => ("random", Some(*seed)),
+        Strategy::Pct { seed, .. } => ("pct", Some(*seed)),
+        Strategy::Replay(_) => ("replay", None),
+        Strategy::Nondeterminism { seed, .. } => ("nondeterminism", Some(*seed)),
+    };
+    run_cases(sc, name, seed, &sc.cases, strategy, watchdog)
 }
 
 /// Explore with the scenario's own budget for `scheduler` (`random` or `pct`).
@@ -301,6 +327,7 @@ pub fn replay(sc: &RealScenario, schedule: &str) -> Result<RealTrial, Error> {
         None,
         std::slice::from_ref(case),
         &Strategy::Replay(choices),
+        WATCHDOG,
     ))
 }
 
@@ -310,6 +337,7 @@ fn run_cases(
     seed: Option<u64>,
     cases: &[Case],
     strategy: &Strategy,
+    watchdog: Duration,
 ) -> RealTrial {
     let mut trial = RealTrial {
         scenario: sc.name.clone(),
@@ -327,13 +355,14 @@ fn run_cases(
         outcome_counts: BTreeMap::new(),
         case_counts: BTreeMap::new(),
         interesting: BTreeMap::new(),
+        replacements: BTreeMap::new(),
         requests: Vec::new(),
         wire_log: Vec::new(),
         wire_digest: String::new(),
     };
     let mut digest = wire::DIGEST_SEED;
     for case in cases {
-        let run = explore::explore_case(case, &sc.invariants, sc.step_bound, strategy, WATCHDOG);
+        let run = explore::explore_case(case, &sc.invariants, sc.step_bound, strategy, watchdog);
         trial.executions += run.executions;
         trial.elapsed_ms += u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX);
         digest = digest.rotate_left(5) ^ run.digest;
@@ -351,6 +380,7 @@ fn run_cases(
                     .or_default() += n;
             }
         }
+        trial.replacements.insert(case.name.clone(), run.replaced);
         trial.case = case.name.clone();
         trial.requests = run.requests;
         trial.wire_log = run.rows;

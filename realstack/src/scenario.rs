@@ -180,6 +180,9 @@ pub struct Case {
     pub outcomes: BTreeMap<OutcomeClass, Disposition>,
     /// Why this case's dispositions are what they are.
     pub note: Option<String>,
+    /// Spawn hyper's tasks directly on shuttle, under hyper-util's pool lock: the known trap,
+    /// kept to show the watchdog at work (`executor = "direct"`; default `"deferred"`).
+    pub direct_spawn: bool,
 }
 
 impl Case {
@@ -341,6 +344,8 @@ struct RawCase {
     duplex_capacity: Option<Spanned<usize>>,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    executor: Option<Spanned<String>>,
     #[serde(default)]
     outcomes: BTreeMap<Spanned<String>, Spanned<String>>,
     requests: Vec<RawRequest>,
@@ -649,7 +654,22 @@ impl Cx<'_> {
             Some(n) => *n.get_ref(),
             None => 64 * 1024,
         };
+        let direct_spawn = match &c.executor {
+            None => false,
+            Some(e) if e.get_ref() == "deferred" => false,
+            Some(e) if e.get_ref() == "direct" => true,
+            Some(e) => {
+                return Err(self.err(
+                    e.span(),
+                    format!(
+                        "unknown executor `{}`; expected deferred or direct",
+                        e.get_ref()
+                    ),
+                ))
+            }
+        };
         Ok(Case {
+            direct_spawn,
             name: c.name.get_ref().clone(),
             client: self.subject(&c.client)?,
             duplex_capacity: capacity,

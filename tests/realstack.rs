@@ -1,0 +1,234 @@
+//! Real-stack trials (issue 7): the real `h2`, `hyper` and `hyper-util` crates explored under
+//! shuttle, one trial per `scenarios/real-*.toml` x scheduler (`real-goaway-vs-request/upstream/pct`),
+//! plus per scenario a determinism trial (same seed twice: identical wire bytes, frames,
+//! outcome counts), shuttle's uncontrolled-nondeterminism check, the differential check where
+//! the scenario mirrors a model scenario, and two trials that show the checker catching what it
+//! must: a deliberately wrong expectation that yields a replayable counterexample, and the
+//! direct-spawn trap that the watchdog reports instead of hanging.
+//!
+//! `cargo test --features model -- real-` runs them all.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use poolcheck_realstack::{
+    self as real, Disposition, OutcomeClass, RealScenario, RealTrial, Strategy,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// Executions per determinism and nondeterminism-check run, per case.
+const CHECK_ITERATIONS: u64 = 25;
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for path in scenario_files() {
+        let sc = match real::load(&path) {
+            Ok(sc) => Arc::new(sc),
+            Err(e) => {
+                let name = stem(&path);
+                trials.push(Trial::test(format!("{name}/load"), move || {
+                    Err(Failed::from(e.to_string()))
+                }));
+                continue;
+            }
+        };
+        for b in &sc.schedulers {
+            let (sc, scheduler) = (sc.clone(), b.name());
+            trials.push(Trial::test(
+                format!("{}/upstream/{scheduler}", sc.name),
+                move || budget_trial(&sc, scheduler),
+            ));
+        }
+        let s = sc.clone();
+        trials.push(Trial::test(format!("{}/determinism", sc.name), move || {
+            determinism(&s)
+        }));
+        let s = sc.clone();
+        trials.push(Trial::test(
+            format!("{}/nondeterminism-check", sc.name),
+            move || nondeterminism_check(&s),
+        ));
+        if sc.differential.is_some() {
+            let s = sc.clone();
+            trials.push(Trial::test(
+                format!("{}/differential", sc.name),
+                move || differential(&s),
+            ));
+        }
+    }
+    trials.push(Trial::test(
+        "real-goaway-vs-request/wrong-expectation-replays",
+        wrong_expectation_replays,
+    ));
+    trials.push(Trial::test(
+        "real-watchdog/direct-spawn-hang-is-reported",
+        direct_spawn_hang_is_reported,
+    ));
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+fn scenario_files() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+        .expect("the scenarios folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| stem(p).starts_with("real-") && p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+}
+
+type Cache = Mutex<BTreeMap<(String, String), Arc<OnceLock<RealTrial>>>>;
+
+/// Each scenario x scheduler budget runs once per process, shared by its trial and the
+/// differential check.
+fn budget_run(sc: &RealScenario, scheduler: &str) -> RealTrial {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cell = CACHE
+        .get_or_init(Cache::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry((sc.name.clone(), scheduler.to_owned()))
+        .or_default()
+        .clone();
+    cell.get_or_init(|| real::run_budget(sc, scheduler).expect("a budget the file declares"))
+        .clone()
+}
+
+fn budget_trial(sc: &RealScenario, scheduler: &str) -> Result<(), Failed> {
+    let t = budget_run(sc, scheduler);
+    if t.ok {
+        Ok(())
+    } else {
+        Err(t.render_text().into())
+    }
+}
+
+fn determinism(sc: &RealScenario) -> Result<(), Failed> {
+    let run = || real::run(sc, "random", 11, CHECK_ITERATIONS).expect("random runs");
+    let (a, b) = (run(), run());
+    let same = a.wire_digest == b.wire_digest
+        && a.wire_log == b.wire_log
+        && a.outcome_counts == b.outcome_counts
+        && a.requests == b.requests
+        && a.verdict == b.verdict
+        && a.schedule == b.schedule;
+    if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "the same seed gave different runs:\n--- first\n{}\n--- second\n{}",
+            a.render_text(),
+            b.render_text()
+        )
+        .into())
+    }
+}
+
+fn nondeterminism_check(sc: &RealScenario) -> Result<(), Failed> {
+    let t = real::run(sc, "nondeterminism", 5, CHECK_ITERATIONS).expect("runs");
+    // The check replays every schedule; a forbidden outcome is not its business.
+    if t.verdict == "nondeterminism" || t.verdict == "subject-panic" {
+        Err(t.render_text().into())
+    } else {
+        Ok(())
+    }
+}
+
+fn differential(sc: &RealScenario) -> Result<(), Failed> {
+    let trials: Vec<RealTrial> = sc
+        .schedulers
+        .iter()
+        .map(|b| budget_run(sc, b.name()))
+        .collect();
+    let refs: Vec<&RealTrial> = trials.iter().collect();
+    real::differential(sc, &refs).map_err(Failed::from)
+}
+
+/// Declaring `failed-unprocessed-not-retried` forbidden for hyper-util (which does produce it,
+/// hyperium/hyper#2500) must give a counterexample whose schedule replays to the same verdict,
+/// requests and wire.
+fn wrong_expectation_replays() -> Result<(), Failed> {
+    let path = scenarios_dir().join("real-goaway-vs-request.toml");
+    let mut sc = real::load(&path).map_err(|e| e.to_string())?;
+    sc.cases.retain(|c| c.name == "hyper-util-graceful");
+    for c in &mut sc.cases {
+        c.outcomes.insert(
+            OutcomeClass::FailedUnprocessedNotRetried,
+            Disposition::Forbidden,
+        );
+    }
+    let found = real::run(&sc, "pct", 1, 2000).map_err(|e| e.to_string())?;
+    if found.verdict != "failed-unprocessed-not-retried" {
+        return Err(format!("no counterexample:\n{}", found.render_text()).into());
+    }
+    let schedule = found
+        .schedule
+        .clone()
+        .ok_or("a counterexample without a schedule")?;
+    let again = real::replay(&sc, &schedule).map_err(|e| e.to_string())?;
+    if (&again.verdict, &again.requests, &again.wire_log)
+        != (&found.verdict, &found.requests, &found.wire_log)
+    {
+        return Err(format!(
+            "the replay differs:\n--- found\n{}\n--- replayed\n{}",
+            found.render_text(),
+            again.render_text()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The trap the deferred executor avoids: spawning on shuttle inside hyper-util's pool lock
+/// blocks the OS thread on a std mutex. The watchdog must report it as `request-answered`.
+fn direct_spawn_hang_is_reported() -> Result<(), Failed> {
+    let text = r#"
+version = 1
+name = "real-watchdog"
+model = "hyper-util"
+description = "hyper-util with the executor spawning directly under the pool lock"
+[schedulers.random]
+seed = 1
+iterations = 200
+[expect]
+upstream = "request-answered"
+[[cases]]
+name = "direct"
+client = "hyper-util"
+executor = "direct"
+[[cases.requests]]
+name = "A"
+[[cases.requests]]
+name = "B"
+start_after = [0, 3]
+[[cases.requests]]
+name = "C"
+start_after = [0, 3]
+"#;
+    let sc = real::parse(Path::new("real-watchdog.toml"), text).map_err(|e| e.to_string())?;
+    let strategy = Strategy::Random {
+        seed: 1,
+        iterations: 200,
+    };
+    let t = real::run_strategy(&sc, &strategy, Duration::from_secs(2));
+    if t.verdict == "request-answered"
+        && t.detail
+            .as_deref()
+            .is_some_and(|d| d.contains("shuttle cannot see"))
+    {
+        Ok(())
+    } else {
+        Err(format!("the watchdog did not report the hang:\n{}", t.render_text()).into())
+    }
+}
