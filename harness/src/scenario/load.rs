@@ -44,6 +44,15 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Result<Loaded, ScenarioError>>, Scenar
 pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
     let source = std::fs::read_to_string(path)
         .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
+    // Real-crate scenarios have tables of their own (`[outcomes]`, `[[cases]]`...): route them
+    // before the strict parse; the real-stack loader (poolcheck_realstack::load) validates them.
+    if let Ok(probe) = toml::from_str::<toml::Table>(&source) {
+        if let Some(toml::Value::String(model)) = probe.get("model") {
+            if REAL_SUBJECTS.contains(&model.as_str()) {
+                return Ok(Loaded::Real(path.to_owned()));
+            }
+        }
+    }
     let raw: RawScenario = toml::from_str(&source).map_err(|e| syntax_error(path, &source, &e))?;
     let cx = Cx {
         path,
