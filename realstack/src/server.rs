@@ -19,8 +19,10 @@ use tokio::io::DuplexStream;
 enum Event {
     Shutdown(Shutdown),
     Accepted(
-        http::Request<h2::RecvStream>,
-        h2::server::SendResponse<Bytes>,
+        Box<(
+            http::Request<h2::RecvStream>,
+            h2::server::SendResponse<Bytes>,
+        )>,
     ),
     Closed,
 }
@@ -66,7 +68,7 @@ pub async fn serve(io: DuplexStream, script: ServerScript, nth: usize, cx: Arc<C
                 }
             }
             conn.poll_accept(c).map(|a| match a {
-                Some(Ok((req, respond))) => Event::Accepted(req, respond),
+                Some(Ok(pair)) => Event::Accepted(Box::new(pair)),
                 Some(Err(_)) | None => Event::Closed,
             })
         })
@@ -79,7 +81,7 @@ pub async fn serve(io: DuplexStream, script: ServerScript, nth: usize, cx: Arc<C
                     Shutdown::Abrupt => conn.abrupt_shutdown(h2::Reason::NO_ERROR),
                 }
             }
-            Event::Accepted(req, respond) => accepted(req, respond, &script, &cx),
+            Event::Accepted(pair) => accepted(pair.0, pair.1, &script, &cx),
             Event::Closed => return,
         }
     }

@@ -166,7 +166,7 @@ struct StreamState {
 
 impl StreamState {
     fn open(&self) -> bool {
-        !self.reset && !(self.local_end && self.remote_end)
+        !(self.reset || (self.local_end && self.remote_end))
     }
 }
 
@@ -387,3 +387,112 @@ pub fn digest(mut state: u64, chunks: &[Chunk]) -> u64 {
 
 /// The FNV-1a offset basis.
 pub const DIGEST_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = payload.len() as u32;
+        let mut out = len.to_be_bytes()[1..].to_vec();
+        out.extend([kind, flags]);
+        out.extend(stream.to_be_bytes());
+        out.extend(payload);
+        out
+    }
+
+    /// HEADERS, END_STREAM | END_HEADERS: GET http / with `x-req: <name>` (HPACK literal).
+    fn headers(stream: u32, name: &str) -> Vec<u8> {
+        let mut block = vec![0x82, 0x86, 0x84, 0x00, 5];
+        block.extend(b"x-req");
+        block.push(name.len() as u8);
+        block.extend(name.as_bytes());
+        frame(0x1, 0x5, stream, &block)
+    }
+
+    fn settings_max_streams(n: u32) -> Vec<u8> {
+        let mut p = 3u16.to_be_bytes().to_vec();
+        p.extend(n.to_be_bytes());
+        frame(0x4, 0, 0, &p)
+    }
+
+    fn goaway(last: u32) -> Vec<u8> {
+        let mut p = last.to_be_bytes().to_vec();
+        p.extend(0u32.to_be_bytes());
+        frame(0x7, 0, 0, &p)
+    }
+
+    fn chunk(dir: Dir, parts: &[Vec<u8>]) -> Chunk {
+        Chunk {
+            conn: 0,
+            dir,
+            bytes: parts.concat(),
+        }
+    }
+
+    fn run(chunks: &[Chunk]) -> Decoded {
+        decode(chunks, &["a".to_owned()])
+    }
+
+    fn properties(d: &Decoded) -> Vec<&'static str> {
+        d.violations.iter().map(|v| v.property).collect()
+    }
+
+    #[test]
+    fn opening_beyond_the_acknowledged_limit_is_caught() {
+        let d = run(&[
+            chunk(Dir::ClientWrite, &[PREFACE.to_vec()]),
+            chunk(Dir::ClientRead, &[settings_max_streams(1)]),
+            chunk(
+                Dir::ClientWrite,
+                &[frame(0x4, 0x1, 0, &[]), headers(1, "A"), headers(3, "B")],
+            ),
+        ]);
+        assert_eq!(properties(&d), ["max-streams"]);
+        assert_eq!(d.attempts["A"], 1);
+        assert!(d
+            .rows
+            .iter()
+            .any(|r| r.frame == "HEADERS stream=3 END_STREAM x-req=B"));
+    }
+
+    #[test]
+    fn streams_opened_before_the_ack_are_allowed() {
+        let d = run(&[
+            chunk(
+                Dir::ClientWrite,
+                &[PREFACE.to_vec(), headers(1, "A"), headers(3, "B")],
+            ),
+            chunk(Dir::ClientRead, &[settings_max_streams(1)]),
+            chunk(Dir::ClientWrite, &[frame(0x4, 0x1, 0, &[])]),
+        ]);
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
+    }
+
+    #[test]
+    fn a_stream_above_the_goaway_is_caught() {
+        let d = run(&[
+            chunk(Dir::ClientWrite, &[PREFACE.to_vec(), headers(1, "A")]),
+            chunk(Dir::ClientRead, &[goaway(1)]),
+            chunk(Dir::ClientWrite, &[headers(3, "B")]),
+        ]);
+        assert_eq!(properties(&d), ["stream-after-goaway"]);
+    }
+
+    #[test]
+    fn an_undecodable_header_block_is_caught() {
+        let d = run(&[chunk(
+            Dir::ClientWrite,
+            &[
+                PREFACE.to_vec(),
+                frame(0x1, 0x5, 1, &[0xff, 0xff, 0xff, 0xff]),
+            ],
+        )]);
+        assert_eq!(properties(&d), ["hpack-consistent"]);
+        let d = run(&[chunk(
+            Dir::ClientWrite,
+            &[b"GET / HTTP/1.1\r\n\r\n".to_vec()],
+        )]);
+        assert_eq!(properties(&d), ["hpack-consistent"]);
+    }
+}
