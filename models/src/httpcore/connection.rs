@@ -14,7 +14,7 @@
 //! context managers do not await without a trace extension and are left out; timeouts are not
 //! modelled; the semaphore is created with `local_max_streams` permits (100 upstream) at
 //! construction instead of at the first request, which no request can observe since every
-//! request passes `_init_lock` first. The three baseline fixes and the five variant switches are
+//! request passes `_init_lock` first. The baseline fixes and the five variant switches are
 //! described in [`super::variant`]; each is marked `// variant:` or `// baseline fix:` below.
 
 use super::h2state::{H2Error, H2Event, H2State};
@@ -272,6 +272,11 @@ impl Http2Connection {
 
     /// http2.py 133-139: take the next stream id and register `_events[stream_id]`.
     fn allocate_stream(&self, req: u32) -> Result<u32, ReqError> {
+        let goaway = self.f.with(|f| f.connection_terminated).is_some()
+            || self.h2.with(|h| h.goaway_received()).is_some();
+        if goaway {
+            return Err(self.refuse_after_goaway());
+        }
         let next = self.h2.with(|h| h.get_next_available_stream_id());
         match next {
             Ok(stream) => {
@@ -304,6 +309,21 @@ impl Http2Connection {
         }
     }
 
+    /// Baseline fix: a request that gets its permit after h2 received GOAWAY (the reader may
+    /// still be dispatching the events before `ConnectionTerminated`) opens no stream; it gives the permit back and is retried (`ConnectionNotAvailable`). Upstream
+    /// allocates a stream h2 refuses and fails with `RemoteProtocolError`, although the server
+    /// never saw the request.
+    fn refuse_after_goaway(&self) -> ReqError {
+        self.f.with(|f| {
+            f.pending -= 1;
+            f.request_count -= 1;
+        });
+        self.sem.release();
+        let _g = self.state_lock.lock();
+        self.settle_locked();
+        ReqError::ConnectionNotAvailable
+    }
+
     /// Baseline fix: a request cancelled before it has a stream undoes its ACTIVE mark (upstream
     /// raises straight out of `acquire()` and the connection stays ACTIVE).
     fn leave_without_stream(&self) {
@@ -324,24 +344,17 @@ impl Http2Connection {
         self.receive_response(stream)
     }
 
-    /// `_send_request_headers` (http2.py 222-251): `send_headers`, then write.
-    ///
-    /// h2 refusing the stream raises `h2.exceptions.ProtocolError`, which upstream turns into
-    /// `RemoteProtocolError` (after GOAWAY) or `LocalProtocolError` (http2.py 171-185).
-    /// Baseline fix: a refused stream never reached the wire, so when the refusal is expected
-    /// (the connection closed, or the peer lowered MAX_CONCURRENT_STREAMS and our permits have
-    /// not caught up yet: a debt is outstanding) it raises `ConnectionNotAvailable` and the pool
-    /// retries. A refusal our permits did not foresee is a real accounting error and stays
-    /// `LocalProtocolError` ("Max outbound streams is 100, 100 open", encode/httpcore#943).
+    /// `_send_request_headers` (http2.py 222-251): `send_headers`, then write. h2 refusing the
+    /// stream raises `ProtocolError`, which the `except` at http2.py 171-185 turns into
+    /// `RemoteProtocolError` after GOAWAY and `LocalProtocolError` otherwise ("Max outbound
+    /// streams is 100, 100 open", encode/httpcore#943).
     fn send_request_headers(&self, stream: u32) -> Result<(), ReqError> {
         let sent: Result<(), H2Error> = self.h2.with(|h| h.send_headers(stream));
-        match sent {
-            Ok(()) => {}
-            Err(H2Error::TooManyStreams { .. }) if self.f.with(|f| f.debt > 0) => {
-                return Err(ReqError::ConnectionNotAvailable)
-            }
-            Err(H2Error::ConnectionClosed) => return Err(ReqError::ConnectionNotAvailable),
-            Err(e) => return Err(ReqError::LocalProtocol(e.to_string())),
+        if let Err(e) = sent {
+            return Err(match self.f.with(|f| f.connection_terminated) {
+                Some(last) if e == H2Error::ConnectionClosed => terminated(last),
+                _ => ReqError::LocalProtocol(e.to_string()),
+            });
         }
         probe(Event::HeadersSent {
             conn: self.id,
@@ -413,14 +426,15 @@ impl Http2Connection {
         let Some(last) = self.f.with(|f| f.connection_terminated) else {
             return Ok(());
         };
+        // Baseline fix: upstream tests `if stream_id and last_stream_id and stream_id >
+        // last_stream_id`, so a GOAWAY with last-stream-id 0 (the server processed nothing)
+        // fails every in-flight request with RemoteProtocolError instead of retrying it.
         match stream {
-            Some(s) if last != 0 && s > last => {
+            Some(s) if s > last => {
                 self.f.with(|f| f.request_count -= 1);
                 Err(ReqError::ConnectionNotAvailable)
             }
-            _ => Err(ReqError::RemoteProtocol(format!(
-                "ConnectionTerminated(last_stream_id={last})"
-            ))),
+            _ => Err(terminated(last)),
         }
     }
 
@@ -457,11 +471,13 @@ impl Http2Connection {
         let Some(value) = max_streams else {
             return;
         };
-        let new = value.min(self.config.local_max_streams);
         if self.variant.waits_for_permits_under_read_lock() {
-            self.change_limit_waiting(new);
+            self.change_limit_waiting(value.min(self.config.local_max_streams));
         } else {
-            self.change_limit_without_waiting(new);
+            // Fixed: follow the limit h2 enforces now (the last SETTINGS of this read), so that
+            // a later SETTINGS of the same read is never enforced by h2 before it is booked.
+            let enforced = self.h2.with(|h| h.remote_max_streams()).unwrap_or(value);
+            self.change_limit_without_waiting(enforced.min(self.config.local_max_streams));
         }
     }
 
@@ -702,4 +718,9 @@ impl Http2Connection {
     pub fn is_closed(&self) -> bool {
         self.f.with(|f| f.state == HttpState::Closed)
     }
+}
+
+/// `RemoteProtocolError(self._connection_terminated)`.
+fn terminated(last: u32) -> ReqError {
+    ReqError::RemoteProtocol(format!("ConnectionTerminated(last_stream_id={last})"))
 }

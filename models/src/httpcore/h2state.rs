@@ -167,6 +167,7 @@ pub struct H2State {
     open: BTreeSet<u32>,
     remote_max: Option<u32>,
     closed: bool,
+    goaway: Option<u32>,
     outbound: Vec<ClientFrame>,
 }
 
@@ -180,6 +181,7 @@ impl H2State {
             open: BTreeSet::new(),
             remote_max: None,
             closed: false,
+            goaway: None,
             outbound: Vec::new(),
         }
     }
@@ -240,6 +242,16 @@ impl H2State {
         }
     }
 
+    /// The peer's MAX_CONCURRENT_STREAMS as h2 enforces it now (`None`: never set).
+    pub fn remote_max_streams(&self) -> Option<u32> {
+        self.remote_max
+    }
+
+    /// The last-stream-id of a GOAWAY received from the peer, if one was.
+    pub fn goaway_received(&self) -> Option<u32> {
+        self.goaway
+    }
+
     /// Has the connection closed (GOAWAY either way)?
     pub fn is_closed(&self) -> bool {
         self.closed
@@ -283,6 +295,7 @@ impl H2State {
             }
             ServerFrame::Goaway { last_stream } => {
                 self.closed = true;
+                self.goaway = Some(last_stream);
                 events.push(H2Event::ConnectionTerminated { last_stream });
                 self.report();
             }

@@ -60,6 +60,8 @@ struct Wire {
     started: bool,
     /// Server to client, not yet read.
     inbound: VecDeque<ServerFrame>,
+    /// The last-stream-id of the GOAWAY the server sent: it processes no stream above it.
+    goaway: Option<u32>,
     /// Frames the peer sent before the preface arrived (delivered after its first SETTINGS).
     early: Vec<ServerFrame>,
     /// The server closed the transport.
@@ -183,6 +185,9 @@ impl Network {
                 let early = std::mem::take(&mut w.early);
                 w.inbound.extend(early);
             }
+            ClientFrame::Headers { stream } if w.goaway.is_some_and(|last| stream > last) => {
+                // Above the GOAWAY's last-stream-id: ignored, never processed (RFC 9113 6.8).
+            }
             ClientFrame::Headers { stream } => {
                 w.seen.push(stream);
                 probe(Event::PeerProcessed { conn, stream });
@@ -271,6 +276,7 @@ impl Network {
         let w = all.entry(conn).or_default();
         let highest = w.seen.iter().max().copied().unwrap_or(0);
         let last_stream = u32::try_from(last_stream).unwrap_or(highest);
+        w.goaway = Some(w.goaway.map_or(last_stream, |l| l.min(last_stream)));
         push(w, ServerFrame::Goaway { last_stream });
         drop(all);
         self.readable.notify_all();

@@ -4,14 +4,16 @@
 //! Every buggy variant is the fixed model with exactly one fix undone, so a scenario that catches
 //! a variant catches *that* bug. Upstream encode/httpcore 1.0.9 has all of them at once.
 //!
-//! The fixed model also carries three fixes for races that BUGS.md does not list, in every
+//! The fixed model also carries four fixes for bugs that BUGS.md does not list, in every
 //! variant (they are not switches); see [`super::connection`] and [`super::pool`]:
 //! - a request that leaves before it has a stream (cancelled while waiting for its permit) undoes
 //!   its ACTIVE mark under `_state_lock` (upstream leaves the connection ACTIVE for good);
-//! - a stream that h2 refuses to open because the connection closed (GOAWAY) or because the peer
-//!   lowered MAX_CONCURRENT_STREAMS before our permits caught up was never sent, so it is retried
-//!   (`ConnectionNotAvailable`) instead of failing with `LocalProtocolError`/`RemoteProtocolError`
-//!   (a refusal our permits did not foresee stays `LocalProtocolError`, as upstream);
+//! - a request that gets its stream permit after the connection processed GOAWAY opens no
+//!   stream and is retried (`ConnectionNotAvailable`); upstream allocates a stream that h2
+//!   refuses and fails the request with `RemoteProtocolError`, though the server never saw it;
+//! - a GOAWAY with last-stream-id 0 retries the requests it caught, as any other GOAWAY does
+//!   (upstream's `if stream_id and last_stream_id and ...` treats 0 as "no limit" and fails them
+//!   with `RemoteProtocolError`, though the server processed none of them);
 //! - the pool closes the state of every connection it removes inside the section that removes it,
 //!   not one `await` at a time afterwards (upstream's `_close_connections` loop lets a request reuse
 //!   the second connection of the list before its `aclose` runs).
