@@ -429,19 +429,31 @@ impl ClientConn {
         st.go_away.is_none() && !st.closed && !st.closing && max_ok && !st.do_not_reuse
     }
 
-    /// `idleState()` (before 4e4d966f the pool's only question).
-    pub fn idle_state(&self) -> bool {
-        Self::can_take_locked(&self.mu.lock())
+    /// `idleState()` (before 4e4d966f the pool's only question); a yes assigns request `req`
+    /// (probed under `mu`, where the decision is made).
+    pub fn idle_state(&self, req: u32) -> bool {
+        let st = self.mu.lock();
+        let yes = Self::can_take_locked(&st);
+        if yes {
+            self.assigned(req);
+        }
+        yes
     }
 
-    /// `ReserveNewRequest` (4e4d966f).
-    pub fn reserve_new_request(&self) -> bool {
+    /// `ReserveNewRequest` (4e4d966f); a yes assigns request `req`.
+    pub fn reserve_new_request(&self, req: u32) -> bool {
         let mut st = self.mu.lock();
         if !Self::can_take_locked(&st) {
             return false;
         }
         st.streams_reserved += 1;
+        self.assigned(req);
         true
+    }
+
+    /// The pool hands this connection to request `req`.
+    pub fn assigned(&self, req: u32) {
+        probe(Event::RequestAssigned { req, conn: self.id });
     }
 
     /// `awaitOpenSlotForRequest`: with `mu` held, wait until a stream may be opened.

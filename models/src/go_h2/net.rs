@@ -248,11 +248,15 @@ impl Net {
     ) -> Result<MutexGuard<'a, Vec<Wire>>, WriteError> {
         loop {
             let w = &mut s[idx(conn)];
-            if w.client_closed || w.peer.closed {
+            if w.client_closed {
                 return Err(WriteError(format!(
                     "write {}: connection closed",
                     f.describe()
                 )));
+            }
+            if w.peer.closed {
+                // The kernel accepts the write; the peer's close shows up on the read side.
+                return Ok(s);
             }
             if w.reading {
                 if f == ClientFrame::SettingsAck {
@@ -377,9 +381,9 @@ impl Net {
         self.peer_op_wire(conn, |w| w.stalled > 0, |_| {});
     }
 
-    /// Wait until the client wrote its ACK of the peer's initial SETTINGS on `conn`.
-    pub fn await_settings(&self, conn: u32) {
-        self.peer_op_wire(conn, |w| w.client_acks > 0, |_| {});
+    /// Wait until the client wrote `acks` SETTINGS ACKs on `conn` (1: the initial SETTINGS).
+    pub fn await_settings(&self, conn: u32, acks: u32) {
+        self.peer_op_wire(conn, |w| w.client_acks >= acks, |_| {});
     }
 }
 

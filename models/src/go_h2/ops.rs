@@ -168,7 +168,8 @@ const OPS: &[OpInfo] = &[
     },
     OpInfo {
         name: "data",
-        doc: "the peer sends one DATA frame on a response it started (waits for one)",
+        doc: "the peer sends one DATA frame on a response it started, waiting for one and for \
+              the stream and connection windows to allow `len + pad` octets",
         params: &[
             CONN,
             STREAM,
@@ -209,8 +210,16 @@ const OPS: &[OpInfo] = &[
     },
     OpInfo {
         name: "await-settings",
-        doc: "wait until the client acknowledged the peer's initial SETTINGS on `conn`",
-        params: &[CONN],
+        doc: "wait until the client has written `acks` SETTINGS ACKs on `conn` (the peer's \
+              initial SETTINGS is the first)",
+        params: &[
+            CONN,
+            param(
+                "acks",
+                ParamKind::Int,
+                "ACKs to wait for (default 1: the initial SETTINGS)",
+            ),
+        ],
     },
     OpInfo {
         name: "await",
@@ -270,8 +279,8 @@ pub enum Op {
     ResumeReading(u32),
     /// Wait for a stalled write.
     AwaitStall(u32),
-    /// Wait for the SETTINGS ACK.
-    AwaitSettings(u32),
+    /// Wait for SETTINGS ACKs.
+    AwaitSettings(u32, u32),
     /// One yield.
     Await,
 }
@@ -321,7 +330,7 @@ impl Op {
             "stop-reading" => Op::StopReading(conn),
             "resume-reading" => Op::ResumeReading(conn),
             "await-stall" => Op::AwaitStall(conn),
-            "await-settings" => Op::AwaitSettings(conn),
+            "await-settings" => Op::AwaitSettings(conn, a.u32("acks", 1)),
             _ => Op::Await,
         }
     }
@@ -390,7 +399,11 @@ fn run_op(pool: &Arc<Pool>, net: &Net, op: Op) {
         }
         Op::Data(conn, stream, len, pad, end) => net.peer_op(
             conn,
-            move |w| w.peer.open_response(stream).is_some(),
+            move |w| {
+                w.peer
+                    .open_response(stream)
+                    .is_some_and(|s| w.peer.can_send(s, len + pad))
+            },
             move |p| {
                 let s = p.open_response(stream).expect("ready");
                 p.data(s, len, pad, end);
@@ -408,7 +421,7 @@ fn run_op(pool: &Arc<Pool>, net: &Net, op: Op) {
         Op::StopReading(conn) => net.stop_reading(conn),
         Op::ResumeReading(conn) => net.resume_reading(conn),
         Op::AwaitStall(conn) => net.await_stall(conn),
-        Op::AwaitSettings(conn) => net.await_settings(conn),
+        Op::AwaitSettings(conn, acks) => net.await_settings(conn, acks),
         Op::Await => yield_now("await"),
     }
 }

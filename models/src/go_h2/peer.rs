@@ -311,6 +311,15 @@ impl Peer {
         self.maybe_close();
     }
 
+    /// Whether flow control lets the peer send `octets` on `stream` now (its windows as the
+    /// client's WINDOW_UPDATEs have opened them).
+    pub fn can_send(&self, stream: u32, octets: u32) -> bool {
+        let n = i64::from(octets);
+        self.streams
+            .get(&stream)
+            .is_some_and(|s| s.window >= n && self.conn_window >= n)
+    }
+
     /// Send one DATA frame of `len` payload and `pad` padding octets on `stream`.
     pub fn data(&mut self, stream: u32, len: u32, pad: u32, end: bool) {
         let Some(s) = self.streams.get_mut(&stream) else {

@@ -77,9 +77,9 @@ impl Pool {
             let mut p = self.mu.lock();
             let candidates = p.conns.get(host).cloned().unwrap_or_default();
             for cc in candidates {
-                if self.take(&cc) {
+                if self.take(&cc, req) {
                     drop(p);
-                    return Ok(self.assigned(req, cc));
+                    return Ok(cc);
                 }
             }
             let (call, start) = match p.dialing.get(host) {
@@ -97,24 +97,23 @@ impl Pool {
             } else {
                 self.await_dial(call)
             };
-            if !self.variant.reserves() || cc.reserve_new_request() {
-                return Ok(self.assigned(req, cc));
+            if !self.variant.reserves() {
+                cc.assigned(req); // before 4e4d966f: `return call.res, call.err`, no check
+                return Ok(cc);
+            }
+            if cc.reserve_new_request(req) {
+                return Ok(cc);
             }
         }
     }
 
     /// The pool's question to a connection: `ReserveNewRequest` (4e4d966f) or `idleState`.
-    fn take(&self, cc: &ClientConn) -> bool {
+    fn take(&self, cc: &ClientConn, req: u32) -> bool {
         if self.variant.reserves() {
-            cc.reserve_new_request()
+            cc.reserve_new_request(req)
         } else {
-            cc.idle_state()
+            cc.idle_state(req)
         }
-    }
-
-    fn assigned(&self, req: u32, cc: Arc<ClientConn>) -> Arc<ClientConn> {
-        probe(Event::RequestAssigned { req, conn: cc.id });
-        cc
     }
 
     /// `dialCall.dial` + `newClientConn`: connect, write the preface, start the read loop, add
