@@ -60,10 +60,10 @@ impl Monitor for StreamAfterGoaway {
                     "HEADERS for stream {stream} went out on connection {conn} after its GOAWAY"
                 ));
             }
-            Event::RequestAssigned { req, conn } => {
-                if self.caught.get(req).is_some_and(|(c, _, _)| c != conn) {
-                    self.caught.remove(req);
-                }
+            Event::RequestAssigned { req, conn }
+                if self.caught.get(req).is_some_and(|(c, _, _)| c != conn) =>
+            {
+                self.caught.remove(req);
             }
             Event::RequestFinished { req, outcome } => {
                 if let Some((conn, stream, last)) = self.caught.remove(req) {

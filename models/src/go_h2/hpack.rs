@@ -30,19 +30,11 @@ pub fn render(fields: &[Field]) -> String {
 }
 
 /// The client's HPACK encoder (Go's `hpack.Encoder` over `cc.hbuf`).
+#[derive(Default)]
 pub struct Encoder {
     inner: HEncoder<'static>,
     /// A table size change to signal at the start of the next block (Go's `tableSizeUpdate`).
     pending_size: Option<u32>,
-}
-
-impl Default for Encoder {
-    fn default() -> Self {
-        Encoder {
-            inner: HEncoder::default(),
-            pending_size: None,
-        }
-    }
 }
 
 impl Encoder {
