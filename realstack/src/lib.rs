@@ -222,16 +222,28 @@ pub fn outcome_table(case_counts: &BTreeMap<String, BTreeMap<String, u64>>) -> S
         .max()
         .unwrap_or(4)
         .max(4);
+    let count =
+        |case: &BTreeMap<String, u64>, c: OutcomeClass| case.get(c.name()).copied().unwrap_or(0);
+    let columns: Vec<usize> = OutcomeClass::ALL
+        .iter()
+        .map(|c| {
+            let widest = case_counts
+                .values()
+                .map(|k| count(k, *c).to_string().len())
+                .max()
+                .unwrap_or(1);
+            widest.max(c.name().len())
+        })
+        .collect();
     let mut out = format!("{:<width$}", "case");
-    for c in OutcomeClass::ALL {
-        out.push_str(&format!(" | {}", c.name()));
+    for (c, w) in OutcomeClass::ALL.iter().zip(&columns) {
+        out.push_str(&format!(" | {:>w$}", c.name()));
     }
     out.push('\n');
     for (case, counts) in case_counts {
         out.push_str(&format!("{case:<width$}"));
-        for c in OutcomeClass::ALL {
-            let n = counts.get(c.name()).copied().unwrap_or(0);
-            out.push_str(&format!(" | {n:>w$}", w = c.name().len()));
+        for (c, w) in OutcomeClass::ALL.iter().zip(&columns) {
+            out.push_str(&format!(" | {:>w$}", count(counts, *c)));
         }
         out.push('\n');
     }
