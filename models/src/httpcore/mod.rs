@@ -3,19 +3,23 @@
 //! code as variants ([`Variant`]).
 //!
 //! Layers, each in its own file and each citing the upstream file and lines it follows:
-//! - `pool.rs` ([`Pool`]): `AsyncConnectionPool` (`_assign_requests_to_connections`: expiry, surplus idle
-//!   eviction, make-room, reuse; closing outside the section) and the `AsyncHTTPConnection`
-//!   wrapper that connects lazily;
-//! - `connection.rs` ([`Http2Connection`]): `AsyncHTTP2Connection` (`_state_lock`, `_init_lock`, `_read_lock`,
-//!   `_write_lock`, `_max_streams_semaphore`, `_events`, `_response_closed`, `aclose`...);
-//! - `h2state.rs` ([`H2State`]): the h2 protocol state machine (open streams vs the peer's limit, stream ids);
-//! - `peer.rs` ([`Network`]): the sockets and the server (SETTINGS, responses, RST_STREAM, GOAWAY, EOF).
+//! - `pool.rs` ([`Pool`]): `AsyncConnectionPool` (`_assign_requests_to_connections`: expiry,
+//!   surplus idle eviction, make-room, reuse; closing outside the section) and the
+//!   `AsyncHTTPConnection` wrapper that connects lazily;
+//! - `connection.rs` ([`Http2Connection`]): `AsyncHTTP2Connection` (`_state_lock`,
+//!   `_init_lock`, `_read_lock`, `_write_lock`, `_max_streams_semaphore`, `_events`,
+//!   `_response_closed`, `aclose`...);
+//! - `h2state.rs` ([`H2State`]): the h2 protocol state machine (open streams vs the peer's
+//!   limit, stream ids);
+//! - `peer.rs` ([`Network`]): the sockets and the server (SETTINGS, responses, RST_STREAM,
+//!   GOAWAY, EOF).
 //!
 //! Each async original is a thread whose scheduling points are exactly its awaits (one facade
 //! lock, semaphore, network or `yield_now` operation per await, in order). A scenario actor runs
-//! its operations ([`Op`], listed in [`INFO`]) in order; a request's task is the actor itself. When every actor has
-//! ended, responses they kept are closed; then the pool is closed (`close_pool_at_end`) or its
-//! idle connections count as returned, so that `no-leak` sees what a bug left behind.
+//! its operations ([`Op`], listed in [`INFO`]) in order; a request's task is the actor itself.
+//! When every actor has ended, responses they kept are closed; then the pool is closed
+//! (`close_pool_at_end`) or its idle connections count as returned, so that `no-leak` sees what
+//! a bug left behind.
 //!
 //! Probes: `RequestStarted`/`RequestFinished` (pool entry, response closed or error raised),
 //! `RequestAssigned`, `ConnCreated` and `ConnPhase` (every assignment of `_state`),
