@@ -310,9 +310,10 @@ impl Http2Connection {
     }
 
     /// Baseline fix: a request that gets its permit after h2 received GOAWAY (the reader may
-    /// still be dispatching the events before `ConnectionTerminated`) opens no stream; it gives the permit back and is retried (`ConnectionNotAvailable`). Upstream
-    /// allocates a stream h2 refuses and fails with `RemoteProtocolError`, although the server
-    /// never saw the request.
+    /// still be dispatching the events before `ConnectionTerminated`) opens no stream; it gives
+    /// the permit back and is retried (`ConnectionNotAvailable`). Upstream allocates a stream
+    /// h2 refuses and fails with `RemoteProtocolError`, although the server never saw the
+    /// request.
     fn refuse_after_goaway(&self) -> ReqError {
         self.f.with(|f| {
             f.pending -= 1;

@@ -8,7 +8,7 @@
 //! RST_STREAM closes it:
 //!
 //! ```text
-//!   idle --send_headers--> half-closed(local) --recv END_STREAM / recv RST / reset_stream--> closed
+//!   idle --send_headers--> half-closed(local) --END_STREAM in / RST in / reset_stream--> closed
 //! ```
 //!
 //! Stream ids are 1, 3, 5...; `stream_ids` caps how many a connection gets (2^30 upstream), so that

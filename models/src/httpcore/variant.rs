@@ -14,9 +14,9 @@
 //! - a GOAWAY with last-stream-id 0 retries the requests it caught, as any other GOAWAY does
 //!   (upstream's `if stream_id and last_stream_id and ...` treats 0 as "no limit" and fails them
 //!   with `RemoteProtocolError`, though the server processed none of them);
-//! - the pool closes the state of every connection it removes inside the section that removes it,
-//!   not one `await` at a time afterwards (upstream's `_close_connections` loop lets a request reuse
-//!   the second connection of the list before its `aclose` runs).
+//! - the pool closes the state of every connection it removes inside the section that removes
+//!   it, not one `await` at a time afterwards (upstream's `_close_connections` loop lets a
+//!   request reuse the second connection of the list before its `aclose` runs).
 
 /// Which behaviour the connection has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
