@@ -135,11 +135,16 @@ fn list_shows_scenarios_models_variants_and_invariants() {
         "[checkout-pool] test-only",
         "reaper-races-checkout",
         "https://github.com/mperham/connection_pool/pull/127",
-        "closed-while-active  holds when",
         "pct",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
+    // The definition column's width follows the longest invariant name, so match the line.
+    let definition = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("closed-while-active "))
+        .unwrap_or_else(|| panic!("no closed-while-active line in\n{out}"));
+    assert!(definition.contains("holds when"), "{definition}");
 }
 
 #[test]
