@@ -58,11 +58,21 @@ pub struct Sink<'a> {
     pub shard: Option<(u64, u64)>,
 }
 
-/// Run every trial on `jobs` threads; results in trial order.
-pub fn run_all(trials: &[Trial], jobs: usize, sink: &Sink<'_>) -> Vec<Done> {
+/// Run every trial on `jobs` threads. `on_done` sees each result in trial order as soon as it
+/// and every trial before it have finished (so output streams, deterministically ordered); the
+/// results come back in trial order.
+pub fn run_all(
+    trials: &[Trial],
+    jobs: usize,
+    sink: &Sink<'_>,
+    on_done: &(dyn Fn(&Done) + Sync),
+) -> Vec<Done> {
     let bar = progress(trials.len());
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Done>>> = Mutex::new(vec![None; trials.len()]);
+    let state = Mutex::new(Ordered {
+        results: vec![None; trials.len()],
+        shown: 0,
+    });
     std::thread::scope(|s| {
         for _ in 0..jobs.clamp(1, trials.len().max(1)) {
             s.spawn(|| loop {
@@ -71,17 +81,33 @@ pub fn run_all(trials: &[Trial], jobs: usize, sink: &Sink<'_>) -> Vec<Done> {
                 bar.set_message(t.name());
                 let done = run_one(t, sink);
                 bar.inc(1);
-                results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(done);
+                let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                st.results[i] = Some(done);
+                st.show_ready(&|d| bar.suspend(|| on_done(d)));
             });
         }
     });
     bar.finish_and_clear();
-    results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
+    let st = state.into_inner().unwrap_or_else(|p| p.into_inner());
+    st.results
         .into_iter()
         .map(|d| d.expect("every trial ran"))
         .collect()
+}
+
+/// Results by trial index, and how many of them (a prefix) have been shown.
+struct Ordered {
+    results: Vec<Option<Done>>,
+    shown: usize,
+}
+
+impl Ordered {
+    fn show_ready(&mut self, show: &dyn Fn(&Done)) {
+        while let Some(Some(d)) = self.results.get(self.shown) {
+            show(d);
+            self.shown += 1;
+        }
+    }
 }
 
 fn progress(len: usize) -> ProgressBar {

@@ -7,6 +7,7 @@ use super::exec::{self, Sink};
 use super::scenarios::load_all;
 use super::{output, realstack, Cli, Format, GateArgs, Outcome};
 use poolcheck_harness::trial::{trials_of, Trial};
+use std::io::Write as _;
 
 /// Run the command.
 pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
@@ -32,11 +33,24 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         reports: &cli.reports,
         shard: None,
     };
-    let mut results = exec::run_all(&trials, a.jobs, &sink);
-    results.extend(realstack::gate(&catalog.real, &selected, &sink));
+    let table = output::Table::new(&trials);
+    let text = a.format == Format::Text;
+    if text {
+        print!("{}", table.header());
+    }
+    let show = |d: &exec::Done| {
+        if text {
+            print!("{}", table.row(d));
+            let _ = std::io::stdout().flush();
+        }
+    };
+    let mut results = exec::run_all(&trials, a.jobs, &sink, &show);
+    let real = realstack::gate(&catalog.real, &selected, &sink);
+    real.iter().for_each(show);
+    results.extend(real);
     match a.format {
         Format::Json => println!("{}", output::json(&results)),
-        Format::Text => print!("{}", output::summary(&results)),
+        Format::Text => print!("{}", output::footer(&results)),
     }
     Ok(if results.iter().all(|d| d.ok) {
         Outcome::AsExpected

@@ -3,8 +3,10 @@
 //! `gate --format json` print.
 
 use super::exec::Done;
+use poolcheck_harness::monitor;
 use poolcheck_harness::report::Counterexample;
 use poolcheck_harness::trace::render_table;
+use poolcheck_harness::trial::Trial;
 use serde::Serialize;
 
 /// The JSON output's format version.
@@ -58,37 +60,83 @@ pub fn json(results: &[Done]) -> String {
     serde_json::to_string(&out).expect("plain data always serialises")
 }
 
-/// The summary table: one line per trial, then the count and every trial not as expected.
-pub fn summary(results: &[Done]) -> String {
-    let headers = [
-        "scenario",
-        "variant",
-        "scheduler",
-        "expected",
-        "verdict",
-        "ok",
-        "executions",
-        "time",
-    ];
-    let rows: Vec<[String; 8]> = results.iter().map(cells).collect();
-    let mut widths = headers.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+/// The summary table, printed a row at a time as trials finish: column widths are fixed up front
+/// from the trials' names, so streamed rows line up.
+pub struct Table {
+    widths: [usize; 8],
+}
+
+const HEADERS: [&str; 8] = [
+    "scenario",
+    "variant",
+    "scheduler",
+    "expected",
+    "verdict",
+    "ok",
+    "executions",
+    "time",
+];
+
+impl Table {
+    /// A table for these trials.
+    pub fn new(trials: &[Trial]) -> Self {
+        let mut widths = HEADERS.map(str::len);
+        let invariants = monitor::registry();
+        let verdicts = invariants
+            .iter()
+            .map(|m| m.name.len())
+            .chain(monitor::HARNESS_VERDICTS.iter().map(|(n, _)| n.len()))
+            .chain(["bound-hit", "harness-panic"].map(str::len));
+        widths[4] = widths[4].max(verdicts.max().unwrap_or(0));
+        for t in trials {
+            let names = [
+                &t.scenario.name,
+                &t.variant,
+                t.scheduler.name(),
+                &t.expected,
+            ];
+            for (w, n) in widths.iter_mut().zip(names) {
+                *w = (*w).max(n.chars().count());
+            }
         }
+        widths[5] = 4;
+        widths[6] = widths[6].max(9);
+        Table { widths }
     }
-    let mut out = line(&headers.map(str::to_owned), &widths);
-    out.push_str(&line(&widths.map(|w| "-".repeat(w)), &widths));
-    for r in &rows {
-        out.push_str(&line(r, &widths));
+
+    /// The header and the rule under it.
+    pub fn header(&self) -> String {
+        let mut out = line(&HEADERS.map(str::to_owned), &self.widths);
+        out.push_str(&line(&self.widths.map(|w| "-".repeat(w)), &self.widths));
+        out
     }
+
+    /// One trial's row.
+    pub fn row(&self, d: &Done) -> String {
+        line(&cells(d), &self.widths)
+    }
+}
+
+/// The summary table at once: a header, one line per trial, then [`footer`].
+pub fn summary(trials: &[Trial], results: &[Done]) -> String {
+    let table = Table::new(trials);
+    let mut out = table.header();
+    for d in results {
+        out.push_str(&table.row(d));
+    }
+    out.push_str(&footer(results));
+    out
+}
+
+/// The count, then every trial not as expected with its judgement and report.
+pub fn footer(results: &[Done]) -> String {
     let bad: Vec<&Done> = results.iter().filter(|d| !d.ok).collect();
-    out.push_str(&format!(
+    let mut out = format!(
         "\n{} trial(s): {} as expected, {} not\n",
         results.len(),
         results.len() - bad.len(),
         bad.len()
-    ));
+    );
     for d in bad {
         out.push_str(&format!(
             "\nNOT AS EXPECTED {}: {}\n",

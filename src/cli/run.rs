@@ -8,6 +8,7 @@ use super::{output, realstack, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::scenario::{hint_for, Loaded, Scenario};
 use poolcheck_harness::trial::{trials_of, Trial};
+use std::io::Write as _;
 use std::sync::Arc;
 
 /// Scheduler names a user may pick.
@@ -31,10 +32,17 @@ pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
         reports: &cli.reports,
         shard: a.shard.map(|s| (s.k, s.n)),
     };
-    let results = exec::run_all(&trials, a.jobs, &sink);
+    let show = |d: &Done| {
+        if a.format == Format::Text {
+            print!("{}", text(d));
+            let _ = std::io::stdout().flush();
+        }
+    };
+    let results = exec::run_all(&trials, a.jobs, &sink, &show);
     match a.format {
         Format::Json => println!("{}", output::json(&results)),
-        Format::Text => print!("{}", text(&results)),
+        Format::Text if results.len() > 1 => print!("{}", output::summary(&trials, &results)),
+        Format::Text => {}
     }
     Ok(if results.iter().all(|d| d.ok) {
         Outcome::AsExpected
@@ -47,31 +55,26 @@ fn shard_text(a: &RunArgs) -> String {
     a.shard.map_or("0/1".into(), |s| format!("{}/{}", s.k, s.n))
 }
 
-/// Each trial's result (a counterexample in full), then the summary when there are several.
-fn text(results: &[Done]) -> String {
+/// One trial's result: its counterexample in full, then the verdict and the judgement.
+fn text(d: &Done) -> String {
     let mut out = String::new();
-    for d in results {
-        if let Some(c) = &d.counterexample {
-            let replay = d.report.as_ref().map(|p| p.replay_command());
-            out.push_str(&output::counterexample(c, replay.as_deref()));
-        }
-        let how = if d.ok {
-            "as expected"
-        } else {
-            "NOT AS EXPECTED"
-        };
-        out.push_str(&format!(
-            "{}: {} after {} execution(s) in {:.2}s; {how}: {}\n\n",
-            d.name(),
-            d.verdict,
-            d.executions,
-            d.elapsed.as_secs_f64(),
-            d.judgement
-        ));
+    if let Some(c) = &d.counterexample {
+        let replay = d.report.as_ref().map(|p| p.replay_command());
+        out.push_str(&output::counterexample(c, replay.as_deref()));
     }
-    if results.len() > 1 {
-        out.push_str(&output::summary(results));
-    }
+    let how = if d.ok {
+        "as expected"
+    } else {
+        "NOT AS EXPECTED"
+    };
+    out.push_str(&format!(
+        "{}: {} after {} execution(s) in {:.2}s; {how}: {}\n\n",
+        d.name(),
+        d.verdict,
+        d.executions,
+        d.elapsed.as_secs_f64(),
+        d.judgement
+    ));
     out
 }
 
