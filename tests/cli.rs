@@ -1,9 +1,11 @@
 //! The `poolcheck` binary end to end: `list`, `run` + `replay` (byte-identical table), `gate`
 //! (exit 0, and exit 1 with a report for a broken expectation), exit 2 with a located message
-//! for malformed input, and self-contained, well-formed HTML reports.
+//! for malformed input, and self-contained, well-formed HTML reports; for real-crate scenarios,
+//! the outcome table, the differential trial, a wrong expectation's wire report and its replay.
 //!
-//! Each test works in its own temporary folder (scenarios and reports), with a test-only
-//! scenario against the `checkout-pool` model, so it depends on no shipped scenario file.
+//! Each test works in its own temporary folder (scenarios and reports): the model tests with a
+//! test-only scenario against the `checkout-pool` model, the real-crate tests with a copy of
+//! `scenarios/real-goaway-vs-request.toml` (skipped, with a message, when it is not there).
 
 use poolcheck_harness::report::from_json;
 use poolcheck_harness::trace::render_table;
@@ -490,5 +492,122 @@ fn balanced(html: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("unclosed: {stack:?}"))
+    }
+}
+
+/// The shipped `real-goaway-vs-request.toml`, with `edit` applied, in a fresh work folder.
+fn real_goaway_workdir(test: &str, edit: impl Fn(&str) -> String) -> Option<Work> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/real-goaway-vs-request.toml");
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        eprintln!("skipped: {} is not there", file.display());
+        return None;
+    };
+    let dir = workdir(test);
+    write_scenario(&dir, "real-goaway-vs-request", &edit(&text));
+    Some(dir)
+}
+
+#[test]
+fn a_real_crate_run_prints_the_outcome_table_and_the_differential() {
+    let Some(dir) = real_goaway_workdir("real-run", str::to_owned) else {
+        return;
+    };
+    let o = poolcheck(&dir, &["run", "real-goaway-vs-request"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "case                |  ok | ok-after-retry | refused-retryable | failed-unprocessed-not-retried",
+        "hyper-util-graceful |",
+        "real-goaway-vs-request/upstream/random: pass after 2000 execution(s)",
+        "real-goaway-vs-request/upstream/pct: pass after 2000 execution(s)",
+        "real-goaway-vs-request/upstream/differential: pass",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    let o = poolcheck(&dir, &["gate", "--format", "json", "real-goaway"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let schedulers: Vec<&str> = json["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["scheduler"].as_str().unwrap())
+        .collect();
+    assert_eq!(schedulers, ["random", "pct", "differential"]);
+    assert_eq!(json["ok"], true);
+}
+
+#[test]
+fn a_wrong_real_crate_expectation_writes_a_wire_report_that_replays() {
+    // hyper-util does not retry a request refused by GOAWAY (hyperium/hyper#2500): declaring
+    // that class forbidden must fail the trial with a counterexample.
+    let forbid = |t: &str| {
+        t.replace(
+            "failed-unprocessed-not-retried = \"interesting\"\nfailed-after-processing",
+            "failed-unprocessed-not-retried = \"forbidden\"\nfailed-after-processing",
+        )
+    };
+    let Some(dir) = real_goaway_workdir("real-wrong", forbid) else {
+        return;
+    };
+    let args = ["run", "real-goaway-vs-request", "--scheduler", "pct"];
+    let o = poolcheck(&dir, &args);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let run_table = table_of(&stdout(&o));
+    assert!(
+        run_table.contains("VIOLATION failed-unprocessed-not-retried"),
+        "{run_table}"
+    );
+    let report = "reports/real-goaway-vs-request/upstream.pct.json";
+    let c = from_json(&std::fs::read_to_string(dir.join(report)).unwrap()).unwrap();
+    assert_eq!(c.model, "hyper-util");
+    assert!(c.schedule.as_deref().unwrap().contains("@pc1:"));
+    let md = std::fs::read_to_string(dir.join(report).with_extension("md")).unwrap();
+    assert!(md.contains("## Outcomes"), "{md}");
+    let html = std::fs::read_to_string(dir.join(report).with_extension("html")).unwrap();
+    assert!(html.contains(">server a#0</text>"), "no server lane");
+    assert!(
+        !html.contains(">peer</text>"),
+        "real frames go between lanes"
+    );
+    assert!(html.contains("marker-end=\"url(#arrow)\""));
+    let o = poolcheck(&dir, &["replay", report]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("reproduced: failed-unprocessed-not-retried"));
+    assert_eq!(table_of(&stdout(&o)), run_table);
+}
+
+#[test]
+fn bad_real_crate_input_exits_2_with_a_located_message() {
+    let misspelt = |t: &str| t.replacen("shutdown = \"graceful\"", "shutdown = \"gracefull\"", 1);
+    let Some(dir) = real_goaway_workdir("real-bad", misspelt) else {
+        return;
+    };
+    for args in [
+        vec!["run", "real-goaway-vs-request"],
+        vec!["gate"],
+        vec!["list"],
+    ] {
+        let o = poolcheck(&dir, &args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(err.contains("real-goaway-vs-request.toml:"), "{err}");
+        assert!(err.contains("unknown shutdown `gracefull`"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let Some(dir) = real_goaway_workdir("real-names", str::to_owned) else {
+        return;
+    };
+    let cases: [(&[&str], &str); 3] = [
+        (&["--variant", "fixed"], "one variant, `upstream`"),
+        (&["--scheduler", "lom"], "real crates run under shuttle"),
+        (&["--preemption-bound", "2"], "applies to loom only"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["run", "real-goaway-vs-request"];
+        args.extend_from_slice(extra);
+        let o = poolcheck(&dir, &args);
+        assert_eq!(code(&o), 2, "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
     }
 }

@@ -24,6 +24,10 @@ pub struct TraceRow {
     pub locks: Vec<String>,
     /// `to-peer` / `from-peer` when the step is a message on the wire.
     pub wire: Option<String>,
+    /// The actor at the other end of that message, when it is one of the trace's actors (a
+    /// real-stack wire: client and server connections); `None` means the scripted peer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<usize>,
 }
 
 /// The violated invariant, as shown last.
@@ -101,6 +105,7 @@ fn row(g: &Ghost, r: &Record) -> Option<TraceRow> {
         text,
         locks,
         wire,
+        peer: None,
     })
 }
 

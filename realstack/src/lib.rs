@@ -182,23 +182,10 @@ impl RealTrial {
             "{} executions in {} ms\n\n",
             self.executions, self.elapsed_ms
         ));
-        out.push_str(&outcome_table(&self.case_counts));
-        for (k, n) in &self.interesting {
-            out.push_str(&format!("interesting: {k} x{n}\n"));
-        }
-        for (case, n) in self.replacements.iter().filter(|(_, n)| **n > 0) {
-            out.push_str(&format!(
-                "{case}: {n} execution(s) opened a replacement connection\n"
-            ));
-        }
+        out.push_str(&self.render_outcomes());
         if self.schedule.is_some() {
             out.push_str(&format!("\ncounterexample (case {}):\n", self.case));
-            for r in &self.requests {
-                out.push_str(&format!(
-                    "  {:<4} {:<30} processed {} attempts {}  {}\n",
-                    r.name, r.class, r.processed, r.attempts, r.ending
-                ));
-            }
+            out.push_str(&self.render_requests());
             out.push('\n');
             for w in &self.wire_log {
                 out.push_str(&format!(
@@ -211,6 +198,37 @@ impl RealTrial {
             out.push_str(&format!("\nreplay schedule: {s}\n"));
         }
         out
+    }
+}
+
+impl RealTrial {
+    /// The outcome table (requests per class, per case, over every explored execution), the
+    /// interesting classes seen and the replacement connections opened.
+    pub fn render_outcomes(&self) -> String {
+        let mut out = outcome_table(&self.case_counts);
+        for (k, n) in &self.interesting {
+            out.push_str(&format!("interesting: {k} x{n}\n"));
+        }
+        for (case, n) in self.replacements.iter().filter(|(_, n)| **n > 0) {
+            out.push_str(&format!(
+                "{case}: {n} execution(s) opened a replacement connection\n"
+            ));
+        }
+        out
+    }
+
+    /// The reported execution's requests, one line each: class, times processed, HEADERS
+    /// frames that carried it, and how it ended.
+    pub fn render_requests(&self) -> String {
+        self.requests
+            .iter()
+            .map(|r| {
+                format!(
+                    "  {:<4} {:<30} processed {} attempts {}  {}\n",
+                    r.name, r.class, r.processed, r.attempts, r.ending
+                )
+            })
+            .collect()
     }
 }
 

@@ -52,6 +52,22 @@ impl OutcomeClass {
         }
     }
 
+    /// What the class means, in words (for `poolcheck list`).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            OutcomeClass::Ok => "a response, on the first attempt",
+            OutcomeClass::OkAfterRetry => "a response after a retry crossed the wire",
+            OutcomeClass::RefusedRetryable => {
+                "no response, never processed, and the error says it is safe to retry"
+            }
+            OutcomeClass::FailedUnprocessedNotRetried => {
+                "no response, never processed, but not retried or not said to be retryable"
+            }
+            OutcomeClass::FailedAfterProcessing => "no response after the handler accepted it",
+            OutcomeClass::Hung => "never finished (always forbidden)",
+        }
+    }
+
     /// The class named `name`.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.name() == name)

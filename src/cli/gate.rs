@@ -20,10 +20,12 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         .flat_map(trials_of)
         .filter(|t| selected(&t.name()))
         .collect();
-    if let Some(f) = filter
-        .as_ref()
-        .filter(|_| trials.is_empty() && catalog.real.is_empty())
-    {
+    let real = realstack::load_all(&catalog.real)?;
+    let real_names: Vec<[String; 4]> = real.iter().flat_map(realstack::trial_names).collect();
+    let any_real = real_names
+        .iter()
+        .any(|n| selected(&format!("{}/{}/{}", n[0], n[1], n[2])));
+    if let Some(f) = filter.as_ref().filter(|_| trials.is_empty() && !any_real) {
         return Err(CliError::usage(
             format!("no trial matches `{f}`"),
             Some("the filter is a substring of scenario/variant/scheduler".to_owned()),
@@ -33,7 +35,10 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         reports: &cli.reports,
         shard: None,
     };
-    let table = output::Table::new(&trials);
+    let mut table = output::Table::new(&trials);
+    for n in real_names.iter().filter(|_| any_real) {
+        table.fit(n);
+    }
     let text = a.format == Format::Text;
     if text {
         print!("{}", table.header());
@@ -45,9 +50,7 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         }
     };
     let mut results = exec::run_all(&trials, a.jobs, &sink, &show);
-    let real = realstack::gate(&catalog.real, &selected, &sink);
-    real.iter().for_each(show);
-    results.extend(real);
+    results.extend(realstack::gate(&real, &selected, &sink, &show));
     match a.format {
         Format::Json => println!("{}", output::json(&results)),
         Format::Text => print!("{}", output::footer(&results)),

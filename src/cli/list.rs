@@ -29,11 +29,16 @@ const SCHEDULERS: &[(&str, &str)] = &[
 
 /// Run the command. An invalid scenario file is reported after everything else (exit code 2).
 pub fn list(dir: &Path) -> Result<Outcome, CliError> {
-    let catalog = load_all(dir);
+    let catalog = load_all(dir).and_then(|c| Ok((realstack::load_all(&c.real)?, c)));
     let mut out = format!("SCENARIOS ({})\n", dir.display());
     match &catalog {
-        Ok(c) => {
-            let width = c.models.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        Ok((real, c)) => {
+            let names = c
+                .models
+                .iter()
+                .map(|s| &s.name)
+                .chain(real.iter().map(|s| &s.name));
+            let width = names.map(String::len).max().unwrap_or(0);
             for s in &c.models {
                 out.push_str(&format!(
                     "  {:<width$}  [{}] {}\n",
@@ -42,8 +47,8 @@ pub fn list(dir: &Path) -> Result<Outcome, CliError> {
                     s.description
                 ));
             }
-            for p in &c.real {
-                out.push_str(&format!("  {}\n", realstack::describe(p)));
+            for s in real {
+                out.push_str(&format!("  {}\n", realstack::describe(s, width)));
             }
         }
         Err(_) => out.push_str("  (the folder has errors: see below)\n"),
@@ -66,6 +71,7 @@ pub fn list(dir: &Path) -> Result<Outcome, CliError> {
             "  {name:<width$}  (raised by the harness) {words}\n"
         ));
     }
+    out.push_str(&realstack::describe_subjects());
     out.push_str("\nSCHEDULERS\n");
     for (name, words) in SCHEDULERS {
         out.push_str(&format!("  {name:<6}  {words}\n"));

@@ -7,6 +7,7 @@ mod exec;
 mod gate;
 mod list;
 mod output;
+mod real_report;
 mod realstack;
 mod replay;
 mod run;

@@ -88,20 +88,25 @@ impl Table {
             .chain(monitor::HARNESS_VERDICTS.iter().map(|(n, _)| n.len()))
             .chain(["bound-hit", "harness-panic"].map(str::len));
         widths[4] = widths[4].max(verdicts.max().unwrap_or(0));
-        for t in trials {
-            let names = [
-                &t.scenario.name,
-                &t.variant,
-                t.scheduler.name(),
-                &t.expected,
-            ];
-            for (w, n) in widths.iter_mut().zip(names) {
-                *w = (*w).max(n.chars().count());
-            }
-        }
         widths[5] = 4;
         widths[6] = widths[6].max(9);
-        Table { widths }
+        let mut table = Table { widths };
+        for t in trials {
+            table.fit(&[
+                t.scenario.name.clone(),
+                t.variant.clone(),
+                t.scheduler.name().to_owned(),
+                t.expected.clone(),
+            ]);
+        }
+        table
+    }
+
+    /// Widen the first four columns to fit a trial's scenario, variant, scheduler and expected.
+    pub fn fit(&mut self, names: &[String; 4]) {
+        for (w, n) in self.widths.iter_mut().zip(names) {
+            *w = (*w).max(n.chars().count());
+        }
     }
 
     /// The header and the rule under it.
@@ -184,6 +189,10 @@ pub fn counterexample(c: &Counterexample, replay: Option<&str>) -> String {
     );
     if let Some(d) = &c.detail {
         out.push_str(&format!("{d}\n"));
+    }
+    if let Some(o) = &c.outcomes {
+        out.push('\n');
+        out.push_str(o);
     }
     if let Some(t) = &c.trace {
         out.push('\n');

@@ -1,50 +1,469 @@
-//! Real-crate scenarios (`model = "h2"`, `"hyper"`, `"hyper-util"`): the seam between the CLI
-//! and the real-stack runner (issue 7).
+//! Real-crate scenarios (`model = "h2"`, `"hyper"`, `"hyper-util"`) in the CLI: `run` prints
+//! each trial's outcome table and writes the usual reports (with the wire-level ladder) for a
+//! counterexample, `replay` reruns a report's schedule, `gate` runs every scheduler budget of
+//! every file plus the differential check, and `list` names them.
 //!
 //! The scenario loader recognises these files (`Loaded::Real(path)`) and every command routes
-//! them here. Until the real-stack runner exists, `run` and `replay` refuse them with exit code 2,
-//! `gate` has no trial for them (the test suite runs them), and `list` names them.
-//!
-//! To wire the runner in, fill in the four functions below: each real trial becomes a [`Done`]
-//! (its `counterexample` a harness [`Counterexample`], so [`super::exec::write_report`] writes the
-//! same Markdown, JSON and HTML reports, and the output and exit codes need no change).
+//! them here; each trial becomes a [`Done`], so output, JSON and exit codes are the models'.
 
 use super::diagnostic::CliError;
-use super::exec::{Done, Sink};
-use super::{Cli, Outcome, RunArgs};
+use super::exec::{write_report, Done, Sink};
+use super::real_report::{budget_words, counterexample, wire_trace};
+use super::{output, Cli, Format, Outcome, RunArgs};
+use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::report::Counterexample;
+use poolcheck_harness::scenario::{hint_for, ScenarioError};
+use poolcheck_harness::trace::render_table;
+use poolcheck_realstack::{
+    self as real, Budget, OutcomeClass, RealScenario, RealTrial, Strategy, PROPERTIES, VARIANT,
+};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-fn not_wired(path: &Path) -> CliError {
-    CliError::usage(
-        format!(
-            "`{}` is a real-crate scenario, which this build of the CLI does not run yet",
-            path.display()
-        ),
-        Some("run it with `cargo test --features model`".to_owned()),
-    )
-}
+/// The schedulers a real-crate scenario runs under.
+const SCHEDULERS: &[&str] = &["random", "pct"];
 
 /// `poolcheck run` on a real-crate scenario.
-pub fn run(_cli: &Cli, _a: &RunArgs, path: &Path) -> Result<Outcome, CliError> {
-    Err(not_wired(path))
+pub fn run(cli: &Cli, a: &RunArgs, path: &Path) -> Result<Outcome, CliError> {
+    let sc = load(path)?;
+    let budgets = select(&sc, a)?;
+    if budgets.is_empty() {
+        eprintln!("nothing to run: this shard has no part of this selection");
+        return Ok(Outcome::AsExpected);
+    }
+    let sink = Sink {
+        reports: &cli.reports,
+        shard: a.shard.map(|s| (s.k, s.n)),
+    };
+    let mut results = Vec::new();
+    let mut trials = Vec::new();
+    for b in &budgets {
+        let (trial, done) = run_budget(&sc, b, &sink);
+        if a.format == Format::Text {
+            print!("{}", text(&trial, &done));
+        }
+        trials.push(trial);
+        results.push(done);
+    }
+    if budgets.len() == SCHEDULERS.len() {
+        if let Some(d) = differential(&sc, &trials) {
+            if a.format == Format::Text {
+                println!("{}: {}: {}\n", d.name(), d.verdict, d.judgement);
+            }
+            results.push(d);
+        }
+    }
+    if a.format == Format::Json {
+        println!("{}", output::json(&results));
+    }
+    Ok(outcome(&results))
 }
 
-/// `poolcheck replay` of a report whose scenario is a real-crate one.
-pub fn replay(_cli: &Cli, _c: &Counterexample, path: &Path) -> Result<Outcome, CliError> {
-    Err(not_wired(path))
+/// `poolcheck replay` of a report whose scenario is a real-crate one: rerun its schedule (one
+/// execution of one case) and compare the verdict and the wire with the report's.
+pub fn replay(_cli: &Cli, c: &Counterexample, path: &Path) -> Result<Outcome, CliError> {
+    let sc = load(path)?;
+    let schedule = c.schedule.as_deref().ok_or_else(|| {
+        CliError::usage(
+            format!("the report of `{}` has no schedule to replay", c.scenario),
+            None,
+        )
+    })?;
+    println!(
+        "replaying {} / {} (schedule {schedule})",
+        c.scenario, c.scheduler
+    );
+    let trial = real::replay(&sc, schedule).map_err(|e| CliError::usage(e.to_string(), None))?;
+    let trace = wire_trace(&trial);
+    println!(
+        "{} / {} / {}: {}",
+        c.scenario, c.variant, c.scheduler, trial.verdict
+    );
+    if let Some(d) = &trial.detail {
+        println!("{d}");
+    }
+    print!("\n{}", render_table(&trace));
+    let (result, words) = if trial.verdict != c.verdict {
+        let words = format!(
+            "NOT reproduced: the replay gives {}, the report says {}",
+            trial.verdict, c.verdict
+        );
+        (Outcome::NotAsExpected, words)
+    } else if c.trace.as_ref() != Some(&trace) {
+        let words = format!(
+            "{} again, but the wire differs from the report's (have the crates changed since \
+             it was written?)",
+            trial.verdict
+        );
+        (Outcome::NotAsExpected, words)
+    } else {
+        let words = format!("reproduced: {}, the same wire as the report", trial.verdict);
+        (Outcome::AsExpected, words)
+    };
+    println!("\n{words}");
+    Ok(result)
 }
 
 /// The real-crate trials of `poolcheck gate` whose `scenario/variant/scheduler` name is
-/// `selected`, run and judged, their reports written to `sink`, in a deterministic order.
-pub fn gate(_paths: &[PathBuf], _selected: &dyn Fn(&str) -> bool, _sink: &Sink<'_>) -> Vec<Done> {
-    Vec::new()
+/// `selected`, run and judged, their reports written to `sink`, in file and budget order. A
+/// scenario that mirrors a model scenario adds a `differential` trial when selected.
+/// `show` sees each result as it is judged.
+pub fn gate(
+    scenarios: &[RealScenario],
+    selected: &dyn Fn(&str) -> bool,
+    sink: &Sink<'_>,
+    show: &dyn Fn(&Done),
+) -> Vec<Done> {
+    let mut results = Vec::new();
+    for sc in scenarios {
+        let diff_wanted = sc.differential.is_some() && selected(&name(sc, "differential"));
+        let mut trials = Vec::new();
+        for b in &sc.schedulers {
+            if diff_wanted || selected(&name(sc, b.name())) {
+                let (trial, done) = run_budget(sc, b, sink);
+                show(&done);
+                trials.push(trial);
+                results.push(done);
+            }
+        }
+        if let Some(d) = differential(sc, &trials).filter(|_| diff_wanted) {
+            show(&d);
+            results.push(d);
+        }
+    }
+    results
 }
 
-/// One line for `poolcheck list`.
-pub fn describe(path: &Path) -> String {
-    let name = path
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    format!("{name}  [real crate] (run by the test suite; not yet by the CLI)")
+/// Load every real-crate scenario of the gate; any that does not load is an error.
+pub fn load_all(paths: &[PathBuf]) -> Result<Vec<RealScenario>, CliError> {
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        match real::load(p) {
+            Ok(sc) => scenarios.push(sc),
+            Err(e) => errors.push(located(&e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(CliError::Scenarios(errors))
+    }
+}
+
+/// The `[scenario, variant, scheduler, expected]` of every trial [`gate`] can run for `sc`.
+pub fn trial_names(sc: &RealScenario) -> Vec<[String; 4]> {
+    let row = |scheduler: &str, expected: &str| {
+        [
+            sc.name.clone(),
+            VARIANT.to_owned(),
+            scheduler.to_owned(),
+            expected.to_owned(),
+        ]
+    };
+    let mut out: Vec<[String; 4]> = sc
+        .schedulers
+        .iter()
+        .map(|b| row(b.name(), &sc.expect))
+        .collect();
+    if sc.differential.is_some() {
+        out.push(row("differential", "pass"));
+    }
+    out
+}
+
+/// One line for `poolcheck list`, the name padded to `width`.
+pub fn describe(sc: &RealScenario, width: usize) -> String {
+    format!(
+        "{:<width$}  [real crate {}, {} case(s)] {}",
+        sc.name,
+        sc.model.name(),
+        sc.cases.len(),
+        sc.description
+    )
+}
+
+/// The `REAL CRATES` section of `poolcheck list`: the subjects, the properties checked on the
+/// wire and the requests, and the outcome classes.
+pub fn describe_subjects() -> String {
+    let mut out = String::from(
+        "\nREAL CRATES (model = \"h2\" | \"hyper\" | \"hyper-util\"; variant `upstream` = the \
+         versions in Cargo.lock; schedulers random, pct)\n  properties:\n",
+    );
+    let width = PROPERTIES.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, words) in PROPERTIES {
+        out.push_str(&format!("    {name:<width$}  holds when {words}\n"));
+    }
+    out.push_str(
+        "  outcome classes (each case declares them acceptable, interesting or forbidden):\n",
+    );
+    let width = OutcomeClass::ALL
+        .iter()
+        .map(|c| c.name().len())
+        .max()
+        .unwrap_or(0);
+    for c in OutcomeClass::ALL {
+        out.push_str(&format!("    {:<width$}  {}\n", c.name(), c.meaning()));
+    }
+    out
+}
+
+fn name(sc: &RealScenario, scheduler: &str) -> String {
+    format!("{}/{VARIANT}/{scheduler}", sc.name)
+}
+
+fn outcome(results: &[Done]) -> Outcome {
+    if results.iter().all(|d| d.ok) {
+        Outcome::AsExpected
+    } else {
+        Outcome::NotAsExpected
+    }
+}
+
+/// Load a real-crate scenario; an error points at its file, line and column.
+fn load(path: &Path) -> Result<RealScenario, CliError> {
+    real::load(path).map_err(|e| CliError::from(located(&e)))
+}
+
+fn located(e: &real::Error) -> ScenarioError {
+    let source = std::fs::read_to_string(&e.path).unwrap_or_default();
+    match e.line_col {
+        Some((line, col)) if line > 0 => {
+            let start: usize = source
+                .split_inclusive('\n')
+                .take(line - 1)
+                .map(str::len)
+                .sum();
+            let at = (start + col.saturating_sub(1)).min(source.len());
+            let end = source[at..]
+                .find('\n')
+                .map_or(source.len(), |n| at + n.max(1));
+            ScenarioError::at(&e.path, &source, at..end, "", e.message.clone())
+        }
+        _ => ScenarioError::whole_file(&e.path, e.message.clone()),
+    }
+}
+
+/// The budgets `run`'s arguments select: the file's, or the one named, with the overrides and
+/// the shard applied.
+fn select(sc: &RealScenario, a: &RunArgs) -> Result<Vec<Budget>, CliError> {
+    check_args(a)?;
+    let named: Vec<Budget> = match a.scheduler.as_deref() {
+        None => sc.schedulers.clone(),
+        Some(s) => vec![sc.budget(s).unwrap_or_else(|| default_budget(s))],
+    };
+    let mut out = Vec::new();
+    for b in named {
+        let b = with_overrides(b, a);
+        match a.shard {
+            None => out.push(b),
+            Some(shard) => out.extend(shard.apply(&to_spec(&b)).map(|s| from_spec(&s, &b))),
+        }
+    }
+    Ok(out)
+}
+
+fn check_args(a: &RunArgs) -> Result<(), CliError> {
+    if let Some(v) = a.variant.as_deref().filter(|v| *v != VARIANT) {
+        return Err(CliError::usage(
+            format!("unknown variant `{v}`: a real-crate scenario has one variant, `{VARIANT}`"),
+            Some(format!(
+                "the crate versions in Cargo.lock; pass --variant {VARIANT} or omit it"
+            )),
+        ));
+    }
+    if let Some(s) = a.scheduler.as_deref().filter(|s| !SCHEDULERS.contains(s)) {
+        return Err(CliError::usage(
+            format!("unknown scheduler `{s}` for a real-crate scenario"),
+            Some(format!(
+                "{} (real crates run under shuttle's random and pct only)",
+                hint_for(s, SCHEDULERS.iter().copied())
+            )),
+        ));
+    }
+    if a.preemption_bound.is_some() {
+        return Err(CliError::usage(
+            "--preemption-bound applies to loom only; real-crate scenarios run under random and pct",
+            None,
+        ));
+    }
+    Ok(())
+}
+
+fn default_budget(scheduler: &str) -> Budget {
+    match scheduler {
+        "pct" => Budget::Pct {
+            seed: 1,
+            depth: 3,
+            iterations: 200,
+        },
+        _ => Budget::Random {
+            seed: 1,
+            iterations: 200,
+        },
+    }
+}
+
+fn with_overrides(b: Budget, a: &RunArgs) -> Budget {
+    match b {
+        Budget::Random { seed, iterations } => Budget::Random {
+            seed: a.seed.unwrap_or(seed),
+            iterations: a.iterations.unwrap_or(iterations),
+        },
+        Budget::Pct {
+            seed,
+            depth,
+            iterations,
+        } => Budget::Pct {
+            seed: a.seed.unwrap_or(seed),
+            depth,
+            iterations: a.iterations.unwrap_or(iterations),
+        },
+    }
+}
+
+/// The shard arithmetic is the models' (`--shard K/N`: seed + K, a share of the iterations).
+fn to_spec(b: &Budget) -> SchedulerSpec {
+    match *b {
+        Budget::Random { seed, iterations } => SchedulerSpec::Random { seed, iterations },
+        Budget::Pct {
+            seed,
+            depth,
+            iterations,
+        } => SchedulerSpec::Pct {
+            seed,
+            depth,
+            iterations,
+        },
+    }
+}
+
+fn from_spec(s: &SchedulerSpec, original: &Budget) -> Budget {
+    match *s {
+        SchedulerSpec::Random { seed, iterations } => Budget::Random { seed, iterations },
+        SchedulerSpec::Pct {
+            seed,
+            depth,
+            iterations,
+        } => Budget::Pct {
+            seed,
+            depth,
+            iterations,
+        },
+        _ => *original,
+    }
+}
+
+/// Explore with one budget; judge it and write its reports.
+fn run_budget(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> (RealTrial, Done) {
+    let strategy = match *b {
+        Budget::Random { seed, iterations } => Strategy::Random { seed, iterations },
+        Budget::Pct {
+            seed,
+            depth,
+            iterations,
+        } => Strategy::Pct {
+            seed,
+            depth,
+            iterations,
+        },
+    };
+    let trial = real::run_strategy(sc, &strategy, real::WATCHDOG);
+    let mut done = Done {
+        scenario: trial.scenario.clone(),
+        variant: trial.variant.clone(),
+        scheduler: trial.scheduler.clone(),
+        expected: trial.expected.clone(),
+        verdict: trial.verdict.clone(),
+        ok: trial.ok,
+        judgement: judgement(&trial),
+        executions: trial.executions,
+        elapsed: Duration::from_millis(trial.elapsed_ms),
+        seed: trial.seed,
+        counterexample: counterexample(sc, &trial, &budget_words(b, sc.cases.len())),
+        report: None,
+    };
+    write_report(&mut done, sink);
+    (trial, done)
+}
+
+fn judgement(t: &RealTrial) -> String {
+    let got = match (&t.detail, t.verdict.as_str()) {
+        (_, "pass") => "no forbidden outcome and no property violated".to_owned(),
+        (Some(d), v) => format!("{v} in case {}: {d}", t.case),
+        (None, v) => format!("{v} in case {}", t.case),
+    };
+    if t.ok {
+        got
+    } else {
+        format!("expected {}, got {got}", t.expected)
+    }
+}
+
+/// The differential check as a trial of its own: every outcome class the real stack showed must
+/// be one the mirrored model scenario allows, or a documented known difference.
+fn differential(sc: &RealScenario, trials: &[RealTrial]) -> Option<Done> {
+    let d = sc.differential.as_ref()?;
+    let refs: Vec<&RealTrial> = trials.iter().collect();
+    let result = real::differential(sc, &refs);
+    let judgement = match &result {
+        Ok(()) => format!(
+            "every class seen is allowed by model scenario `{}` or a known difference",
+            d.model_scenario
+        ),
+        Err(e) => e.clone(),
+    };
+    Some(Done {
+        scenario: sc.name.clone(),
+        variant: VARIANT.into(),
+        scheduler: "differential".into(),
+        expected: "pass".into(),
+        verdict: if result.is_ok() {
+            "pass"
+        } else {
+            "differential"
+        }
+        .into(),
+        ok: result.is_ok(),
+        judgement,
+        // It explores nothing itself: it compares the trials above.
+        executions: 0,
+        elapsed: Duration::ZERO,
+        seed: None,
+        counterexample: None,
+        report: None,
+    })
+}
+
+/// One trial as text: the verdict and outcome table, the counterexample with its wire and
+/// report paths, then the judgement line.
+fn text(t: &RealTrial, d: &Done) -> String {
+    let mut out = String::new();
+    match &d.counterexample {
+        Some(c) => {
+            let replay = d.report.as_ref().map(|p| p.replay_command());
+            out.push_str(&output::counterexample(c, replay.as_deref()));
+            if let Some(p) = &d.report {
+                out.push_str(&format!("report: {}\n", p.markdown.display()));
+            }
+        }
+        None => {
+            out.push_str(&format!("{}: {}\n\n", t.name(), t.verdict));
+            out.push_str(&t.render_outcomes());
+        }
+    }
+    let how = if d.ok {
+        "as expected"
+    } else {
+        "NOT AS EXPECTED"
+    };
+    out.push_str(&format!(
+        "{}: {} after {} execution(s) in {:.2}s; {how}: {}\n\n",
+        d.name(),
+        d.verdict,
+        d.executions,
+        d.elapsed.as_secs_f64(),
+        d.judgement
+    ));
+    out
 }

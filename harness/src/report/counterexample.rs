@@ -43,6 +43,10 @@ pub struct Counterexample {
     pub preemption_bound: Option<usize>,
     /// The interleaving.
     pub trace: Option<Trace>,
+    /// Preformatted text shown under "Outcomes": a real-stack run's outcome table (requests per
+    /// class over every explored execution) and the failing execution's requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<String>,
 }
 
 impl Counterexample {
@@ -83,6 +87,7 @@ impl Counterexample {
                 _ => None,
             },
             trace: run.ghost.as_ref().map(Trace::from_ghost),
+            outcomes: None,
         })
     }
 
@@ -117,6 +122,10 @@ impl Counterexample {
         );
         if let Some(d) = &self.detail {
             out.push_str(&format!("{d}\n"));
+        }
+        if let Some(o) = &self.outcomes {
+            out.push('\n');
+            out.push_str(o);
         }
         if let Some(t) = &self.trace {
             out.push('\n');

@@ -12,6 +12,7 @@ fn row(seq: usize, actor: usize, kind: &str, text: &str, locks: &[&str]) -> Trac
         text: text.into(),
         locks: locks.iter().map(|l| (*l).to_owned()).collect(),
         wire: None,
+        peer: None,
     }
 }
 
@@ -64,5 +65,6 @@ pub(crate) fn example() -> Counterexample {
         loom_checkpoint: None,
         preemption_bound: None,
         trace: Some(trace),
+        outcomes: None,
     }
 }

@@ -54,6 +54,9 @@ pub fn render_html(c: &Counterexample, replay: &str) -> String {
         escape(&title)
     );
     verdict(&mut out, c);
+    if let Some(o) = &c.outcomes {
+        writeln!(out, "<h2>Outcomes</h2>\n<pre>{}</pre>", escape(o)).expect("String");
+    }
     if let Some(t) = &c.trace {
         out.push_str("<h2>Interleaving</h2>\n");
         legend(&mut out, t);

@@ -26,7 +26,7 @@ const PALETTE: &[&str] = &[
 /// The lanes: the trace's actors, plus `peer` when needed. Returns (names, peer lane index).
 fn lanes(t: &Trace) -> (Vec<String>, Option<usize>) {
     let mut names = t.actors.clone();
-    let wired = t.rows.iter().any(|r| r.wire.is_some());
+    let wired = t.rows.iter().any(|r| r.wire.is_some() && r.peer.is_none());
     let peer = names.iter().position(|a| a.eq_ignore_ascii_case("peer"));
     let peer = match (peer, wired) {
         (Some(p), _) => Some(p),
@@ -212,7 +212,7 @@ fn step(s: &mut String, i: usize, r: &TraceRow, peer: Option<usize>, hit: bool) 
         r.step
     )
     .expect("String");
-    let arrow = peer.filter(|p| *p != r.actor).and_then(|p| {
+    let arrow = r.peer.or(peer).filter(|p| *p != r.actor).and_then(|p| {
         let (from, to) = match r.wire.as_deref()? {
             "to-peer" => (x, lane_x(p)),
             "from-peer" => (lane_x(p), x),

@@ -13,6 +13,14 @@ pub fn render_markdown(c: &Counterexample, replay: &str) -> String {
         c.scenario, c.variant, c.scheduler, c.verdict
     );
     verdict(&mut out, c);
+    if let Some(o) = &c.outcomes {
+        out.push_str("\n## Outcomes\n\n```text\n");
+        out.push_str(o);
+        if !o.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("```\n");
+    }
     if let Some(t) = &c.trace {
         out.push_str("\n## Interleaving\n\n");
         table(&mut out, t);
