@@ -4,11 +4,17 @@
 //! `cargo test --features model -- <filter>` selects trials by substring of
 //! `scenario/variant/scheduler`; underscores in the filter match dashes, so
 //! `-- last_stream` and `-- last-stream` both select `last-stream-close-vs-new-stream-open`.
+//!
+//! One more trial, `meta/every-invariant-caught-and-passed`, checks the suite itself: a checker
+//! that cannot fail proves nothing, so every registered invariant must be expected to catch some
+//! variant and to pass some variant, under every scheduler of every scenario that checks it.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use poolcheck_harness::backend::Bounds;
-use poolcheck_harness::scenario::{load_dir, Loaded};
+use poolcheck_harness::backend::{Bounds, SchedulerSpec};
+use poolcheck_harness::monitor;
+use poolcheck_harness::scenario::{load_dir, Loaded, Scenario};
 use poolcheck_harness::trial::{run_trial, trials_of};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -30,9 +36,14 @@ fn trials() -> Vec<Trial> {
         }
     };
     let mut out = Vec::new();
+    let mut scenarios = Vec::new();
     for item in loaded {
         match item {
-            Ok(Loaded::Model(s)) => out.extend(model_trials(Arc::new(*s))),
+            Ok(Loaded::Model(s)) => {
+                let s = Arc::new(*s);
+                scenarios.push(s.clone());
+                out.extend(model_trials(s));
+            }
             Ok(Loaded::Real(_)) => {} // run by tests/realstack.rs
             Err(e) => {
                 let name = format!("load/{}", e.file.display());
@@ -40,7 +51,57 @@ fn trials() -> Vec<Trial> {
             }
         }
     }
+    out.push(Trial::test(
+        "meta/every-invariant-caught-and-passed",
+        move || invariant_coverage(&scenarios),
+    ));
     out
+}
+
+/// For every scheduler S and invariant I that some scenario checks under S: some scenario run
+/// under S expects a variant to be caught by I, and some scenario checking I under S expects a
+/// variant to pass. The std baseline is exempt from the first (it may miss races by design).
+/// Every registered invariant must be checked somewhere.
+fn invariant_coverage(scenarios: &[Arc<Scenario>]) -> Result<(), Failed> {
+    let mut claims: BTreeSet<(String, &str)> = BTreeSet::new();
+    let mut caught: BTreeSet<(String, &str)> = BTreeSet::new();
+    let mut passed: BTreeSet<(String, &str)> = BTreeSet::new();
+    for s in scenarios {
+        for spec in s.schedulers.iter().map(SchedulerSpec::name) {
+            for inv in s.invariants.iter() {
+                claims.insert((inv.clone(), spec));
+                if s.expect.iter().any(|(_, e)| e == "pass") {
+                    passed.insert((inv.clone(), spec));
+                }
+            }
+            for (_, e) in s.expect.iter().filter(|(_, e)| e != "pass") {
+                caught.insert((e.clone(), spec));
+            }
+        }
+    }
+    let mut gaps: Vec<String> = monitor::registry()
+        .iter()
+        .filter(|m| !claims.iter().any(|(i, _)| i == m.name))
+        .map(|m| format!("no scenario checks `{}`", m.name))
+        .collect();
+    for (inv, spec) in &claims {
+        let key = (inv.clone(), *spec);
+        if *spec != "std" && !caught.contains(&key) {
+            gaps.push(format!(
+                "under {spec}, no variant is expected to be caught by `{inv}`"
+            ));
+        }
+        if !passed.contains(&key) {
+            gaps.push(format!(
+                "under {spec}, no variant is expected to pass `{inv}`"
+            ));
+        }
+    }
+    if gaps.is_empty() {
+        Ok(())
+    } else {
+        Err(gaps.join("\n").into())
+    }
 }
 
 fn model_trials(scenario: Arc<poolcheck_harness::scenario::Scenario>) -> Vec<Trial> {
