@@ -213,3 +213,55 @@ fn request_violation(
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// One case of a one-request file, with `failed-after-processing` forbidden.
+    fn case() -> Case {
+        let text = r#"
+version = 1
+name = "t"
+model = "h2"
+description = "d"
+[schedulers.random]
+seed = 1
+iterations = 2
+[expect]
+upstream = "pass"
+[outcomes]
+failed-after-processing = "forbidden"
+[[cases]]
+name = "c"
+client = "h2"
+[[cases.requests]]
+name = "A"
+"#;
+        let sc = crate::scenario::parse(Path::new("t.toml"), text).expect("a valid file");
+        sc.cases[0].clone()
+    }
+
+    fn verdict(class: OutcomeClass, processed: u32) -> Option<String> {
+        request_violation(&case(), "A", class, processed, &None).map(|v| v.verdict)
+    }
+
+    #[test]
+    fn each_request_rule_catches_and_passes() {
+        assert_eq!(
+            verdict(OutcomeClass::Ok, 2).as_deref(),
+            Some("processed-once")
+        );
+        assert_eq!(verdict(OutcomeClass::Ok, 1), None);
+        assert_eq!(
+            verdict(OutcomeClass::Hung, 0).as_deref(),
+            Some("request-answered")
+        );
+        assert_eq!(
+            verdict(OutcomeClass::FailedAfterProcessing, 1).as_deref(),
+            Some("failed-after-processing")
+        );
+        assert_eq!(verdict(OutcomeClass::RefusedRetryable, 0), None);
+    }
+}
