@@ -171,3 +171,21 @@ fn an_unreadable_file_is_an_error_not_a_panic() {
         .unwrap();
     assert!(e.message.contains("cannot read"), "{e}");
 }
+
+#[test]
+fn a_star_expectation_covers_every_variant_the_file_does_not_name() {
+    let text = format!("{GOOD}\"*\" = \"pass\"\nhttpcore-1062 = \"idle-while-active\"\n");
+    let Ok(Loaded::Model(s)) = load("star", &text) else {
+        panic!("the file should load");
+    };
+    let variants = poolcheck_models::model::find("httpcore")
+        .unwrap()
+        .info()
+        .variants;
+    assert_eq!(s.expect.len(), variants.len());
+    assert_eq!(s.expected("httpcore-1062"), Some("idle-while-active"));
+    assert_eq!(s.expected("fixed"), Some("pass"));
+    let e = error("no-star", &format!("{GOOD}fixed = \"pass\"\n"));
+    assert!(e.message.contains("no expectation for variant"), "{e}");
+    assert!(e.hint.unwrap_or_default().contains("\"*\""));
+}

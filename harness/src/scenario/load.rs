@@ -16,6 +16,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toml::Spanned;
 
+/// The `[expect]` key that stands for every variant the file does not name. A model that gains
+/// a variant then runs it in every such file, so a variant the file wrongly assumes passes fails
+/// its trial instead of going unchecked.
+pub const OTHER_VARIANTS: &str = "*";
+
 /// The scenario format version this loader reads.
 pub const SCENARIO_VERSION: i64 = 1;
 
@@ -349,7 +354,7 @@ impl Cx<'_> {
     ) -> Result<Vec<(String, String)>, ScenarioError> {
         let variants: Vec<&str> = model.info().variants.iter().map(|v| v.name).collect();
         for (k, v) in raw.get_ref() {
-            if !variants.contains(&k.get_ref().as_str()) {
+            if k.get_ref() != OTHER_VARIANTS && !variants.contains(&k.get_ref().as_str()) {
                 return Err(self
                     .err(
                         k,
@@ -360,9 +365,13 @@ impl Cx<'_> {
             }
             self.verdict(v, &format!("expect.{}", k.get_ref()), invariants)?;
         }
+        let lookup = |name: &str| {
+            let find = |key: &str| raw.get_ref().iter().find(|(k, _)| k.get_ref() == key);
+            find(name).or_else(|| find(OTHER_VARIANTS))
+        };
         let mut out = Vec::new();
         for name in &variants {
-            match raw.get_ref().iter().find(|(k, _)| k.get_ref() == name) {
+            match lookup(name) {
                 Some((_, v)) => out.push(((*name).to_owned(), v.get_ref().clone())),
                 None => return Err(self
                     .err(
@@ -371,7 +380,8 @@ impl Cx<'_> {
                         format!("no expectation for variant `{name}`"),
                     )
                     .with_hint(
-                        "every variant of the model needs `pass` or the invariant that catches it",
+                        "every variant of the model needs `pass` or the invariant that catches \
+                         it; `\"*\" = \"pass\"` sets every variant the file does not name",
                     )),
             }
         }
