@@ -207,3 +207,20 @@ pub fn counterexample(c: &Counterexample, replay: Option<&str>) -> String {
     }
     out
 }
+
+/// A trial's last line: its verdict, executions, time, and whether that is what was expected.
+pub fn verdict_line(d: &Done) -> String {
+    let how = if d.ok {
+        "as expected"
+    } else {
+        "NOT AS EXPECTED"
+    };
+    format!(
+        "{}: {} after {} execution(s) in {:.2}s; {how}: {}\n\n",
+        d.name(),
+        d.verdict,
+        d.executions,
+        d.elapsed.as_secs_f64(),
+        d.judgement
+    )
+}

@@ -452,18 +452,6 @@ fn text(t: &RealTrial, d: &Done) -> String {
             out.push_str(&t.render_outcomes());
         }
     }
-    let how = if d.ok {
-        "as expected"
-    } else {
-        "NOT AS EXPECTED"
-    };
-    out.push_str(&format!(
-        "{}: {} after {} execution(s) in {:.2}s; {how}: {}\n\n",
-        d.name(),
-        d.verdict,
-        d.executions,
-        d.elapsed.as_secs_f64(),
-        d.judgement
-    ));
+    out.push_str(&output::verdict_line(d));
     out
 }

@@ -62,19 +62,7 @@ fn text(d: &Done) -> String {
         let replay = d.report.as_ref().map(|p| p.replay_command());
         out.push_str(&output::counterexample(c, replay.as_deref()));
     }
-    let how = if d.ok {
-        "as expected"
-    } else {
-        "NOT AS EXPECTED"
-    };
-    out.push_str(&format!(
-        "{}: {} after {} execution(s) in {:.2}s; {how}: {}\n\n",
-        d.name(),
-        d.verdict,
-        d.executions,
-        d.elapsed.as_secs_f64(),
-        d.judgement
-    ));
+    out.push_str(&output::verdict_line(d));
     out
 }
 
