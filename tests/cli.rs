@@ -611,3 +611,48 @@ fn bad_real_crate_input_exits_2_with_a_located_message() {
         assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn merge_judges_the_union_of_the_shards() {
+    let dir = workdir("merge");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(false));
+    let mut outputs = Vec::new();
+    let mut caught = 0;
+    for k in 0..4 {
+        let shard = format!("{k}/4");
+        let args = [
+            "run",
+            "toy-reaper",
+            "--variant",
+            "reaper-races-checkout",
+            "--scheduler",
+            "pct",
+            "--iterations",
+            "40",
+            "--shard",
+            &shard,
+            "--format",
+            "json",
+        ];
+        let o = poolcheck(&dir, &args);
+        caught += usize::from(code(&o) == 0);
+        let file = format!("shard-{k}.json");
+        std::fs::write(dir.join(&file), &o.stdout).unwrap();
+        outputs.push(file);
+    }
+    assert!(
+        (1..4).contains(&caught),
+        "the test needs shards that catch and shards that miss: {caught} of 4 caught"
+    );
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(outputs.iter().map(String::as_str));
+    let o = poolcheck(&dir, &args);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["trials"][0]["verdict"], "closed-while-active");
+    // The shares add up to 40; a shard stops at its counterexample.
+    assert!(v["trials"][0]["executions"].as_u64().unwrap() <= 40);
+    let o = poolcheck(&dir, &["merge", "no-such.json"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
+}

@@ -6,6 +6,7 @@ mod diagnostic;
 mod exec;
 mod gate;
 mod list;
+mod merge;
 mod output;
 mod real_report;
 mod realstack;
@@ -45,6 +46,9 @@ enum Command {
     /// Every scenario x variant x scheduler (and pinned schedule): a summary table, reports,
     /// and exit code 0 only when every trial is as expected.
     Gate(GateArgs),
+    /// Combine the `--format json` outputs of sharded runs into one judgement per trial: a bug
+    /// is caught when any shard caught it, a pass needs every shard to pass.
+    Merge(MergeArgs),
 }
 
 /// `poolcheck run`.
@@ -99,6 +103,17 @@ struct GateArgs {
     format: Format,
 }
 
+/// `poolcheck merge`.
+#[derive(clap::Args, Debug)]
+struct MergeArgs {
+    /// Outputs of `run --format json` or `gate --format json` (one per shard).
+    #[arg(required = true)]
+    outputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -132,6 +147,7 @@ pub fn main() -> ExitCode {
         Command::Run(ref a) => run::run(&cli, a),
         Command::Replay(ref a) => replay::replay(&cli, a),
         Command::Gate(ref a) => gate::gate(&cli, a),
+        Command::Merge(ref a) => merge::merge(a),
     };
     match result {
         Ok(Outcome::AsExpected) => ExitCode::SUCCESS,
