@@ -656,3 +656,51 @@ fn merge_judges_the_union_of_the_shards() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
 }
+
+#[test]
+fn generate_writes_a_scenario_the_gate_accepts() {
+    let dir = workdir("generate");
+    let args = [
+        "generate",
+        "checkout-pool",
+        "--variant",
+        "cancel-drops-delivered",
+        "--invariants",
+        "no-leak,request-answered,max-connections",
+        "--out",
+        "scenarios/gen-cancel.toml",
+    ];
+    let o = poolcheck(&dir, &args);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("caught `cancel-drops-delivered`"));
+    let text = std::fs::read_to_string(dir.join("scenarios/gen-cancel.toml")).unwrap();
+    assert!(text.contains("name = \"gen-cancel\""), "{text}");
+    // Every variant's verdict was run and written, so the gate agrees with the file.
+    let o = poolcheck(&dir, &["gate"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    for (args, needle) in [
+        (
+            &["generate", "checkout-pool", "--variant", "fixed"][..],
+            "buggy variant",
+        ),
+        (
+            &["generate", "checkout-pol", "--variant", "x"],
+            "did you mean `checkout-pool`",
+        ),
+        (
+            &[
+                "generate",
+                "checkout-pool",
+                "--variant",
+                "reaper-races-checkout",
+                "--config",
+                "max_sise=2",
+            ][..],
+            "unknown configuration key",
+        ),
+    ] {
+        let o = poolcheck(&dir, args);
+        assert_eq!(code(&o), 2, "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -2,7 +2,7 @@
 //! trials pass.
 
 use poolcheck_harness::backend::Bounds;
-use poolcheck_harness::generate::{generate, to_toml, GenerateSpec};
+use poolcheck_harness::generate::{expectations, generate, to_toml, GenerateSpec};
 use poolcheck_harness::scenario::{load_file, Loaded};
 use poolcheck_harness::trial::{run_trial, trials_of};
 use poolcheck_models::model::{find, Args};
@@ -37,15 +37,13 @@ fn a_generated_scenario_catches_the_variant_and_round_trips_through_the_loader()
     let dir = std::env::temp_dir().join(format!("poolcheck-generate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("generated-size.toml");
-    std::fs::write(&path, to_toml(model, "generated-size", &found, &g)).unwrap();
+    let expect = expectations(model, &g, &found).expect("every variant has a verdict");
+    std::fs::write(&path, to_toml(model, "generated-size", &found, &g, &expect)).unwrap();
     let Ok(Loaded::Model(scenario)) = load_file(&path) else {
         panic!("loads")
     };
     let scenario = Arc::new(*scenario);
-    for t in trials_of(&scenario)
-        .into_iter()
-        .filter(|t| t.variant == "fixed" || t.variant == g.variant)
-    {
+    for t in trials_of(&scenario) {
         let r = run_trial(&t, Bounds::default());
         assert!(r.ok, "{}: {}", t.name(), r.judgement);
     }

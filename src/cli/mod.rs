@@ -5,6 +5,7 @@
 mod diagnostic;
 mod exec;
 mod gate;
+mod generate;
 mod list;
 mod merge;
 mod output;
@@ -49,6 +50,9 @@ enum Command {
     /// Combine the `--format json` outputs of sharded runs into one judgement per trial: a bug
     /// is caught when any shard caught it, a pass needs every shard to pass.
     Merge(MergeArgs),
+    /// Search random operation scripts for one that catches a buggy variant while `fixed`
+    /// passes; shrink it and write it as a scenario file with every variant's verdict.
+    Generate(GenerateArgs),
 }
 
 /// `poolcheck run`.
@@ -114,6 +118,43 @@ struct MergeArgs {
     format: Format,
 }
 
+/// `poolcheck generate`.
+#[derive(clap::Args, Debug)]
+struct GenerateArgs {
+    /// The model (`poolcheck list` names them).
+    model: String,
+    /// The buggy variant the scenario must catch.
+    #[arg(long)]
+    variant: String,
+    /// Invariants to check, comma-separated [default: every invariant].
+    #[arg(long)]
+    invariants: Option<String>,
+    /// A model configuration key, `key=value` (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// Actors per candidate script.
+    #[arg(long, default_value_t = 3)]
+    actors: usize,
+    /// Operations per actor at most.
+    #[arg(long, default_value_t = 4)]
+    max_ops: usize,
+    /// Candidate scripts to try.
+    #[arg(long, default_value_t = 300)]
+    tries: u64,
+    /// Seed of the generator and of PCT.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// PCT executions per candidate (and the written file's budget).
+    #[arg(long, default_value_t = 300)]
+    iterations: u64,
+    /// Scheduling steps per execution at most.
+    #[arg(long, default_value_t = 2_000)]
+    step_bound: u64,
+    /// Write the scenario here (its name is the file stem) instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -148,6 +189,7 @@ pub fn main() -> ExitCode {
         Command::Replay(ref a) => replay::replay(&cli, a),
         Command::Gate(ref a) => gate::gate(&cli, a),
         Command::Merge(ref a) => merge::merge(a),
+        Command::Generate(ref a) => generate::generate(a),
     };
     match result {
         Ok(Outcome::AsExpected) => ExitCode::SUCCESS,

@@ -88,6 +88,29 @@ pub fn generate(model: &'static dyn Model, g: &GenerateSpec) -> Result<Found, No
     Err(NotFound::Exhausted(g.tries))
 }
 
+/// The verdict of every variant of `model` on the generated scenario, under the PCT budget the
+/// file will carry: `pass`, or the invariant that catches it. A variant that hits a bound or
+/// panics cannot be written as an expectation: that is an error naming it.
+pub fn expectations(
+    model: &'static dyn Model,
+    g: &GenerateSpec,
+    found: &Found,
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for v in model.info().variants {
+        let verdict = caught(model, g, &found.spec, v.name).unwrap_or_else(|| "pass".into());
+        if verdict != "pass" && !g.invariants.contains(&verdict) {
+            return Err(format!(
+                "variant `{}` gives `{verdict}` on the generated scenario, which no expectation \
+                 can say; raise the step bound or check fewer invariants",
+                v.name
+            ));
+        }
+        out.push((v.name.to_owned(), verdict));
+    }
+    Ok(out)
+}
+
 /// The invariant `variant` violates on `spec` under PCT, if any.
 fn caught(
     model: &'static dyn Model,

@@ -3,14 +3,14 @@
 use poolcheck_models::model::{Args, Model, OpSpec, Value};
 use std::fmt::Write as _;
 
-/// The scenario file for a generated catch: PCT and loom budgets, every variant expected to
-/// `pass` except `variant` (expected `invariant`). Other variants are marked for review, since
-/// generation only ran `fixed` and `variant`.
+/// The scenario file for a generated catch: a PCT budget and `expect`, the verdict of every
+/// variant (see [`super::expectations`]).
 pub fn to_toml(
     model: &dyn Model,
     name: &str,
     found: &super::Found,
     g: &super::GenerateSpec,
+    expect: &[(String, String)],
 ) -> String {
     let mut out = String::new();
     let w = &mut out;
@@ -51,16 +51,10 @@ pub fn to_toml(
     );
     let _ = writeln!(
         w,
-        "\n# Review: only `fixed` and `{}` were run when this file was generated.\n[expect]",
-        g.variant
+        "\n# Every variant's verdict under the budget above, as run when this file was generated.\n[expect]"
     );
-    for v in model.info().variants {
-        let expected = if v.name == g.variant {
-            found.invariant.as_str()
-        } else {
-            "pass"
-        };
-        let _ = writeln!(w, "{} = \"{expected}\"", v.name);
+    for (variant, expected) in expect {
+        let _ = writeln!(w, "{variant} = \"{expected}\"");
     }
     out
 }
