@@ -393,37 +393,50 @@ fn run_cases(
     let mut digest = wire::DIGEST_SEED;
     for case in cases {
         let run = explore::explore_case(case, &sc.invariants, sc.step_bound, strategy, watchdog);
-        trial.executions += run.executions;
-        trial.elapsed_ms += u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX);
         digest = digest.rotate_left(5) ^ run.digest;
-        let counts = trial.case_counts.entry(case.name.clone()).or_default();
-        for (class, n) in &run.counts {
-            *counts.entry(class.name().to_owned()).or_default() += n;
-            *trial
-                .outcome_counts
-                .entry(class.name().to_owned())
-                .or_default() += n;
-            if case.outcomes.get(class) == Some(&Disposition::Interesting) {
-                *trial
-                    .interesting
-                    .entry(format!("{}: {}", case.name, class.name()))
-                    .or_default() += n;
-            }
-        }
-        trial.replacements.insert(case.name.clone(), run.replaced);
-        trial.case = case.name.clone();
-        trial.requests = run.requests;
-        trial.wire_log = run.rows;
-        if run.verdict != "pass" {
-            trial.verdict = run.verdict;
-            trial.detail = run.detail;
-            trial.schedule = run.schedule;
+        if trial.add_case(case, run) {
             break;
         }
     }
     trial.wire_digest = format!("{digest:016x}");
     trial.ok = trial.verdict == trial.expected;
     trial
+}
+
+impl RealTrial {
+    /// Fold one case's exploration into the trial; `true` when it found a violation (which
+    /// becomes the trial's verdict and reported execution).
+    fn add_case(&mut self, case: &Case, run: explore::CaseRun) -> bool {
+        self.executions += run.executions;
+        self.elapsed_ms += u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.count_classes(case, &run.counts);
+        self.replacements.insert(case.name.clone(), run.replaced);
+        self.case = case.name.clone();
+        self.requests = run.requests;
+        self.wire_log = run.rows;
+        if run.verdict == "pass" {
+            return false;
+        }
+        self.verdict = run.verdict;
+        self.detail = run.detail;
+        self.schedule = run.schedule;
+        true
+    }
+
+    fn count_classes(&mut self, case: &Case, counts: &BTreeMap<OutcomeClass, u64>) {
+        let per_case = self.case_counts.entry(case.name.clone()).or_default();
+        for (class, n) in counts {
+            *per_case.entry(class.name().to_owned()).or_default() += n;
+            *self
+                .outcome_counts
+                .entry(class.name().to_owned())
+                .or_default() += n;
+            if case.outcomes.get(class) == Some(&Disposition::Interesting) {
+                let key = format!("{}: {}", case.name, class.name());
+                *self.interesting.entry(key).or_default() += n;
+            }
+        }
+    }
 }
 
 /// The differential check: every class the real stack showed must be one the model allows,

@@ -1,31 +1,33 @@
 //! `poolcheck gate`: every scenario x variant x scheduler of the folder, and every pinned
-//! schedule, on worker threads; a summary table (or one JSON object) in a deterministic order;
-//! a report for every counterexample; exit code 0 only when every trial is as expected.
+//! schedule, on worker threads, then every real-crate trial; a summary table streamed in a
+//! deterministic order (or one JSON object); a report for every counterexample; exit code 0 only
+//! when every trial is as expected.
 
 use super::diagnostic::CliError;
-use super::exec::{self, Sink};
+use super::exec::{self, Done, Sink};
 use super::scenarios::load_all;
 use super::{output, realstack, Cli, Format, GateArgs, Outcome};
 use poolcheck_harness::trial::{trials_of, Trial};
+use poolcheck_realstack::RealScenario;
 use std::io::Write as _;
+
+/// What the filter selected.
+struct Selection {
+    models: Vec<Trial>,
+    real: Vec<RealScenario>,
+    /// `[scenario, variant, scheduler, expected]` of the selected real trials.
+    real_names: Vec<[String; 4]>,
+}
 
 /// Run the command.
 pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
-    let catalog = load_all(&cli.scenario_dir())?;
     let filter = a.filter.as_ref().map(|f| f.replace('_', "-"));
     let selected = |name: &str| filter.as_ref().is_none_or(|f| name.contains(f.as_str()));
-    let trials: Vec<Trial> = catalog
-        .models
-        .iter()
-        .flat_map(trials_of)
-        .filter(|t| selected(&t.name()))
-        .collect();
-    let real = realstack::load_all(&catalog.real)?;
-    let real_names: Vec<[String; 4]> = real.iter().flat_map(realstack::trial_names).collect();
-    let any_real = real_names
-        .iter()
-        .any(|n| selected(&format!("{}/{}/{}", n[0], n[1], n[2])));
-    if let Some(f) = filter.as_ref().filter(|_| trials.is_empty() && !any_real) {
+    let sel = select(cli, &selected)?;
+    if let Some(f) = filter
+        .as_ref()
+        .filter(|_| sel.models.is_empty() && sel.real_names.is_empty())
+    {
         return Err(CliError::usage(
             format!("no trial matches `{f}`"),
             Some("the filter is a substring of scenario/variant/scheduler".to_owned()),
@@ -35,22 +37,20 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         reports: &cli.reports,
         shard: None,
     };
-    let mut table = output::Table::new(&trials);
-    for n in real_names.iter().filter(|_| any_real) {
-        table.fit(n);
-    }
+    let mut table = output::Table::new(&sel.models);
+    sel.real_names.iter().for_each(|n| table.fit(n));
     let text = a.format == Format::Text;
     if text {
         print!("{}", table.header());
     }
-    let show = |d: &exec::Done| {
+    let show = |d: &Done| {
         if text {
             print!("{}", table.row(d));
             let _ = std::io::stdout().flush();
         }
     };
-    let mut results = exec::run_all(&trials, a.jobs, &sink, &show);
-    results.extend(realstack::gate(&real, &selected, &sink, &show));
+    let mut results = exec::run_all(&sel.models, a.jobs, &sink, &show);
+    results.extend(realstack::gate(&sel.real, &selected, &sink, &show));
     match a.format {
         Format::Json => println!("{}", output::json(&results)),
         Format::Text => print!("{}", output::footer(&results)),
@@ -59,5 +59,27 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         Outcome::AsExpected
     } else {
         Outcome::NotAsExpected
+    })
+}
+
+/// Load the folder (any invalid file is an error) and keep the trials `selected` names.
+fn select(cli: &Cli, selected: &dyn Fn(&str) -> bool) -> Result<Selection, CliError> {
+    let catalog = load_all(&cli.scenario_dir())?;
+    let models = catalog
+        .models
+        .iter()
+        .flat_map(trials_of)
+        .filter(|t| selected(&t.name()))
+        .collect();
+    let real = realstack::load_all(&catalog.real)?;
+    let real_names = real
+        .iter()
+        .flat_map(realstack::trial_names)
+        .filter(|n| selected(&format!("{}/{}/{}", n[0], n[1], n[2])))
+        .collect();
+    Ok(Selection {
+        models,
+        real,
+        real_names,
     })
 }
