@@ -115,6 +115,16 @@ enum Finish {
     Stuck(u64),
 }
 
+/// The shared state of one case's exploration: what the exploring thread writes and the
+/// caller reads once it finishes (or is abandoned by the watchdog).
+#[derive(Clone)]
+struct Shared {
+    case: Arc<Case>,
+    tape: Tape,
+    agg: Arc<Mutex<Aggregate>>,
+    current: CurrentWorld,
+}
+
 /// Explore `case` with `strategy`.
 pub fn explore_case(
     case: &Case,
@@ -124,77 +134,112 @@ pub fn explore_case(
     watchdog: Duration,
 ) -> CaseRun {
     crate::quiet::install();
-    let case = Arc::new(case.clone());
-    let tape = Tape::default();
-    let agg = Arc::new(Mutex::new(Aggregate::default()));
-    let current: CurrentWorld = Arc::default();
-    let (tx, rx) = channel();
+    let shared = Shared {
+        case: Arc::new(case.clone()),
+        tape: Tape::default(),
+        agg: Arc::default(),
+        current: Arc::default(),
+    };
     let start = Instant::now();
-    {
-        let (case, tape, agg, current) = (case.clone(), tape.clone(), agg.clone(), current.clone());
-        let invariants = invariants.to_vec();
-        let strategy = strategy.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("realstack-{}", case.name))
-            .spawn(move || {
-                crate::quiet::enter_exploring();
-                let runner = shuttle::Runner::new(
-                    Recording::new(strategy.scheduler(), tape.clone()),
-                    config(step_bound),
-                );
-                let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    runner.run(move || {
-                        if execute_once(&case, &invariants, &agg, &current) {
-                            tape.stop();
-                        }
-                    })
-                }));
-                let _ = tx.send(outcome.err().map(|p| panic_text(p.as_ref())));
-            });
-        if let Err(e) = spawned {
+    let rx = match spawn_explorer(&shared, invariants, step_bound, strategy) {
+        Ok(rx) => rx,
+        Err(e) => {
             return CaseRun {
                 verdict: "subject-panic".into(),
                 detail: Some(format!("cannot start the exploring thread: {e}")),
                 ..CaseRun::default()
-            };
+            }
         }
-    }
-    let finish = wait(&rx, &tape, watchdog);
+    };
+    let finish = wait(&rx, &shared.tape, watchdog);
     let mut run = CaseRun {
         elapsed: start.elapsed(),
         ..CaseRun::default()
     };
-    let Some(mut agg) = try_lock(&agg) else {
+    let Some(mut agg) = try_lock(&shared.agg) else {
         run.verdict = "request-answered".into();
         run.detail = Some("the stuck execution holds the aggregate".into());
         return run;
     };
-    let (verdict, detail) = match finish {
+    let (verdict, detail) = judge_finish(&shared, invariants, &mut agg, finish, watchdog);
+    if verdict != "pass" {
+        run.schedule = Some(encode(&shared.case.name, &shared.tape.choices()));
+    }
+    run.verdict = verdict;
+    run.detail = detail;
+    take_results(&mut run, &mut agg);
+    run
+}
+
+/// Run shuttle on a thread of its own (so a task stuck on a std mutex cannot stop the caller);
+/// the receiver gets the panic text of the exploration, if it panicked.
+fn spawn_explorer(
+    shared: &Shared,
+    invariants: &[String],
+    step_bound: u64,
+    strategy: &Strategy,
+) -> std::io::Result<std::sync::mpsc::Receiver<Option<String>>> {
+    let (tx, rx) = channel();
+    let Shared {
+        case,
+        tape,
+        agg,
+        current,
+    } = shared.clone();
+    let invariants = invariants.to_vec();
+    let strategy = strategy.clone();
+    std::thread::Builder::new()
+        .name(format!("realstack-{}", case.name))
+        .spawn(move || {
+            crate::quiet::enter_exploring();
+            let runner = shuttle::Runner::new(
+                Recording::new(strategy.scheduler(), tape.clone()),
+                config(step_bound),
+            );
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                runner.run(move || {
+                    if execute_once(&case, &invariants, &agg, &current) {
+                        tape.stop();
+                    }
+                })
+            }));
+            let _ = tx.send(outcome.err().map(|p| panic_text(p.as_ref())));
+        })?;
+    Ok(rx)
+}
+
+/// The case's verdict and its words, from how the exploration finished.
+fn judge_finish(
+    shared: &Shared,
+    invariants: &[String],
+    agg: &mut Aggregate,
+    finish: Finish,
+    watchdog: Duration,
+) -> (String, Option<String>) {
+    let (case, current) = (&shared.case, &shared.current);
+    match finish {
         Finish::Done(None) => match &agg.violation {
             Some(v) => (v.verdict.clone(), Some(v.detail.clone())),
             None => ("pass".to_owned(), None),
         },
-        Finish::Done(Some(panic)) => failed_execution(&case, invariants, &current, &mut agg, panic),
+        Finish::Done(Some(panic)) => failed_execution(case, invariants, current, agg, panic),
         Finish::Stuck(execution) => {
             let hang = format!(
                 "no scheduling decision for {watchdog:?} in execution {execution}: a task blocks \
                  the OS thread on something shuttle cannot see (a std mutex or a blocking call)"
             );
-            stuck_execution(&case, invariants, &current, &mut agg, hang)
+            stuck_execution(case, invariants, current, agg, hang)
         }
-    };
-    if verdict != "pass" {
-        run.schedule = Some(encode(&case.name, &tape.choices()));
     }
-    run.verdict = verdict;
-    run.detail = detail;
+}
+
+fn take_results(run: &mut CaseRun, agg: &mut Aggregate) {
     run.executions = agg.executions;
     run.counts = std::mem::take(&mut agg.counts);
     run.digest = agg.digest;
     run.replaced = agg.replaced;
     run.requests = std::mem::take(&mut agg.requests);
     run.rows = std::mem::take(&mut agg.rows);
-    run
 }
 
 fn wait(rx: &std::sync::mpsc::Receiver<Option<String>>, tape: &Tape, limit: Duration) -> Finish {
