@@ -13,7 +13,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use poolcheck_harness::backend::{Bounds, SchedulerSpec};
 use poolcheck_harness::monitor;
 use poolcheck_harness::scenario::{load_dir, Loaded, Scenario};
-use poolcheck_harness::trial::{run_trial, trials_of};
+use poolcheck_harness::trial::{run_trial, trials_of, ANY_OF};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -75,7 +75,9 @@ fn invariant_coverage(scenarios: &[Arc<Scenario>]) -> Result<(), Failed> {
                 }
             }
             for (_, e) in s.expect.iter().filter(|(_, e)| e != "pass") {
-                caught.insert((e.clone(), spec));
+                for inv in e.split(ANY_OF) {
+                    caught.insert((inv.to_owned(), spec));
+                }
             }
         }
     }

@@ -19,8 +19,24 @@ pub struct Trial {
     pub variant: String,
     /// The scheduler with its budget.
     pub scheduler: SchedulerSpec,
-    /// `pass` or the invariant that must catch the variant.
+    /// `pass` or the invariant that must catch the variant (several joined by [`ANY_OF`]: any
+    /// of them).
     pub expected: String,
+}
+
+/// Joins the invariants of an any-of expectation (`no-leak|request-answered`), written in a
+/// scenario file as an array: a bug that shows as a leak in some interleavings and as a hang in
+/// others is caught by either.
+pub const ANY_OF: char = '|';
+
+/// Does `expected` accept `verdict`?
+pub fn accepts(expected: &str, verdict: &str) -> bool {
+    expected.split(ANY_OF).any(|e| e == verdict)
+}
+
+/// An expectation in words: `no-leak or request-answered`.
+pub fn in_words(expected: &str) -> String {
+    expected.replace(ANY_OF, " or ")
 }
 
 impl Trial {
@@ -104,21 +120,25 @@ pub fn judge(
     variant: &str,
 ) -> (bool, String) {
     let got = verdict.name();
+    let expected_words = in_words(expected);
+    let expected_words = expected_words.as_str();
     match verdict {
         Verdict::BoundHit(why) => (false, format!("a bound stopped the exploration: {why}")),
         Verdict::ModelPanic(why) => (false, format!("the model panicked (a model bug): {why}")),
-        _ if got == expected => (true, format!("{variant}: {got}, as expected")),
+        _ if accepts(expected, got) => (true, format!("{variant}: {got}, as expected")),
         Verdict::Pass if !scheduler.must_catch() => (
             true,
             format!(
-                "{variant}: the {} baseline did not hit {expected} (allowed: it is the baseline)",
+                "{variant}: the {} baseline did not hit {expected_words} (allowed: it is the \
+                 baseline)",
                 scheduler.name()
             ),
         ),
         Verdict::Pass => (
             false,
             format!(
-                "{variant} passed but must be caught as {expected}: the checker missed the bug"
+                "{variant} passed but must be caught as {expected_words}: the checker missed the \
+                 bug"
             ),
         ),
         Verdict::Violation(v) if expected == "pass" => (
@@ -131,9 +151,24 @@ pub fn judge(
         Verdict::Violation(v) => (
             false,
             format!(
-                "{variant} was caught by {} but must be caught by {expected}: {}",
+                "{variant} was caught by {} but must be caught by {expected_words}: {}",
                 v.invariant, v.message
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_any_of_expectation_accepts_each_of_its_invariants_and_no_other() {
+        let expected = "no-leak|request-answered";
+        assert!(accepts(expected, "no-leak"));
+        assert!(accepts(expected, "request-answered"));
+        assert!(!accepts(expected, "pass"));
+        assert!(!accepts(expected, "no"));
+        assert_eq!(in_words(expected), "no-leak or request-answered");
     }
 }

@@ -189,3 +189,40 @@ fn a_star_expectation_covers_every_variant_the_file_does_not_name() {
     assert!(e.message.contains("no expectation for variant"), "{e}");
     assert!(e.hint.unwrap_or_default().contains("\"*\""));
 }
+
+#[test]
+fn an_expectation_may_list_invariants_any_of_which_catches() {
+    let head = GOOD.replace(
+        "invariants = [\"idle-while-active\"]",
+        "invariants = [\"idle-while-active\", \"closed-while-active\"]",
+    );
+    let text = format!(
+        "{head}\"*\" = \"pass\"\nhttpcore-1062 = [\"idle-while-active\", \"closed-while-active\"]\n"
+    );
+    let Ok(Loaded::Model(s)) = load("any-of", &text) else {
+        panic!("the file should load");
+    };
+    assert_eq!(
+        s.expected("httpcore-1062"),
+        Some("idle-while-active|closed-while-active")
+    );
+    for (stem, bad, needle) in [
+        ("any-of-empty", "[]", "cannot be empty"),
+        (
+            "any-of-pass",
+            "[\"pass\", \"idle-while-active\"]",
+            "contain `pass`",
+        ),
+        (
+            "any-of-unknown",
+            "[\"idle-while-actve\"]",
+            "neither `pass` nor",
+        ),
+        ("any-of-number", "3", "found integer"),
+    ] {
+        let text = format!("{head}\"*\" = \"pass\"\nhttpcore-1062 = {bad}\n");
+        let e = error(stem, &text);
+        assert!(e.message.contains(needle), "{stem}: {e}");
+        assert!(e.line > 0, "{stem}: located");
+    }
+}

@@ -12,6 +12,7 @@ use super::exec::Done;
 use super::output::{self, Table, OUTPUT_VERSION};
 use super::{Format, MergeArgs, Outcome};
 use poolcheck_harness::report::ReportPaths;
+use poolcheck_harness::trial::accepts;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -112,13 +113,13 @@ fn merge_group(shards: &[Record]) -> Result<Done, CliError> {
         ));
     }
     let expected = first.expected.as_str();
-    let caught = |r: &&Record| r.verdict == expected && expected != "pass";
+    let caught = |r: &&Record| expected != "pass" && accepts(expected, &r.verdict);
     let other = shards
         .iter()
-        .find(|r| r.verdict != "pass" && r.verdict != expected);
+        .find(|r| r.verdict != "pass" && !accepts(expected, &r.verdict));
     let (verdict, ok, how) = match (other, shards.iter().find(caught)) {
         (Some(o), _) => (o.verdict.clone(), false, "a shard found another verdict"),
-        (None, Some(_)) => (expected.to_owned(), true, "caught by at least one shard"),
+        (None, Some(c)) => (c.verdict.clone(), true, "caught by at least one shard"),
         (None, None) if expected == "pass" => ("pass".to_owned(), true, "every shard passed"),
         // No shard caught the bug: as expected only where each shard says a miss is allowed
         // (the std baseline).

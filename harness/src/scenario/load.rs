@@ -8,6 +8,7 @@ use super::raw::{RawActor, RawScenario, RawSchedulers};
 use super::{Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
 use crate::backend::{decode_schedule, SchedulerSpec};
 use crate::monitor;
+use crate::trial::ANY_OF;
 use poolcheck_models::model::{
     self, ActorSpec, Args, Model, OpSpec, ParamInfo, ParamKind, ScenarioSpec, Value,
 };
@@ -349,30 +350,28 @@ impl Cx<'_> {
     fn expect(
         &self,
         model: &dyn Model,
-        raw: &Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+        raw: &Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
         invariants: &[String],
     ) -> Result<Vec<(String, String)>, ScenarioError> {
         let variants: Vec<&str> = model.info().variants.iter().map(|v| v.name).collect();
+        let mut given = BTreeMap::new();
         for (k, v) in raw.get_ref() {
+            let field = format!("expect.{}", k.get_ref());
             if k.get_ref() != OTHER_VARIANTS && !variants.contains(&k.get_ref().as_str()) {
                 return Err(self
-                    .err(
-                        k,
-                        format!("expect.{}", k.get_ref()),
-                        format!("unknown variant `{}`", k.get_ref()),
-                    )
+                    .err(k, field, format!("unknown variant `{}`", k.get_ref()))
                     .with_hint(hint_for(k.get_ref(), variants.iter().copied())));
             }
-            self.verdict(v, &format!("expect.{}", k.get_ref()), invariants)?;
+            given.insert(
+                k.get_ref().clone(),
+                self.expectation(v, &field, invariants)?,
+            );
         }
-        let lookup = |name: &str| {
-            let find = |key: &str| raw.get_ref().iter().find(|(k, _)| k.get_ref() == key);
-            find(name).or_else(|| find(OTHER_VARIANTS))
-        };
+        let lookup = |name: &str| given.get(name).or_else(|| given.get(OTHER_VARIANTS));
         let mut out = Vec::new();
         for name in &variants {
             match lookup(name) {
-                Some((_, v)) => out.push(((*name).to_owned(), v.get_ref().clone())),
+                Some(v) => out.push(((*name).to_owned(), v.clone())),
                 None => return Err(self
                     .err(
                         raw,
@@ -386,6 +385,42 @@ impl Cx<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// An `[expect]` value: `"pass"`, an invariant, or an array of invariants (caught by any of
+    /// them, written `a|b`), each one checked.
+    fn expectation(
+        &self,
+        v: &Spanned<toml::Value>,
+        field: &str,
+        invariants: &[String],
+    ) -> Result<String, ScenarioError> {
+        let at = |msg: String| self.err(v, field, msg);
+        let names: Vec<String> = match v.get_ref() {
+            toml::Value::String(s) => vec![s.clone()],
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or_else(|| at("an array of invariant names is expected".into()))?,
+            other => {
+                return Err(at(format!(
+                    "expected a string or an array, found {}",
+                    other.type_str()
+                )))
+            }
+        };
+        if names.is_empty() || (names.len() > 1 && names.iter().any(|n| n == "pass")) {
+            return Err(at(
+                "an array lists invariants, any of which may catch the variant; \
+                           it cannot be empty or contain `pass`"
+                    .into(),
+            ));
+        }
+        for n in &names {
+            self.verdict(&Spanned::new(v.span(), n.clone()), field, invariants)?;
+        }
+        Ok(names.join(&ANY_OF.to_string()))
     }
 
     fn verdict(

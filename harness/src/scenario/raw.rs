@@ -23,7 +23,8 @@ pub(super) struct RawScenario {
     pub actors: Vec<RawActor>,
     // Not `Spanned`: toml 0.8 cannot deserialize a spanned struct with named fields.
     pub schedulers: RawSchedulers,
-    pub expect: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+    /// Each value is a verdict or an array of invariants (any of them).
+    pub expect: Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
     #[serde(default)]
     pub pinned: Vec<RawPinned>,
 }
