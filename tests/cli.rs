@@ -433,6 +433,9 @@ fn every_html_report_is_self_contained_and_well_formed() {
     let mut pages = Vec::new();
     collect_html(&dir.join("reports"), &mut pages);
     assert!(!pages.is_empty());
+    // The committed examples too: a model report and a real-crate (wire) report.
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples");
+    collect_html(&examples, &mut pages);
     for page in pages {
         let html = std::fs::read_to_string(&page).unwrap();
         for bad in [
