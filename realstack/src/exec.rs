@@ -8,9 +8,9 @@
 use crate::glue::{LogicalTimer, Spawner};
 use crate::io::WireIo;
 use crate::outcome::{classify, Disposition, Ending, Facts, OutcomeClass};
-use crate::scenario::Case;
+use crate::scenario::{Case, RequestSpec};
 use crate::wire::{self, WireRow};
-use crate::world::{Shared, World};
+use crate::world::{RequestState, Shared, World};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -123,22 +123,7 @@ pub fn judge(
     hang: Option<String>,
 ) -> bool {
     let decoded = wire::decode(&w.chunks, &w.conns);
-    agg.executions += 1;
-    agg.digest = wire::digest(
-        if agg.digest == 0 {
-            wire::DIGEST_SEED
-        } else {
-            agg.digest
-        },
-        &w.chunks,
-    );
-    if w.conns
-        .iter()
-        .enumerate()
-        .any(|(i, h)| w.conns[..i].contains(h))
-    {
-        agg.replaced += 1;
-    }
+    count_execution(w, agg);
     let checked = |p: &str| invariants.iter().any(|i| i == p);
     let mut violation: Option<Violation> = decoded
         .violations
@@ -151,28 +136,12 @@ pub fn judge(
     let mut requests = Vec::new();
     for (spec, state) in case.requests.iter().zip(&w.requests) {
         let attempts = decoded.attempts.get(&spec.name).copied().unwrap_or(0);
-        let class = classify(&Facts {
-            ending: state.ending.clone(),
-            processed: state.processed,
-            attempts,
-            retry_layer: case.client.has_retry_layer(),
-        });
+        let (class, row) = request_row(case, spec, state, attempts);
         *agg.counts.entry(class).or_default() += 1;
         if violation.is_none() {
             violation = request_violation(case, &spec.name, class, state.processed, &hang);
         }
-        requests.push(RequestRow {
-            name: spec.name.clone(),
-            host: spec.host.clone(),
-            class: class.name().to_owned(),
-            ending: match &state.ending {
-                None => "never ended".to_owned(),
-                Some(Ending::Response(s)) => format!("response {s}"),
-                Some(Ending::Error { chain, .. }) => format!("error: {chain}"),
-            },
-            processed: state.processed,
-            attempts,
-        });
+        requests.push(row);
     }
     agg.requests = requests;
     agg.rows = decoded.rows;
@@ -181,6 +150,52 @@ pub fn judge(
         agg.violation = violation;
     }
     failed
+}
+
+/// Count the execution, fold its bytes into the digest, and note a replacement connection (a
+/// host connected to more than once).
+fn count_execution(w: &World, agg: &mut Aggregate) {
+    agg.executions += 1;
+    let seed = if agg.digest == 0 {
+        wire::DIGEST_SEED
+    } else {
+        agg.digest
+    };
+    agg.digest = wire::digest(seed, &w.chunks);
+    let replaced = w
+        .conns
+        .iter()
+        .enumerate()
+        .any(|(i, h)| w.conns[..i].contains(h));
+    agg.replaced += u64::from(replaced);
+}
+
+/// How one request ended, classified from ground truth.
+fn request_row(
+    case: &Case,
+    spec: &RequestSpec,
+    state: &RequestState,
+    attempts: u32,
+) -> (OutcomeClass, RequestRow) {
+    let class = classify(&Facts {
+        ending: state.ending.clone(),
+        processed: state.processed,
+        attempts,
+        retry_layer: case.client.has_retry_layer(),
+    });
+    let row = RequestRow {
+        name: spec.name.clone(),
+        host: spec.host.clone(),
+        class: class.name().to_owned(),
+        ending: match &state.ending {
+            None => "never ended".to_owned(),
+            Some(Ending::Response(s)) => format!("response {s}"),
+            Some(Ending::Error { chain, .. }) => format!("error: {chain}"),
+        },
+        processed: state.processed,
+        attempts,
+    };
+    (class, row)
 }
 
 fn request_violation(
