@@ -670,6 +670,8 @@ fn generate_writes_a_scenario_the_gate_accepts() {
         "cancel-drops-delivered",
         "--invariants",
         "no-leak,request-answered,max-connections",
+        "--seed",
+        "3",
         "--out",
         "scenarios/gen-cancel.toml",
     ];

@@ -173,6 +173,8 @@ pub fn describe_event(e: &Event) -> String {
         Event::ConnPhase { conn, phase } => format!("conn {conn} state := {phase:?}"),
         Event::ConnClosed { conn, reason } => format!("conn {conn} CLOSED ({reason:?})"),
         Event::ConnPooled { conn } => format!("conn {conn} back in the pool"),
+        Event::ConnCheckedOut { conn, req } => format!("conn {conn} checked out by request {req}"),
+        Event::ConnCheckedIn { conn, req } => format!("conn {conn} checked in by request {req}"),
         Event::ResourceOpened { kind, id } => format!("{kind} {id} opened"),
         Event::ResourceClosed { kind, id } => format!("{kind} {id} released"),
         Event::PoolLimit { max_connections } => {

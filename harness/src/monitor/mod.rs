@@ -15,6 +15,7 @@ mod max_streams;
 mod no_leak;
 mod permit_accounting;
 mod request_answered;
+mod single_owner;
 mod stream_after_goaway;
 mod world;
 
@@ -81,6 +82,7 @@ pub fn registry() -> Vec<MonitorInfo> {
         no_leak::INFO,
         permit_accounting::INFO,
         request_answered::INFO,
+        single_owner::INFO,
         callback_order::INFO,
         stream_after_goaway::INFO,
         max_streams::INFO,

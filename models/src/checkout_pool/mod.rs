@@ -4,8 +4,9 @@
 //!
 //! Unlike the other models this is not one upstream file: it is the common shape of
 //! ClickHouse/clickhouse-go (`conn_pool`/`acquire`), sqlx (`PoolInner::acquire`), deadpool
-//! (`Pool::get`), mperham/connection_pool (`TimedStack` + reaper) and r2dbc-pool, reduced to
-//! what their races need. Each [`Variant`] cites the public reports it reproduces, so a bug from
+//! (`Pool::get`), mperham/connection_pool (`TimedStack` + reaper), r2dbc-pool, bb8
+//! (`PoolInner::get`, `put_back`), glassfish's `ConnectionPool` (wait queue and monitors) and
+//! node-pool (`release`), reduced to what their races need. Each [`Variant`] cites the public reports it reproduces, so a bug from
 //! a pool we have not modelled can often be written as a scenario against this one.
 //!
 //! Abstractions: a connection is a number; "using" it is `use` awaits between check-out and
@@ -76,6 +77,24 @@ static INFO: ModelInfo = ModelInfo {
             upstream: "https://github.com/r2dbc/r2dbc-pool/issues/165",
             summary: "a cancelled creation abandons its half-open connection",
         },
+        VariantInfo {
+            name: "lost-wakeup",
+            upstream: "https://github.com/javaee/glassfish/issues/21355",
+            summary: "a waiter enqueues under the lock but starts waiting after releasing it: a \
+                      check-in in between notifies nobody",
+        },
+        VariantInfo {
+            name: "discard-skips-notify",
+            upstream: "https://github.com/djc/bb8/issues/167",
+            summary: "discarding a broken connection frees its slot without waking the \
+                      checkouts waiting for room",
+        },
+        VariantInfo {
+            name: "double-release",
+            upstream: "https://github.com/coopernurse/node-pool/pull/19",
+            summary: "a connection released twice goes on the idle list twice: two checkouts \
+                      share it",
+        },
     ],
     ops: &[
         OpInfo {
@@ -95,8 +114,13 @@ static INFO: ModelInfo = ModelInfo {
         },
         OpInfo {
             name: "checkin",
-            doc: "return the connection in hand to the pool (hand-off to a waiter first)",
-            params: &[],
+            doc: "return the connection in hand to the pool (hand-off to a waiter first); with \
+                  `twice`, release it a second time (an error handler and a `finally` both do)",
+            params: &[param(
+                "twice",
+                ParamKind::Bool,
+                "release the connection twice (default false)",
+            )],
         },
         OpInfo {
             name: "discard",
@@ -265,6 +289,9 @@ fn run_op(
         "checkin" => {
             if let Some((r, conn)) = held {
                 pool.checkin(r, conn);
+                if op.args.bool("twice", false) {
+                    pool.checkin(r, conn);
+                }
             }
             None
         }

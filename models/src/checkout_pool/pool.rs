@@ -32,6 +32,8 @@ struct State {
     delivered: BTreeMap<u32, u32>,
     pending: BTreeMap<String, u32>,
     cancelled: BTreeSet<u32>,
+    /// conn -> the request holding it (checked out, not yet checked in).
+    holders: BTreeMap<u32, u32>,
     closed: bool,
 }
 
@@ -89,13 +91,29 @@ impl Pool {
             if !st.waiters.contains(&req) {
                 st.waiters.push_back(req);
             }
-            st = self.changed.wait(st);
+            st = self.wait(st);
         };
         st.pending.remove(actor);
         st.waiters.retain(|w| *w != req);
         let cancelled = st.cancelled.contains(&req);
+        if let Some(conn) = got {
+            st.holders.insert(conn, req);
+            probe(Event::ConnCheckedOut { conn, req });
+        }
         drop(st);
         self.finish_checkout(req, got, cancelled)
+    }
+
+    /// Wait for a check-in, a freed slot or a cancellation, releasing the lock while waiting.
+    fn wait<'a>(&'a self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        if self.variant != Variant::LostWakeup {
+            return self.changed.wait(st);
+        }
+        // Bug (lost-wakeup): enqueued under the lock, but the wait starts in a second critical
+        // section; a notification sent in between finds nobody waiting.
+        drop(st);
+        yield_now("enqueued; about to wait on the monitor");
+        self.changed.wait(self.state.lock())
     }
 
     /// After a wake-up: a hand-off or a cancellation ends the wait.
@@ -219,14 +237,39 @@ impl Pool {
         got
     }
 
-    /// Give a connection back: hand it to the first waiter, or put it on the idle list.
+    /// Give a connection back: hand it to the first waiter, or put it on the idle list. A
+    /// request that no longer holds `conn` (a second release) is ignored.
     pub fn checkin(&self, req: u32, conn: u32) {
+        let mut st = self.state.lock();
+        let held = st.release_hold(req, conn);
+        let closed_before_ping = st.closed;
+        drop(st);
+        if !held {
+            return self.release_again(req, conn, closed_before_ping);
+        }
         probe(Event::StreamClosed { conn, stream: req });
         probe(Event::RequestFinished {
             req,
             outcome: Outcome::Response,
         });
-        let closed_before_ping = self.state.lock().closed;
+        self.put_back(conn, closed_before_ping);
+    }
+
+    /// A release by a request that does not hold the connection (it released it already).
+    fn release_again(&self, req: u32, conn: u32, closed_before_ping: bool) {
+        if self.variant != Variant::DoubleRelease {
+            probe(Event::Note(format!(
+                "ignores request {req}'s second release of conn {conn}"
+            )));
+            return;
+        }
+        // Bug (double-release): no ownership check; the connection goes back once more.
+        self.put_back(conn, closed_before_ping);
+    }
+
+    /// After a ping, hand the connection to a waiter or put it on the idle list (or close it
+    /// when the pool closed).
+    fn put_back(&self, conn: u32, closed_before_ping: bool) {
         if closed_before_ping {
             return self.close_returned(conn);
         }
@@ -271,16 +314,22 @@ impl Pool {
         }
     }
 
-    /// Close the connection in hand instead of returning it (it broke).
+    /// Close the connection in hand instead of returning it (it broke), freeing its slot.
     pub fn discard(&self, req: u32, conn: u32) {
         probe(Event::StreamClosed { conn, stream: req });
         probe(Event::RequestFinished {
             req,
             outcome: Outcome::Error("connection broken".into()),
         });
-        self.state.lock().retire(conn);
+        let mut st = self.state.lock();
+        st.release_hold(req, conn);
+        st.retire(conn);
+        drop(st);
         close(conn, CloseReason::Error);
-        self.changed.notify_all();
+        if self.variant != Variant::DiscardSkipsNotify {
+            self.changed.notify_all();
+        }
+        // Bug (discard-skips-notify): the freed slot is not announced to waiting checkouts.
     }
 
     /// Cancel `target`'s pending checkout, if it has one now.
@@ -352,6 +401,16 @@ impl Pool {
 }
 
 impl State {
+    /// `req` gives up its hold on `conn`; `false` when it did not hold it (a second release).
+    fn release_hold(&mut self, req: u32, conn: u32) -> bool {
+        if self.holders.get(&conn) != Some(&req) {
+            return false;
+        }
+        self.holders.remove(&conn);
+        probe(Event::ConnCheckedIn { conn, req });
+        true
+    }
+
     /// The pool stops counting `conn` (it is about to be closed outside the lock).
     fn retire(&mut self, conn: u32) {
         self.size -= 1;

@@ -1,4 +1,4 @@
-//! The checkout pool's variants: the correct design and five bug classes that recur across
+//! The checkout pool's variants: the correct design and the bug classes that recur across
 //! pools in many languages. Each names the public reports it reproduces.
 
 /// Which behaviour the pool has.
@@ -34,6 +34,26 @@ pub enum Variant {
     /// A checkout whose creation is cancelled (a create timeout) abandons the half-open
     /// connection instead of closing it (r2dbc/r2dbc-pool#165). After: close it.
     TimeoutLeaksConnection,
+    /// A checkout that must wait puts itself on the wait queue under the pool lock, releases the
+    /// lock, and only then waits on its monitor; a check-in in between hands it the connection
+    /// and notifies a waiter that is not waiting yet, so the wake-up is lost and the checkout
+    /// waits while its connection sits delivered (javaee/glassfish#21355, ConnectionPool
+    /// `getResource` lines 425-432: `waitQueue.addToQueue()` outside `synchronized
+    /// (waitMonitor)`; fixed by javaee/glassfish#22086, which enqueues inside the block). After:
+    /// enqueue and wait in one critical section (a condition variable's atomic release-and-wait).
+    LostWakeup,
+    /// Discarding a broken connection frees its capacity slot but notifies nobody, so a checkout
+    /// waiting for room keeps waiting although it could now create a connection (djc/bb8#167,
+    /// fixed by djc/bb8#194; eclipse-ee4j/glassfish#23483, fixed by #24879: "inform waiting
+    /// threads when resources are marked as failed"; atomikos/transactions-essentials#148).
+    /// After: every path that frees a slot notifies the waiters.
+    DiscardSkipsNotify,
+    /// Releasing a connection twice (an error handler and a `finally` both release it) puts it on
+    /// the idle list twice, so two later checkouts get the same connection
+    /// (coopernurse/node-pool#19: "it will end up allowing two clients to acquire the resource
+    /// simultaneously"; brianc/node-pg-pool#115; sidorares/node-mysql2#1280). After: the pool
+    /// remembers who holds each connection and ignores a release by a request that does not.
+    DoubleRelease,
 }
 
 impl Variant {
@@ -46,6 +66,9 @@ impl Variant {
             "size-check-then-create" => Variant::SizeCheckThenCreate,
             "timeout-leaks-connection" => Variant::TimeoutLeaksConnection,
             "checkin-after-close" => Variant::CheckinAfterClose,
+            "lost-wakeup" => Variant::LostWakeup,
+            "discard-skips-notify" => Variant::DiscardSkipsNotify,
+            "double-release" => Variant::DoubleRelease,
             _ => Variant::Fixed,
         }
     }

@@ -123,6 +123,21 @@ pub enum Event {
         /// Why.
         reason: CloseReason,
     },
+    /// A pool whose connections carry one request at a time (database and HTTP/1 pools) gave
+    /// `conn` to request `req`: until [`Event::ConnCheckedIn`] nobody else may hold it.
+    ConnCheckedOut {
+        /// Connection number.
+        conn: u32,
+        /// Request number.
+        req: u32,
+    },
+    /// Request `req` gave `conn` back (to the idle list, a waiter, or to be closed).
+    ConnCheckedIn {
+        /// Connection number.
+        conn: u32,
+        /// Request number.
+        req: u32,
+    },
     /// The pool took a connection back as available (idle in the pool).
     ConnPooled {
         /// Connection number.
