@@ -95,6 +95,12 @@ static INFO: ModelInfo = ModelInfo {
             summary: "a connection released twice goes on the idle list twice: two checkouts \
                       share it",
         },
+        VariantInfo {
+            name: "connect-failure-leaks-slot",
+            upstream: "https://github.com/vert-x3/vertx-mysql-postgresql-client/issues/79",
+            summary: "a failed connection attempt keeps its capacity slot: the pool shrinks \
+                      for good",
+        },
     ],
     ops: &[
         OpInfo {
@@ -174,6 +180,11 @@ static INFO: ModelInfo = ModelInfo {
             ParamKind::Int,
             "awaits a connection takes to establish (default 1)",
         ),
+        param(
+            "connect_failures",
+            ParamKind::Int,
+            "the first this-many connection attempts fail (default 0)",
+        ),
     ],
 };
 
@@ -201,6 +212,7 @@ impl Model for CheckoutPoolModel {
             max_size: spec.config.u32("max_size", 1),
             idle_timeout: u64::from(spec.config.u32("idle_timeout", 5)),
             create_steps: spec.config.u32("create_steps", 1),
+            connect_failures: spec.config.u32("connect_failures", 0),
         };
         let pool = Arc::new(Pool::new(Variant::parse(variant), config));
         let handles: Vec<_> = spec

@@ -21,6 +21,8 @@ pub struct Config {
     pub idle_timeout: u64,
     /// Awaits a connection takes to establish.
     pub create_steps: u32,
+    /// The first this-many connection attempts fail (the server is down, then back).
+    pub connect_failures: u32,
 }
 
 #[derive(Default)]
@@ -34,6 +36,8 @@ struct State {
     cancelled: BTreeSet<u32>,
     /// conn -> the request holding it (checked out, not yet checked in).
     holders: BTreeMap<u32, u32>,
+    /// Requests whose connection attempt failed.
+    failed: BTreeSet<u32>,
     closed: bool,
 }
 
@@ -96,12 +100,13 @@ impl Pool {
         st.pending.remove(actor);
         st.waiters.retain(|w| *w != req);
         let cancelled = st.cancelled.contains(&req);
+        let failed = st.failed.remove(&req);
         if let Some(conn) = got {
             st.holders.insert(conn, req);
             probe(Event::ConnCheckedOut { conn, req });
         }
         drop(st);
-        self.finish_checkout(req, got, cancelled)
+        self.finish_checkout(req, got, cancelled, failed)
     }
 
     /// Wait for a check-in, a freed slot or a cancellation, releasing the lock while waiting.
@@ -173,6 +178,9 @@ impl Pool {
                 return self.abandon_create(actor, req, conn);
             }
         }
+        if conn <= self.config.connect_failures {
+            return self.fail_create(req, conn);
+        }
         if self.variant == Variant::SizeCheckThenCreate {
             // Bug: the size grows only now, in a second critical section.
             self.state.lock().size += 1;
@@ -207,12 +215,34 @@ impl Pool {
         None
     }
 
+    /// A connection attempt that failed: close what was opened and free the slot it reserved
+    /// (or not), so a waiting checkout can try again.
+    fn fail_create(&self, req: u32, conn: u32) -> Checkout {
+        close(conn, CloseReason::Error);
+        let mut st = self.state.lock();
+        st.failed.insert(req);
+        if self.variant == Variant::ConnectFailureLeaksSlot {
+            // Bug (connect-failure-leaks-slot): the size counter keeps the failed attempt.
+            return None;
+        }
+        if self.variant != Variant::SizeCheckThenCreate {
+            st.size -= 1; // this variant had not counted the attempt yet
+            probe(Event::ResourceClosed {
+                kind: "slot",
+                id: req,
+            });
+        }
+        drop(st);
+        self.changed.notify_all();
+        None
+    }
+
     fn is_cancelled(&self, req: u32) -> bool {
         self.state.lock().cancelled.contains(&req)
     }
 
     /// Record the end of a checkout; a connection in hand is in use until check-in.
-    fn finish_checkout(&self, req: u32, got: Checkout, cancelled: bool) -> Checkout {
+    fn finish_checkout(&self, req: u32, got: Checkout, cancelled: bool, failed: bool) -> Checkout {
         match got {
             Some(conn) => {
                 probe(Event::ConnPhase {
@@ -228,6 +258,10 @@ impl Pool {
             None if cancelled => probe(Event::RequestFinished {
                 req,
                 outcome: Outcome::Cancelled,
+            }),
+            None if failed => probe(Event::RequestFinished {
+                req,
+                outcome: Outcome::Error("connect failed".into()),
             }),
             None => probe(Event::RequestFinished {
                 req,

@@ -54,6 +54,12 @@ pub enum Variant {
     /// simultaneously"; brianc/node-pg-pool#115; sidorares/node-mysql2#1280). After: the pool
     /// remembers who holds each connection and ignores a release by a request that does not.
     DoubleRelease,
+    /// A connection attempt that fails leaves the pool's size counter incremented, so every
+    /// failure shrinks the pool for good; once the server is back, checkouts still wait for room
+    /// that never frees (vert-x3/vertx-mysql-postgresql-client#79: "Failed connection
+    /// establishment doesn't decrease poolSize"; eclipse-vertx/vert.x#324; knadh/smtppool#9).
+    /// After: the failure path releases the slot and wakes a waiter.
+    ConnectFailureLeaksSlot,
 }
 
 impl Variant {
@@ -69,6 +75,7 @@ impl Variant {
             "lost-wakeup" => Variant::LostWakeup,
             "discard-skips-notify" => Variant::DiscardSkipsNotify,
             "double-release" => Variant::DoubleRelease,
+            "connect-failure-leaks-slot" => Variant::ConnectFailureLeaksSlot,
             _ => Variant::Fixed,
         }
     }
