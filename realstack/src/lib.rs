@@ -65,6 +65,10 @@ use std::time::Duration;
 /// The one variant of a real subject: the crate versions in Cargo.lock.
 pub const VARIANT: &str = "upstream";
 
+/// What `upstream` is in this build: `h2 0.4.20, hyper 1.12.0, hyper-util 0.1.21` (read from the
+/// workspace's Cargo.lock at build time).
+pub const CRATE_VERSIONS: &str = env!("POOLCHECK_REAL_CRATES");
+
 /// How long an execution may take no scheduling decision before the watchdog calls it hung.
 pub const WATCHDOG: Duration = Duration::from_secs(20);
 

@@ -10,7 +10,7 @@
 use poolcheck_harness::report::{Counterexample, REPORT_VERSION};
 use poolcheck_harness::trace::{Trace, TraceRow, TraceViolation};
 use poolcheck_realstack::{
-    Budget, OutcomeClass, RealScenario, RealTrial, RequestRow, WireRow, PROPERTIES,
+    Budget, OutcomeClass, RealScenario, RealTrial, RequestRow, WireRow, CRATE_VERSIONS, PROPERTIES,
 };
 use std::collections::BTreeMap;
 
@@ -41,9 +41,10 @@ pub fn counterexample(sc: &RealScenario, t: &RealTrial, budget: &str) -> Option<
     })
 }
 
-/// A budget in words: `pct, depth 3, 500 iterations per case x 4 cases, seed 1`.
+/// A budget in words, with the crate versions explored: `pct, depth 3, 500 iterations per case
+/// x 4 cases, seed 1; h2 0.4.20, hyper 1.12.0, hyper-util 0.1.21`.
 pub fn budget_words(b: &Budget, cases: usize) -> String {
-    match b {
+    let budget = match b {
         Budget::Random { seed, iterations } => {
             format!("random, {iterations} iterations per case x {cases} cases, seed {seed}")
         }
@@ -54,7 +55,8 @@ pub fn budget_words(b: &Budget, cases: usize) -> String {
         } => format!(
             "pct, depth {depth}, {iterations} iterations per case x {cases} cases, seed {seed}"
         ),
-    }
+    };
+    format!("{budget}; {CRATE_VERSIONS}")
 }
 
 /// The outcome table over the whole exploration, then the failing execution's requests.

@@ -15,7 +15,8 @@ use poolcheck_harness::report::Counterexample;
 use poolcheck_harness::scenario::{hint_for, ScenarioError};
 use poolcheck_harness::trace::render_table;
 use poolcheck_realstack::{
-    self as real, Budget, OutcomeClass, RealScenario, RealTrial, Strategy, PROPERTIES, VARIANT,
+    self as real, Budget, OutcomeClass, RealScenario, RealTrial, Strategy, CRATE_VERSIONS,
+    PROPERTIES, VARIANT,
 };
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -187,9 +188,11 @@ pub fn describe(sc: &RealScenario, width: usize) -> String {
 /// wire and the requests, and the outcome classes.
 pub fn describe_subjects() -> String {
     let mut out = String::from(
-        "\nREAL CRATES (model = \"h2\" | \"hyper\" | \"hyper-util\"; variant `upstream` = the \
-         versions in Cargo.lock; schedulers random, pct)\n  properties:\n",
+        "\nREAL CRATES (model = \"h2\" | \"hyper\" | \"hyper-util\"; schedulers random, pct)\n",
     );
+    out.push_str(&format!(
+        "  variant `upstream`: the versions in Cargo.lock ({CRATE_VERSIONS})\n  properties:\n"
+    ));
     let width = PROPERTIES.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, words) in PROPERTIES {
         out.push_str(&format!("    {name:<width$}  holds when {words}\n"));
