@@ -709,3 +709,16 @@ fn generate_writes_a_scenario_the_gate_accepts() {
         assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn the_readme_lists_every_invariant() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    for m in poolcheck_harness::monitor::registry() {
+        assert!(
+            readme.contains(&format!("| `{}` |", m.name)),
+            "README's invariant table lacks `{}`",
+            m.name
+        );
+    }
+}

@@ -82,7 +82,7 @@ pub(crate) fn current_exec(slot: &GhostSlot) -> Option<Arc<Exec>> {
 /// Turn a panic out of a scheduler into a verdict, using the ghost state of the failing execution.
 pub(crate) fn classify_panic(payload: &(dyn Any + Send), ghost: Option<&Ghost>) -> Verdict {
     if let Some(v) = ghost.and_then(|g| g.violation.clone()) {
-        return if v.invariant == "step-bound" {
+        return if v.invariant == "bound-hit" {
             Verdict::BoundHit(v.message)
         } else {
             Verdict::Violation(v)

@@ -62,9 +62,10 @@ pub struct MonitorInfo {
 /// Names that are verdicts but not monitors: raised by the harness itself.
 pub const HARNESS_VERDICTS: &[(&str, &str)] = &[
     (
-        "step-bound",
-        "an execution finished within its step bound (a runaway model or livelock is reported as \
-         this, never as a pass)",
+        "bound-hit",
+        "every execution finished within its step bound and the exploration within its \
+         execution, branch and time bounds (a runaway model or livelock is reported as this, \
+         never as a pass)",
     ),
     (
         "model-panic",

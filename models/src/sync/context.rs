@@ -271,7 +271,7 @@ impl Exec {
 
     fn step_bound_violation(&self, g: &Ghost, actor: ActorId) -> Violation {
         Violation {
-            invariant: "step-bound".into(),
+            invariant: "bound-hit".into(),
             message: format!(
                 "the execution exceeded its step bound of {} scheduling steps (a runaway model \
                  or a livelock); raise `step_bound` in the scenario if the model needs more",
