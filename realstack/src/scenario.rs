@@ -619,34 +619,8 @@ impl Cx<'_> {
         c: &RawCase,
         outcomes: &BTreeMap<OutcomeClass, Disposition>,
     ) -> Result<Case, Error> {
-        let mut requests: Vec<RequestSpec> = Vec::new();
-        for r in &c.requests {
-            if requests.iter().any(|q| &q.name == r.name.get_ref()) {
-                return Err(self.err(r.name.span(), "duplicate request name in this case"));
-            }
-            requests.push(RequestSpec {
-                name: r.name.get_ref().clone(),
-                host: r.host.as_ref().map_or("a", |h| h.get_ref()).to_owned(),
-                start_after: self.steps(&r.start_after)?,
-                body: r.body,
-            });
-        }
-        if requests.is_empty() {
-            return Err(self.err(c.name.span(), "a case needs at least one request"));
-        }
-        let mut servers: Vec<ServerScript> = Vec::new();
-        for s in &c.servers {
-            let script = self.server(s, &requests)?;
-            if servers.iter().any(|k| k.host == script.host) {
-                return Err(self.err(s.host.span(), "duplicate server for this host"));
-            }
-            servers.push(script);
-        }
-        for r in &requests {
-            if !servers.iter().any(|s| s.host == r.host) {
-                servers.push(ServerScript::plain(&r.host));
-            }
-        }
+        let requests = self.requests(c)?;
+        let servers = self.servers(c, &requests)?;
         let capacity = match &c.duplex_capacity {
             Some(n) if *n.get_ref() < 64 => {
                 return Err(self.err(n.span(), "`duplex_capacity` must be at least 64 bytes"))
@@ -678,6 +652,45 @@ impl Cx<'_> {
             outcomes: self.dispositions(outcomes, &c.outcomes)?,
             note: c.note.clone(),
         })
+    }
+
+    /// The case's requests: at least one, names unique.
+    fn requests(&self, c: &RawCase) -> Result<Vec<RequestSpec>, Error> {
+        let mut requests: Vec<RequestSpec> = Vec::new();
+        for r in &c.requests {
+            if requests.iter().any(|q| &q.name == r.name.get_ref()) {
+                return Err(self.err(r.name.span(), "duplicate request name in this case"));
+            }
+            requests.push(RequestSpec {
+                name: r.name.get_ref().clone(),
+                host: r.host.as_ref().map_or("a", |h| h.get_ref()).to_owned(),
+                start_after: self.steps(&r.start_after)?,
+                body: r.body,
+            });
+        }
+        if requests.is_empty() {
+            return Err(self.err(c.name.span(), "a case needs at least one request"));
+        }
+        Ok(requests)
+    }
+
+    /// The scripted servers, one per host; a host a request names without a script gets a
+    /// plain server that answers everything.
+    fn servers(&self, c: &RawCase, requests: &[RequestSpec]) -> Result<Vec<ServerScript>, Error> {
+        let mut servers: Vec<ServerScript> = Vec::new();
+        for s in &c.servers {
+            let script = self.server(s, requests)?;
+            if servers.iter().any(|k| k.host == script.host) {
+                return Err(self.err(s.host.span(), "duplicate server for this host"));
+            }
+            servers.push(script);
+        }
+        for r in requests {
+            if !servers.iter().any(|s| s.host == r.host) {
+                servers.push(ServerScript::plain(&r.host));
+            }
+        }
+        Ok(servers)
     }
 
     fn server(&self, s: &RawServer, requests: &[RequestSpec]) -> Result<ServerScript, Error> {
