@@ -101,6 +101,12 @@ static INFO: ModelInfo = ModelInfo {
             summary: "a failed connection attempt keeps its capacity slot: the pool shrinks \
                       for good",
         },
+        VariantInfo {
+            name: "create-after-close",
+            upstream: "https://github.com/apache/cassandra-nodejs-driver/pull/166",
+            summary: "a connection created while the pool closes is added to the closed \
+                      pool's idle list and never closed",
+        },
     ],
     ops: &[
         OpInfo {

@@ -90,7 +90,13 @@ impl Pool {
                 drop(st);
                 let conn = self.create(actor, req);
                 st = self.state.lock();
-                break conn;
+                match conn {
+                    Some(conn) if self.variant == Variant::CreateAfterClose => {
+                        self.add_created(&mut st, conn);
+                        continue;
+                    }
+                    _ => break conn,
+                }
             }
             if !st.waiters.contains(&req) {
                 st.waiters.push_back(req);
@@ -107,6 +113,15 @@ impl Pool {
         }
         drop(st);
         self.finish_checkout(req, got, cancelled, failed)
+    }
+
+    /// Bug (create-after-close): the creator feeds the pool instead of keeping its connection,
+    /// and adds it without re-checking `closed` under this lock; a `close` that ran during the
+    /// connect already drained the idle list, so the new connection stays open in a closed pool.
+    /// The creator then loops and takes it back unless the pool closed meanwhile.
+    fn add_created(&self, st: &mut MutexGuard<'_, State>, conn: u32) {
+        self.return_idle(st, conn);
+        self.changed.notify_all();
     }
 
     /// Wait for a check-in, a freed slot or a cancellation, releasing the lock while waiting.

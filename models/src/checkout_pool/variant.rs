@@ -60,6 +60,15 @@ pub enum Variant {
     /// establishment doesn't decrease poolSize"; eclipse-vertx/vert.x#324; knadh/smtppool#9).
     /// After: the failure path releases the slot and wakes a waiter.
     ConnectFailureLeaksSlot,
+    /// A connection whose creation completes after `close` is added to the closed pool's idle
+    /// list, which nothing drains again, so it stays open for good
+    /// (apache/cassandra-nodejs-driver#166, NODEJS-283: "Close newly opened connection if pool
+    /// was shutdown"; brettwooldridge/HikariCP#76: connections created while the pool shuts
+    /// down are left open). Before: the creation callback pushes the new connection without
+    /// looking at the pool's state. After: under the lock that adds it, re-check `closed`, and
+    /// close the connection instead (here the fixed pool hands a new connection to its creator
+    /// and closes it at check-in to a closed pool).
+    CreateAfterClose,
 }
 
 impl Variant {
@@ -76,6 +85,7 @@ impl Variant {
             "discard-skips-notify" => Variant::DiscardSkipsNotify,
             "double-release" => Variant::DoubleRelease,
             "connect-failure-leaks-slot" => Variant::ConnectFailureLeaksSlot,
+            "create-after-close" => Variant::CreateAfterClose,
             _ => Variant::Fixed,
         }
     }
