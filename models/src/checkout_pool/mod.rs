@@ -107,6 +107,12 @@ static INFO: ModelInfo = ModelInfo {
             summary: "a connection created while the pool closes is added to the closed \
                       pool's idle list and never closed",
         },
+        VariantInfo {
+            name: "lifetime-closes-in-use",
+            upstream: "https://github.com/fantom-lang/fantom/pull/93",
+            summary: "the reaper closes a connection past max_lifetime while it is checked out \
+                      instead of at check-in",
+        },
     ],
     ops: &[
         OpInfo {
@@ -155,7 +161,8 @@ static INFO: ModelInfo = ModelInfo {
         },
         OpInfo {
             name: "reap",
-            doc: "one reaper pass: close idle connections whose idle timeout passed",
+            doc: "one reaper pass: close idle connections whose idle timeout or max_lifetime passed; \
+                  mark checked-out ones past max_lifetime to close at check-in",
             params: &[],
         },
         OpInfo {
@@ -191,6 +198,11 @@ static INFO: ModelInfo = ModelInfo {
             ParamKind::Int,
             "the first this-many connection attempts fail (default 0)",
         ),
+        param(
+            "max_lifetime",
+            ParamKind::Int,
+            "logical time a connection lives from creation; `reap` evicts it (default 0: forever)",
+        ),
     ],
 };
 
@@ -219,6 +231,7 @@ impl Model for CheckoutPoolModel {
             idle_timeout: u64::from(spec.config.u32("idle_timeout", 5)),
             create_steps: spec.config.u32("create_steps", 1),
             connect_failures: spec.config.u32("connect_failures", 0),
+            max_lifetime: u64::from(spec.config.u32("max_lifetime", 0)),
         };
         let pool = Arc::new(Pool::new(Variant::parse(variant), config));
         let handles: Vec<_> = spec

@@ -23,6 +23,8 @@ pub struct Config {
     pub create_steps: u32,
     /// The first this-many connection attempts fail (the server is down, then back).
     pub connect_failures: u32,
+    /// Logical time a connection may live from its creation (0: forever).
+    pub max_lifetime: u64,
 }
 
 #[derive(Default)]
@@ -38,6 +40,12 @@ struct State {
     holders: BTreeMap<u32, u32>,
     /// Requests whose connection attempt failed.
     failed: BTreeSet<u32>,
+    /// conn -> when it was established (for `max_lifetime`).
+    born: BTreeMap<u32, u64>,
+    /// Checked-out connections past their lifetime, to be closed at check-in.
+    doomed: BTreeSet<u32>,
+    /// Connections closed while checked out (lifetime-closes-in-use): never reused.
+    dead: BTreeSet<u32>,
     closed: bool,
 }
 
@@ -291,10 +299,13 @@ impl Pool {
     pub fn checkin(&self, req: u32, conn: u32) {
         let mut st = self.state.lock();
         let held = st.release_hold(req, conn);
-        let closed_before_ping = st.closed;
+        // lifetime-closes-in-use: the reaper closed it under its holder already.
+        let dead = st.dead.contains(&conn);
+        // A connection evicted while checked out is closed now, like one returned to a closed pool.
+        let closed_before_ping = st.closed || st.doomed.remove(&conn);
         drop(st);
-        if !held {
-            return self.release_again(req, conn, closed_before_ping);
+        if !held || dead {
+            return self.release_again(req, conn, closed_before_ping, dead);
         }
         probe(Event::StreamClosed { conn, stream: req });
         probe(Event::RequestFinished {
@@ -304,8 +315,16 @@ impl Pool {
         self.put_back(conn, closed_before_ping);
     }
 
-    /// A release by a request that does not hold the connection (it released it already).
-    fn release_again(&self, req: u32, conn: u32, closed_before_ping: bool) {
+    /// A release by a request that does not hold the connection (it released it already), or
+    /// of a connection the reaper closed while it was held.
+    fn release_again(&self, req: u32, conn: u32, closed_before_ping: bool, dead: bool) {
+        if dead {
+            probe(Event::StreamClosed { conn, stream: req });
+            return probe(Event::RequestFinished {
+                req,
+                outcome: Outcome::Error("connection closed under the request".into()),
+            });
+        }
         if self.variant != Variant::DoubleRelease {
             probe(Event::Note(format!(
                 "ignores request {req}'s second release of conn {conn}"
@@ -392,16 +411,18 @@ impl Pool {
         self.changed.notify_all();
     }
 
-    /// One reaper pass: close idle connections whose expiry has passed.
+    /// One reaper pass: close idle connections whose idle timeout or lifetime has passed, and
+    /// deal with checked-out ones past their lifetime.
     pub fn reap(&self) {
         let mut st = self.state.lock();
         let t = now();
         let expired: Vec<u32> = st
             .idle
             .iter()
-            .filter(|(_, e)| *e <= t)
+            .filter(|(c, e)| *e <= t || self.past_lifetime(&st, *c, t))
             .map(|(c, _)| *c)
             .collect();
+        self.evict_in_use(&mut st, t);
         if self.variant == Variant::ReaperRacesCheckout {
             drop(st);
             yield_now("reaper: close outside the lock");
@@ -423,6 +444,32 @@ impl Pool {
             close(conn, CloseReason::Expired);
         }
         self.changed.notify_all();
+    }
+
+    fn past_lifetime(&self, st: &State, conn: u32, t: u64) -> bool {
+        let max = self.config.max_lifetime;
+        max > 0 && st.born.get(&conn).is_some_and(|b| b + max <= t)
+    }
+
+    /// Checked-out connections past their lifetime: marked, and closed when checked in (soft
+    /// eviction), or closed now under their holder.
+    fn evict_in_use(&self, st: &mut MutexGuard<'_, State>, t: u64) {
+        let old: Vec<u32> = st
+            .holders
+            .keys()
+            .copied()
+            .filter(|c| self.past_lifetime(st, *c, t))
+            .collect();
+        for conn in old {
+            if self.variant != Variant::LifetimeClosesInUse {
+                st.doomed.insert(conn);
+                continue;
+            }
+            // Bug (lifetime-closes-in-use): closes a connection its holder is still using.
+            st.dead.insert(conn);
+            st.retire(conn);
+            close(conn, CloseReason::Expired);
+        }
     }
 
     /// Close the pool: idle connections now, checked-out ones when they come back; waiters and
@@ -469,8 +516,11 @@ impl State {
         });
     }
 
+    /// A new connection's id; its lifetime counts from the start of its connect (taken under
+    /// this lock so that tracking it adds no scheduling point).
     fn next_conn_id(&mut self) -> u32 {
         self.next_conn += 1;
+        self.born.insert(self.next_conn, now());
         self.next_conn
     }
 }

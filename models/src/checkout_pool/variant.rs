@@ -69,6 +69,14 @@ pub enum Variant {
     /// close the connection instead (here the fixed pool hands a new connection to its creator
     /// and closes it at check-in to a closed pool).
     CreateAfterClose,
+    /// With a maximum lifetime, the reaper closes every connection past it, including ones
+    /// checked out and in use, so a query fails mid-flight (fantom-lang/fantom#93:
+    /// "checkLinger() no longer closes connections that are in use"; the same age-based shape
+    /// in ebean-orm/ebean-datasource#149: "force-closed mid-query"; neither report is about a
+    /// `max_lifetime` setting as such). Before: the age pass walks all connections and closes
+    /// them. After: it closes only idle ones and marks checked-out ones evicted, to be closed at
+    /// check-in (HikariCP's soft eviction).
+    LifetimeClosesInUse,
 }
 
 impl Variant {
@@ -86,6 +94,7 @@ impl Variant {
             "double-release" => Variant::DoubleRelease,
             "connect-failure-leaks-slot" => Variant::ConnectFailureLeaksSlot,
             "create-after-close" => Variant::CreateAfterClose,
+            "lifetime-closes-in-use" => Variant::LifetimeClosesInUse,
             _ => Variant::Fixed,
         }
     }
