@@ -14,6 +14,11 @@
 //! observed at the next wait or await, as with Go contexts and Rust futures. At the end of a run
 //! every actor checks in what it still holds and the pool is closed (a no-op if a `close-pool`
 //! operation already closed it), so `no-leak` sees every connection and slot that a bug lost.
+//! A connection's age (`max_lifetime`) counts from the start of its connect, not its end, so
+//! that tracking it adds no scheduling point; the reaper's lifetime pass runs only on `reap`.
+//! The fixed pool hands a new connection to its creator; `create-after-close` instead feeds it
+//! to the idle list first (the background-replenish shape of HikariCP, bb8 and r2d2), which is
+//! where its missing `closed` re-check matters.
 
 mod pool;
 mod variant;
