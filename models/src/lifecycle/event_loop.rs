@@ -317,6 +317,17 @@ impl Loop {
         })
     }
 
+    /// The cancellation of `me`'s operation was consumed without unwinding (a2118a14's
+    /// `wait_for` returns the finished inner task's result instead of raising): its later awaits
+    /// go on as if no cancellation had been requested, as the task's `_must_cancel` is spent.
+    pub fn consume_cancel(&self, me: &str) {
+        self.cancels.with(|m| {
+            if let Some(s) = m.get_mut(me) {
+                s.requested = false;
+            }
+        });
+    }
+
     /// Has `me`'s current operation been cancelled?
     pub fn cancel_requested(&self, me: &str) -> bool {
         self.cancels

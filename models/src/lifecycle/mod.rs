@@ -17,7 +17,7 @@
 //!   (to be unified with the httpcore pool).
 //! - [`event_loop`]: the ready queue, awaits and task cancellation.
 //! - [`variant`]: `fixed`, `cpython-try-finish` (1b9763d0), `cpython-post-init` (4bf22e03),
-//!   `cpython-23293` (7ffa2c5f / e0fd157b).
+//!   `cpython-23293` (7ffa2c5f / e0fd157b), `cpython-37658` (`asyncio.wait_for`, a2118a14).
 //! - [`ops`]: the operations scenarios use.
 //!
 //! asyncio is single-threaded: every actor is a task whose only scheduling points are its awaits
@@ -50,7 +50,8 @@ static INFO: ModelInfo = ModelInfo {
     summary: "CPython asyncio BaseSubprocessTransport + IocpProactor.connect_pipe, wired into a \
               small pool: connect, made, data, lost, close on failure, cancellation",
     upstream: "python/cpython Lib/asyncio/base_subprocess.py (1b9763d0^), \
-               Lib/asyncio/windows_events.py (7ffa2c5f, e0fd157b), unix_events.py (4bf22e03)",
+               Lib/asyncio/windows_events.py (7ffa2c5f, e0fd157b), unix_events.py (4bf22e03), \
+               tasks.py wait_for (a2118a14)",
     variants: &[
         VariantInfo {
             name: "fixed",
@@ -75,6 +76,12 @@ static INFO: ModelInfo = ModelInfo {
             upstream: "https://bugs.python.org/issue23293 (7ffa2c5f; fixed by e0fd157b)",
             summary: "connect_pipe's call_later poll ignores the cancellation of its future and \
                       keeps polling, then opens a handle nobody closes",
+        },
+        VariantInfo {
+            name: "cpython-37658",
+            upstream: "https://bugs.python.org/issue37658 (fixed by a2118a14)",
+            summary: "wait_for cancelled after its inner acquire finished raises CancelledError \
+                      and drops the connection the acquire returned (requests with wait_for)",
         },
     ],
     ops: ops::OPS,

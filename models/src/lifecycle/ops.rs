@@ -8,7 +8,7 @@
 
 use super::connect_pipe::create_pipe_connection;
 use super::event_loop::{Loop, Transport};
-use super::pool::Pool;
+use super::pool::{Pool, Request};
 use super::transport::SubprocessTransport;
 use crate::model::{ActorSpec, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError};
 use crate::sync::{probe, yield_now, Event};
@@ -74,7 +74,15 @@ pub static OPS: &[OpInfo] = &[
         doc: "one pool request: an idle connection, or a permit and a new connection through the \
               lifecycle, or wait; then one await for the response; fails if the peer went away; \
               cancellable at every await",
-        params: &[FAIL_AT],
+        params: &[
+            FAIL_AT,
+            param(
+                "wait_for",
+                ParamKind::Bool,
+                "acquire through `asyncio.wait_for(pool.acquire(), timeout)`: once the acquire \
+                 is done, one more await before the request resumes (default false)",
+            ),
+        ],
     },
     OpInfo {
         name: "cancel",
@@ -276,8 +284,11 @@ fn run_op(w: &World<'_>, me: &str, op: &OpSpec, req: u32, held: &mut Option<Tran
             }
         }
         "request" => {
-            let fail_at = usize::try_from(op.args.int("fail_at", -1)).ok();
-            w.pool.request(lp, me, req, fail_at);
+            let how = Request {
+                fail_at: usize::try_from(op.args.int("fail_at", -1)).ok(),
+                wait_for: op.args.bool("wait_for", false),
+            };
+            w.pool.request(lp, me, req, how);
         }
         "cancel" => {
             let target = op.args.str("target", "");

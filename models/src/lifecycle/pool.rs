@@ -15,7 +15,10 @@
 //!   connects, the attempt is cancelled with it and reclaimed (the lifecycle closes what it
 //!   opened; the pool frees the permit and wakes a waiter), never orphaned;
 //! - a connection whose peer went away (process exited, pipe closed) during the request fails
-//!   the request with an error and is closed; a healthy one goes back to the idle list.
+//!   the request with an error and is closed; a healthy one goes back to the idle list;
+//! - a request may acquire through `asyncio.wait_for(pool.acquire(), timeout)`, as asyncpg's
+//!   pool and connect path do: the acquire is then the inner task and the requester resumes one
+//!   loop step after it finishes ([`wait_for_resumes`], bpo-37658).
 //!
 //! The pool's state lives in a facade [`Mutex`] (`asyncio.Condition`'s lock: acquiring it is an
 //! await) with a [`Condvar`] for the waits; at the end of an execution the pool closes its idle
@@ -24,6 +27,7 @@
 use super::connect_pipe::create_pipe_connection;
 use super::event_loop::{ConnectError, Loop, Transport};
 use super::transport::SubprocessTransport;
+use super::variant::Variant;
 use crate::sync::{
     probe, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome, Semaphore,
 };
@@ -57,6 +61,42 @@ struct State {
     idle: Vec<Transport>,
 }
 
+/// How one request gets its connection.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Request {
+    /// With the spawn connector, the pipe whose connection fails if this request has to connect.
+    pub fail_at: Option<usize>,
+    /// The acquire runs inside `asyncio.wait_for(pool.acquire(), timeout)`.
+    pub wait_for: bool,
+}
+
+/// The requester resumes from `wait_for`'s `await waiter` after the inner acquire finished with
+/// `t` (its done callback released the waiter; the wakeup is one more loop step, in which the
+/// requester can be cancelled). `None`: `t` was dropped.
+///
+/// python/cpython `Lib/asyncio/tasks.py`, `wait_for` (3.8, before a2118a14): the acquire is the
+/// inner task `fut`; a cancellation of the requester is delivered in `await waiter` whatever
+/// `fut` did meanwhile. A cancellation that reaches the acquire while it still runs is delivered
+/// at its own next await in both versions (the outer's `fut.cancel()`), which
+/// [`Pool::acquire`] already does, so only the finished case differs.
+fn wait_for_resumes(lp: &Loop, me: &str, t: Transport) -> Option<Transport> {
+    if lp.await_point(me, "wait_for: await waiter").is_ok() {
+        return Some(t);
+    }
+    if lp.variant() == Variant::Cpython37658 {
+        // `except CancelledError: fut.remove_done_callback(cb); fut.cancel(); raise`: cancelling
+        // a finished task does nothing, and its result (the connection) is never read.
+        probe(Event::Note(format!(
+            "wait_for raises CancelledError and drops connection {}",
+            t.id()
+        )));
+        return None;
+    }
+    // a2118a14: `if fut.done(): return fut.result()`; the cancellation is spent.
+    lp.consume_cancel(me);
+    Some(t)
+}
+
 /// The pool.
 pub struct Pool {
     config: Config,
@@ -83,36 +123,48 @@ impl Pool {
         }
     }
 
-    /// One request of actor `me`, numbered `req`. `fail_at`: with the spawn connector, the pipe
-    /// whose connection fails if this request has to connect.
-    pub fn request(&self, lp: &Loop, me: &str, req: u32, fail_at: Option<usize>) {
+    /// One request of actor `me`, numbered `req`.
+    pub fn request(&self, lp: &Loop, me: &str, req: u32, how: Request) {
         probe(Event::RequestStarted { req });
         lp.begin_cancellable(me);
-        let outcome = self.serve(lp, me, req, fail_at);
+        let outcome = self.serve(lp, me, req, how);
         lp.end_cancellable(me);
         probe(Event::RequestFinished { req, outcome });
     }
 
-    fn serve(&self, lp: &Loop, me: &str, req: u32, fail_at: Option<usize>) -> Outcome {
-        let conn = match self.checkout(lp, me) {
-            Err(()) => return Outcome::Cancelled,
-            Ok(Some(t)) => {
-                probe(Event::ConnPhase {
-                    conn: t.id(),
-                    phase: ConnPhase::Active,
-                });
-                t
+    fn serve(&self, lp: &Loop, me: &str, req: u32, how: Request) -> Outcome {
+        let conn = match self.acquire(lp, me, how.fail_at) {
+            Ok(t) => t,
+            Err(outcome) => return outcome,
+        };
+        let conn = if how.wait_for {
+            match wait_for_resumes(lp, me, conn) {
+                Some(t) => t,
+                None => return Outcome::Cancelled,
             }
-            Ok(None) => match self.connect(lp, me, fail_at) {
-                Ok(t) => t,
-                Err(outcome) => return outcome,
-            },
+        } else {
+            conn
         };
         probe(Event::RequestAssigned {
             req,
             conn: conn.id(),
         });
         self.exchange(lp, me, conn)
+    }
+
+    /// An idle connection, or a new one through the lifecycle, or why there is none.
+    fn acquire(&self, lp: &Loop, me: &str, fail_at: Option<usize>) -> Result<Transport, Outcome> {
+        match self.checkout(lp, me) {
+            Err(()) => Err(Outcome::Cancelled),
+            Ok(Some(t)) => {
+                probe(Event::ConnPhase {
+                    conn: t.id(),
+                    phase: ConnPhase::Active,
+                });
+                Ok(t)
+            }
+            Ok(None) => self.connect(lp, me, fail_at),
+        }
     }
 
     /// An idle connection (`Some`), a permit for a new one (`None`), or cancelled.

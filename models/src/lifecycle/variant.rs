@@ -1,4 +1,4 @@
-//! The lifecycle model's variants: today's CPython behaviour and three historical bugs, each a
+//! The lifecycle model's variants: today's CPython behaviour and the historical bugs, each a
 //! runtime switch so that all of them compile into one binary.
 
 /// Which behaviour the transports and `connect_pipe` have.
@@ -31,6 +31,19 @@ pub enum Variant {
     /// `connect_pipe` is a coroutine that loops over `await tasks.sleep(delay)`, "to ensure that
     /// the schedule call is cancelled" (its commit message): cancellation ends the poll at once.
     Cpython23293,
+    /// bpo-37658 (https://bugs.python.org/issue37658, python/cpython#21894), fixed by
+    /// python/cpython a2118a14627256197bddcf4fcecad4c264c1e39d (2020-08-26),
+    /// `Lib/asyncio/tasks.py`, `wait_for`. Only requests made with `wait_for = true` (a pool
+    /// acquire wrapped in `asyncio.wait_for(..., timeout)`, as asyncpg's pool and `_connect_addr`
+    /// do) behave differently.
+    /// Before (this variant): when the task awaiting `wait_for` is cancelled while suspended in
+    /// `await waiter`, the handler is `fut.remove_done_callback(cb); fut.cancel(); raise`. If the
+    /// inner acquire had already finished (its completion released the waiter, but the outer task
+    /// had not resumed yet), `fut.cancel()` does nothing and the connection it returned is never
+    /// looked at again: nobody closes it or gives it back (asyncpg#467, the socket leak of the
+    /// issue). After: `if fut.done(): return fut.result()`, and only a still-running inner task is
+    /// cancelled and awaited before `CancelledError` propagates.
+    Cpython37658,
 }
 
 impl Variant {
@@ -40,6 +53,7 @@ impl Variant {
             "cpython-try-finish" => Variant::CpythonTryFinish,
             "cpython-post-init" => Variant::CpythonPostInit,
             "cpython-23293" => Variant::Cpython23293,
+            "cpython-37658" => Variant::Cpython37658,
             _ => Variant::Fixed,
         }
     }
