@@ -18,7 +18,7 @@
 //!   the request with an error and is closed; a healthy one goes back to the idle list;
 //! - a request may acquire through `asyncio.wait_for(pool.acquire(), timeout)`, as asyncpg's
 //!   pool and connect path do: the acquire is then the inner task and the requester resumes one
-//!   loop step after it finishes ([`wait_for_resumes`], bpo-37658).
+//!   loop step after it finishes (`wait_for_resumes`, bpo-37658).
 //!
 //! The pool's state lives in a facade [`Mutex`] (`asyncio.Condition`'s lock: acquiring it is an
 //! await) with a [`Condvar`] for the waits; at the end of an execution the pool closes its idle

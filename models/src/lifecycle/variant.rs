@@ -31,7 +31,7 @@ pub enum Variant {
     /// `connect_pipe` is a coroutine that loops over `await tasks.sleep(delay)`, "to ensure that
     /// the schedule call is cancelled" (its commit message): cancellation ends the poll at once.
     Cpython23293,
-    /// bpo-37658 (https://bugs.python.org/issue37658, python/cpython#21894), fixed by
+    /// bpo-37658 (<https://bugs.python.org/issue37658>, python/cpython#21894), fixed by
     /// python/cpython a2118a14627256197bddcf4fcecad4c264c1e39d (2020-08-26),
     /// `Lib/asyncio/tasks.py`, `wait_for`. Only requests made with `wait_for = true` (a pool
     /// acquire wrapped in `asyncio.wait_for(..., timeout)`, as asyncpg's pool and `_connect_addr`
