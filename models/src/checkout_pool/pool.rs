@@ -248,8 +248,9 @@ impl Pool {
             // Bug (connect-failure-leaks-slot): the size counter keeps the failed attempt.
             return None;
         }
+        // size-check-then-create counts an attempt only once it succeeds: nothing to give back.
         if self.variant != Variant::SizeCheckThenCreate {
-            st.size -= 1; // this variant had not counted the attempt yet
+            st.size -= 1;
             probe(Event::ResourceClosed {
                 kind: "slot",
                 id: req,
