@@ -722,3 +722,32 @@ fn the_readme_lists_every_invariant() {
         );
     }
 }
+
+/// A deadlocking trial (checkout-pool's `lost-wakeup`: a waiter is never woken) is reported as
+/// `request-answered` naming who waits for what, and nothing but poolcheck's own output reaches
+/// stdout or stderr: shuttle's "Test deadlocked, and SHUTTLE_CAPTURE_BACKTRACE is not set..."
+/// line used to appear once per deadlocking trial (issue 16).
+#[test]
+fn a_deadlocking_trial_leaves_stderr_empty() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/discard-vs-waiter.toml");
+    let dir = workdir("deadlock-quiet");
+    write_scenario(
+        &dir,
+        "discard-vs-waiter",
+        &std::fs::read_to_string(file).unwrap(),
+    );
+    let o = poolcheck(
+        &dir,
+        &["run", "discard-vs-waiter", "--variant", "lost-wakeup"],
+    );
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stderr(&o), "", "stderr of run");
+    let out = stdout(&o);
+    assert!(out.contains("lost-wakeup / pct: request-answered"), "{out}");
+    assert!(out.contains(" waits for "), "who waits for what: {out}");
+    assert!(!out.contains("SHUTTLE_CAPTURE_BACKTRACE"), "{out}");
+    let o = poolcheck(&dir, &["gate", "discard-vs-waiter/lost-wakeup"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(stderr(&o), "", "stderr of gate");
+    assert!(!stdout(&o).contains("SHUTTLE_CAPTURE_BACKTRACE"));
+}

@@ -3,8 +3,9 @@
 //! whatever the timing. Every counterexample is written as a report. A progress bar counts
 //! trials on stderr, hidden when stderr is not a terminal.
 
-use indicatif::{ProgressBar, ProgressStyle};
-use poolcheck_harness::backend::Bounds;
+use console::Term;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use poolcheck_harness::backend::{stderr, Bounds};
 use poolcheck_harness::report::{write_reports, Counterexample, ReportPaths};
 use poolcheck_harness::trial::{run_trial, Trial};
 use std::io::IsTerminal as _;
@@ -110,14 +111,21 @@ impl Ordered {
     }
 }
 
-fn progress(len: usize) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}")
-        .expect("a valid template")
-        .progress_chars("=> ");
-    ProgressBar::new(len as u64).with_style(style)
+/// A bar on the original stderr (fd 2 is silenced while trials run, see
+/// [`poolcheck_harness::backend::stderr`]): trials done of all, time left, the trial started
+/// last. Hidden when stderr is not a terminal.
+pub fn progress(len: usize) -> ProgressBar {
+    let term = match stderr::original() {
+        Some(f) if f.is_terminal() => Term::read_write_pair(std::io::stdin(), f),
+        _ => return ProgressBar::hidden(),
+    };
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} trials, {eta} left  {wide_msg}",
+    )
+    .expect("a valid template")
+    .progress_chars("=> ");
+    ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::term(term, 10))
+        .with_style(style)
 }
 
 /// Run, judge, and write the reports of one trial. A panic out of the harness becomes a failed
@@ -162,11 +170,11 @@ pub fn write_report(done: &mut Done, sink: &Sink<'_>) {
     if let Some(c) = &done.counterexample {
         match write_reports(sink.reports, c, sink.shard) {
             Ok(paths) => done.report = Some(paths),
-            Err(e) => eprintln!(
-                "warning: cannot write the report of {} under {}: {e}",
+            Err(e) => stderr::eprint_original(&format!(
+                "warning: cannot write the report of {} under {}: {e}\n",
                 done.name(),
                 sink.reports.display()
-            ),
+            )),
         }
     }
 }

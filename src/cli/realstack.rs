@@ -371,7 +371,10 @@ fn run_budget(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> (RealTrial, Don
             iterations,
         },
     };
-    let trial = real::run_strategy(sc, &strategy, real::WATCHDOG);
+    let trial = {
+        let _quiet = poolcheck_harness::backend::stderr::silence();
+        real::run_strategy(sc, &strategy, real::WATCHDOG)
+    };
     let mut done = Done {
         scenario: trial.scenario.clone(),
         variant: trial.variant.clone(),

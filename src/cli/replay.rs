@@ -7,9 +7,10 @@ use super::diagnostic::CliError;
 use super::scenarios::load_one;
 use super::{realstack, Cli, Outcome, ReplayArgs};
 use poolcheck_harness::backend::{self, Bounds};
+use poolcheck_harness::report::trace_of;
 use poolcheck_harness::report::{from_json, Counterexample};
 use poolcheck_harness::scenario::{hint_for, load_file, Loaded, Scenario};
-use poolcheck_harness::trace::{render_table, Trace};
+use poolcheck_harness::trace::render_table;
 use std::path::PathBuf;
 
 /// Run the command.
@@ -51,7 +52,7 @@ fn replay_model(s: &Scenario, c: &Counterexample, a: &ReplayArgs) -> Result<Outc
     };
     println!("replaying {} ({how})", a.report.display());
     let run = backend::run(&s.subject(&c.variant), &spec, Bounds::default());
-    let trace = run.ghost.as_ref().map(Trace::from_ghost);
+    let trace = run.ghost.as_ref().map(|g| trace_of(g, &run.verdict));
     let verdict = run.verdict.name();
     println!(
         "{} / {} / {}: {verdict}",

@@ -11,6 +11,7 @@ mod panic_hook;
 mod schedule;
 mod shuttle_backend;
 mod std_backend;
+pub mod stderr;
 
 pub use coverage::{Coverage, CoverageSummary};
 pub use execute::Subject;
@@ -167,6 +168,7 @@ pub struct RunResult {
 /// Explore `subject` with `spec` within `bounds`.
 pub fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult {
     install_quiet_panic_hook();
+    let _quiet = stderr::silence();
     let slot = execute::GhostSlot::default();
     let mut result = match spec {
         SchedulerSpec::Loom { .. } | SchedulerSpec::LoomReplay { .. } => {

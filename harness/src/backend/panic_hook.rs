@@ -5,7 +5,8 @@
 //! that prints "Task failed, serializing schedule" for every panic, loom's internal unwinding
 //! included. We let shuttle install its hook first, then replace it: panics on threads that are
 //! exploring are silent (the harness reports them as verdicts), all others go to the hook that
-//! was installed before shuttle's.
+//! was installed before shuttle's, or, while [`super::stderr`] silences fd 2, are written in the
+//! default hook's words to the original stderr.
 
 use poolcheck_models::sync::{Aborted, ViolationPanic};
 use std::cell::Cell;
@@ -42,11 +43,34 @@ pub fn install_quiet_panic_hook() {
         drop(std::panic::take_hook());
         std::panic::set_hook(Box::new(move |info| {
             let ours = info.payload().is::<ViolationPanic>() || info.payload().is::<Aborted>();
-            if !ours && !EXPLORING.with(Cell::get) {
+            if ours || EXPLORING.with(Cell::get) {
+                return;
+            }
+            if super::stderr::is_silenced() {
+                super::stderr::eprint_original(&describe(info));
+            } else {
                 previous(info);
             }
         }));
     });
+}
+
+/// What the default hook prints, for a panic while stderr is silenced.
+fn describe(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let thread = std::thread::current();
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "Box<dyn Any>".into());
+    let at = info.location().map_or(String::new(), |l| {
+        format!(" at {}:{}:{}", l.file(), l.line(), l.column())
+    });
+    format!(
+        "thread '{}' panicked{at}:\n{message}\n",
+        thread.name().unwrap_or("<unnamed>")
+    )
 }
 
 /// Run one trivial shuttle execution so that shuttle installs its own hook now, before ours.

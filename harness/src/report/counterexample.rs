@@ -1,7 +1,7 @@
 //! A counterexample as a value: everything needed to read it and to replay it.
 
 use crate::backend::{RunResult, SchedulerSpec};
-use crate::trace::{render_table, Trace};
+use crate::trace::{holds_when, render_table, Trace, TraceViolation};
 use crate::trial::Trial;
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +86,7 @@ impl Counterexample {
                 } => Some(*preemption_bound),
                 _ => None,
             },
-            trace: run.ghost.as_ref().map(Trace::from_ghost),
+            trace: run.ghost.as_ref().map(|g| trace_of(g, &run.verdict)),
             outcomes: None,
         })
     }
@@ -169,4 +169,21 @@ fn budget(s: &SchedulerSpec) -> String {
         SchedulerSpec::LoomReplay { .. } => "replay of one loom checkpoint".into(),
         SchedulerSpec::Std { iterations } => format!("std threads, {iterations} iterations"),
     }
+}
+
+/// The trace of the failing execution, with the verdict's violation where the ghost state has
+/// none: a deadlock the scheduler saw (the harness names who waits for what) is in the verdict
+/// only, and the reader needs it under the interleaving like any other violation.
+pub fn trace_of(g: &poolcheck_models::sync::Ghost, verdict: &crate::backend::Verdict) -> Trace {
+    let mut t = Trace::from_ghost(g);
+    if let (None, crate::backend::Verdict::Violation(v)) = (&t.violation, verdict) {
+        t.violation = Some(TraceViolation {
+            invariant: v.invariant.clone(),
+            holds_when: holds_when(&v.invariant),
+            message: v.message.clone(),
+            actor: v.actor,
+            seq: v.seq,
+        });
+    }
+    t
 }
