@@ -432,27 +432,170 @@ fn every_html_report_is_self_contained_and_well_formed() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let mut pages = Vec::new();
     collect_html(&dir.join("reports"), &mut pages);
+    pages.retain(|p| !p.ends_with("index.html"));
     assert!(!pages.is_empty());
     // The committed examples too: a model report and a real-crate (wire) report.
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/examples");
     collect_html(&examples, &mut pages);
     for page in pages {
         let html = std::fs::read_to_string(&page).unwrap();
-        for bad in [
-            "src=\"http",
-            "href=\"http",
-            "src=\"//",
-            "href=\"//",
-            "<script",
-            "<link",
-            "@import",
-            "url(http",
-        ] {
-            assert!(!html.contains(bad), "{} contains {bad}", page.display());
-        }
+        check_self_contained(&page, &html, false);
         assert!(html.contains("<svg class=\"ladder\""));
-        if let Err(e) = balanced(&html) {
-            panic!("{} is not well-formed: {e}", page.display());
+    }
+}
+
+/// Nothing on the page is fetched (no script, stylesheet link, import or remote image), and its
+/// markup is well-formed. A page that links out (`<a href="https://...">`, the index's upstream
+/// links) passes with `links_out`: following a link fetches nothing on its own.
+fn check_self_contained(page: &Path, html: &str, links_out: bool) {
+    let mut bad = vec![
+        "src=\"http",
+        "src=\"//",
+        "href=\"//",
+        "<script",
+        "<link",
+        "@import",
+        "url(http",
+        "<img",
+        "<iframe",
+    ];
+    if !links_out {
+        bad.push("href=\"http");
+    }
+    for bad in bad {
+        assert!(!html.contains(bad), "{} contains {bad}", page.display());
+    }
+    if let Err(e) = balanced(html) {
+        panic!("{} is not well-formed: {e}", page.display());
+    }
+}
+
+/// The `href`s of a page, in order.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}
+
+/// `reports/index.html` after a gate with a broken expectation: well-formed and self-contained,
+/// with the run's header, a link to every report the run wrote (Markdown, JSON, HTML) and to the
+/// scenario file, each link resolving to a file, and the upstream links of the variants.
+#[test]
+fn the_report_index_links_every_report_and_is_well_formed() {
+    let dir = workdir("index");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(true));
+    let o = poolcheck(&dir, &["gate"]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let index = dir.join("reports/index.html");
+    let html = std::fs::read_to_string(&index).expect("gate writes reports/index.html");
+    check_self_contained(&index, &html, true);
+    for needle in [
+        "<dt>date</dt>",
+        "<dt>command</dt><dd><code>poolcheck gate</code></dd>",
+        "<dt>commit</dt>",
+        "<dt>versions</dt><dd><code>poolcheck ",
+        "not as expected",
+        "class=\"cell bad\"",
+        "test-only: the idle reaper closes",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?}");
+    }
+    let links = hrefs(&html);
+    let mut reports = Vec::new();
+    collect_files(&dir.join("reports"), &mut reports);
+    reports.retain(|p| !p.ends_with("index.html"));
+    assert!(reports.len() >= 6, "{reports:?}");
+    for r in &reports {
+        let rel = r.strip_prefix(dir.join("reports")).unwrap();
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        assert!(links.contains(&rel), "the index does not link {rel}");
+    }
+    for l in links.iter().filter(|l| !l.starts_with("https://")) {
+        assert!(
+            dir.join("reports").join(l).is_file(),
+            "{l} does not resolve"
+        );
+    }
+    assert!(links.contains(&"../scenarios/toy-reaper.toml".to_owned()));
+    let info = model::find("checkout-pool").unwrap().info();
+    for v in info
+        .variants
+        .iter()
+        .filter(|v| v.upstream.starts_with("https://"))
+    {
+        assert!(
+            links.iter().any(|l| l == v.upstream),
+            "no link to {}",
+            v.upstream
+        );
+    }
+    // `run` writes it too, for its own trials.
+    std::fs::remove_file(&index).unwrap();
+    let o = poolcheck(&dir, &["run", "toy-reaper", "--variant", "fixed"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let html = std::fs::read_to_string(&index).expect("run writes reports/index.html");
+    check_self_contained(&index, &html, true);
+}
+
+/// The matrix for the same run is byte-identical (no time, no hash order in it), lists the trials
+/// not as expected with their reports and replay commands, and `--rows` gives the per-trial
+/// table instead.
+#[test]
+fn the_gate_prints_the_same_verdict_matrix_for_the_same_run() {
+    let dir = workdir("matrix");
+    write_scenario(&dir, "toy-reaper", &reaper_scenario(true));
+    let first = poolcheck(&dir, &["gate"]);
+    assert_eq!(code(&first), 1, "{}", stderr(&first));
+    let again = poolcheck(&dir, &["gate"]);
+    assert_eq!(
+        stdout(&first),
+        stdout(&again),
+        "the same run, the same bytes"
+    );
+    assert_eq!(stderr(&first), "");
+    let out = stdout(&first);
+    let variants = model::find("checkout-pool").unwrap().info().variants;
+    let header = out.lines().nth(1).unwrap();
+    assert!(header.starts_with("scenario"), "{out}");
+    assert_eq!(
+        header.split_whitespace().count(),
+        variants.len() + 1,
+        "{out}"
+    );
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("toy-reaper"))
+        .expect("a row");
+    assert_eq!(row.matches("CWA!").count(), 1, "{out}");
+    assert!(out.contains("  A fixed  B cancel-leaks-slot"), "{out}");
+    assert!(out.contains("CWA closed-while-active"), "{out}");
+    let bad = "NOT AS EXPECTED toy-reaper/reaper-races-checkout/pct:";
+    let at = out.find(bad).expect("the trials not as expected");
+    assert!(out[at..].contains("  report: reports/toy-reaper/reaper-races-checkout.pct.md"));
+    assert!(out[at..].contains("  replay: cargo run --release -- replay reports/toy-reaper/"));
+    let n = variants.len() * 2;
+    let summary = format!("\n{n} trial(s): {} as expected, 2 not\n", n - 2);
+    assert!(out.ends_with(&summary), "{out}");
+    let rows = poolcheck(&dir, &["gate", "--rows"]);
+    let rows = stdout(&rows);
+    assert!(rows.starts_with("scenario    variant"), "{rows}");
+    assert_eq!(
+        rows.lines()
+            .filter(|l| l.starts_with("toy-reaper "))
+            .count(),
+        variants.len() * 2
+    );
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else {
+            out.push(p);
         }
     }
 }

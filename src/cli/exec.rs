@@ -38,6 +38,8 @@ pub struct Done {
     pub elapsed: Duration,
     /// Seed, where the scheduler has one.
     pub seed: Option<u64>,
+    /// What a pass covers, where the scheduler says (`exhaustive: N executions`).
+    pub note: Option<String>,
     /// The failing execution, when there was one.
     pub counterexample: Option<Counterexample>,
     /// Where its reports were written.
@@ -59,7 +61,7 @@ pub struct Sink<'a> {
     pub shard: Option<(u64, u64)>,
 }
 
-/// Run every trial on `jobs` threads. `on_done` sees each result in trial order as soon as it
+/// Run every trial on `jobs` threads, counting them on `bar`. `on_done` sees each result in trial order as soon as it
 /// and every trial before it have finished (so output streams, deterministically ordered); the
 /// results come back in trial order.
 pub fn run_all(
@@ -67,8 +69,8 @@ pub fn run_all(
     jobs: usize,
     sink: &Sink<'_>,
     on_done: &(dyn Fn(&Done) + Sync),
+    bar: &ProgressBar,
 ) -> Vec<Done> {
-    let bar = progress(trials.len());
     let next = AtomicUsize::new(0);
     let state = Mutex::new(Ordered {
         results: vec![None; trials.len()],
@@ -84,11 +86,10 @@ pub fn run_all(
                 bar.inc(1);
                 let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
                 st.results[i] = Some(done);
-                st.show_ready(&|d| bar.suspend(|| on_done(d)));
+                st.show_ready(on_done);
             });
         }
     });
-    bar.finish_and_clear();
     let st = state.into_inner().unwrap_or_else(|p| p.into_inner());
     st.results
         .into_iter()
@@ -143,6 +144,7 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
         executions: 0,
         elapsed: Duration::ZERO,
         seed: t.scheduler.seed(),
+        note: None,
         counterexample: None,
         report: None,
     };

@@ -1,10 +1,13 @@
 //! `poolcheck gate`: every scenario x variant x scheduler of the folder, and every pinned
-//! schedule, on worker threads, then every real-crate trial; a summary table streamed in a
-//! deterministic order (or one JSON object); a report for every counterexample; exit code 0 only
-//! when every trial is as expected.
+//! schedule, on worker threads, then every real-crate trial; the verdict matrix (or, with
+//! `--rows`, one row per trial streamed in a deterministic order; or one JSON object); a report
+//! for every counterexample and `reports/index.html` linking them; exit code 0 only when every
+//! trial is as expected.
 
 use super::diagnostic::CliError;
 use super::exec::{self, Done, Sink};
+use super::index::{self, RunInfo};
+use super::matrix::{self, Matrix, Meta};
 use super::scenarios::load_all;
 use super::{output, realstack, Cli, Format, GateArgs, Outcome};
 use poolcheck_harness::trial::{trials_of, Trial};
@@ -17,6 +20,8 @@ struct Selection {
     real: Vec<RealScenario>,
     /// `[scenario, variant, scheduler, expected]` of the selected real trials.
     real_names: Vec<[String; 4]>,
+    /// The whole folder, for the matrix and the index.
+    meta: Meta,
 }
 
 /// Run the command.
@@ -39,21 +44,32 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
     };
     let mut table = output::Table::new(&sel.models);
     sel.real_names.iter().for_each(|n| table.fit(n));
-    let text = a.format == Format::Text;
-    if text {
+    let rows = a.format == Format::Text && a.rows;
+    if rows {
         print!("{}", table.header());
     }
+    let bar = exec::progress(sel.models.len() + sel.real_names.len());
     let show = |d: &Done| {
-        if text {
-            print!("{}", table.row(d));
-            let _ = std::io::stdout().flush();
+        if rows {
+            bar.suspend(|| {
+                print!("{}", table.row(d));
+                let _ = std::io::stdout().flush();
+            });
         }
     };
-    let mut results = exec::run_all(&sel.models, a.jobs, &sink, &show);
-    results.extend(realstack::gate(&sel.real, &selected, &sink, &show));
+    let mut results = exec::run_all(&sel.models, a.jobs, &sink, &show, &bar);
+    bar.set_message("real-crate trials");
+    let show_real = |d: &Done| {
+        bar.inc(1);
+        show(d);
+    };
+    results.extend(realstack::gate(&sel.real, &selected, &sink, &show_real));
+    bar.finish_and_clear();
+    index::write(&cli.reports, &results, &sel.meta, &RunInfo::current());
     match a.format {
         Format::Json => println!("{}", output::json(&results)),
-        Format::Text => print!("{}", output::footer(&results)),
+        Format::Text if rows => print!("{}", output::footer(&results)),
+        Format::Text => print!("{}", matrix::render(&Matrix::new(&results, &sel.meta))),
     }
     Ok(if results.iter().all(|d| d.ok) {
         Outcome::AsExpected
@@ -77,9 +93,11 @@ fn select(cli: &Cli, selected: &dyn Fn(&str) -> bool) -> Result<Selection, CliEr
         .flat_map(realstack::trial_names)
         .filter(|n| selected(&format!("{}/{}/{}", n[0], n[1], n[2])))
         .collect();
+    let meta = Meta::of(&catalog.models, &real);
     Ok(Selection {
         models,
         real,
         real_names,
+        meta,
     })
 }

@@ -141,6 +141,7 @@ fn merge_group(shards: &[Record]) -> Result<Done, CliError> {
         executions: shards.iter().map(|r| r.executions).sum(),
         elapsed: Duration::from_millis(shards.iter().map(|r| r.elapsed_ms).sum()),
         seed: shown.and_then(|r| r.seed),
+        note: None,
         counterexample: None,
         report: shown.and_then(|r| r.report.as_deref()).map(report_paths),
     })

@@ -6,7 +6,9 @@ mod diagnostic;
 mod exec;
 mod gate;
 mod generate;
+mod index;
 mod list;
+mod matrix;
 mod merge;
 mod output;
 mod real_report;
@@ -44,8 +46,8 @@ enum Command {
     Run(RunArgs),
     /// Rerun the exact failing execution of a JSON report and print its interleaving.
     Replay(ReplayArgs),
-    /// Every scenario x variant x scheduler (and pinned schedule): a summary table, reports,
-    /// and exit code 0 only when every trial is as expected.
+    /// Every scenario x variant x scheduler (and pinned schedule): a verdict matrix (or one row
+    /// per trial), reports and their index, and exit code 0 only when every trial is as expected.
     Gate(GateArgs),
     /// Combine the `--format json` outputs of sharded runs into one judgement per trial: a bug
     /// is caught when any shard caught it, a pass needs every shard to pass.
@@ -82,6 +84,10 @@ struct RunArgs {
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
+    /// Print one row per trial (scenario, variant, scheduler, expected, verdict, ...) instead of
+    /// the verdict matrix.
+    #[arg(long)]
+    rows: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -102,6 +108,10 @@ struct GateArgs {
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
+    /// Print one row per trial (scenario, variant, scheduler, expected, verdict, ...) instead of
+    /// the verdict matrix.
+    #[arg(long)]
+    rows: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,

@@ -1,4 +1,5 @@
-//! Printing results: the summary table, a counterexample as text, and the JSON object
+//! Printing results: the per-trial table (`--rows`; the verdict matrix is in `matrix`), a
+//! counterexample as text, and the JSON object
 //! `{"version": 1, "ok": bool, "trials": [...]}` that `run --format json` and
 //! `gate --format json` print.
 
@@ -63,10 +64,10 @@ pub fn json(results: &[Done]) -> String {
 /// The summary table, printed a row at a time as trials finish: column widths are fixed up front
 /// from the trials' names, so streamed rows line up.
 pub struct Table {
-    widths: [usize; 8],
+    widths: [usize; 9],
 }
 
-const HEADERS: [&str; 8] = [
+const HEADERS: [&str; 9] = [
     "scenario",
     "variant",
     "scheduler",
@@ -75,6 +76,7 @@ const HEADERS: [&str; 8] = [
     "ok",
     "executions",
     "time",
+    "note",
 ];
 
 impl Table {
@@ -90,6 +92,7 @@ impl Table {
         widths[4] = widths[4].max(verdicts.max().unwrap_or(0));
         widths[5] = 4;
         widths[6] = widths[6].max(9);
+        widths[7] = widths[7].max("100.00s".len());
         let mut table = Table { widths };
         for t in trials {
             table.fit(&[
@@ -159,7 +162,7 @@ pub fn footer(results: &[Done]) -> String {
     out
 }
 
-fn cells(d: &Done) -> [String; 8] {
+fn cells(d: &Done) -> [String; 9] {
     [
         d.scenario.clone(),
         d.variant.clone(),
@@ -169,6 +172,7 @@ fn cells(d: &Done) -> [String; 8] {
         if d.ok { "ok" } else { "FAIL" }.to_owned(),
         d.executions.to_string(),
         format!("{:.2}s", d.elapsed.as_secs_f64()),
+        d.note.clone().unwrap_or_default(),
     ]
 }
 

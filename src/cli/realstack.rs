@@ -8,6 +8,8 @@
 
 use super::diagnostic::CliError;
 use super::exec::{write_report, Done, Sink};
+use super::index::{self, RunInfo};
+use super::matrix::Meta;
 use super::real_report::{budget_words, counterexample, wire_trace};
 use super::{output, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
@@ -54,6 +56,8 @@ pub fn run(cli: &Cli, a: &RunArgs, path: &Path) -> Result<Outcome, CliError> {
             results.push(d);
         }
     }
+    let meta = Meta::of(&[], std::slice::from_ref(&sc));
+    index::write(&cli.reports, &results, &meta, &RunInfo::current());
     if a.format == Format::Json {
         println!("{}", output::json(&results));
     }
@@ -386,6 +390,7 @@ fn run_budget(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> (RealTrial, Don
         executions: trial.executions,
         elapsed: Duration::from_millis(trial.elapsed_ms),
         seed: trial.seed,
+        note: None,
         counterexample: counterexample(sc, &trial, &budget_words(b, sc.cases.len())),
         report: None,
     };
@@ -436,6 +441,7 @@ fn differential(sc: &RealScenario, trials: &[RealTrial]) -> Option<Done> {
         executions: 0,
         elapsed: Duration::ZERO,
         seed: None,
+        note: None,
         counterexample: None,
         report: None,
     })

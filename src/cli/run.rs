@@ -3,6 +3,8 @@
 
 use super::diagnostic::CliError;
 use super::exec::{self, Done, Sink};
+use super::index::{self, RunInfo};
+use super::matrix::{self, Matrix, Meta};
 use super::scenarios::load_one;
 use super::{output, realstack, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
@@ -32,16 +34,27 @@ pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
         reports: &cli.reports,
         shard: a.shard.map(|s| (s.k, s.n)),
     };
+    let bar = exec::progress(trials.len());
     let show = |d: &Done| {
         if a.format == Format::Text {
-            print!("{}", text(d));
-            let _ = std::io::stdout().flush();
+            bar.suspend(|| {
+                print!("{}", text(d));
+                let _ = std::io::stdout().flush();
+            });
         }
     };
-    let results = exec::run_all(&trials, a.jobs, &sink, &show);
+    let results = exec::run_all(&trials, a.jobs, &sink, &show, &bar);
+    bar.finish_and_clear();
+    let meta = Meta::of(std::slice::from_ref(&scenario), &[]);
+    index::write(&cli.reports, &results, &meta, &RunInfo::current());
     match a.format {
         Format::Json => println!("{}", output::json(&results)),
-        Format::Text if results.len() > 1 => print!("{}", output::summary(&trials, &results)),
+        Format::Text if results.len() > 1 && a.rows => {
+            print!("{}", output::summary(&trials, &results));
+        }
+        Format::Text if results.len() > 1 => {
+            print!("{}", matrix::render(&Matrix::new(&results, &meta)));
+        }
         Format::Text => {}
     }
     Ok(if results.iter().all(|d| d.ok) {
