@@ -14,7 +14,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 /// Scheduler names a user may pick.
-pub const SCHEDULERS: &[&str] = &["loom", "random", "pct", "dfs", "std"];
+pub const SCHEDULERS: &[&str] = &["loom", "dpor", "random", "pct", "dfs", "std"];
 
 /// Run the command.
 pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
@@ -177,12 +177,12 @@ fn check_overrides(a: &RunArgs, schedulers: &[SchedulerSpec]) -> Result<(), CliE
         (
             a.iterations.is_some(),
             "--iterations",
-            &["random", "pct", "dfs", "std"],
+            &["dpor", "random", "pct", "dfs", "std"],
         ),
         (
             a.preemption_bound.is_some(),
             "--preemption-bound",
-            &["loom"],
+            &["loom", "dpor"],
         ),
     ];
     for (given, flag, names) in checks {
@@ -221,8 +221,19 @@ fn with_overrides(spec: &SchedulerSpec, a: &RunArgs) -> SchedulerSpec {
             set(iterations, a.iterations);
         }
         SchedulerSpec::Dfs { max_iterations } => set(max_iterations, a.iterations),
+        SchedulerSpec::Dpor {
+            preemption_bound,
+            max_executions,
+        } => {
+            if a.preemption_bound.is_some() {
+                *preemption_bound = a.preemption_bound;
+            }
+            set(max_executions, a.iterations);
+        }
         SchedulerSpec::Std { iterations } => set(iterations, a.iterations),
-        SchedulerSpec::Replay { .. } | SchedulerSpec::LoomReplay { .. } => {}
+        SchedulerSpec::Replay { .. }
+        | SchedulerSpec::LoomReplay { .. }
+        | SchedulerSpec::DporReplay { .. } => {}
     }
     spec
 }

@@ -4,7 +4,9 @@
 use super::{Coverage, CoverageSummary, RunResult, Verdict};
 use crate::monitor::MonitorSet;
 use poolcheck_models::model::{Model, ScenarioSpec};
-use poolcheck_models::sync::{install, Backend, Exec, Ghost, Violation, ViolationPanic, WaitFor};
+use poolcheck_models::sync::{
+    deadlock_violation, install_traced, Backend, Exec, Ghost, StepLog, ViolationPanic,
+};
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -35,8 +37,18 @@ type SlotEntry = (Arc<Mutex<Ghost>>, Weak<Exec>, Arc<AtomicBool>);
 
 /// Run one execution on the current thread, inside a scheduler's model closure.
 pub(crate) fn execute_once(subject: &Subject, backend: Backend, slot: &GhostSlot) {
+    execute_traced(subject, backend, slot, None);
+}
+
+/// [`execute_once`], reporting step footprints to `steps` (the `dpor` scheduler's input).
+pub(crate) fn execute_traced(
+    subject: &Subject,
+    backend: Backend,
+    slot: &GhostSlot,
+    steps: Option<Arc<StepLog>>,
+) {
     let observer = Box::new(MonitorSet::new(&subject.invariants));
-    let (exec, _guard) = install(backend, observer, subject.step_bound, "main");
+    let (exec, _guard) = install_traced(backend, observer, subject.step_bound, "main", steps);
     *slot.0.lock().unwrap_or_else(|p| p.into_inner()) =
         Some((exec.ghost(), Arc::downgrade(&exec), exec.abort_flag()));
     subject.model.run(&subject.spec, &subject.variant);
@@ -125,52 +137,6 @@ pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// A `request-answered` violation naming every blocked actor and what it waits for.
-pub(crate) fn deadlock_violation(ghost: Option<&Ghost>, headline: &str) -> Violation {
-    let Some(g) = ghost else {
-        return Violation {
-            invariant: "request-answered".into(),
-            message: headline.to_owned(),
-            actor: None,
-            seq: 0,
-        };
-    };
-    let blocked: Vec<String> = g
-        .actors
-        .iter()
-        .filter(|a| !a.done)
-        .map(|a| {
-            format!(
-                "{} waits for {}",
-                a.name,
-                describe_wait(g, a.waiting.as_ref())
-            )
-        })
-        .collect();
-    Violation {
-        invariant: "request-answered".into(),
-        message: format!("{headline}: {}", blocked.join("; ")),
-        actor: None,
-        seq: g.log.len().saturating_sub(1),
-    }
-}
-
-fn describe_wait(g: &Ghost, w: Option<&WaitFor>) -> String {
-    match w {
-        None => "nothing recorded (running, or blocked outside the facade)".into(),
-        Some(WaitFor::Lock(l)) => {
-            let lock = &g.locks[*l];
-            let holder = lock
-                .holder
-                .map_or("nobody".into(), |h| g.actors[h].name.clone());
-            format!("lock {} (held by {holder})", lock.name)
-        }
-        Some(WaitFor::Condition(c)) => format!("condition `{c}`"),
-        Some(WaitFor::Permit(s)) => format!("a permit of {}", g.sems[*s].name),
-        Some(WaitFor::Join(a)) => format!("actor {} to finish", g.actors[*a].name),
-    }
-}
-
 /// Assemble a result.
 pub(crate) fn result(
     verdict: Verdict,
@@ -191,5 +157,6 @@ pub(crate) fn result(
         loom_checkpoint: None,
         ghost,
         coverage: CoverageSummary::default(),
+        proof: None,
     }
 }

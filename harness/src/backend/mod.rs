@@ -5,6 +5,7 @@
 //! Every setting is explicit in [`SchedulerSpec`]: nothing is read from `LOOM_*` or `SHUTTLE_*`.
 
 mod coverage;
+pub mod dpor;
 mod execute;
 mod loom_backend;
 mod panic_hook;
@@ -54,6 +55,19 @@ pub enum SchedulerSpec {
         /// Executions at most.
         max_iterations: u64,
     },
+    /// poolcheck's stateless model checker: Source-DPOR with sleep sets over the facade's step
+    /// footprints, on shuttle's execution engine, any number of actors.
+    Dpor {
+        /// Preemptions per execution; `None` explores every execution (up to equivalence).
+        preemption_bound: Option<usize>,
+        /// Stop (as a bound hit) after this many executions.
+        max_executions: u64,
+    },
+    /// Replay one recorded dpor schedule (facade-owned blocking, as dpor ran it).
+    DporReplay {
+        /// The encoded schedule (see [`encode_schedule`]).
+        schedule: String,
+    },
     /// Replay one recorded shuttle schedule.
     Replay {
         /// The encoded schedule (see [`encode_schedule`]).
@@ -81,6 +95,8 @@ impl SchedulerSpec {
             SchedulerSpec::Random { .. } => "random",
             SchedulerSpec::Pct { .. } => "pct",
             SchedulerSpec::Dfs { .. } => "dfs",
+            SchedulerSpec::Dpor { .. } => "dpor",
+            SchedulerSpec::DporReplay { .. } => "dpor-replay",
             SchedulerSpec::Replay { .. } => "replay",
             SchedulerSpec::LoomReplay { .. } => "loom-replay",
             SchedulerSpec::Std { .. } => "std",
@@ -163,6 +179,30 @@ pub struct RunResult {
     /// Race windows (conflicting lock acquisitions) seen in both orders, over the completed
     /// executions.
     pub coverage: CoverageSummary,
+    /// What a pass covers, for schedulers that enumerate (loom, dfs, dpor); None when sampled.
+    pub proof: Option<Proof>,
+}
+
+/// What an enumerating scheduler's pass covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// Every execution, up to equivalence of independent steps.
+    Exhaustive,
+    /// Every explored execution has at most this many preemptions (see the README for what
+    /// bounded partial-order reduction does and does not claim).
+    Bounded(usize),
+}
+
+impl Proof {
+    /// `exhaustive: N executions` or `bounded at preemption bound B: N executions`.
+    pub fn describe(self, executions: u64) -> String {
+        match self {
+            Proof::Exhaustive => format!("exhaustive: {executions} executions"),
+            Proof::Bounded(b) => {
+                format!("bounded at preemption bound {b}: {executions} executions")
+            }
+        }
+    }
 }
 
 /// Explore `subject` with `spec` within `bounds`.
@@ -175,6 +215,10 @@ pub fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult
             loom_backend::run(subject, spec, bounds, &slot)
         }
         SchedulerSpec::Std { iterations } => std_backend::run(subject, *iterations, bounds, &slot),
+        SchedulerSpec::Dpor {
+            preemption_bound,
+            max_executions,
+        } => dpor::run(subject, *preemption_bound, *max_executions, bounds, &slot),
         _ => shuttle_backend::run(subject, spec, bounds, &slot),
     };
     result.coverage = execute::coverage(&slot);

@@ -1,11 +1,11 @@
 //! shuttle: random, PCT, DFS and replay. Every `Config` field is set here; nothing is read from
 //! `SHUTTLE_*` variables, and shuttle's own failure persistence is off (we record schedules).
 
-use super::execute::{classify_panic, execute_once, result, take_ghost, GhostSlot};
+use super::execute::{classify_panic, execute_traced, result, take_ghost, GhostSlot};
 use super::panic_hook::Exploring;
 use super::schedule::{decode_schedule, encode_schedule, Recording, Replaying, Tape};
 use super::{Bounds, RunResult, SchedulerSpec, Subject, Verdict};
-use poolcheck_models::sync::{Backend, ViolationPanic};
+use poolcheck_models::sync::{Backend, StepLog, ViolationPanic};
 use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -24,6 +24,43 @@ pub(super) fn run(
         Ok(s) => s,
         Err(e) => return result(Verdict::ModelPanic(e), 0, Default::default(), None),
     };
+    let backend = match spec {
+        SchedulerSpec::DporReplay { .. } => Backend::Dpor,
+        _ => Backend::Shuttle,
+    };
+    let explored = explore(subject, scheduler, backend, None, bounds, slot);
+    explored.into_result(slot, |executions| {
+        if dfs_cut_short(spec, executions) {
+            return Some(format!(
+                "DFS stopped at its bound of {executions} executions before exhausting the schedules"
+            ));
+        }
+        budget.filter(|b| executions < *b).map(|b| {
+            format!(
+                "wall-time bound of {:?} hit after {executions} of {b} executions",
+                bounds.wall
+            )
+        })
+    })
+}
+
+/// How a shuttle exploration ended, before it is judged.
+pub(super) struct Explored {
+    outcome: std::thread::Result<()>,
+    executions: u64,
+    elapsed: std::time::Duration,
+    choices: Vec<super::Choice>,
+}
+
+/// Run `scheduler` over shuttle's engine with the facade on `backend` until it stops.
+pub(super) fn explore<S: Scheduler + 'static>(
+    subject: &Subject,
+    scheduler: S,
+    backend: Backend,
+    steps: Option<std::sync::Arc<StepLog>>,
+    bounds: Bounds,
+    slot: &GhostSlot,
+) -> Explored {
     let tape = Tape::default();
     let runner = shuttle::Runner::new(
         Recording::new(scheduler, tape.clone(), slot.clone()),
@@ -31,49 +68,50 @@ pub(super) fn run(
     );
     let body = {
         let (subject, slot) = (subject.clone(), (*slot).clone());
-        move || execute_once(&subject, Backend::Shuttle, &slot)
+        move || execute_traced(&subject, backend, &slot, steps.clone())
     };
     let start = Instant::now();
     let outcome = {
         let _quiet = Exploring::enter();
-        catch_unwind(AssertUnwindSafe(|| runner.run(body)))
+        catch_unwind(AssertUnwindSafe(|| {
+            runner.run(body);
+        }))
     };
-    let elapsed = start.elapsed();
-    let executions = tape.executions();
-    let stopped_at_violation = take_ghost(slot).filter(|g| g.violation.is_some());
-    match outcome {
-        Ok(_) if stopped_at_violation.is_some() => {
-            let ghost = stopped_at_violation;
-            let verdict = classify_panic(&ViolationPanic, ghost.as_ref());
+    Explored {
+        outcome,
+        executions: tape.executions(),
+        elapsed: start.elapsed(),
+        choices: tape.choices(),
+    }
+}
+
+impl Explored {
+    /// The verdict: a violation or panic with its schedule, else `cut_short`'s bound, else pass.
+    pub(super) fn into_result(
+        self,
+        slot: &GhostSlot,
+        cut_short: impl FnOnce(u64) -> Option<String>,
+    ) -> RunResult {
+        let (executions, elapsed) = (self.executions, self.elapsed);
+        let stopped_at_violation = take_ghost(slot).filter(|g| g.violation.is_some());
+        let failed = |verdict, ghost| {
             let mut r = result(verdict, executions, elapsed, ghost);
-            r.schedule = Some(encode_schedule(&tape.choices()));
+            r.schedule = Some(encode_schedule(&self.choices));
             r
-        }
-        Ok(_) if dfs_cut_short(spec, executions) => result(
-            Verdict::BoundHit(format!(
-                "DFS stopped at its bound of {executions} executions before exhausting the schedules"
-            )),
-            executions,
-            elapsed,
-            None,
-        ),
-        Ok(_) if budget.is_some_and(|b| executions < b) => result(
-            Verdict::BoundHit(format!(
-                "wall-time bound of {:?} hit after {executions} of {} executions",
-                bounds.wall,
-                budget.unwrap_or(0)
-            )),
-            executions,
-            elapsed,
-            None,
-        ),
-        Ok(_) => result(Verdict::Pass, executions, elapsed, None),
-        Err(payload) => {
-            let ghost = take_ghost(slot);
-            let verdict = classify_panic(payload.as_ref(), ghost.as_ref());
-            let mut r = result(verdict, executions, elapsed, ghost);
-            r.schedule = Some(encode_schedule(&tape.choices()));
-            r
+        };
+        match self.outcome {
+            Ok(()) if stopped_at_violation.is_some() => {
+                let ghost = stopped_at_violation;
+                failed(classify_panic(&ViolationPanic, ghost.as_ref()), ghost)
+            }
+            Ok(()) => match cut_short(executions) {
+                Some(why) => result(Verdict::BoundHit(why), executions, elapsed, None),
+                None => result(Verdict::Pass, executions, elapsed, None),
+            },
+            Err(payload) => {
+                let ghost = take_ghost(slot);
+                failed(classify_panic(payload.as_ref(), ghost.as_ref()), ghost)
+            }
         }
     }
 }
@@ -101,7 +139,7 @@ fn scheduler_for(spec: &SchedulerSpec) -> Result<(Box<dyn Scheduler + Send>, Opt
             Box::new(DfsScheduler::new(Some(to_usize(*max_iterations)), false)),
             None,
         ),
-        SchedulerSpec::Replay { schedule } => (
+        SchedulerSpec::Replay { schedule } | SchedulerSpec::DporReplay { schedule } => (
             Box::new(Replaying::new(decode_schedule(schedule)?)),
             Some(1),
         ),

@@ -1,12 +1,10 @@
 //! std threads: the stress-test baseline. Each execution runs the model on real OS threads; a
 //! watchdog aborts an execution that exceeds its wall-time bound and reports it as hung.
 
-use super::execute::{
-    classify_panic, deadlock_violation, execute_once, result, take_ghost, GhostSlot,
-};
+use super::execute::{classify_panic, execute_once, result, take_ghost, GhostSlot};
 use super::panic_hook::Exploring;
 use super::{Bounds, RunResult, Subject, Verdict};
-use poolcheck_models::sync::{Aborted, Backend, Ghost};
+use poolcheck_models::sync::{deadlock_violation, Aborted, Backend, Ghost};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

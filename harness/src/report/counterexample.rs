@@ -84,6 +84,9 @@ impl Counterexample {
                 | SchedulerSpec::LoomReplay {
                     preemption_bound, ..
                 } => Some(*preemption_bound),
+                SchedulerSpec::Dpor {
+                    preemption_bound, ..
+                } => *preemption_bound,
                 _ => None,
             },
             trace: run.ghost.as_ref().map(|g| trace_of(g, &run.verdict)),
@@ -94,8 +97,11 @@ impl Counterexample {
     /// The scheduler that replays exactly the failing execution.
     pub fn replay_scheduler(&self) -> Option<SchedulerSpec> {
         if let Some(s) = &self.schedule {
-            return Some(SchedulerSpec::Replay {
-                schedule: s.clone(),
+            let schedule = s.clone();
+            return Some(if self.scheduler.starts_with("dpor") {
+                SchedulerSpec::DporReplay { schedule }
+            } else {
+                SchedulerSpec::Replay { schedule }
             });
         }
         let checkpoint = self.loom_checkpoint.clone()?;
@@ -165,6 +171,14 @@ fn budget(s: &SchedulerSpec) -> String {
         SchedulerSpec::Dfs { max_iterations } => {
             format!("dfs, at most {max_iterations} iterations")
         }
+        SchedulerSpec::Dpor {
+            preemption_bound,
+            max_executions,
+        } => match preemption_bound {
+            Some(b) => format!("dpor, preemption bound {b}, at most {max_executions} executions"),
+            None => format!("dpor, unbounded, at most {max_executions} executions"),
+        },
+        SchedulerSpec::DporReplay { .. } => "replay of one recorded dpor schedule".into(),
         SchedulerSpec::Replay { .. } => "replay of one recorded schedule".into(),
         SchedulerSpec::LoomReplay { .. } => "replay of one loom checkpoint".into(),
         SchedulerSpec::Std { iterations } => format!("std threads, {iterations} iterations"),

@@ -453,6 +453,12 @@ impl Cx<'_> {
                 max_branches: l.max_branches,
             });
         }
+        if let Some(d) = &s.dpor {
+            out.push(SchedulerSpec::Dpor {
+                preemption_bound: d.preemption_bound,
+                max_executions: d.max_executions,
+            });
+        }
         if let Some(p) = &s.pct {
             out.push(SchedulerSpec::Pct {
                 seed: p.seed,
@@ -479,7 +485,7 @@ impl Cx<'_> {
         if out.is_empty() {
             let at = self.source.find("[schedulers").unwrap_or(0);
             return Err(ScenarioError::at(self.path, self.source, at..at + 11, "schedulers", "no scheduler listed")
-                .with_hint("add [schedulers.loom], [schedulers.pct], [schedulers.random], [schedulers.dfs] or [schedulers.std]"));
+                .with_hint("add [schedulers.loom], [schedulers.dpor], [schedulers.pct], [schedulers.random], [schedulers.dfs] or [schedulers.std]"));
         }
         Ok(out)
     }

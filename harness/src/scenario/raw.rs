@@ -40,6 +40,7 @@ pub(super) struct RawActor {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSchedulers {
     pub loom: Option<RawLoom>,
+    pub dpor: Option<RawDpor>,
     pub pct: Option<RawPct>,
     pub random: Option<RawRandom>,
     pub dfs: Option<RawDfs>,
@@ -77,6 +78,20 @@ pub(super) struct RawPct {
 pub(super) struct RawRandom {
     pub iterations: u64,
     pub seed: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDpor {
+    /// Absent: unbounded (exhaustive).
+    #[serde(default)]
+    pub preemption_bound: Option<usize>,
+    #[serde(default = "default_dpor_executions")]
+    pub max_executions: u64,
+}
+
+fn default_dpor_executions() -> u64 {
+    100_000
 }
 
 #[derive(Deserialize)]

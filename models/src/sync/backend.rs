@@ -9,6 +9,9 @@ pub enum Backend {
     Loom,
     /// shuttle: random, PCT, DFS and replayed schedules.
     Shuttle,
+    /// poolcheck's `dpor` scheduler on shuttle's execution engine: facade-owned blocking
+    /// (`controlled`) and step footprints.
+    Dpor,
 }
 
 /// A backend-specific thread identity, used to map the running thread to its logical actor.
@@ -25,7 +28,7 @@ impl Backend {
         match self {
             Backend::Std => Tid::Std(std::thread::current().id()),
             Backend::Loom => Tid::Loom(loom::thread::current().id()),
-            Backend::Shuttle => Tid::Shuttle(shuttle::thread::current().id()),
+            Backend::Shuttle | Backend::Dpor => Tid::Shuttle(shuttle::thread::current().id()),
         }
     }
 }
@@ -48,7 +51,9 @@ impl Token {
         match backend {
             Backend::Std => Token::Std,
             Backend::Loom => Token::Loom(loom::sync::atomic::AtomicUsize::new(0)),
-            Backend::Shuttle => Token::Shuttle(shuttle::sync::atomic::AtomicUsize::new(0)),
+            Backend::Shuttle | Backend::Dpor => {
+                Token::Shuttle(shuttle::sync::atomic::AtomicUsize::new(0))
+            }
         }
     }
 

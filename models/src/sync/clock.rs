@@ -3,11 +3,15 @@
 //! scheduling point whose position in the schedule the scheduler explores.
 
 use super::context::exec;
+use super::footprint::Object;
 use super::record::RecordKind;
 
 /// The logical time now.
 pub fn now() -> u64 {
-    exec().lock_ghost().clock
+    let e = exec();
+    e.touch(Object::Clock, false);
+    let t = e.lock_ghost().clock;
+    t
 }
 
 /// Move the logical clock forward by `by` units (a scheduling point).

@@ -2,6 +2,8 @@
 
 use super::backend::Backend;
 use super::context::{exec, Exec};
+use super::controlled::ControlledCond;
+use super::footprint::Object;
 use super::mutex::{GuardInner, MutexGuard};
 use super::record::{RecordKind, WaitFor};
 use std::sync::Arc;
@@ -11,6 +13,8 @@ enum Inner {
     Std(std::sync::Condvar),
     Loom(loom::sync::Condvar),
     Shuttle(shuttle::sync::Condvar),
+    /// The `dpor` backend: waiters kept by the facade, numbered as an object.
+    Controlled(ControlledCond, usize),
 }
 
 /// A condition variable; waits and notifications are recorded with the model's description.
@@ -31,6 +35,7 @@ impl Condvar {
             Backend::Std => Inner::Std(std::sync::Condvar::new()),
             Backend::Loom => Inner::Loom(loom::sync::Condvar::new()),
             Backend::Shuttle => Inner::Shuttle(shuttle::sync::Condvar::new()),
+            Backend::Dpor => Inner::Controlled(ControlledCond::default(), exec.new_object()),
         };
         Condvar {
             name: name.into(),
@@ -49,13 +54,34 @@ impl Condvar {
             .set_waiting(me, Some(WaitFor::Condition(self.name.clone())));
         let raw = guard.inner.take().expect("guard in use");
         drop(guard);
-        let raw = self.exec.blocking_section(|| self.raw_wait(raw));
+        let raw = match &self.inner {
+            Inner::Controlled(cond, id) => self.controlled_wait(cond, *id, lock, raw, me),
+            _ => self.exec.blocking_section(|| self.raw_wait(raw)),
+        };
         self.exec.set_waiting(me, None);
         self.exec.record(me, RecordKind::Woke(lock.id()));
         MutexGuard {
             lock,
             inner: Some(raw),
         }
+    }
+
+    /// `dpor`: queue, release the lock (waking its waiters), park until notified, re-lock.
+    fn controlled_wait<'a, T>(
+        &self,
+        cond: &ControlledCond,
+        id: usize,
+        lock: &'a super::Mutex<T>,
+        raw: GuardInner<'a, T>,
+        me: super::ActorId,
+    ) -> GuardInner<'a, T> {
+        self.exec.touch(Object::Cond(id), true);
+        let notified = cond.enqueue(me);
+        drop(raw);
+        lock.release_controlled();
+        ControlledCond::park_until_notified(&self.exec, me, &notified);
+        self.exec.touch(Object::Cond(id), true);
+        lock.relock_controlled()
     }
 
     fn raw_wait<'a, T>(&self, raw: GuardInner<'a, T>) -> GuardInner<'a, T> {
@@ -95,6 +121,7 @@ impl Condvar {
             Inner::Std(c) => c.notify_one(),
             Inner::Loom(c) => c.notify_one(),
             Inner::Shuttle(c) => c.notify_one(),
+            Inner::Controlled(c, id) => self.controlled_notify(c, *id, false),
         }
     }
 
@@ -105,7 +132,13 @@ impl Condvar {
             Inner::Std(c) => c.notify_all(),
             Inner::Loom(c) => c.notify_all(),
             Inner::Shuttle(c) => c.notify_all(),
+            Inner::Controlled(c, id) => self.controlled_notify(c, *id, true),
         }
+    }
+
+    fn controlled_notify(&self, cond: &ControlledCond, id: usize, all: bool) {
+        self.exec.touch(Object::Cond(id), true);
+        cond.notify(&self.exec, all);
     }
 
     fn note_notify(&self) {

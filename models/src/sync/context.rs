@@ -5,11 +5,15 @@
 //! [`super::spawn`] copies the context into each new OS thread.
 
 use super::backend::{Backend, Tid, Token};
+use super::controlled::Waiter;
+use super::deadlock::{all_blocked, deadlock_violation};
 use super::event::Event;
+use super::footprint::{record_accesses, Object, StepLog};
 use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
 use super::run_token::RunToken;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
 
 /// Judges every record of an execution; implemented by the harness's monitor set.
@@ -39,6 +43,12 @@ pub struct Exec {
     step_bound: u64,
     aborted: Arc<AtomicBool>,
     run_token: RunToken,
+    /// Where step footprints go (the `dpor` backend only).
+    steps: Option<Arc<StepLog>>,
+    /// Actors parked by the facade itself (the `dpor` backend only).
+    parked: StdMutex<BTreeSet<ActorId>>,
+    /// Numbers the unlocked objects (condition variables, `Plain` cells) in creation order.
+    objects: AtomicUsize,
 }
 
 thread_local! {
@@ -65,6 +75,17 @@ pub fn install(
     step_bound: u64,
     main: &str,
 ) -> (Arc<Exec>, ExecGuard) {
+    install_traced(backend, observer, step_bound, main, None)
+}
+
+/// [`install`], reporting every step's footprint to `steps` (the `dpor` backend's scheduler).
+pub fn install_traced(
+    backend: Backend,
+    observer: Box<dyn Observer>,
+    step_bound: u64,
+    main: &str,
+    steps: Option<Arc<StepLog>>,
+) -> (Arc<Exec>, ExecGuard) {
     let exec = Arc::new(Exec {
         backend,
         ghost: Arc::new(StdMutex::new(Ghost::default())),
@@ -74,6 +95,9 @@ pub fn install(
         step_bound,
         aborted: Arc::new(AtomicBool::new(false)),
         run_token: RunToken::default(),
+        steps,
+        parked: StdMutex::new(BTreeSet::new()),
+        objects: AtomicUsize::new(0),
     });
     let previous = CURRENT.with(|c| c.borrow_mut().replace(exec.clone()));
     let main_id = exec.new_actor(main);
@@ -94,6 +118,11 @@ pub(crate) fn exec() -> Arc<Exec> {
         "poolcheck facade used outside an execution: run models through the harness \
          (poolcheck_harness::backend), which installs one",
     )
+}
+
+/// The execution running on this thread, if any.
+pub(crate) fn try_exec() -> Option<Arc<Exec>> {
+    CURRENT.with(|c| c.borrow().clone())
 }
 
 /// Set this OS thread's context (std backend threads).
@@ -169,6 +198,9 @@ impl Exec {
     /// One scheduling point: touch the shared token (loom, shuttle), or hand the run token to
     /// whichever std thread takes it next.
     pub(crate) fn scheduling_point(&self) {
+        if let Some(steps) = &self.steps {
+            steps.announce();
+        }
         if self.backend == Backend::Std {
             self.run_token.release();
             std::thread::yield_now();
@@ -216,6 +248,62 @@ impl Exec {
         }
     }
 
+    /// The step log, when this execution reports footprints.
+    pub(crate) fn step_log(&self) -> Option<&Arc<StepLog>> {
+        self.steps.as_ref()
+    }
+
+    /// Report that the current step touched `object` (a no-op unless footprints are recorded).
+    pub(crate) fn touch(&self, object: Object, write: bool) {
+        if let Some(steps) = &self.steps {
+            steps.touch(object, write);
+        }
+    }
+
+    /// Number a new unlocked object; creating it writes the registry (ids are creation order).
+    pub(crate) fn new_object(&self) -> usize {
+        self.touch(Object::Registry, true);
+        self.objects.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Park the current actor (the `dpor` backend) until another unparks it; if every other live
+    /// actor is blocked too, this is a deadlock and the execution stops with `request-answered`.
+    pub(crate) fn park(&self, me: ActorId) {
+        self.lock_parked().insert(me);
+        self.fail_if_deadlocked(me);
+        shuttle::thread::park();
+        // park returns at once when an earlier unpark left its token: then nobody removed us.
+        self.lock_parked().remove(&me);
+    }
+
+    /// Wake a parked actor (not a scheduling decision of the `dpor` scheduler).
+    pub(crate) fn unpark(&self, waiter: &Waiter) {
+        self.lock_parked().remove(&waiter.actor());
+        waiter.unpark();
+    }
+
+    /// Stop with a deadlock if `me` is about to block and no other live actor can run.
+    pub(crate) fn fail_if_deadlocked(&self, me: ActorId) {
+        let v = {
+            let g = self.lock_ghost();
+            let parked = self.lock_parked();
+            if g.violation.is_some() || !all_blocked(&g, &parked, me) {
+                return;
+            }
+            deadlock_violation(Some(&g), "deadlock: every actor is blocked")
+        };
+        self.fail(v);
+    }
+
+    /// Has `actor` returned?
+    pub(crate) fn is_done(&self, actor: ActorId) -> bool {
+        self.lock_ghost().actors[actor].done
+    }
+
+    fn lock_parked(&self) -> StdGuard<'_, BTreeSet<ActorId>> {
+        self.parked.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Has a violation (or abort) stopped this execution?
     pub fn is_aborted(&self) -> bool {
         self.aborted.load(Ordering::SeqCst)
@@ -250,6 +338,9 @@ impl Exec {
         }
         if kind.is_step() {
             g.steps += 1;
+        }
+        if let Some(steps) = &self.steps {
+            record_accesses(&kind, actor, |object, write| steps.touch(object, write));
         }
         apply(&mut g, actor, &kind);
         let rec = Record {
@@ -291,7 +382,7 @@ impl Exec {
             }
         }
         self.abort();
-        if self.backend == Backend::Shuttle && !std::thread::panicking() {
+        if matches!(self.backend, Backend::Shuttle | Backend::Dpor) && !std::thread::panicking() {
             // Stop quietly: shuttle prints a line for every task that panics, thousands per
             // exploration. The harness's scheduler sees the abort flag at this scheduling point
             // and ends the execution; the task is never resumed.

@@ -21,7 +21,10 @@ mod backend;
 mod clock;
 mod condvar;
 mod context;
+mod controlled;
+mod deadlock;
 mod event;
+mod footprint;
 mod mutex;
 mod plain;
 mod record;
@@ -34,10 +37,12 @@ pub use backend::Backend;
 pub use clock::{advance_clock, now};
 pub use condvar::Condvar;
 pub use context::{
-    current_actor, install, probe, try_current_actor, uninstall, Aborted, Exec, ExecGuard,
-    Observer, ViolationPanic,
+    current_actor, install, install_traced, probe, try_current_actor, uninstall, Aborted, Exec,
+    ExecGuard, Observer, ViolationPanic,
 };
+pub use deadlock::deadlock_violation;
 pub use event::{CallbackKind, CloseReason, ConnPhase, Event, Outcome};
+pub use footprint::{Access, Footprint, Object, Step, StepLog};
 pub use mutex::{Mutex, MutexGuard};
 pub use plain::Plain;
 pub use record::{

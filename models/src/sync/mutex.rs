@@ -2,6 +2,8 @@
 
 use super::backend::Backend;
 use super::context::{exec, Exec};
+use super::controlled::ControlledLock;
+use super::footprint::Object;
 use super::record::{LockClass, LockId, LockInfo, RecordKind, WaitFor};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -10,6 +12,9 @@ enum Inner<T> {
     Std(std::sync::Mutex<T>),
     Loom(loom::sync::Mutex<T>),
     Shuttle(shuttle::sync::Mutex<T>),
+    /// The `dpor` backend: the facade keeps the lock state; the data's std mutex is never
+    /// contended (one actor runs at a time).
+    Controlled(ControlledLock, std::sync::Mutex<T>),
 }
 
 /// A mutual-exclusion lock with a name and a [`LockClass`], recorded in the ghost log.
@@ -26,6 +31,7 @@ pub(crate) enum GuardInner<'a, T> {
     Std(std::sync::MutexGuard<'a, T>),
     Loom(loom::sync::MutexGuard<'a, T>),
     Shuttle(shuttle::sync::MutexGuard<'a, T>),
+    Controlled(std::sync::MutexGuard<'a, T>),
 }
 
 /// Guard of a [`Mutex`]; releasing it is recorded.
@@ -47,10 +53,14 @@ impl<T> Mutex<T> {
             });
             g.locks.len() - 1
         };
+        exec.touch(Object::Registry, true);
         let inner = match exec.backend() {
             Backend::Std => Inner::Std(std::sync::Mutex::new(value)),
             Backend::Loom => Inner::Loom(loom::sync::Mutex::new(value)),
             Backend::Shuttle => Inner::Shuttle(shuttle::sync::Mutex::new(value)),
+            Backend::Dpor => {
+                Inner::Controlled(ControlledLock::default(), std::sync::Mutex::new(value))
+            }
         };
         Mutex { id, exec, inner }
     }
@@ -85,6 +95,13 @@ impl<T> Mutex<T> {
             }),
             Inner::Loom(m) => GuardInner::Loom(m.try_lock().ok()?),
             Inner::Shuttle(m) => GuardInner::Shuttle(m.try_lock().ok()?),
+            Inner::Controlled(lock, data) => {
+                self.exec.scheduling_point();
+                if !lock.try_acquire(&self.exec, self.object()) {
+                    return None;
+                }
+                GuardInner::Controlled(uncontended(data))
+            }
         };
         let me = self.exec.actor_of_current();
         self.exec.record(me, RecordKind::Lock(self.id));
@@ -99,7 +116,33 @@ impl<T> Mutex<T> {
             Inner::Std(m) => GuardInner::Std(self.std_lock(m)),
             Inner::Loom(m) => GuardInner::Loom(m.lock().unwrap_or_else(|p| p.into_inner())),
             Inner::Shuttle(m) => GuardInner::Shuttle(m.lock().unwrap_or_else(|p| p.into_inner())),
+            Inner::Controlled(lock, data) => {
+                self.exec.scheduling_point();
+                let me = self.exec.actor_of_current();
+                lock.acquire(&self.exec, me, self.object());
+                GuardInner::Controlled(uncontended(data))
+            }
         }
+    }
+
+    /// Re-take the lock after a condition-variable wait (`dpor`: the wake-up was the decision).
+    pub(crate) fn relock_controlled(&self) -> GuardInner<'_, T> {
+        let Inner::Controlled(lock, data) = &self.inner else {
+            unreachable!("only the dpor backend re-locks through the facade");
+        };
+        lock.acquire(&self.exec, self.exec.actor_of_current(), self.object());
+        GuardInner::Controlled(uncontended(data))
+    }
+
+    /// Give the lock back (`dpor`), waking its waiters.
+    pub(crate) fn release_controlled(&self) {
+        if let Inner::Controlled(lock, _) = &self.inner {
+            lock.release(&self.exec, self.object());
+        }
+    }
+
+    fn object(&self) -> Object {
+        Object::Lock(self.id)
     }
 
     /// std: poll so that a thread stuck behind a failed execution can be aborted.
@@ -121,6 +164,11 @@ impl<T> Mutex<T> {
     }
 }
 
+/// The data of a controlled lock that this actor now holds: nobody else can hold its std mutex.
+fn uncontended<T>(data: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    data.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl<T> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
@@ -128,6 +176,7 @@ impl<T> Deref for MutexGuard<'_, T> {
             GuardInner::Std(g) => g,
             GuardInner::Loom(g) => g,
             GuardInner::Shuttle(g) => g,
+            GuardInner::Controlled(g) => g,
         }
     }
 }
@@ -138,6 +187,7 @@ impl<T> DerefMut for MutexGuard<'_, T> {
             GuardInner::Std(g) => &mut *g,
             GuardInner::Loom(g) => &mut *g,
             GuardInner::Shuttle(g) => &mut *g,
+            GuardInner::Controlled(g) => &mut *g,
         }
     }
 }
@@ -152,6 +202,7 @@ impl<T> Drop for MutexGuard<'_, T> {
                 exec.record(exec.actor_of_current(), RecordKind::Unlock(self.lock.id));
             }
             self.inner = None;
+            self.lock.release_controlled();
         }
     }
 }

@@ -1,5 +1,9 @@
 //! State that the original touches without any lock.
 
+use super::context::try_exec;
+use super::footprint::{Object, StepLog};
+use std::sync::Arc;
+
 /// A value the original reads and writes without a lock (asyncio state between two awaits,
 /// Go fields the race detector would flag).
 ///
@@ -8,28 +12,47 @@
 /// two awaits is in asyncio. A data race in a threaded original (read, other thread writes,
 /// write back) must therefore be modelled explicitly: `with` to read, a scheduling point
 /// (`yield_now`), `with` to write. The std mutex inside only keeps the std backend memory-safe.
+///
+/// Under the `dpor` backend every access is part of the acting step's footprint: `with` and `set`
+/// write the cell, `get` and `read` only read it.
 pub struct Plain<T> {
     cell: std::sync::Mutex<T>,
+    tracked: Option<(Arc<StepLog>, usize)>,
 }
 
 impl<T> Plain<T> {
     /// Wrap a value.
     pub fn new(value: T) -> Self {
+        let tracked = try_exec().and_then(|e| Some((e.step_log()?.clone(), e.new_object())));
         Plain {
             cell: std::sync::Mutex::new(value),
+            tracked,
         }
     }
 
     /// Read or update the value (atomically with respect to scheduling).
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        self.touch(true);
         f(&mut self.cell.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Look at the value without changing it.
+    pub fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        self.touch(false);
+        f(&self.cell.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn touch(&self, write: bool) {
+        if let Some((log, id)) = &self.tracked {
+            log.touch(Object::Plain(*id), write);
+        }
     }
 }
 
 impl<T: Clone> Plain<T> {
     /// A copy of the value.
     pub fn get(&self) -> T {
-        self.with(|v| v.clone())
+        self.read(T::clone)
     }
 
     /// Replace the value.

@@ -2,6 +2,7 @@
 
 use super::condvar::Condvar;
 use super::context::exec;
+use super::footprint::Object;
 use super::mutex::Mutex;
 use super::record::{BlockKind, LockClass, RecordKind, SemId, SemInfo, WaitFor};
 use super::thread::blocking;
@@ -24,6 +25,7 @@ impl Semaphore {
         let name = name.into();
         let id = {
             let e = exec();
+            e.touch(Object::Registry, true);
             let mut g = e.lock_ghost();
             g.sems.push(SemInfo {
                 name: name.clone(),

@@ -3,6 +3,7 @@
 
 use super::condvar::Condvar;
 use super::context::exec;
+use super::footprint::Object;
 use super::mutex::Mutex;
 use super::record::{LockClass, LockId, LockInfo, RecordKind};
 use std::collections::BTreeSet;
@@ -30,6 +31,7 @@ impl SlotLock {
         let name = name.into();
         let id = {
             let e = exec();
+            e.touch(Object::Registry, true);
             let mut g = e.lock_ghost();
             g.locks.push(LockInfo {
                 name: name.clone(),

@@ -44,8 +44,12 @@ where
     let inner = match e.backend() {
         Backend::Std => Inner::Std(std::thread::spawn(body)),
         Backend::Loom => Inner::Loom(loom::thread::spawn(body)),
-        Backend::Shuttle => Inner::Shuttle(shuttle::thread::spawn(body)),
+        Backend::Shuttle | Backend::Dpor => Inner::Shuttle(shuttle::thread::spawn(body)),
     };
+    if e.backend() == Backend::Dpor {
+        // The child may run first, as under shuttle (whose spawn is a switch point).
+        e.scheduling_point();
+    }
     JoinHandle { actor, inner }
 }
 
@@ -60,6 +64,9 @@ impl<T> JoinHandle<T> {
         let e = exec();
         let me = e.actor_of_current();
         e.set_waiting(me, Some(WaitFor::Join(self.actor)));
+        if e.backend() == Backend::Dpor && !e.is_done(self.actor) {
+            e.fail_if_deadlocked(me);
+        }
         let result = e.blocking_section(|| match self.inner {
             Inner::Std(h) => h.join(),
             Inner::Loom(h) => h.join(),

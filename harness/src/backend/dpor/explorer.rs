@@ -1,0 +1,298 @@
+//! The exploration tree of stateless model checking: one node per scheduling decision of the
+//! current execution, with the choices still to try there (backtrack sets) and those already
+//! covered (sleep sets).
+//!
+//! Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal dynamic partial order
+//! reduction", POPL 2014, Algorithm 1), run iteratively: execute to the end, find the races of the
+//! new part of the execution ([`super::races`]), add one initial of each reversal to the backtrack
+//! set where the race starts, then replay the longest prefix that still has an untried choice.
+//! Without reduction ([`Reduction::None`]) every enabled actor is tried at every node: the
+//! unreduced search the tests compare against.
+
+use super::races::{self, Race};
+use poolcheck_models::sync::Footprint;
+use std::collections::BTreeSet;
+
+/// How much of the tree is pruned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduction {
+    /// Every enabled actor at every decision: all interleavings of the steps.
+    None,
+    /// Source-DPOR with sleep sets.
+    Source,
+    /// A deliberately broken Source-DPOR that never reverses a race whose earlier step only
+    /// reads: kept so that a test shows the soundness checks can fail.
+    BrokenSkipsReadRaces,
+}
+
+/// What the scheduler should do at a decision.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Run this actor's next step.
+    Run(usize),
+    /// Every enabled actor sleeps: this execution is equivalent to one already explored.
+    SleepBlocked,
+    /// Continuing would exceed the preemption bound.
+    OverBound,
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    enabled: Vec<usize>,
+    task: usize,
+    footprint: Footprint,
+    backtrack: BTreeSet<usize>,
+    /// Asleep on entry, then every choice already explored here, with the footprint of its step.
+    sleep: Vec<(usize, Footprint)>,
+    /// Preemptions on the path up to and including this node's choice.
+    preemptions: usize,
+    /// The actor that ran the step before this node.
+    prev: Option<usize>,
+}
+
+/// The depth-first exploration state, kept across executions.
+#[derive(Debug)]
+pub struct Explorer {
+    reduction: Reduction,
+    bound: Option<usize>,
+    nodes: Vec<Node>,
+    /// Decisions taken in the current execution.
+    depth: usize,
+    /// Nodes of the current execution that replay the previous one (the last of them is new).
+    replay: usize,
+    /// Some backtrack point was dropped because of the preemption bound.
+    pruned_by_bound: bool,
+}
+
+impl Explorer {
+    /// A fresh exploration.
+    pub fn new(reduction: Reduction, bound: Option<usize>) -> Self {
+        Explorer {
+            reduction,
+            bound,
+            nodes: Vec::new(),
+            depth: 0,
+            replay: 0,
+            pruned_by_bound: false,
+        }
+    }
+
+    /// Did the preemption bound cut anything off (so a pass is "bounded", not "exhaustive")?
+    pub fn pruned_by_bound(&self) -> bool {
+        self.pruned_by_bound
+    }
+
+    /// The actors chosen so far in this execution.
+    pub fn path(&self) -> Vec<usize> {
+        self.nodes[..self.depth].iter().map(|n| n.task).collect()
+    }
+
+    /// A decision point: `enabled` actors may run; `ended` is the footprint of the step that just
+    /// ended (None at the first decision of an execution).
+    pub fn decide(
+        &mut self,
+        enabled: &[usize],
+        ended: Option<Footprint>,
+    ) -> Result<Decision, String> {
+        self.close_step(ended);
+        if self.depth < self.replay {
+            return self.replay_choice(enabled);
+        }
+        let prev = self.depth.checked_sub(1).map(|d| self.nodes[d].task);
+        let sleep = self.inherited_sleep();
+        let asleep = |t: &usize| sleep.iter().any(|(s, _)| s == t);
+        let awake: Vec<usize> = enabled.iter().copied().filter(|t| !asleep(t)).collect();
+        let Some(task) = prev
+            .filter(|p| awake.contains(p))
+            .or(awake.first().copied())
+        else {
+            return Ok(Decision::SleepBlocked);
+        };
+        let preemptions = self.preemptions_if(enabled, prev, task);
+        if self.bound.is_some_and(|b| preemptions > b) {
+            self.pruned_by_bound = true;
+            return Ok(Decision::OverBound);
+        }
+        let backtrack = match self.reduction {
+            Reduction::None => enabled.iter().copied().collect(),
+            _ => BTreeSet::from([task]),
+        };
+        self.nodes.push(Node {
+            enabled: enabled.to_vec(),
+            task,
+            footprint: Footprint::default(),
+            backtrack,
+            sleep,
+            preemptions,
+            prev,
+        });
+        self.depth += 1;
+        Ok(Decision::Run(task))
+    }
+
+    fn replay_choice(&mut self, enabled: &[usize]) -> Result<Decision, String> {
+        let node = &self.nodes[self.depth];
+        if !enabled.contains(&node.task) || node.enabled != enabled {
+            return Err(format!(
+                "the model is not deterministic: replaying decision {} found actors {enabled:?} \
+                 enabled, the earlier execution {:?} (it chose actor {})",
+                self.depth, node.enabled, node.task
+            ));
+        }
+        self.depth += 1;
+        Ok(Decision::Run(node.task))
+    }
+
+    fn close_step(&mut self, ended: Option<Footprint>) {
+        if let (Some(f), Some(d)) = (ended, self.depth.checked_sub(1)) {
+            self.nodes[d].footprint = f;
+        }
+    }
+
+    /// The sleep set of a new node: the parent's sleepers whose step commutes with the parent's.
+    fn inherited_sleep(&self) -> Vec<(usize, Footprint)> {
+        if self.reduction == Reduction::None {
+            return Vec::new();
+        }
+        let Some(parent) = self.depth.checked_sub(1).map(|d| &self.nodes[d]) else {
+            return Vec::new();
+        };
+        parent
+            .sleep
+            .iter()
+            .filter(|(t, f)| *t != parent.task && !f.conflicts(&parent.footprint))
+            .cloned()
+            .collect()
+    }
+
+    fn preemptions_if(&self, enabled: &[usize], prev: Option<usize>, task: usize) -> usize {
+        let before = self
+            .depth
+            .checked_sub(1)
+            .map_or(0, |d| self.nodes[d].preemptions);
+        let preempts = prev.is_some_and(|p| p != task && enabled.contains(&p));
+        before + usize::from(preempts)
+    }
+
+    /// The current execution ended; `ended` is its last step's footprint. Adds the backtrack
+    /// points its races call for.
+    pub fn end_execution(&mut self, ended: Option<Footprint>) {
+        self.close_step(ended);
+        self.nodes.truncate(self.depth);
+        if self.reduction == Reduction::None {
+            return;
+        }
+        let steps: Vec<(usize, &Footprint)> =
+            self.nodes.iter().map(|n| (n.task, &n.footprint)).collect();
+        let first_new = self.replay.saturating_sub(1);
+        let found = races::find(&steps, first_new);
+        for race in found {
+            if self.reduction == Reduction::BrokenSkipsReadRaces && self.reads_only(race.earlier) {
+                continue;
+            }
+            self.reverse(&race);
+        }
+    }
+
+    fn reads_only(&self, step: usize) -> bool {
+        self.nodes[step]
+            .footprint
+            .accesses()
+            .iter()
+            .all(|a| !a.write)
+    }
+
+    /// Make sure some initial of the reversed race is tried where the race starts.
+    fn reverse(&mut self, race: &Race) {
+        let node = &self.nodes[race.earlier];
+        if race.initials.iter().any(|t| node.backtrack.contains(t)) {
+            return;
+        }
+        let asleep = |t: &usize| node.sleep.iter().any(|(s, _)| s == t);
+        let pick = race
+            .initials
+            .iter()
+            .copied()
+            .filter(|t| node.enabled.contains(t))
+            .min_by_key(|t| (asleep(t), *t));
+        match pick {
+            Some(t) => self.add_backtrack(race.earlier, t),
+            // An initial that is not enabled there: fall back to every enabled actor (sound).
+            None => {
+                for t in node.enabled.clone() {
+                    self.add_backtrack(race.earlier, t);
+                }
+            }
+        }
+    }
+
+    /// Add `task` at node `at`; when the bound forbids it there, also at the nearest earlier node
+    /// where running `task` is no preemption (the conservative points of bounded POR, Coons,
+    /// Musuvathi, McKinley, OOPSLA 2013).
+    fn add_backtrack(&mut self, at: usize, task: usize) {
+        self.nodes[at].backtrack.insert(task);
+        if self.within_bound(at, task) {
+            return;
+        }
+        self.pruned_by_bound = true;
+        let free = (0..at).rev().find(|&i| {
+            let n = &self.nodes[i];
+            n.enabled.contains(&task) && n.prev.is_none_or(|p| !n.enabled.contains(&p) || p == task)
+        });
+        if let Some(i) = free {
+            self.nodes[i].backtrack.insert(task);
+        }
+    }
+
+    fn within_bound(&self, at: usize, task: usize) -> bool {
+        let Some(bound) = self.bound else {
+            return true;
+        };
+        let n = &self.nodes[at];
+        let before = at.checked_sub(1).map_or(0, |d| self.nodes[d].preemptions);
+        let preempts = n.prev.is_some_and(|p| p != task && n.enabled.contains(&p));
+        before + usize::from(preempts) <= bound
+    }
+
+    /// Move to the next execution: the deepest node with an untried, awake choice within the
+    /// bound. Returns false when the tree is exhausted.
+    pub fn next_execution(&mut self) -> bool {
+        while let Some(node) = self.nodes.last_mut() {
+            let done = (node.task, std::mem::take(&mut node.footprint));
+            node.sleep.push(done);
+            let at = self.nodes.len() - 1;
+            let untried: Vec<usize> = {
+                let node = &self.nodes[at];
+                let tried = |t: &usize| node.sleep.iter().any(|(s, _)| s == t);
+                node.backtrack
+                    .iter()
+                    .copied()
+                    .filter(|t| !tried(t))
+                    .collect()
+            };
+            if let Some(task) = untried.into_iter().find(|&t| self.within_bound(at, t)) {
+                self.retarget(at, task);
+                return true;
+            }
+            self.nodes.pop();
+        }
+        false
+    }
+
+    fn retarget(&mut self, at: usize, task: usize) {
+        let before = at.checked_sub(1).map_or(0, |d| self.nodes[d].preemptions);
+        let node = &mut self.nodes[at];
+        let preempts = node
+            .prev
+            .is_some_and(|p| p != task && node.enabled.contains(&p));
+        node.task = task;
+        node.preemptions = before + usize::from(preempts);
+        self.replay = at + 1;
+        self.depth = 0;
+    }
+
+    /// Start the next execution from the first decision (after [`Explorer::next_execution`]).
+    pub fn restart(&mut self) {
+        self.depth = 0;
+    }
+}

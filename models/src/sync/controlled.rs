@@ -1,0 +1,135 @@
+//! Blocking that the facade implements itself, for the `dpor` backend.
+//!
+//! Under loom and shuttle a facade lock is the scheduler's lock, and only the scheduler knows
+//! whether an actor blocks. The `dpor` backend runs on shuttle's execution engine but keeps lock
+//! and condition-variable state here, parking and unparking shuttle tasks itself. The facade then
+//! knows exactly when an actor blocks, whom a release wakes, and when every live actor is blocked
+//! (a deadlock, reported as `request-answered` before shuttle's own detector would panic), and a
+//! release or a notification is never a scheduling point (asyncio's and anyio's `release()` never
+//! suspend; a Go `Unlock` hands off without a scheduling decision of its own).
+//!
+//! Locks are unfair: a released lock wakes every waiter and whoever runs first takes it (the
+//! barging of Go's `sync.Mutex` and of shuttle's own mutex). Condition variables wake waiters in
+//! the order they started waiting.
+
+use super::context::Exec;
+use super::footprint::Object;
+use super::record::ActorId;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
+
+/// A parked actor and the shuttle thread to unpark.
+pub(crate) struct Waiter {
+    actor: ActorId,
+    thread: shuttle::thread::Thread,
+}
+
+impl Waiter {
+    fn current(actor: ActorId) -> Self {
+        Waiter {
+            actor,
+            thread: shuttle::thread::current(),
+        }
+    }
+
+    pub(crate) fn actor(&self) -> ActorId {
+        self.actor
+    }
+
+    pub(crate) fn unpark(&self) {
+        self.thread.unpark();
+    }
+}
+
+fn locked<T>(m: &StdMutex<T>) -> StdGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Default)]
+struct LockState {
+    held: bool,
+    waiters: Vec<Waiter>,
+}
+
+/// The state of one facade lock under the `dpor` backend.
+#[derive(Default)]
+pub(crate) struct ControlledLock(StdMutex<LockState>);
+
+impl ControlledLock {
+    /// Take the lock, parking until it is free. Every attempt writes the lock: whether it
+    /// succeeds depends on the order of this step and the holder's release.
+    pub(crate) fn acquire(&self, exec: &Exec, me: ActorId, object: Object) {
+        loop {
+            exec.touch(object, true);
+            {
+                let mut s = locked(&self.0);
+                if !s.held {
+                    s.held = true;
+                    return;
+                }
+                s.waiters.push(Waiter::current(me));
+            }
+            exec.park(me);
+        }
+    }
+
+    /// Take the lock if it is free now.
+    pub(crate) fn try_acquire(&self, exec: &Exec, object: Object) -> bool {
+        exec.touch(object, true);
+        let mut s = locked(&self.0);
+        if s.held {
+            return false;
+        }
+        s.held = true;
+        true
+    }
+
+    /// Release the lock and wake every waiter. While unwinding nothing is woken: the execution
+    /// has failed and shuttle tears it down.
+    pub(crate) fn release(&self, exec: &Exec, object: Object) {
+        exec.touch(object, true);
+        let waiters = {
+            let mut s = locked(&self.0);
+            s.held = false;
+            std::mem::take(&mut s.waiters)
+        };
+        if !std::thread::panicking() {
+            waiters.iter().for_each(|w| exec.unpark(w));
+        }
+    }
+}
+
+/// The waiters of one condition variable under the `dpor` backend.
+#[derive(Default)]
+pub(crate) struct ControlledCond(StdMutex<VecDeque<(Waiter, Arc<AtomicBool>)>>);
+
+impl ControlledCond {
+    /// Start waiting: returns the flag a notification sets. Called before the lock is released,
+    /// so a notification between release and park is not lost.
+    pub(crate) fn enqueue(&self, me: ActorId) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        locked(&self.0).push_back((Waiter::current(me), flag.clone()));
+        flag
+    }
+
+    /// Park until `flag` is set by a notification.
+    pub(crate) fn park_until_notified(exec: &Exec, me: ActorId, flag: &AtomicBool) {
+        while !flag.load(Ordering::SeqCst) {
+            exec.park(me);
+        }
+    }
+
+    /// Wake the longest waiter (`all`: every waiter).
+    pub(crate) fn notify(&self, exec: &Exec, all: bool) {
+        let woken: Vec<_> = {
+            let mut q = locked(&self.0);
+            let n = if all { q.len() } else { q.len().min(1) };
+            q.drain(..n).collect()
+        };
+        for (waiter, flag) in woken {
+            flag.store(true, Ordering::SeqCst);
+            exec.unpark(&waiter);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Step footprints: which facade objects one step of an actor touched, and how.
+//!
+//! A *step* is what an actor runs from one facade scheduling point to the next. Under the `dpor`
+//! backend every facade operation reports the objects it touches to the execution's [`StepLog`];
+//! the scheduler takes the footprint of the step that just ended at every decision. Two steps are
+//! *dependent* exactly when they touch a common object and at least one of them writes it.
+//!
+//! What counts as an access, and why:
+//! - a lock acquisition, a failed attempt (it queues the actor) and a release write the lock;
+//!   a condition-variable wait and a notification write the condition variable;
+//! - [`super::Plain::with`] writes its cell, [`super::Plain::get`] reads it;
+//! - the logical clock: [`super::now`] reads it, [`super::advance_clock`] writes it;
+//! - creating any object, or spawning an actor, writes the *registry*: identifiers are dense
+//!   indices in creation order, so two creations do not commute (their ids would swap);
+//! - finishing writes the actor, joining reads it;
+//! - **every record a monitor judges** (a probe, a permit acquired, released or reserved, a clock
+//!   change) writes the one *ghost* object. Monitors compare pieces of ghost state with each
+//!   other (a connection's phase against the requests on it, permits against streams), so two
+//!   such steps must never be treated as commuting: an order the reduction skipped could be the
+//!   only one whose intermediate state breaks an invariant. Records monitors read only for the
+//!   acting actor's own state (`blocking` against the locks it holds) are not ghost accesses.
+//!
+//! Everything an actor does between two scheduling points and that is not listed here is private
+//! to it (its locals, the data behind a lock it holds). That is the contract models keep by
+//! touching shared state only through the facade.
+
+use super::record::{ActorId, LockId, RecordKind};
+use std::sync::Mutex;
+
+/// A facade object, by identity within one execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Object {
+    /// A lock ([`super::Mutex`] or [`super::SlotLock`]).
+    Lock(LockId),
+    /// A condition variable, numbered with the other unlocked objects.
+    Cond(usize),
+    /// A [`super::Plain`] cell.
+    Plain(usize),
+    /// The logical clock.
+    Clock,
+    /// Everything monitors judge (probes, permit counts).
+    Ghost,
+    /// Object and actor identifiers (creation order).
+    Registry,
+    /// An actor's life (finished or not).
+    Actor(ActorId),
+}
+
+/// One access of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Access {
+    /// What was touched.
+    pub object: Object,
+    /// Whether it was written (or only read).
+    pub write: bool,
+}
+
+/// The accesses of one step, sorted by object, one entry per object (a write wins over a read).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Footprint(Vec<Access>);
+
+impl Footprint {
+    /// A footprint from any list of accesses.
+    pub fn new(mut accesses: Vec<Access>) -> Self {
+        accesses.sort_by(|a, b| a.object.cmp(&b.object).then(b.write.cmp(&a.write)));
+        accesses.dedup_by(|later, kept| later.object == kept.object);
+        Footprint(accesses)
+    }
+
+    /// The accesses, sorted by object.
+    pub fn accesses(&self) -> &[Access] {
+        &self.0
+    }
+
+    /// Do the two steps touch a common object, at least one of them writing it?
+    pub fn conflicts(&self, other: &Footprint) -> bool {
+        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            match x.object.cmp(&y.object) {
+                std::cmp::Ordering::Less => {
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    b.next();
+                }
+                std::cmp::Ordering::Equal if x.write || y.write => return true,
+                std::cmp::Ordering::Equal => {
+                    a.next();
+                    b.next();
+                }
+            }
+        }
+        false
+    }
+
+    /// Touches nothing shared.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What the facade tells a footprint-driven scheduler about the step in progress.
+///
+/// Shared by the facade (which appends) and the scheduler (which takes a step's footprint at each
+/// decision). loom and shuttle run every actor on the scheduler's OS thread, so the mutex is never
+/// contended; it only makes the log `Sync`.
+#[derive(Debug, Default)]
+pub struct StepLog(Mutex<StepState>);
+
+#[derive(Debug, Default)]
+struct StepState {
+    announced: bool,
+    accesses: Vec<Access>,
+}
+
+/// A step as the scheduler receives it.
+#[derive(Debug)]
+pub struct Step {
+    /// The actor reached a facade scheduling point (rather than a switch inside a primitive).
+    pub at_scheduling_point: bool,
+    /// What the step touched.
+    pub footprint: Footprint,
+}
+
+impl StepLog {
+    fn state(&self) -> std::sync::MutexGuard<'_, StepState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Take the step that just ended and start a new one.
+    pub fn take(&self) -> Step {
+        let mut s = self.state();
+        let accesses = std::mem::take(&mut s.accesses);
+        Step {
+            at_scheduling_point: std::mem::replace(&mut s.announced, false),
+            footprint: Footprint::new(accesses),
+        }
+    }
+
+    /// Has the running actor reached a facade scheduling point since the last [`StepLog::take`]?
+    pub fn announced(&self) -> bool {
+        self.state().announced
+    }
+
+    /// Forget everything (a new execution starts).
+    pub fn reset(&self) {
+        *self.state() = StepState::default();
+    }
+
+    pub(crate) fn touch(&self, object: Object, write: bool) {
+        self.state().accesses.push(Access { object, write });
+    }
+
+    /// The next switch is a facade scheduling point: the scheduler may run another actor there.
+    pub(crate) fn announce(&self) {
+        self.state().announced = true;
+    }
+}
+
+/// The accesses a ghost record stands for (see the module doc); condition variables and `Plain`
+/// cells report theirs where they happen, since records do not name them.
+pub(crate) fn record_accesses(
+    kind: &RecordKind,
+    actor: ActorId,
+    mut touch: impl FnMut(Object, bool),
+) {
+    match kind {
+        RecordKind::Spawn(child) => {
+            touch(Object::Registry, true);
+            touch(Object::Actor(*child), true);
+        }
+        RecordKind::Joined(child) => touch(Object::Actor(*child), false),
+        RecordKind::Done => touch(Object::Actor(actor), true),
+        RecordKind::Lock(l)
+        | RecordKind::Unlock(l)
+        | RecordKind::Wait(l, _)
+        | RecordKind::Woke(l) => touch(Object::Lock(*l), true),
+        RecordKind::Acquire(_)
+        | RecordKind::Release(_)
+        | RecordKind::Reserve(..)
+        | RecordKind::Probe(_) => touch(Object::Ghost, true),
+        RecordKind::Clock(_) => {
+            touch(Object::Clock, true);
+            touch(Object::Ghost, true);
+        }
+        RecordKind::Start
+        | RecordKind::Notify(_)
+        | RecordKind::Yield(_)
+        | RecordKind::Blocking(..) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(list: &[(Object, bool)]) -> Footprint {
+        Footprint::new(
+            list.iter()
+                .map(|&(object, write)| Access { object, write })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn reads_commute_and_writes_do_not() {
+        let read = fp(&[(Object::Plain(1), false)]);
+        let write = fp(&[(Object::Plain(1), true)]);
+        let other = fp(&[(Object::Plain(2), true)]);
+        assert!(!read.conflicts(&read));
+        assert!(read.conflicts(&write) && write.conflicts(&read) && write.conflicts(&write));
+        assert!(!write.conflicts(&other));
+        assert!(!Footprint::default().conflicts(&write));
+    }
+
+    #[test]
+    fn a_write_wins_over_a_read_of_the_same_object() {
+        let f = fp(&[
+            (Object::Lock(3), false),
+            (Object::Lock(3), true),
+            (Object::Clock, false),
+        ]);
+        assert_eq!(f.accesses().len(), 2);
+        assert!(f
+            .accesses()
+            .iter()
+            .any(|a| a.object == Object::Lock(3) && a.write));
+    }
+}
