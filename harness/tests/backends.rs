@@ -372,3 +372,39 @@ fn loom_opens_every_race_window_of_the_toy_in_both_orders() {
     assert!(r.coverage.pairs > 0, "{:?}", r.coverage);
     assert_eq!(r.coverage.both_orders, r.coverage.pairs, "{:?}", r.coverage);
 }
+
+#[test]
+fn a_minimised_counterexample_is_no_less_simple_than_the_first_found_and_still_replays() {
+    for spec in [
+        pct(7),
+        SchedulerSpec::Random {
+            seed: 3,
+            iterations: 2_000,
+        },
+        loom(),
+    ] {
+        let bad = run(&subject("buggy"), &spec, Bounds::default());
+        let s = bad.simplest.expect("a counterexample has counts");
+        assert!(s.counts <= s.found, "{}: {s:?}", spec.name());
+        assert!(s.counts.preemptions.is_some(), "{}: {s:?}", spec.name());
+        assert_eq!(s.counts.steps, bad.ghost.as_ref().map_or(0, |g| g.steps));
+        let replay = match (&bad.schedule, &bad.loom_checkpoint) {
+            (Some(schedule), _) => SchedulerSpec::Replay {
+                schedule: schedule.clone(),
+            },
+            (None, Some(checkpoint)) => SchedulerSpec::LoomReplay {
+                preemption_bound: 2,
+                checkpoint: checkpoint.clone(),
+            },
+            (None, None) => panic!("{}: nothing to replay", spec.name()),
+        };
+        let again = run(&subject("buggy"), &replay, Bounds::default());
+        assert_eq!(again.executions, 1);
+        assert_eq!(again.verdict, bad.verdict, "{}", spec.name());
+        assert_eq!(
+            again.ghost.as_ref().map(|g| &g.log),
+            bad.ghost.as_ref().map(|g| &g.log)
+        );
+        assert_eq!(again.simplest.map(|s| s.counts), Some(s.counts));
+    }
+}

@@ -33,6 +33,16 @@ struct JsonTrial<'a> {
     elapsed_ms: u64,
     seed: Option<u64>,
     report: Option<String>,
+    /// Preemptions of the reported counterexample (after simplifying), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preemptions: Option<u32>,
+    /// Steps of the reported counterexample, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<u64>,
+}
+
+fn simplest(d: &Done) -> Option<&poolcheck_harness::report::Simplicity> {
+    d.counterexample.as_ref()?.simplest.as_ref()
 }
 
 /// Every result as one JSON object (one line).
@@ -51,6 +61,8 @@ pub fn json(results: &[Done]) -> String {
             elapsed_ms: u64::try_from(d.elapsed.as_millis()).unwrap_or(u64::MAX),
             seed: d.seed,
             report: d.report.as_ref().map(|p| p.json.display().to_string()),
+            preemptions: simplest(d).and_then(|s| s.preemptions),
+            steps: simplest(d).map(|s| s.steps),
         })
         .collect();
     let out = JsonOutput {
@@ -206,6 +218,9 @@ pub fn counterexample(c: &Counterexample, replay: Option<&str>) -> String {
         "\nbudget: {}; found after {} execution(s)\n",
         c.budget, c.executions
     ));
+    if let Some(s) = &c.simplest {
+        out.push_str(&format!("simplest: {}\n", s.in_words()));
+    }
     if let Some(r) = replay {
         out.push_str(&format!("replay: {r}\n"));
     }

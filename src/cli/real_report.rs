@@ -36,6 +36,7 @@ pub fn counterexample(sc: &RealScenario, t: &RealTrial, budget: &str) -> Option<
         schedule: t.schedule.clone(),
         loom_checkpoint: None,
         preemption_bound: None,
+        simplest: None,
         trace: Some(wire_trace(t)),
         outcomes: Some(outcomes(t)),
     })

@@ -67,6 +67,14 @@ impl GhostSlot {
             .is_some_and(|(_, _, flag)| flag.load(Ordering::SeqCst))
     }
 
+    /// Scheduling steps the current execution has taken (0 before it starts).
+    pub(crate) fn steps(&self) -> u64 {
+        let entry = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        entry.as_ref().map_or(0, |(g, _, _)| {
+            g.lock().unwrap_or_else(|p| p.into_inner()).steps
+        })
+    }
+
     /// A fresh slot for another execution that adds to the same coverage.
     pub(crate) fn sharing_coverage(&self) -> Self {
         GhostSlot(Arc::default(), self.1.clone())
@@ -155,6 +163,7 @@ pub(crate) fn result(
         elapsed,
         schedule: None,
         loom_checkpoint: None,
+        simplest: None,
         ghost,
         coverage: CoverageSummary::default(),
         proof: None,

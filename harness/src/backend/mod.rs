@@ -8,6 +8,7 @@ mod coverage;
 pub mod dpor;
 mod execute;
 mod loom_backend;
+mod minimise;
 mod panic_hook;
 mod schedule;
 mod shuttle_backend;
@@ -16,6 +17,7 @@ pub mod stderr;
 
 pub use coverage::{Coverage, CoverageSummary};
 pub use execute::Subject;
+pub use minimise::{simplest, Counts, Simplest, MINIMISE_BUDGET};
 pub use panic_hook::install_quiet_panic_hook;
 pub use schedule::{decode_schedule, encode_schedule, Choice, SCHEDULE_VERSION};
 
@@ -174,6 +176,8 @@ pub struct RunResult {
     pub schedule: Option<String>,
     /// The failing execution's loom checkpoint (JSON).
     pub loom_checkpoint: Option<String>,
+    /// How simple the reported counterexample is, and what it was simplified from.
+    pub simplest: Option<Simplest>,
     /// The failing execution's ghost state and log.
     pub ghost: Option<Ghost>,
     /// Race windows (conflicting lock acquisitions) seen in both orders, over the completed
@@ -222,5 +226,6 @@ pub fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult
         _ => shuttle_backend::run(subject, spec, bounds, &slot),
     };
     result.coverage = execute::coverage(&slot);
+    simplest(subject, spec, bounds, &mut result);
     result
 }

@@ -83,6 +83,8 @@ pub(crate) struct Tape(Rc<RefCell<TapeState>>);
 struct TapeState {
     choices: Vec<Choice>,
     executions: u64,
+    /// Ghost steps taken before each preemption of the current execution.
+    preempted_at: Vec<u64>,
 }
 
 impl Tape {
@@ -92,6 +94,12 @@ impl Tape {
 
     pub(crate) fn executions(&self) -> u64 {
         self.0.borrow().executions
+    }
+
+    /// The current execution's preemptions (switches away from a task that could have gone on),
+    /// each as the number of ghost steps taken before it.
+    pub(crate) fn preempted_at(&self) -> Vec<u64> {
+        self.0.borrow().preempted_at.clone()
     }
 }
 
@@ -140,6 +148,7 @@ impl<S: Scheduler> Scheduler for Recording<S> {
         let next = self.inner().new_execution()?;
         let mut t = self.tape.0.borrow_mut();
         t.choices.clear();
+        t.preempted_at.clear();
         t.executions += 1;
         Some(next)
     }
@@ -155,11 +164,11 @@ impl<S: Scheduler> Scheduler for Recording<S> {
             return None;
         }
         let next = self.inner().next_task(runnable, current, yielding)?;
-        self.tape
-            .0
-            .borrow_mut()
-            .choices
-            .push(Choice::Task(usize::from(next)));
+        let mut t = self.tape.0.borrow_mut();
+        t.choices.push(Choice::Task(usize::from(next)));
+        if is_preemption(runnable, current, yielding, next) {
+            t.preempted_at.push(self.slot.steps());
+        }
         Some(next)
     }
 
@@ -231,6 +240,17 @@ impl Scheduler for Replaying {
             ),
         }
     }
+}
+
+/// Is running `next` a switch away from a task that could have continued? (A task that yields,
+/// blocks or finishes gives the processor up; that is no preemption.)
+pub(crate) fn is_preemption(
+    runnable: &[&Task],
+    current: Option<TaskId>,
+    yielding: bool,
+    next: TaskId,
+) -> bool {
+    current.is_some_and(|c| !yielding && c != next && runnable.iter().any(|t| t.id() == c))
 }
 
 fn ids(runnable: &[&Task]) -> Vec<usize> {

@@ -3,9 +3,9 @@
 
 use super::execute::{classify_panic, execute_traced, result, take_ghost, GhostSlot};
 use super::panic_hook::Exploring;
-use super::schedule::{decode_schedule, encode_schedule, Recording, Replaying, Tape};
+use super::schedule::{decode_schedule, encode_schedule, Choice, Recording, Replaying, Tape};
 use super::{Bounds, RunResult, SchedulerSpec, Subject, Verdict};
-use poolcheck_models::sync::{Backend, StepLog, ViolationPanic};
+use poolcheck_models::sync::{Backend, Ghost, StepLog, ViolationPanic};
 use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -50,6 +50,8 @@ pub(super) struct Explored {
     executions: u64,
     elapsed: std::time::Duration,
     choices: Vec<super::Choice>,
+    /// Ghost steps taken before each preemption of the last execution.
+    pub(super) preempted_at: Vec<u64>,
 }
 
 /// Run `scheduler` over shuttle's engine with the facade on `backend` until it stops.
@@ -82,10 +84,22 @@ pub(super) fn explore<S: Scheduler + 'static>(
         executions: tape.executions(),
         elapsed: start.elapsed(),
         choices: tape.choices(),
+        preempted_at: tape.preempted_at(),
     }
 }
 
 impl Explored {
+    /// The failure the last execution stopped at: its verdict, ghost state and schedule.
+    pub(super) fn failure(&self, slot: &GhostSlot) -> Option<(Verdict, Ghost, Vec<Choice>)> {
+        let ghost = take_ghost(slot)?;
+        let verdict = match &self.outcome {
+            Ok(()) if ghost.violation.is_some() => classify_panic(&ViolationPanic, Some(&ghost)),
+            Ok(()) => return None,
+            Err(payload) => classify_panic(payload.as_ref(), Some(&ghost)),
+        };
+        Some((verdict, ghost, self.choices.clone()))
+    }
+
     /// The verdict: a violation or panic with its schedule, else `cut_short`'s bound, else pass.
     pub(super) fn into_result(
         self,

@@ -1,6 +1,6 @@
 //! A counterexample as a value: everything needed to read it and to replay it.
 
-use crate::backend::{RunResult, SchedulerSpec};
+use crate::backend::{Counts, RunResult, SchedulerSpec};
 use crate::trace::{holds_when, render_table, Trace, TraceViolation};
 use crate::trial::Trial;
 use serde::{Deserialize, Serialize};
@@ -41,12 +41,62 @@ pub struct Counterexample {
     pub loom_checkpoint: Option<String>,
     /// The loom preemption bound (needed to replay the checkpoint).
     pub preemption_bound: Option<usize>,
+    /// How simple the reported execution is, and the one first found (absent in older reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simplest: Option<Simplicity>,
     /// The interleaving.
     pub trace: Option<Trace>,
     /// Preformatted text shown under "Outcomes": a real-stack run's outcome table (requests per
     /// class over every explored execution) and the failing execution's requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcomes: Option<String>,
+}
+
+/// The preemptions and steps of a counterexample, before and after it was simplified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Simplicity {
+    /// Switches away from an actor that could have continued (absent: unknown, std threads).
+    pub preemptions: Option<u32>,
+    /// Scheduling steps.
+    pub steps: u64,
+    /// Preemptions of the counterexample the scheduler first found.
+    pub found_preemptions: Option<u32>,
+    /// Steps of the counterexample the scheduler first found.
+    pub found_steps: u64,
+    /// Executions spent looking for a simpler counterexample.
+    pub reexecutions: u64,
+}
+
+impl Simplicity {
+    /// `1 preemption(s), 23 step(s) (first found: 3 preemption(s), 41 step(s); 37
+    /// re-execution(s))`.
+    pub fn in_words(&self) -> String {
+        let counts = |p: Option<u32>, s: u64| match p {
+            Some(p) => format!("{p} preemption(s), {s} step(s)"),
+            None => format!("{s} step(s)"),
+        };
+        let now = counts(self.preemptions, self.steps);
+        if self.reexecutions == 0 {
+            return now;
+        }
+        let found = counts(self.found_preemptions, self.found_steps);
+        format!(
+            "{now} (first found: {found}; {} re-execution(s))",
+            self.reexecutions
+        )
+    }
+}
+
+fn simplicity(run: &RunResult) -> Option<Simplicity> {
+    let s = run.simplest?;
+    let Counts { preemptions, steps } = s.counts;
+    Some(Simplicity {
+        preemptions,
+        steps,
+        found_preemptions: s.found.preemptions,
+        found_steps: s.found.steps,
+        reexecutions: s.reexecutions,
+    })
 }
 
 impl Counterexample {
@@ -89,6 +139,7 @@ impl Counterexample {
                 } => *preemption_bound,
                 _ => None,
             },
+            simplest: simplicity(run),
             trace: run.ghost.as_ref().map(|g| trace_of(g, &run.verdict)),
             outcomes: None,
         })
@@ -138,11 +189,13 @@ impl Counterexample {
             out.push_str(&render_table(t));
         }
         out.push_str(&format!(
-            "\nbudget: {}; found after {} execution(s)\nreplay: {}\n",
-            self.budget,
-            self.executions,
-            self.replay_command()
+            "\nbudget: {}; found after {} execution(s)\n",
+            self.budget, self.executions
         ));
+        if let Some(s) = &self.simplest {
+            out.push_str(&format!("simplest: {}\n", s.in_words()));
+        }
+        out.push_str(&format!("replay: {}\n", self.replay_command()));
         out
     }
 }

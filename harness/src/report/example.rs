@@ -64,6 +64,7 @@ pub(crate) fn example() -> Counterexample {
         schedule: Some("pc1:t0,t1*2".into()),
         loom_checkpoint: None,
         preemption_bound: None,
+        simplest: None,
         trace: Some(trace),
         outcomes: None,
     }

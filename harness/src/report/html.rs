@@ -166,6 +166,9 @@ fn budget(out: &mut String, c: &Counterexample) {
     if let Some(s) = c.seed {
         writeln!(out, "<li>seed: {s}</li>").expect("String");
     }
+    if let Some(s) = &c.simplest {
+        writeln!(out, "<li>simplest: {}</li>", escape(&s.in_words())).expect("String");
+    }
     out.push_str("</ul>\n");
 }
 

@@ -41,6 +41,9 @@ pub fn render_markdown(c: &Counterexample, replay: &str) -> String {
     if let Some(s) = c.seed {
         line(&mut out, format!("- seed: {s}"));
     }
+    if let Some(s) = &c.simplest {
+        line(&mut out, format!("- simplest: {}", s.in_words()));
+    }
     out.push_str("\n## Replay\n\n```sh\n");
     line(&mut out, replay.to_owned());
     out.push_str("```\n");
