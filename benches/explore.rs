@@ -1,39 +1,52 @@
-//! Time to the first counterexample and exploration throughput, per scenario, variant and
-//! scheduler, written as a Markdown table to `reports/bench.md`.
+//! The side-by-side benchmark: every scheduler on every model scenario in one run, written as
+//! `docs/performance.md` (and a copy in `reports/bench.md`).
 //!
-//! `cargo bench --bench explore -- [scenario-filter] [--seeds N] [--std-seconds S]`
+//! `cargo bench --bench explore -- [scenario-filter] [--seeds N] [--std-seconds S]
+//! [--cap-seconds C] [--cap-executions E]`
 //!
-//! For each variant a scenario expects to be caught: loom's executions and time to the first
-//! counterexample (deterministic), PCT's and random's median over N seeds (seeds 1..=N), and how
-//! long the std-threads baseline took to hit it (or that it did not within S seconds). For each
-//! variant expected to pass: loom's executions and time to exhaust it within its bound.
-//! Timing lives here, never in unit tests.
+//! - **Exhausting `fixed`**: executions and seconds for loom at the file's preemption bound, dpor
+//!   at the same bound, and dpor unbounded.
+//! - **First counterexample** of each buggy variant: executions and seconds under loom, dpor
+//!   (the file's `[schedulers.dpor]`, else unbounded), PCT and random (medians over seeds
+//!   1..=N, and how many seeds caught it) and the std-threads baseline (until it hits the bug or
+//!   S seconds pass); then the simplest counterexample found (fewest preemptions, then steps).
+//!
+//! Every cell is capped at C seconds and E executions; a capped cell says so. Seconds are the
+//! exploration's wall time (not the search for a simpler counterexample). Timing lives here,
+//! never in unit tests.
 
-use poolcheck_harness::backend::{run, Bounds, SchedulerSpec, Verdict};
+use poolcheck_harness::backend::{run, Bounds, Counts, RunResult, SchedulerSpec, Verdict};
 use poolcheck_harness::scenario::{load_dir, Loaded, Scenario};
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 struct Options {
     filter: Option<String>,
     seeds: u64,
     std_seconds: u64,
+    cap_seconds: u64,
+    cap_executions: u64,
 }
 
 fn options() -> Options {
     let mut o = Options {
         filter: None,
-        seeds: 20,
-        std_seconds: 30,
+        seeds: 5,
+        std_seconds: 2,
+        cap_seconds: 10,
+        cap_executions: 100_000,
     };
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let number =
+        |v: Option<String>, default: u64| v.and_then(|v| v.parse().ok()).unwrap_or(default);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--seeds" => o.seeds = args.next().and_then(|v| v.parse().ok()).unwrap_or(20),
-            "--std-seconds" => {
-                o.std_seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(30)
-            }
+            "--seeds" => o.seeds = number(args.next(), o.seeds).max(1),
+            "--std-seconds" => o.std_seconds = number(args.next(), o.std_seconds),
+            "--cap-seconds" => o.cap_seconds = number(args.next(), o.cap_seconds),
+            "--cap-executions" => o.cap_executions = number(args.next(), o.cap_executions),
             other => o.filter = Some(other.replace('_', "-")),
         }
     }
@@ -56,114 +69,256 @@ fn main() {
                 .is_none_or(|f| s.name.contains(f.as_str()))
         })
         .collect();
-    let mut table = String::from(
-        "| scenario | variant | expected | scheduler | found | executions (median) | time ms (median) | race windows both ways |\n\
-         |---|---|---|---|---|---|---|---|\n",
+    let started = Instant::now();
+    let mut exhaust = String::from(
+        "| scenario | loom bound | loom executions | loom s | dpor same bound executions | dpor same bound s | dpor unbounded executions | dpor unbounded s |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut first = String::from(
+        "| scenario | variant | expected | loom | dpor | pct | random | std | simplest (preemptions, steps) |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     for s in &scenarios {
-        for (variant, expected) in &s.expect {
-            for line in measure(s, variant, expected, &o) {
-                table.push_str(&line);
-                print!("{line}");
-            }
+        if s.expect.iter().any(|(v, e)| v == "fixed" && e == "pass") {
+            let line = exhaust_row(s, &o);
+            print!("{line}");
+            exhaust.push_str(&line);
+        }
+        for (variant, expected) in s.expect.iter().filter(|(_, e)| e.as_str() != "pass") {
+            let line = first_row(s, variant, expected, &o);
+            print!("{line}");
+            first.push_str(&line);
         }
     }
-    std::fs::create_dir_all("reports").expect("reports folder");
-    std::fs::write("reports/bench.md", &table).expect("write reports/bench.md");
-    println!("\nwritten to reports/bench.md");
-}
-
-fn measure(s: &Scenario, variant: &str, expected: &str, o: &Options) -> Vec<String> {
-    let mut out = Vec::new();
-    for spec in &s.schedulers {
-        let row = match spec {
-            SchedulerSpec::Loom { .. } => one(s, variant, spec, Bounds::default()),
-            SchedulerSpec::Pct {
-                depth, iterations, ..
-            } => seeds(
-                o.seeds,
-                |seed| SchedulerSpec::Pct {
-                    seed,
-                    depth: *depth,
-                    iterations: *iterations,
-                },
-                s,
-                variant,
-            ),
-            SchedulerSpec::Random { iterations, .. } => seeds(
-                o.seeds,
-                |seed| SchedulerSpec::Random {
-                    seed,
-                    iterations: *iterations,
-                },
-                s,
-                variant,
-            ),
-            SchedulerSpec::Std { .. } if expected != "pass" => {
-                let budget = Bounds {
-                    wall: Duration::from_secs(o.std_seconds),
-                    ..Bounds::default()
-                };
-                one(
-                    s,
-                    variant,
-                    &SchedulerSpec::Std {
-                        iterations: u64::MAX,
-                    },
-                    budget,
-                )
-            }
-            _ => continue,
-        };
-        out.push(format!(
-            "| {} | {variant} | {expected} | {} | {row} |\n",
-            s.name,
-            spec.name()
-        ));
+    let doc = document(&o, &exhaust, &first, started.elapsed());
+    for path in ["docs/performance.md", "reports/bench.md"] {
+        if let Some(parent) = Path::new(path).parent() {
+            std::fs::create_dir_all(parent).expect("output folder");
+        }
+        std::fs::write(path, &doc).unwrap_or_else(|e| panic!("write {path}: {e}"));
     }
-    out
+    println!("\nwritten to docs/performance.md and reports/bench.md");
 }
 
-fn one(s: &Scenario, variant: &str, spec: &SchedulerSpec, bounds: Bounds) -> String {
-    let r = run(&s.subject(variant), spec, bounds);
+fn document(o: &Options, exhaust: &str, first: &str, took: Duration) -> String {
+    let mut cmd = String::from("cargo bench --bench explore --");
+    if let Some(f) = &o.filter {
+        write!(cmd, " {f}").expect("string");
+    }
+    write!(
+        cmd,
+        " --seeds {} --std-seconds {} --cap-seconds {} --cap-executions {}",
+        o.seeds, o.std_seconds, o.cap_seconds, o.cap_executions
+    )
+    .expect("string");
     format!(
-        "{} | {} | {} | {}/{}",
-        found(&r.verdict),
-        r.executions,
-        r.elapsed.as_millis(),
-        r.coverage.both_orders,
-        r.coverage.pairs
+        "# Performance\n\n\
+         Generated by `{cmd}` (release build) in {:.0} s on {}.\n\n\
+         Each cell is capped at {} s and {} executions; `cap` marks a cell that hit a cap (a \
+         lower bound, not a result). Seconds are the exploration's wall time; finding the \
+         simplest counterexample afterwards is not included. PCT and random are medians over \
+         seeds 1..={} (`k/N`: seeds that caught the bug); std runs until it hits the bug or {} s \
+         pass.\n\n\
+         ## Exhausting `fixed`\n\n{exhaust}\n\
+         ## First counterexample per buggy variant\n\n\
+         Cells: executions, seconds. `simplest` is the counterexample with the fewest \
+         preemptions (then steps) over every scheduler's minimised result.\n\n{first}",
+        took.as_secs_f64(),
+        machine(),
+        o.cap_seconds,
+        o.cap_executions,
+        o.seeds,
+        o.std_seconds,
     )
 }
 
-fn seeds(n: u64, spec: impl Fn(u64) -> SchedulerSpec, s: &Scenario, variant: &str) -> String {
-    let mut windows = String::new();
-    let mut runs: Vec<(u64, u128, bool)> = (1..=n)
-        .map(|seed| {
-            let r = run(&s.subject(variant), &spec(seed), Bounds::default());
-            if seed == 1 {
-                windows = format!("{}/{} (seed 1)", r.coverage.both_orders, r.coverage.pairs);
-            }
-            (
-                r.executions,
-                r.elapsed.as_micros(),
-                !matches!(r.verdict, Verdict::Pass),
-            )
+/// CPU model and core count, from /proc where there is one.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
         })
-        .collect();
-    let hits = runs.iter().filter(|r| r.2).count();
-    runs.sort_by_key(|r| r.0);
-    let execs = runs[runs.len() / 2].0;
-    runs.sort_by_key(|r| r.1);
-    let mut cell = String::new();
-    let ms = runs[runs.len() / 2].1 as f64 / 1000.0;
-    write!(cell, "{hits}/{n} seeds | {execs} | {ms:.1} | {windows}").expect("string");
-    cell
+        .unwrap_or_else(|| "an unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores ({cpu}), {}", std::env::consts::OS)
 }
 
-fn found(v: &Verdict) -> String {
-    match v {
-        Verdict::Pass => "pass (none)".into(),
-        other => other.name().to_owned(),
+fn capped(o: &Options) -> Bounds {
+    Bounds {
+        wall: Duration::from_secs(o.cap_seconds),
+        ..Bounds::default()
     }
+}
+
+fn exhaust_row(s: &Scenario, o: &Options) -> String {
+    let loom = s.schedulers.iter().find_map(|spec| match spec {
+        SchedulerSpec::Loom {
+            preemption_bound,
+            max_executions,
+            max_branches,
+        } => Some((*preemption_bound, *max_executions, *max_branches)),
+        _ => None,
+    });
+    let cells = |spec: &SchedulerSpec| exhaust_cells(&run(&s.subject("fixed"), spec, capped(o)));
+    let (bound, loom_cells, dpor_same) = match loom {
+        Some((bound, max_executions, max_branches)) => (
+            bound.to_string(),
+            cells(&SchedulerSpec::Loom {
+                preemption_bound: bound,
+                max_executions: max_executions.min(o.cap_executions),
+                max_branches,
+            }),
+            cells(&dpor(Some(bound), o)),
+        ),
+        None => ("none".into(), "— | —".into(), "— | —".into()),
+    };
+    let unbounded = cells(&dpor(None, o));
+    format!(
+        "| {} | {bound} | {loom_cells} | {dpor_same} | {unbounded} |\n",
+        s.name
+    )
+}
+
+fn dpor(preemption_bound: Option<usize>, o: &Options) -> SchedulerSpec {
+    SchedulerSpec::Dpor {
+        preemption_bound,
+        max_executions: o.cap_executions,
+    }
+}
+
+/// `executions | seconds` of an exhaustive run: a pass, a capped run, or an unexpected verdict.
+fn exhaust_cells(r: &RunResult) -> String {
+    let s = r.elapsed.as_secs_f64();
+    match &r.verdict {
+        Verdict::Pass => format!("{} | {s:.2}", r.executions),
+        Verdict::BoundHit(_) => format!("≥{} (cap) | ≥{s:.2}", r.executions),
+        other => format!("{} ({}) | {s:.2}", r.executions, other.name()),
+    }
+}
+
+fn first_row(s: &Scenario, variant: &str, expected: &str, o: &Options) -> String {
+    let simplest = RefCell::new(None);
+    let subject = s.subject(variant);
+    let one = |spec: &SchedulerSpec, bounds: Bounds| {
+        let r = run(&subject, spec, bounds);
+        note(&simplest, &r);
+        first_cell(&r)
+    };
+    let loom = match s
+        .schedulers
+        .iter()
+        .find(|x| matches!(x, SchedulerSpec::Loom { .. }))
+    {
+        Some(SchedulerSpec::Loom {
+            preemption_bound,
+            max_executions,
+            max_branches,
+        }) => one(
+            &SchedulerSpec::Loom {
+                preemption_bound: *preemption_bound,
+                max_executions: (*max_executions).min(o.cap_executions),
+                max_branches: *max_branches,
+            },
+            capped(o),
+        ),
+        _ => "—".into(),
+    };
+    let dpor_spec = s
+        .schedulers
+        .iter()
+        .find(|x| matches!(x, SchedulerSpec::Dpor { .. }))
+        .cloned()
+        .unwrap_or_else(|| dpor(None, o));
+    let dpor_cell = one(&dpor_spec, capped(o));
+    let std_bounds = Bounds {
+        wall: Duration::from_secs(o.std_seconds),
+        ..Bounds::default()
+    };
+    let std_cell = one(
+        &SchedulerSpec::Std {
+            iterations: u64::MAX,
+        },
+        std_bounds,
+    );
+    let (mut pct, mut random) = ("—".to_owned(), "—".to_owned());
+    for spec in &s.schedulers {
+        match spec {
+            SchedulerSpec::Pct {
+                depth, iterations, ..
+            } => {
+                pct = seeds(o, &subject, &simplest, |seed| SchedulerSpec::Pct {
+                    seed,
+                    depth: *depth,
+                    iterations: *iterations,
+                })
+            }
+            SchedulerSpec::Random { iterations, .. } => {
+                random = seeds(o, &subject, &simplest, |seed| SchedulerSpec::Random {
+                    seed,
+                    iterations: *iterations,
+                })
+            }
+            _ => {}
+        }
+    }
+    let simplest = simplest.into_inner().map_or("—".into(), |c: Counts| {
+        format!("{}, {}", c.preemptions.unwrap_or(0), c.steps)
+    });
+    format!(
+        "| {} | {variant} | {expected} | {loom} | {dpor_cell} | {pct} | {random} | {std_cell} | {simplest} |\n",
+        s.name
+    )
+}
+
+/// Keep the simplest counterexample seen so far.
+fn note(simplest: &RefCell<Option<Counts>>, r: &RunResult) {
+    let Some(c) = r.simplest.map(|x| x.counts) else {
+        return;
+    };
+    let mut best = simplest.borrow_mut();
+    let violated = matches!(r.verdict, Verdict::Violation(_));
+    if violated && c.preemptions.is_some() && best.is_none_or(|b| c < b) {
+        *best = Some(c);
+    }
+}
+
+/// `executions, seconds` to the first counterexample, or why there is none.
+fn first_cell(r: &RunResult) -> String {
+    let s = r.elapsed.as_secs_f64();
+    match &r.verdict {
+        Verdict::Violation(_) => format!("{}, {s:.3}", r.executions),
+        Verdict::Pass => format!("missed ({}, {s:.2})", r.executions),
+        Verdict::BoundHit(_) => format!("cap ({}, {s:.2})", r.executions),
+        Verdict::ModelPanic(_) => "model-panic".into(),
+    }
+}
+
+/// Medians over seeds 1..=N of the runs that caught the bug, and how many did.
+fn seeds(
+    o: &Options,
+    subject: &poolcheck_harness::backend::Subject,
+    simplest: &RefCell<Option<Counts>>,
+    spec: impl Fn(u64) -> SchedulerSpec,
+) -> String {
+    let mut caught: Vec<(u64, f64)> = Vec::new();
+    for seed in 1..=o.seeds {
+        let r = run(subject, &spec(seed), Bounds::default());
+        note(simplest, &r);
+        if matches!(r.verdict, Verdict::Violation(_)) {
+            caught.push((r.executions, r.elapsed.as_secs_f64()));
+        }
+    }
+    let k = caught.len();
+    if k == 0 {
+        return format!("missed (0/{})", o.seeds);
+    }
+    let mut execs: Vec<u64> = caught.iter().map(|c| c.0).collect();
+    let mut secs: Vec<f64> = caught.iter().map(|c| c.1).collect();
+    execs.sort_unstable();
+    secs.sort_by(f64::total_cmp);
+    format!("{}, {:.3} ({k}/{})", execs[k / 2], secs[k / 2], o.seeds)
 }
