@@ -201,23 +201,31 @@ pub fn describe_event(e: &Event) -> String {
 
 /// Render the trace as a text table: one column per actor, the locks each step's actor holds,
 /// and the violation last.
+///
+/// Column widths are counted in characters and capped at [`MAX_WIDTH`]: a longer actor name is
+/// shortened with `…` (the loader allows 32 characters, but a trace may come from anywhere), and
+/// a row naming an actor the trace does not list goes in the last column.
 pub fn render_table(t: &Trace) -> String {
-    const MAX_WIDTH: usize = 34;
     let cols = t.actors.len();
-    let mut widths: Vec<usize> = t.actors.iter().map(|a| a.len().max(6)).collect();
+    if cols == 0 {
+        return String::from("(no actors)\n");
+    }
+    let col = |actor: usize| actor.min(cols - 1);
+    let header: Vec<String> = t.actors.iter().map(|a| shorten(a, MAX_WIDTH)).collect();
+    let mut widths: Vec<usize> = header.iter().map(|a| a.chars().count().max(6)).collect();
     for r in &t.rows {
-        widths[r.actor] = widths[r.actor].max(r.text.chars().count().min(MAX_WIDTH));
+        let w = &mut widths[col(r.actor)];
+        *w = (*w).max(r.text.chars().count().min(MAX_WIDTH));
     }
     let mut out = String::new();
-    let header: Vec<String> = t.actors.to_vec();
     push_line(&mut out, "step", &header, &widths, "locks held");
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     push_line(&mut out, "----", &rule, &widths, "----------");
     for r in &t.rows {
-        let lines = wrap(&r.text, widths[r.actor]);
+        let lines = wrap(&r.text, widths[col(r.actor)]);
         for (i, l) in lines.iter().enumerate() {
             let mut cells = vec![String::new(); cols];
-            cells[r.actor] = l.clone();
+            cells[col(r.actor)] = l.clone();
             let step = if i == 0 {
                 r.step.to_string()
             } else {
@@ -240,10 +248,29 @@ pub fn render_table(t: &Trace) -> String {
     out
 }
 
+/// The widest a column gets, in characters.
+pub const MAX_WIDTH: usize = 34;
+
+/// `name` cut to `max` characters, the last one `…` when it was cut.
+pub fn shorten(name: &str, max: usize) -> String {
+    if name.chars().count() <= max {
+        return name.to_owned();
+    }
+    let mut out: String = name.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// One table line. Cells are padded by hand, not with `{:<w$}`: a formatting width must fit in
+/// a `u16`, and a width from the data must never be able to panic.
 fn push_line(out: &mut String, step: &str, cells: &[String], widths: &[usize], locks: &str) {
     let mut line = format!("{step:>5} |");
     for (c, w) in cells.iter().zip(widths) {
-        line.push_str(&format!(" {c:<w$} |"));
+        line.push(' ');
+        line.push_str(c);
+        let pad = w.saturating_sub(c.chars().count());
+        line.extend(std::iter::repeat_n(' ', pad));
+        line.push_str(" |");
     }
     line.push(' ');
     line.push_str(locks);

@@ -50,33 +50,90 @@ pub fn encode(case: &str, choices: &[Choice]) -> String {
     out
 }
 
-/// Decode a schedule written by [`encode`] into its case name and decisions.
+/// Schedule text longer than this is rejected before it is parsed (the harness's limit).
+pub const MAX_SCHEDULE_BYTES: usize = 4 << 20;
+
+/// Decisions a decoded schedule may hold at most, repeat counts included; checked before any
+/// count is expanded.
+pub const MAX_SCHEDULE_CHOICES: usize = 1 << 22;
+
+/// The largest task number a schedule may name.
+pub const MAX_SCHEDULE_TASK: usize = 4095;
+
+/// Decode a schedule written by [`encode`] into its case name and decisions. Sizes and counts
+/// are checked before anything is expanded; every malformed input is an error, never a panic.
 pub fn decode(text: &str) -> Result<(String, Vec<Choice>), String> {
+    if text.len() > MAX_SCHEDULE_BYTES {
+        return Err(format!(
+            "the schedule is {} bytes; at most {MAX_SCHEDULE_BYTES} are accepted",
+            text.len()
+        ));
+    }
     let (case, rest) = text
         .trim()
         .split_once('@')
         .ok_or("a real-stack schedule starts with `<case>@`")?;
     let body = rest
         .strip_prefix(&format!("{SCHEDULE_VERSION}:"))
-        .ok_or_else(|| format!("expected `{SCHEDULE_VERSION}:` after `{case}@`"))?;
-    let mut out = Vec::new();
-    for item in body.split(',').filter(|s| !s.is_empty()) {
-        let (one, count) = match item.split_once('*') {
-            Some((one, n)) => (one, n.parse::<usize>().map_err(|_| bad(item))?),
-            None => (item, 1),
-        };
-        let choice = match one.split_at_checked(1) {
-            Some(("t", n)) => Choice::Task(n.parse().map_err(|_| bad(item))?),
-            Some(("r", x)) => Choice::Random(u64::from_str_radix(x, 16).map_err(|_| bad(item))?),
-            _ => return Err(bad(item)),
-        };
+        .ok_or_else(|| format!("expected `{SCHEDULE_VERSION}:` after the case name"))?;
+    if body.is_empty() {
+        return Err("the schedule is empty: it must hold at least one decision".into());
+    }
+    let mut items = Vec::new();
+    let mut total = 0usize;
+    for (i, item) in body.split(',').enumerate() {
+        let (choice, count) = item_of(item).map_err(|e| format!("item {}: {e}", i + 1))?;
+        total = total
+            .checked_add(count)
+            .filter(|t| *t <= MAX_SCHEDULE_CHOICES)
+            .ok_or_else(|| {
+                format!("the schedule expands to more than {MAX_SCHEDULE_CHOICES} decisions")
+            })?;
+        items.push((choice, count));
+    }
+    let mut out = Vec::with_capacity(total);
+    for (choice, count) in items {
         out.extend(std::iter::repeat_n(choice, count));
     }
     Ok((case.to_owned(), out))
 }
 
+fn item_of(item: &str) -> Result<(Choice, usize), String> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (one, count) = match item.split_once('*') {
+        Some((one, n)) if digits(n) => match n.parse::<usize>() {
+            Ok(c) if (1..=MAX_SCHEDULE_CHOICES).contains(&c) => (one, c),
+            _ => {
+                return Err(format!(
+                    "`{item}`: a repeat count is between 1 and {MAX_SCHEDULE_CHOICES}"
+                ))
+            }
+        },
+        Some(_) => return Err(bad(item)),
+        None => (item, 1),
+    };
+    let choice = match one.split_at_checked(1) {
+        Some(("t", n)) if digits(n) => match n.parse::<usize>() {
+            Ok(t) if t <= MAX_SCHEDULE_TASK => Choice::Task(t),
+            _ => {
+                return Err(format!(
+                    "`{item}`: tasks are numbered 0 to {MAX_SCHEDULE_TASK}"
+                ))
+            }
+        },
+        Some(("r", x))
+            if !x.is_empty() && x.len() <= 16 && x.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Choice::Random(u64::from_str_radix(x, 16).map_err(|_| bad(item))?)
+        }
+        _ => return Err(bad(item)),
+    };
+    Ok((choice, count))
+}
+
 fn bad(item: &str) -> String {
-    format!("bad schedule item `{item}` (expected t<task>, r<hex> or either with *<count>)")
+    let shown: String = item.chars().take(40).collect();
+    format!("bad schedule item `{shown}` (expected t<task>, r<hex> or either with *<count>)")
 }
 
 /// What a [`Recording`] scheduler saw, shared with the explorer and its watchdog.
@@ -252,5 +309,23 @@ mod tests {
         );
         assert!(decode("pc1:t0").is_err());
         assert!(decode("c@pc1:x1").unwrap_err().contains("x1"));
+    }
+
+    /// Issue 15, item 1: repeat counts are bounded before they are expanded.
+    #[test]
+    fn hostile_schedules_are_errors_without_allocating() {
+        for text in [
+            "c@pc1:t0*18446744073709551615",
+            "c@pc1:t0*4294967296",
+            "c@pc1:t0*1000000000",
+            "c@pc1:t0*4000000,t0*4000000",
+            "c@pc1:",
+            "c@pc1:t0,,t1",
+            "c@pc1:t0*0",
+            "c@pc2:t0",
+            "c@pc1:t99999",
+        ] {
+            assert!(decode(text).is_err(), "{text}");
+        }
     }
 }

@@ -49,30 +49,115 @@ pub fn encode_schedule(choices: &[Choice]) -> String {
     out
 }
 
+/// Schedule text longer than this is rejected before it is parsed.
+pub const MAX_SCHEDULE_BYTES: usize = 4 << 20;
+
+/// Decisions a decoded schedule may hold at most (repeat counts included), checked before
+/// anything is expanded: at 16 bytes a decision, 64 MiB. shuttle's own step backstop stops an
+/// execution at 4 x `step_bound` (at most 4,000,000) decisions, so every recorded schedule fits.
+pub const MAX_SCHEDULE_CHOICES: usize = 1 << 22;
+
+/// The largest task number a schedule may name (shuttle numbers tasks 0, 1, 2... in spawn
+/// order; a scenario has at most a few dozen).
+pub const MAX_SCHEDULE_TASK: usize = 4095;
+
 /// Decode a schedule written by [`encode_schedule`].
+///
+/// Every item is checked and the total length is bounded ([`MAX_SCHEDULE_BYTES`],
+/// [`MAX_SCHEDULE_CHOICES`]) before a repeat count is expanded, so no input can make this
+/// allocate more than the limit or panic. An empty schedule, an empty item, a zero count and an
+/// unknown version are errors; a schedule that parses but does not fit the scenario (a task it
+/// never has) is reported when it is replayed.
 pub fn decode_schedule(text: &str) -> Result<Vec<Choice>, String> {
-    let body = text
-        .trim()
-        .strip_prefix(&format!("{SCHEDULE_VERSION}:"))
-        .ok_or_else(|| format!("a schedule must start with `{SCHEDULE_VERSION}:`"))?;
-    let mut out = Vec::new();
-    for item in body.split(',').filter(|s| !s.is_empty()) {
-        let (one, count) = match item.split_once('*') {
-            Some((one, n)) => (one, n.parse::<usize>().map_err(|_| bad(item))?),
-            None => (item, 1),
-        };
-        let choice = match one.split_at_checked(1) {
-            Some(("t", n)) => Choice::Task(n.parse().map_err(|_| bad(item))?),
-            Some(("r", x)) => Choice::Random(u64::from_str_radix(x, 16).map_err(|_| bad(item))?),
-            _ => return Err(bad(item)),
-        };
+    let body = schedule_body(text)?;
+    let items = parse_items(body)?;
+    let mut out = Vec::with_capacity(items.iter().map(|(_, n)| *n).sum());
+    for (choice, count) in items {
         out.extend(std::iter::repeat_n(choice, count));
     }
     Ok(out)
 }
 
+/// The items after `pc1:`, with the size and version checked.
+fn schedule_body(text: &str) -> Result<&str, String> {
+    if text.len() > MAX_SCHEDULE_BYTES {
+        return Err(format!(
+            "the schedule is {} bytes; at most {MAX_SCHEDULE_BYTES} are accepted",
+            text.len()
+        ));
+    }
+    let text = text.trim();
+    match text.split_once(':') {
+        Some((SCHEDULE_VERSION, body)) => Ok(body),
+        Some((v, _)) if v.len() <= 8 && v.starts_with("pc") => Err(format!(
+            "unsupported schedule version `{v}`: this poolcheck reads `{SCHEDULE_VERSION}:`"
+        )),
+        _ => Err(format!("a schedule must start with `{SCHEDULE_VERSION}:`")),
+    }
+}
+
+/// Parse `t0*3,t1,r1f` into (decision, count) pairs whose counts sum to at most
+/// [`MAX_SCHEDULE_CHOICES`].
+pub fn parse_items(body: &str) -> Result<Vec<(Choice, usize)>, String> {
+    if body.is_empty() {
+        return Err("the schedule is empty: it must hold at least one decision".into());
+    }
+    let mut items = Vec::new();
+    let mut total = 0usize;
+    for (i, item) in body.split(',').enumerate() {
+        let (choice, count) = parse_item(item).map_err(|e| format!("item {}: {e}", i + 1))?;
+        total = total
+            .checked_add(count)
+            .filter(|t| *t <= MAX_SCHEDULE_CHOICES)
+            .ok_or_else(|| {
+                format!("the schedule expands to more than {MAX_SCHEDULE_CHOICES} decisions")
+            })?;
+        items.push((choice, count));
+    }
+    Ok(items)
+}
+
+fn parse_item(item: &str) -> Result<(Choice, usize), String> {
+    let (one, count) = match item.split_once('*') {
+        Some((one, n)) => (one, parse_count(item, n)?),
+        None => (item, 1),
+    };
+    let choice = match one.split_at_checked(1) {
+        Some(("t", n)) if is_decimal(n) => match n.parse::<usize>() {
+            Ok(t) if t <= MAX_SCHEDULE_TASK => Choice::Task(t),
+            _ => {
+                return Err(format!(
+                    "`{item}` names task {n}; tasks are numbered 0 to {MAX_SCHEDULE_TASK}"
+                ))
+            }
+        },
+        Some(("r", x))
+            if !x.is_empty() && x.len() <= 16 && x.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Choice::Random(u64::from_str_radix(x, 16).map_err(|_| bad(item))?)
+        }
+        _ => return Err(bad(item)),
+    };
+    Ok((choice, count))
+}
+
+fn parse_count(item: &str, n: &str) -> Result<usize, String> {
+    match n.parse::<usize>() {
+        Ok(c) if is_decimal(n) && (1..=MAX_SCHEDULE_CHOICES).contains(&c) => Ok(c),
+        _ if is_decimal(n) => Err(format!(
+            "`{item}`: a repeat count is between 1 and {MAX_SCHEDULE_CHOICES}"
+        )),
+        _ => Err(bad(item)),
+    }
+}
+
+fn is_decimal(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn bad(item: &str) -> String {
-    format!("bad schedule item `{item}` (expected t<task>, r<hex> or either with *<count>)")
+    let shown: String = item.chars().take(40).collect();
+    format!("bad schedule item `{shown}` (expected t<task>, r<hex> or either with *<count>)")
 }
 
 /// Shared view of what a [`Recording`] scheduler saw.
@@ -282,5 +367,35 @@ mod tests {
         assert!(decode_schedule("t0,t1").unwrap_err().contains("pc1:"));
         assert!(decode_schedule("pc1:x3").unwrap_err().contains("x3"));
         assert!(decode_schedule("pc1:t1*q").unwrap_err().contains("t1*q"));
+    }
+
+    /// Issue 15, items 1 and 7: counts are checked before anything is expanded, and every
+    /// malformed schedule is an error, never a panic or a huge allocation.
+    #[test]
+    fn hostile_schedules_are_errors_without_allocating() {
+        for (text, says) in [
+            ("pc1:t0*18446744073709551615", "repeat count"),
+            ("pc1:t0*4294967296", "repeat count"),
+            ("pc1:t0*100000000", "repeat count"),
+            ("pc1:t0*4000000,t1*4000000", "more than"),
+            ("pc1:", "empty"),
+            ("pc2:t0", "unsupported schedule version `pc2`"),
+            ("pc1:zz,,*", "zz"),
+            ("pc1:t0,,t1", "item 2"),
+            ("pc1:t0,", "item 2"),
+            ("pc1:t0*0", "between 1 and"),
+            ("pc1:t+1", "t+1"),
+            ("pc1:t99999", "tasks are numbered"),
+            ("pc1:r", "`r`"),
+            ("pc1:r11111111111111111", "r111"),
+            ("pc1:t0*-1", "t0*-1"),
+        ] {
+            let err = decode_schedule(text).unwrap_err();
+            assert!(err.contains(says), "{text}: {err}");
+        }
+        let long = format!("pc1:{}", "t0,".repeat(MAX_SCHEDULE_BYTES / 3 + 1));
+        assert!(decode_schedule(&long).unwrap_err().contains("bytes"));
+        let most = parse_items(&format!("t1*{MAX_SCHEDULE_CHOICES}")).unwrap();
+        assert_eq!(most, vec![(Choice::Task(1), MAX_SCHEDULE_CHOICES)]);
     }
 }
