@@ -392,9 +392,54 @@ struct RawServer {
 
 /// Load and validate one real-stack scenario file.
 pub fn load(path: &Path) -> Result<RealScenario, Error> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| Error::whole_file(path, format!("cannot read the file: {e}")))?;
+    let source = read_source(path)?;
     parse(path, &source)
+}
+
+/// Scenario files larger than this are rejected before they are read (the harness's limit).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// The text of the regular file `path` (never a FIFO or a device, also not through a symlink:
+/// the type and size come from `stat` before it is opened), at most [`MAX_SCENARIO_BYTES`],
+/// valid UTF-8 (else an error at the first bad byte).
+fn read_source(path: &Path) -> Result<String, Error> {
+    use std::io::Read as _;
+    let whole = |m: String| Error::whole_file(path, m);
+    let cannot = |e: std::io::Error| whole(format!("cannot read the file: {e}"));
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(whole(
+            "not a regular file (a folder, FIFO, socket or device): only regular files are read"
+                .into(),
+        ));
+    }
+    let too_big = |n: u64| {
+        whole(format!(
+            "the file is {n} bytes; at most {MAX_SCENARIO_BYTES} are read"
+        ))
+    };
+    if meta.len() > MAX_SCENARIO_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_SCENARIO_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        Error::at(
+            path,
+            &text,
+            at..at + 1,
+            "the file is not valid UTF-8".into(),
+        )
+    })
 }
 
 /// Parse and validate scenario text that claims to come from `path`.

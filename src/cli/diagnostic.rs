@@ -5,7 +5,7 @@
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
-use poolcheck_harness::scenario::ScenarioError;
+use poolcheck_harness::scenario::{read_source, ScenarioError, MAX_REPORT_BYTES};
 use std::fmt;
 use std::io::IsTerminal as _;
 
@@ -59,7 +59,8 @@ impl From<ScenarioError> for CliError {
 
 /// A scenario error rendered with its source: the whole report as text.
 pub fn render_scenario_error(e: &ScenarioError) -> String {
-    let source = std::fs::read_to_string(&e.file).ok();
+    // Read again, with the same limits (never a FIFO or a device, never unbounded).
+    let source = read_source(&e.file, MAX_REPORT_BYTES).ok();
     render(&FileDiagnostic::new(e, source))
 }
 

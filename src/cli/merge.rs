@@ -12,6 +12,7 @@ use super::exec::Done;
 use super::output::{self, Table, OUTPUT_VERSION};
 use super::{Format, MergeArgs, Outcome};
 use poolcheck_harness::report::ReportPaths;
+use poolcheck_harness::scenario::{read_source, MAX_REPORT_BYTES};
 use poolcheck_harness::trial::accepts;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -79,10 +80,9 @@ pub fn merge(a: &MergeArgs) -> Result<Outcome, CliError> {
 }
 
 fn read(path: &Path) -> Result<Output, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::usage(
-            format!("cannot read `{}`: {e}", path.display()),
-            Some("pass the files written by `run --format json` or `gate --format json`".into()),
+    let text = read_source(path, MAX_REPORT_BYTES).map_err(|e| {
+        CliError::from(
+            e.with_hint("pass the files written by `run --format json` or `gate --format json`"),
         )
     })?;
     let out: Output = serde_json::from_str(&text)

@@ -14,7 +14,7 @@ use super::real_report::{budget_words, counterexample, wire_trace};
 use super::{output, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::report::Counterexample;
-use poolcheck_harness::scenario::{hint_for, ScenarioError};
+use poolcheck_harness::scenario::{hint_for, read_source, ScenarioError, MAX_SCENARIO_BYTES};
 use poolcheck_harness::trace::render_table;
 use poolcheck_realstack::{
     self as real, Budget, OutcomeClass, RealScenario, RealTrial, Strategy, CRATE_VERSIONS,
@@ -233,7 +233,7 @@ fn load(path: &Path) -> Result<RealScenario, CliError> {
 }
 
 fn located(e: &real::Error) -> ScenarioError {
-    let source = std::fs::read_to_string(&e.path).unwrap_or_default();
+    let source = read_source(&e.path, MAX_SCENARIO_BYTES).unwrap_or_default();
     match e.line_col {
         Some((line, col)) if line > 0 => {
             let start: usize = source
@@ -242,8 +242,9 @@ fn located(e: &real::Error) -> ScenarioError {
                 .map(str::len)
                 .sum();
             let at = (start + col.saturating_sub(1)).min(source.len());
-            let end = source[at..]
-                .find('\n')
+            let end = source
+                .get(at..)
+                .and_then(|rest| rest.find('\n'))
                 .map_or(source.len(), |n| at + n.max(1));
             ScenarioError::at(&e.path, &source, at..end, "", e.message.clone())
         }
