@@ -125,6 +125,7 @@ pub fn judge(
     match verdict {
         Verdict::BoundHit(why) => (false, format!("a bound stopped the exploration: {why}")),
         Verdict::ModelPanic(why) => (false, format!("the model panicked (a model bug): {why}")),
+        Verdict::InputError(why) => (false, format!("the input cannot be run: {why}")),
         _ if accepts(expected, got) => (true, format!("{variant}: {got}, as expected")),
         Verdict::Pass if !scheduler.must_catch() => (
             true,

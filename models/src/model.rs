@@ -111,6 +111,35 @@ pub struct ParamInfo {
     pub kind: ParamKind,
     /// What it means, and its default.
     pub doc: &'static str,
+    /// The smallest value an integer parameter accepts (the loader checks it).
+    pub min: i64,
+    /// The largest value an integer parameter accepts (the loader checks it).
+    pub max: i64,
+}
+
+/// The range of an integer parameter that does not declare one: not negative, and at most
+/// 2^31 - 1 (HTTP/2's limit for sizes, windows and stream ids).
+pub const DEFAULT_INT_RANGE: (i64, i64) = (0, 2_147_483_647);
+
+impl ParamInfo {
+    /// A parameter; an integer one accepts [`DEFAULT_INT_RANGE`] until [`ParamInfo::range`]
+    /// narrows it.
+    pub const fn new(name: &'static str, kind: ParamKind, doc: &'static str) -> Self {
+        ParamInfo {
+            name,
+            kind,
+            doc,
+            min: DEFAULT_INT_RANGE.0,
+            max: DEFAULT_INT_RANGE.1,
+        }
+    }
+
+    /// The same parameter accepting `min..=max`.
+    pub const fn range(mut self, min: i64, max: i64) -> Self {
+        self.min = min;
+        self.max = max;
+        self
+    }
 }
 
 /// An operation an actor may perform.
@@ -159,8 +188,39 @@ pub struct SpecError {
     pub actor: Option<usize>,
     /// Index of the offending operation within that actor.
     pub op: Option<usize>,
+    /// The configuration key at fault, when the problem is in the configuration.
+    pub key: Option<&'static str>,
     /// What is wrong and what would be valid.
     pub message: String,
+}
+
+impl SpecError {
+    /// A problem with the scenario as a whole.
+    pub fn whole(message: impl Into<String>) -> Self {
+        SpecError {
+            actor: None,
+            op: None,
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem with configuration key `key`.
+    pub fn config(key: &'static str, message: impl Into<String>) -> Self {
+        SpecError {
+            key: Some(key),
+            ..SpecError::whole(message)
+        }
+    }
+
+    /// A problem with operation `op` of actor `actor`.
+    pub fn op(actor: usize, op: usize, message: impl Into<String>) -> Self {
+        SpecError {
+            actor: Some(actor),
+            op: Some(op),
+            ..SpecError::whole(message)
+        }
+    }
 }
 
 /// A model the harness can explore.

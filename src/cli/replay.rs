@@ -6,12 +6,15 @@
 use super::diagnostic::CliError;
 use super::scenarios::load_one;
 use super::{realstack, Cli, Outcome, ReplayArgs};
-use poolcheck_harness::backend::{self, Bounds};
+use poolcheck_harness::backend::{self, decode_schedule, Bounds, Verdict};
 use poolcheck_harness::report::trace_of;
-use poolcheck_harness::report::{from_json, Counterexample};
-use poolcheck_harness::scenario::{hint_for, load_file, Loaded, Scenario};
+use poolcheck_harness::report::{from_json, Counterexample, REPORT_VERSION};
+use poolcheck_harness::scenario::{
+    hint_for, load_file, read_source, Loaded, Scenario, ScenarioError, MAX_PREEMPTION_BOUND,
+    MAX_REPORT_BYTES,
+};
 use poolcheck_harness::trace::render_table;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Run the command.
 pub fn replay(cli: &Cli, a: &ReplayArgs) -> Result<Outcome, CliError> {
@@ -30,7 +33,77 @@ pub fn replay(cli: &Cli, a: &ReplayArgs) -> Result<Outcome, CliError> {
             Some(hint_for(&c.variant, names)),
         ));
     }
+    check_report(&scenario, &c, &a.report)?;
     replay_model(&scenario, &c, a)
+}
+
+/// Fields of the report that must agree with the scenario and with each other before anything
+/// is replayed: the model, the scheduler, the preemption bound, a schedule that decodes.
+fn check_report(s: &Scenario, c: &Counterexample, path: &Path) -> Result<(), CliError> {
+    let bad = |what: String| {
+        CliError::usage(
+            format!("`{}`: {what}", path.display()),
+            Some("replay the report as `run` or `gate` wrote it".to_owned()),
+        )
+    };
+    let model = s.model.info().name;
+    if c.model != model {
+        return Err(bad(format!(
+            "the report's model is `{}`, but scenario `{}` explores `{model}`",
+            c.model, s.name
+        )));
+    }
+    let shuttle = ["random", "pct", "dfs", "replay"];
+    let loom = ["loom", "loom-replay"];
+    match (&c.schedule, &c.loom_checkpoint) {
+        (Some(_), Some(_)) => {
+            return Err(bad("it has both a schedule and a loom checkpoint".into()))
+        }
+        (Some(_), None) if !shuttle.contains(&c.scheduler.as_str()) => {
+            return Err(bad(format!(
+                "a shuttle schedule, but the scheduler is `{}` (expected {})",
+                c.scheduler,
+                shuttle.join(", ")
+            )))
+        }
+        (None, Some(_)) if !loom.contains(&c.scheduler.as_str()) => {
+            return Err(bad(format!(
+                "a loom checkpoint, but the scheduler is `{}` (expected loom)",
+                c.scheduler
+            )))
+        }
+        _ => {}
+    }
+    if let Some(text) = &c.schedule {
+        decode_schedule(text).map_err(|e| bad(format!("its schedule does not parse: {e}")))?;
+    }
+    check_preemption_bound(c).map_err(bad)
+}
+
+/// A loom report's preemption bound is in range and is the one its budget line names.
+fn check_preemption_bound(c: &Counterexample) -> Result<(), String> {
+    let is_loom = c.scheduler == "loom" || c.scheduler == "loom-replay";
+    match c.preemption_bound {
+        Some(_) if !is_loom => Err(format!(
+            "a preemption bound, but the scheduler is `{}` (only loom has one)",
+            c.scheduler
+        )),
+        None if is_loom && c.loom_checkpoint.is_some() => {
+            Err("a loom checkpoint without its `preemption_bound`".into())
+        }
+        Some(b) if b > MAX_PREEMPTION_BOUND => Err(format!(
+            "preemption_bound {b} is out of range (0 to {MAX_PREEMPTION_BOUND})"
+        )),
+        Some(b)
+            if c.scheduler == "loom" && !c.budget.contains(&format!("preemption bound {b},")) =>
+        {
+            Err(format!(
+                "preemption_bound {b} disagrees with its budget `{}`",
+                c.budget
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn replay_model(s: &Scenario, c: &Counterexample, a: &ReplayArgs) -> Result<Outcome, CliError> {
@@ -52,6 +125,12 @@ fn replay_model(s: &Scenario, c: &Counterexample, a: &ReplayArgs) -> Result<Outc
     };
     println!("replaying {} ({how})", a.report.display());
     let run = backend::run(&s.subject(&c.variant), &spec, Bounds::default());
+    if let Verdict::InputError(why) = &run.verdict {
+        return Err(CliError::usage(
+            format!("`{}` does not replay: {why}", a.report.display()),
+            Some("rerun the scenario to write a fresh report".to_owned()),
+        ));
+    }
     let trace = run.ghost.as_ref().map(|g| trace_of(g, &run.verdict));
     let verdict = run.verdict.name();
     println!(
@@ -87,14 +166,47 @@ fn replay_model(s: &Scenario, c: &Counterexample, a: &ReplayArgs) -> Result<Outc
     Ok(outcome)
 }
 
-fn read_report(path: &std::path::Path) -> Result<Counterexample, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::usage(
-            format!("cannot read the report `{}`: {e}", path.display()),
-            Some("reports are written as reports/<scenario>/<variant>.<scheduler>.json".into()),
+/// Read and parse a report: a regular file of at most [`MAX_REPORT_BYTES`], JSON (a syntax
+/// error names its line and column), with an integer `version`.
+fn read_report(path: &Path) -> Result<Counterexample, CliError> {
+    let text = read_source(path, MAX_REPORT_BYTES).map_err(|mut e| {
+        e.message = e.message.replacen("the file", "the report", 1);
+        CliError::from(
+            e.with_hint("reports are written as reports/<scenario>/<variant>.<scheduler>.json"),
         )
     })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        let at = offset_of(&text, e.line(), e.column());
+        ScenarioError::at(path, &text, at..at, "", format!("not JSON: {e}"))
+    })?;
+    match value.get("version") {
+        Some(v) if !v.is_u64() => {
+            let at = text.find("\"version\"").unwrap_or(0);
+            return Err(ScenarioError::at(
+                path,
+                &text,
+                at..at + 9,
+                "version",
+                format!("`version` must be an integer, found {v}"),
+            )
+            .with_hint(format!(
+                "this poolcheck reads report version {REPORT_VERSION}"
+            ))
+            .into());
+        }
+        _ => {}
+    }
     from_json(&text).map_err(|e| CliError::usage(format!("`{}`: {e}", path.display()), None))
+}
+
+/// The byte offset of serde_json's 1-based line and column (0 when it is out of the text).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (start + column.saturating_sub(1)).min(text.len())
 }
 
 /// The scenario a report came from: by name in `--scenarios DIR` when given, else the file the

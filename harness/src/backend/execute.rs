@@ -121,8 +121,14 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send), ghost: Option<&Ghost>) 
     if text.contains("exceeded maximum number of branches") || text.contains("max_branches") {
         return Verdict::BoundHit(format!("loom branch bound: {text}"));
     }
+    if text.starts_with(DIVERGED) {
+        return Verdict::InputError(format!(
+            "{text} (the schedule does not fit this scenario: edited, or recorded before the \
+             model changed)"
+        ));
+    }
     if text.contains("self.threads.len() < self.max()") {
-        return Verdict::ModelPanic(
+        return Verdict::InputError(
             "loom runs at most 4 spawned actors per execution (5 threads with main): drop \
              [schedulers.loom] from this scenario or use fewer actors"
                 .into(),
@@ -133,6 +139,9 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send), ghost: Option<&Ghost>) 
     }
     Verdict::ModelPanic(text)
 }
+
+/// How a replayed schedule's panic starts when it does not fit the execution.
+pub(crate) const DIVERGED: &str = "schedule diverged";
 
 /// The panic message, when there is one.
 pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {

@@ -19,10 +19,16 @@ pub use coverage::{Coverage, CoverageSummary};
 pub use execute::Subject;
 pub use minimise::{simplest, Counts, Simplest, MINIMISE_BUDGET};
 pub use panic_hook::install_quiet_panic_hook;
-pub use schedule::{decode_schedule, encode_schedule, Choice, SCHEDULE_VERSION};
+pub use schedule::{
+    decode_schedule, encode_schedule, parse_items, Choice, MAX_SCHEDULE_BYTES,
+    MAX_SCHEDULE_CHOICES, MAX_SCHEDULE_TASK, SCHEDULE_VERSION,
+};
 
 use poolcheck_models::sync::{Ghost, Violation};
 use std::time::Duration;
+
+/// The verdict name of [`Verdict::InputError`]; the CLI exits 2 on it.
+pub const INPUT_ERROR: &str = "input-error";
 
 /// A scheduler and its budget.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,16 +155,20 @@ pub enum Verdict {
     BoundHit(String),
     /// The model itself panicked (a bug in the model, not in the pool).
     ModelPanic(String),
+    /// The input cannot be run as given (a replayed schedule that does not fit the scenario,
+    /// more actors than loom runs): a problem with the scenario or report, not the model.
+    InputError(String),
 }
 
 impl Verdict {
-    /// `"pass"`, the invariant's name, `"bound-hit"` or `"model-panic"`.
+    /// `"pass"`, the invariant's name, `"bound-hit"`, `"model-panic"` or `"input-error"`.
     pub fn name(&self) -> &str {
         match self {
             Verdict::Pass => "pass",
             Verdict::Violation(v) => &v.invariant,
             Verdict::BoundHit(_) => "bound-hit",
             Verdict::ModelPanic(_) => "model-panic",
+            Verdict::InputError(_) => INPUT_ERROR,
         }
     }
 }

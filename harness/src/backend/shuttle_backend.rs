@@ -22,7 +22,7 @@ pub(super) fn run(
 ) -> RunResult {
     let (scheduler, budget) = match scheduler_for(spec) {
         Ok(s) => s,
-        Err(e) => return result(Verdict::ModelPanic(e), 0, Default::default(), None),
+        Err(e) => return result(Verdict::InputError(e), 0, Default::default(), None),
     };
     let backend = match spec {
         SchedulerSpec::DporReplay { .. } => Backend::Dpor,

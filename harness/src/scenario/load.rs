@@ -4,7 +4,11 @@
 #![allow(clippy::result_large_err)]
 
 use super::error::{hint_for, ScenarioError};
-use super::raw::{RawActor, RawScenario, RawSchedulers};
+use super::limits::{self, in_range};
+use super::raw::{
+    RawActor, RawScenario, RawSchedulers, DEFAULT_LOOM_BRANCHES, DEFAULT_LOOM_EXECUTIONS,
+};
+use super::read::{read_source, MAX_SCENARIO_BYTES};
 use super::{Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
 use crate::backend::{decode_schedule, SchedulerSpec};
 use crate::monitor;
@@ -48,8 +52,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Result<Loaded, ScenarioError>>, Scenar
 
 /// Load and validate one scenario file.
 pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
+    let source = read_source(path, MAX_SCENARIO_BYTES)?;
     // Real-crate scenarios have tables of their own (`[outcomes]`, `[[cases]]`...): route them
     // before the strict parse; the real-stack loader (poolcheck_realstack::load) validates them.
     if let Ok(probe) = toml::from_str::<toml::Table>(&source) {
@@ -118,6 +121,8 @@ impl Cx<'_> {
                 )
                 .with_hint(format!("this poolcheck reads version = {SCENARIO_VERSION}")));
         }
+        limits::kebab_case("scenario name", raw.name.get_ref())
+            .map_err(|m| self.err(&raw.name, "name", m))?;
         let stem = self.path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         if raw.name.get_ref() != stem {
             return Err(self
@@ -134,11 +139,16 @@ impl Cx<'_> {
     fn build(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
         let model = self.model(&raw.model)?;
         let invariants = self.invariants(&raw.invariants)?;
+        let step_bound = self.step_bound(raw.step_bound.as_ref())?;
+        let schedulers = self.schedulers(&raw.schedulers)?;
+        let no_actors = Spanned::new(raw.model.span(), Vec::new());
+        let raw_actors = raw.actors.as_ref().unwrap_or(&no_actors);
+        self.actor_count(raw_actors, &schedulers)?;
         let spec = ScenarioSpec {
             config: self.config(model, &raw.config)?,
-            actors: self.actors(model, &raw.actors)?,
+            actors: self.actors(model, raw_actors.get_ref())?,
         };
-        self.model_check(model, &spec, &raw.actors)?;
+        self.model_check(model, &spec, raw_actors.get_ref(), &raw.config)?;
         let expect = self.expect(model, &raw.expect, &invariants)?;
         let pinned = self.pinned(model, &raw, &invariants)?;
         Ok(Scenario {
@@ -148,9 +158,9 @@ impl Cx<'_> {
             description: raw.description,
             origin: raw.origin,
             invariants: Arc::new(invariants),
-            step_bound: self.step_bound(raw.step_bound.as_ref())?,
+            step_bound,
             spec: Arc::new(spec),
-            schedulers: self.schedulers(&raw.schedulers)?,
+            schedulers,
             expect,
             pinned,
         })
@@ -184,13 +194,63 @@ impl Cx<'_> {
     }
 
     fn step_bound(&self, raw: Option<&Spanned<i64>>) -> Result<u64, ScenarioError> {
-        match raw {
-            None => Ok(DEFAULT_STEP_BOUND),
-            Some(s) => u64::try_from(*s.get_ref())
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| self.err(s, "step_bound", "step_bound must be a positive integer")),
+        let Some(s) = raw else {
+            return Ok(DEFAULT_STEP_BOUND);
+        };
+        let range = limits::STEP_BOUND;
+        u64::try_from(*s.get_ref())
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                self.err(
+                    s,
+                    "step_bound",
+                    format!(
+                        "`step_bound` is {}; it must be between {} and {}",
+                        s.get_ref(),
+                        range.start(),
+                        range.end()
+                    ),
+                )
+            })
+    }
+
+    /// Between 1 and 16 actors for every model, and at most 4 when loom is listed (loom runs
+    /// 5 threads, main included).
+    fn actor_count(
+        &self,
+        raw: &Spanned<Vec<RawActor>>,
+        schedulers: &[SchedulerSpec],
+    ) -> Result<(), ScenarioError> {
+        let n = raw.get_ref().len();
+        let range = limits::ACTORS;
+        if !range.contains(&n) {
+            return Err(self
+                .err(
+                    raw,
+                    "actors",
+                    format!(
+                        "{n} actors: a scenario needs between {} and {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+                .with_hint("add [[actors]] tables, each with a `name` and `ops`"));
         }
+        let loom = schedulers.iter().any(|s| s.name() == "loom");
+        if loom && n > limits::LOOM_MAX_ACTORS {
+            return Err(self
+                .err(
+                    raw,
+                    "actors",
+                    format!(
+                        "{n} actors, but loom runs at most {} besides main",
+                        limits::LOOM_MAX_ACTORS
+                    ),
+                )
+                .with_hint("drop [schedulers.loom] from this scenario, or use fewer actors"));
+        }
+        Ok(())
     }
 
     fn config(
@@ -242,7 +302,19 @@ impl Cx<'_> {
         field: &str,
     ) -> Result<Value, ScenarioError> {
         match (p.kind, v.get_ref()) {
-            (ParamKind::Int, toml::Value::Integer(i)) => Ok(Value::Int(*i)),
+            (ParamKind::Int, toml::Value::Integer(i)) if (p.min..=p.max).contains(i) => {
+                Ok(Value::Int(*i))
+            }
+            (ParamKind::Int, toml::Value::Integer(i)) => Err(self
+                .err(
+                    v,
+                    field,
+                    format!(
+                        "`{}` is {i}; it must be between {} and {}",
+                        p.name, p.min, p.max
+                    ),
+                )
+                .with_hint(format!("`{}`: {}", p.name, p.doc))),
             (ParamKind::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
             (ParamKind::Str, toml::Value::String(s)) => Ok(Value::Str(s.clone())),
             (kind, other) => Err(self
@@ -258,6 +330,19 @@ impl Cx<'_> {
     fn actors(&self, model: &dyn Model, raw: &[RawActor]) -> Result<Vec<ActorSpec>, ScenarioError> {
         let mut out: Vec<ActorSpec> = Vec::new();
         for (i, a) in raw.iter().enumerate() {
+            limits::actor_name(a.name.get_ref())
+                .map_err(|m| self.err(&a.name, format!("actors[{i}].name"), m))?;
+            if a.ops.len() > limits::MAX_OPS {
+                return Err(self.err(
+                    &a.name,
+                    format!("actors[{i}].ops"),
+                    format!(
+                        "{} operations; an actor may list at most {}",
+                        a.ops.len(),
+                        limits::MAX_OPS
+                    ),
+                ));
+            }
             if out.iter().any(|o| &o.name == a.name.get_ref()) {
                 return Err(self.err(&a.name, format!("actors[{i}].name"), "duplicate actor name"));
             }
@@ -331,10 +416,17 @@ impl Cx<'_> {
         model: &dyn Model,
         spec: &ScenarioSpec,
         raw: &[RawActor],
+        config: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     ) -> Result<(), ScenarioError> {
         let Err(e) = model.check(spec) else {
             return Ok(());
         };
+        let key = e
+            .key
+            .and_then(|k| config.iter().find(|(name, _)| name.get_ref() == k));
+        if let Some((_, value)) = key {
+            return Err(self.err(value, format!("config.{}", e.key.unwrap_or("")), e.message));
+        }
         let err = match (e.actor, e.op) {
             (Some(a), Some(o)) if a < raw.len() && o < raw[a].ops.len() => {
                 self.err(&raw[a].ops[o], format!("actors[{a}].ops[{o}]"), e.message)
@@ -342,7 +434,10 @@ impl Cx<'_> {
             (Some(a), _) if a < raw.len() => {
                 self.err(&raw[a].name, format!("actors[{a}]"), e.message)
             }
-            _ => ScenarioError::whole_file(self.path, e.message),
+            _ => {
+                let at = self.source.find("[config]").unwrap_or(0);
+                ScenarioError::at(self.path, self.source, at..at + 8, "config", e.message)
+            }
         };
         Err(err)
     }
@@ -448,9 +543,25 @@ impl Cx<'_> {
         let mut out = Vec::new();
         if let Some(l) = &s.loom {
             out.push(SchedulerSpec::Loom {
-                preemption_bound: l.preemption_bound,
-                max_executions: l.max_executions,
-                max_branches: l.max_branches,
+                preemption_bound: self.ranged(
+                    &l.preemption_bound,
+                    "schedulers.loom.preemption_bound",
+                    &limits::PREEMPTION_BOUND,
+                )?,
+                max_executions: match &l.max_executions {
+                    Some(n) => self.ranged(
+                        n,
+                        "schedulers.loom.max_executions",
+                        &limits::LOOM_EXECUTIONS,
+                    )?,
+                    None => DEFAULT_LOOM_EXECUTIONS,
+                },
+                max_branches: match &l.max_branches {
+                    Some(n) => {
+                        self.ranged(n, "schedulers.loom.max_branches", &limits::LOOM_BRANCHES)?
+                    }
+                    None => DEFAULT_LOOM_BRANCHES,
+                },
             });
         }
         if let Some(d) = &s.dpor {
@@ -462,24 +573,28 @@ impl Cx<'_> {
         if let Some(p) = &s.pct {
             out.push(SchedulerSpec::Pct {
                 seed: p.seed,
-                depth: p.depth,
-                iterations: p.iterations,
+                depth: self.ranged(&p.depth, "schedulers.pct.depth", &limits::PCT_DEPTH)?,
+                iterations: self.iterations(&p.iterations, "pct")?,
             });
         }
         if let Some(r) = &s.random {
             out.push(SchedulerSpec::Random {
                 seed: r.seed,
-                iterations: r.iterations,
+                iterations: self.iterations(&r.iterations, "random")?,
             });
         }
         if let Some(d) = &s.dfs {
             out.push(SchedulerSpec::Dfs {
-                max_iterations: d.max_iterations,
+                max_iterations: self.ranged(
+                    &d.max_iterations,
+                    "schedulers.dfs.max_iterations",
+                    &limits::ITERATIONS,
+                )?,
             });
         }
         if let Some(t) = &s.std {
             out.push(SchedulerSpec::Std {
-                iterations: t.iterations,
+                iterations: self.iterations(&t.iterations, "std")?,
             });
         }
         if out.is_empty() {
@@ -488,6 +603,30 @@ impl Cx<'_> {
                 .with_hint("add [schedulers.loom], [schedulers.dpor], [schedulers.pct], [schedulers.random], [schedulers.dfs] or [schedulers.std]"));
         }
         Ok(out)
+    }
+
+    fn iterations(&self, n: &Spanned<u64>, scheduler: &str) -> Result<u64, ScenarioError> {
+        let field = format!("schedulers.{scheduler}.iterations");
+        self.ranged(n, &field, &limits::ITERATIONS)
+    }
+
+    /// The value of `n`, or a located error when it is outside `range`.
+    fn ranged<T>(
+        &self,
+        n: &Spanned<T>,
+        field: &str,
+        range: &std::ops::RangeInclusive<T>,
+    ) -> Result<T, ScenarioError>
+    where
+        T: PartialOrd + Copy + std::fmt::Display,
+    {
+        let key = field.rsplit('.').next().unwrap_or(field);
+        in_range(key, *n.get_ref(), range)
+            .map(|()| *n.get_ref())
+            .map_err(|m| {
+                self.err(n, field, m)
+                    .with_hint("docs/scenario-format.md lists the range of every key")
+            })
     }
 
     fn pinned(
@@ -515,6 +654,7 @@ impl Cx<'_> {
                 variant: p.variant.get_ref().clone(),
                 schedule: p.schedule.get_ref().clone(),
                 expect: p.expect.get_ref().clone(),
+                span: p.schedule.span(),
             });
         }
         Ok(out)

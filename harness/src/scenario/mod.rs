@@ -6,11 +6,15 @@
 //! [`ScenarioError`]. See the README's "Scenario format" section for the reference.
 
 mod error;
+pub mod limits;
 mod load;
 mod raw;
+mod read;
 
 pub use error::{close_matches, hint_for, line_col, ScenarioError};
+pub use limits::MAX_PREEMPTION_BOUND;
 pub use load::{load_dir, load_file, Loaded, SCENARIO_VERSION};
+pub use read::{read_source, MAX_REPORT_BYTES, MAX_SCENARIO_BYTES};
 
 use crate::backend::{SchedulerSpec, Subject};
 use poolcheck_models::model::{Model, ScenarioSpec};
@@ -59,6 +63,8 @@ pub struct Pinned {
     pub schedule: String,
     /// The verdict it must produce.
     pub expect: String,
+    /// Where the schedule is in the scenario file (byte range), for errors found when it runs.
+    pub span: std::ops::Range<usize>,
 }
 
 impl Scenario {

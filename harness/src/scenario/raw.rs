@@ -20,7 +20,7 @@ pub(super) struct RawScenario {
     #[serde(default)]
     pub config: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
-    pub actors: Vec<RawActor>,
+    pub actors: Option<Spanned<Vec<RawActor>>>,
     // Not `Spanned`: toml 0.8 cannot deserialize a spanned struct with named fields.
     pub schedulers: RawSchedulers,
     /// Each value is a verdict or an array of invariants (any of them).
@@ -50,33 +50,31 @@ pub(super) struct RawSchedulers {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLoom {
-    pub preemption_bound: usize,
-    #[serde(default = "default_loom_executions")]
-    pub max_executions: u64,
-    #[serde(default = "default_loom_branches")]
-    pub max_branches: usize,
+    pub preemption_bound: Spanned<usize>,
+    #[serde(default)]
+    pub max_executions: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub max_branches: Option<Spanned<usize>>,
 }
 
-fn default_loom_executions() -> u64 {
-    200_000
-}
+/// `[schedulers.loom] max_executions` when the file leaves it out.
+pub(super) const DEFAULT_LOOM_EXECUTIONS: u64 = 200_000;
 
-fn default_loom_branches() -> usize {
-    10_000
-}
+/// `[schedulers.loom] max_branches` when the file leaves it out.
+pub(super) const DEFAULT_LOOM_BRANCHES: usize = 10_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPct {
-    pub depth: usize,
-    pub iterations: u64,
+    pub depth: Spanned<usize>,
+    pub iterations: Spanned<u64>,
     pub seed: u64,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRandom {
-    pub iterations: u64,
+    pub iterations: Spanned<u64>,
     pub seed: u64,
 }
 
@@ -97,13 +95,13 @@ fn default_dpor_executions() -> u64 {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDfs {
-    pub max_iterations: u64,
+    pub max_iterations: Spanned<u64>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStd {
-    pub iterations: u64,
+    pub iterations: Spanned<u64>,
 }
 
 #[derive(Deserialize)]

@@ -37,7 +37,7 @@ use std::sync::Arc;
 pub struct CheckoutPoolModel;
 
 const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
-    ParamInfo { name, kind, doc }
+    ParamInfo::new(name, kind, doc)
 }
 
 static INFO: ModelInfo = ModelInfo {
@@ -133,7 +133,7 @@ static INFO: ModelInfo = ModelInfo {
                 "steps",
                 ParamKind::Int,
                 "awaits while using the connection (default 1)",
-            )],
+            ).range(0, 1_000_000)],
         },
         OpInfo {
             name: "checkin",
@@ -162,7 +162,7 @@ static INFO: ModelInfo = ModelInfo {
         OpInfo {
             name: "tick",
             doc: "advance the logical clock by `by` (default 1)",
-            params: &[param("by", ParamKind::Int, "time units (default 1)")],
+            params: &[param("by", ParamKind::Int, "time units (default 1)").range(0, 1_000_000)],
         },
         OpInfo {
             name: "reap",
@@ -187,27 +187,27 @@ static INFO: ModelInfo = ModelInfo {
             "max_size",
             ParamKind::Int,
             "connections open at most (default 1)",
-        ),
+        ).range(1, 1000),
         param(
             "idle_timeout",
             ParamKind::Int,
             "logical time an idle connection lives (default 5)",
-        ),
+        ).range(0, 1_000_000),
         param(
             "create_steps",
             ParamKind::Int,
             "awaits a connection takes to establish (default 1)",
-        ),
+        ).range(0, 1_000_000),
         param(
             "connect_failures",
             ParamKind::Int,
             "the first this-many connection attempts fail (default 0)",
-        ),
+        ).range(0, 1_000_000),
         param(
             "max_lifetime",
             ParamKind::Int,
             "logical time a connection lives from creation; `reap` evicts it (default 0: forever)",
-        ),
+        ).range(0, 1_000_000),
     ],
 };
 
@@ -216,14 +216,9 @@ impl Model for CheckoutPoolModel {
         &INFO
     }
 
+    /// Operation order and targets; the harness checks actor counts and every integer's
+    /// declared range (`max_size` at least 1...) for every model alike.
     fn check(&self, spec: &ScenarioSpec) -> Result<(), SpecError> {
-        if spec.actors.is_empty() {
-            return Err(SpecError {
-                actor: None,
-                op: None,
-                message: "at least one actor is needed".into(),
-            });
-        }
         for (a, actor) in spec.actors.iter().enumerate() {
             check_actor(spec, a, actor)?;
         }
@@ -258,13 +253,7 @@ impl Model for CheckoutPoolModel {
 fn check_actor(spec: &ScenarioSpec, a: usize, actor: &ActorSpec) -> Result<(), SpecError> {
     let mut holding = false;
     for (o, op) in actor.ops.iter().enumerate() {
-        let err = |message: String| {
-            Err(SpecError {
-                actor: Some(a),
-                op: Some(o),
-                message,
-            })
-        };
+        let err = |message: String| Err(SpecError::op(a, o, message));
         match op.name.as_str() {
             "checkout" if holding => {
                 return err("already holds a connection: check it in first".into())

@@ -17,19 +17,21 @@ use crate::sync::yield_now;
 use std::sync::Arc;
 
 const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
-    ParamInfo { name, kind, doc }
+    ParamInfo::new(name, kind, doc)
 }
 
 const CONN: ParamInfo = param(
     "conn",
     ParamKind::Int,
     "the connection (1, 2... in dial order; default 1); waits until it exists",
-);
+)
+.range(0, 1000);
 const STREAM: ParamInfo = param(
     "stream",
     ParamKind::Int,
     "stream id (1, 3, 5...); 0 (default): the oldest one that qualifies, waiting for one",
-);
+)
+.range(0, 2_147_483_647);
 
 /// The model's self-description.
 pub static INFO: ModelInfo = ModelInfo {
@@ -97,17 +99,20 @@ const OPS: &[OpInfo] = &[
                 "headers",
                 ParamKind::Int,
                 "octets of an extra `x-big` request header (default 0: none)",
-            ),
+            )
+            .range(0, 1_048_576),
             param(
                 "body",
                 ParamKind::Int,
                 "request-body octets, written as DATA frames of at most 16 KiB (default 0)",
-            ),
+            )
+            .range(0, 16_777_216),
             param(
                 "trailers",
                 ParamKind::Int,
                 "octets of an `x-trailer` trailer (default 0: no trailers)",
-            ),
+            )
+            .range(0, 1_048_576),
         ],
     },
     OpInfo {
@@ -120,12 +125,14 @@ const OPS: &[OpInfo] = &[
                 "max_streams",
                 ParamKind::Int,
                 "SETTINGS_MAX_CONCURRENT_STREAMS (default -1: not sent)",
-            ),
+            )
+            .range(-1, 2_147_483_647),
             param(
                 "header_table_size",
                 ParamKind::Int,
                 "SETTINGS_HEADER_TABLE_SIZE (default -1: not sent)",
-            ),
+            )
+            .range(-1, 2_147_483_647),
         ],
     },
     OpInfo {
@@ -138,7 +145,8 @@ const OPS: &[OpInfo] = &[
                 "last_stream",
                 ParamKind::Int,
                 "last-stream-id (default -1: the highest stream the peer has received)",
-            ),
+            )
+            .range(-1, 2_147_483_647),
             param(
                 "close",
                 ParamKind::Bool,
@@ -155,9 +163,10 @@ const OPS: &[OpInfo] = &[
                 "conn",
                 ParamKind::Int,
                 "the connection (default 0: the first with a request to answer)",
-            ),
+            )
+            .range(0, 1000),
             STREAM,
-            param("body", ParamKind::Int, "response-body octets (default 0)"),
+            param("body", ParamKind::Int, "response-body octets (default 0)").range(0, 16_777_216),
             param(
                 "end",
                 ParamKind::Bool,
@@ -173,12 +182,13 @@ const OPS: &[OpInfo] = &[
         params: &[
             CONN,
             STREAM,
-            param("len", ParamKind::Int, "payload octets (default 1024)"),
+            param("len", ParamKind::Int, "payload octets (default 1024)").range(0, 16_777_216),
             param(
                 "pad",
                 ParamKind::Int,
                 "padding octets: flow-controlled, refunded by the client at once (default 0)",
-            ),
+            )
+            .range(0, 16_777_216),
             param("end", ParamKind::Bool, "END_STREAM (default false)"),
         ],
     },
@@ -218,7 +228,8 @@ const OPS: &[OpInfo] = &[
                 "acks",
                 ParamKind::Int,
                 "ACKs to wait for (default 1: the initial SETTINGS)",
-            ),
+            )
+            .range(0, 1000),
         ],
     },
     OpInfo {
@@ -233,12 +244,14 @@ const CONFIG: &[ParamInfo] = &[
         "max_streams",
         ParamKind::Int,
         "MAX_CONCURRENT_STREAMS in every peer's initial SETTINGS (default -1: not sent)",
-    ),
+    )
+    .range(-1, 2_147_483_647),
     param(
         "header_table_size",
         ParamKind::Int,
         "HEADER_TABLE_SIZE in every peer's initial SETTINGS (default -1: not sent)",
-    ),
+    )
+    .range(-1, 2_147_483_647),
     param(
         "auto_respond",
         ParamKind::Bool,
@@ -248,12 +261,14 @@ const CONFIG: &[ParamInfo] = &[
         "response_body",
         ParamKind::Int,
         "body octets of automatic responses (default 0: HEADERS with END_STREAM)",
-    ),
+    )
+    .range(0, 16_777_216),
     param(
         "net_buffer",
         ParamKind::Int,
         "octets a connection buffers while its peer is not reading (default 1024)",
-    ),
+    )
+    .range(0, 16_777_216),
 ];
 
 /// One parsed operation.
@@ -346,11 +361,7 @@ pub fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
 
 fn check_actor(a: usize, actor: &ActorSpec) -> Result<(), SpecError> {
     for (o, op) in actor.ops.iter().enumerate() {
-        let err = |message: String| SpecError {
-            actor: Some(a),
-            op: Some(o),
-            message,
-        };
+        let err = |message: String| SpecError::op(a, o, message);
         for (name, value) in &op.args.0 {
             let crate::model::Value::Int(v) = value else {
                 continue;

@@ -11,7 +11,7 @@ use crate::model::{
 };
 
 const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
-    ParamInfo { name, kind, doc }
+    ParamInfo::new(name, kind, doc)
 }
 
 const CONN: ParamInfo = param(
@@ -19,13 +19,14 @@ const CONN: ParamInfo = param(
     ParamKind::Int,
     "the connection (numbered 1, 2... in creation order; default 1); before it exists, frames wait \
      for its preface",
-);
+).range(1, 1000);
 const STREAM: ParamInfo = param(
     "stream",
     ParamKind::Int,
     "stream id (1, 3, 5...); 0 (default): the oldest stream not answered yet, or the next to \
      arrive",
-);
+)
+.range(0, 2_147_483_647);
 
 /// The model's self-description.
 pub static INFO: ModelInfo = ModelInfo {
@@ -89,7 +90,8 @@ const OPS: &[OpInfo] = &[
                 "hold",
                 ParamKind::Int,
                 "awaits between the response HEADERS and the body (default 0)",
-            ),
+            )
+            .range(0, 1_000_000),
             param(
                 "keep",
                 ParamKind::Bool,
@@ -112,7 +114,7 @@ const OPS: &[OpInfo] = &[
     OpInfo {
         name: "tick",
         doc: "advance the logical clock (keep-alive expiry is compared with it)",
-        params: &[param("by", ParamKind::Int, "time units (default 1)")],
+        params: &[param("by", ParamKind::Int, "time units (default 1)").range(0, 1_000_000)],
     },
     OpInfo {
         name: "pool-maintain",
@@ -139,7 +141,8 @@ const OPS: &[OpInfo] = &[
                 "max_streams",
                 ParamKind::Int,
                 "the new MAX_CONCURRENT_STREAMS (required)",
-            ),
+            )
+            .range(0, 2_147_483_647),
             CONN,
         ],
     },
@@ -180,7 +183,8 @@ const OPS: &[OpInfo] = &[
                 "last_stream",
                 ParamKind::Int,
                 "the last stream id it will process (default: the highest it has seen)",
-            ),
+            )
+            .range(0, 2_147_483_647),
             CONN,
         ],
     },
@@ -196,32 +200,38 @@ const CONFIG: &[ParamInfo] = &[
         "max_connections",
         ParamKind::Int,
         "pool max_connections (default 1)",
-    ),
+    )
+    .range(1, 1000),
     param(
         "max_keepalive_connections",
         ParamKind::Int,
         "pool max_keepalive_connections (default: max_connections)",
-    ),
+    )
+    .range(0, 1000),
     param(
         "keepalive_expiry",
         ParamKind::Int,
-        "logical time an IDLE connection lives (default 5; negative: never expires)",
-    ),
+        "logical time an IDLE connection lives (default 5; -1: never expires)",
+    )
+    .range(-1, 1_000_000),
     param(
         "local_max_streams",
         ParamKind::Int,
         "the client's max_concurrent_streams, the semaphore's size (default 2; 100 upstream)",
-    ),
+    )
+    .range(1, 2_147_483_647),
     param(
         "server_max_streams",
         ParamKind::Int,
         "MAX_CONCURRENT_STREAMS in the server's first SETTINGS (default 100; 0: not sent)",
-    ),
+    )
+    .range(0, 2_147_483_647),
     param(
         "stream_ids",
         ParamKind::Int,
         "stream ids a connection may use before NoAvailableStreamIDError (default 100)",
-    ),
+    )
+    .range(1, 2_147_483_647),
     param(
         "respond",
         ParamKind::Str,
@@ -394,29 +404,11 @@ fn parse_cancel(s: &str) -> Result<Cancel, String> {
 /// Checks beyond names and types: argument values, `close-response` after a kept response,
 /// configuration values.
 pub fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
-    check_config(spec).map_err(|message| SpecError {
-        actor: None,
-        op: None,
-        message,
-    })?;
-    if spec.actors.is_empty() || spec.actors.len() > 4 {
-        return Err(SpecError {
-            actor: None,
-            op: None,
-            message: format!(
-                "{} actors: between 1 and 4 are needed (loom runs at most 4 besides main)",
-                spec.actors.len()
-            ),
-        });
-    }
+    check_config(spec)?;
     for (a, actor) in spec.actors.iter().enumerate() {
         let mut kept = 0u32;
         for (o, op) in actor.ops.iter().enumerate() {
-            let err = |message: String| SpecError {
-                actor: Some(a),
-                op: Some(o),
-                message,
-            };
+            let err = |message: String| SpecError::op(a, o, message);
             match Op::parse(op).map_err(err)? {
                 Op::Request { cancel, keep, .. } if keep && cancel != Cancel::None => {
                     return Err(err("a cancelled request has no response to keep".into()))
@@ -437,22 +429,13 @@ pub fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
     Ok(())
 }
 
-fn check_config(spec: &ScenarioSpec) -> Result<(), String> {
-    let c = &spec.config;
-    for key in ["max_connections", "local_max_streams", "stream_ids"] {
-        if c.0.contains_key(key) && c.int(key, 1) < 1 {
-            return Err(format!("`{key}` must be at least 1"));
-        }
-    }
-    for key in ["max_keepalive_connections", "server_max_streams"] {
-        if c.int(key, 0) < 0 {
-            return Err(format!("`{key}` must not be negative"));
-        }
-    }
-    match c.str("respond", "full") {
+/// The configuration's string values; the harness checks every integer's declared range.
+fn check_config(spec: &ScenarioSpec) -> Result<(), SpecError> {
+    match spec.config.str("respond", "full") {
         "full" | "headers" | "manual" => Ok(()),
-        other => Err(format!(
-            "`respond = \"{other}\"` is not one of `full`, `headers`, `manual`"
+        other => Err(SpecError::config(
+            "respond",
+            format!("`respond = \"{other}\"` is not one of `full`, `headers`, `manual`"),
         )),
     }
 }

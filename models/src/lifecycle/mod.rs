@@ -94,26 +94,13 @@ impl Model for LifecycleModel {
     }
 
     fn check(&self, spec: &ScenarioSpec) -> Result<(), SpecError> {
-        let whole = |message: String| SpecError {
-            actor: None,
-            op: None,
-            message,
-        };
-        if spec.actors.is_empty() {
-            return Err(whole("at least one actor is needed".into()));
-        }
+        // Actor counts and integer ranges (`pipes` 0 to 3...) are the harness's checks.
         let connect = spec.config.str("connect", "spawn");
         if connect != "spawn" && connect != "pipe" {
-            return Err(whole(format!(
-                "`connect` is \"{connect}\": use \"spawn\" or \"pipe\""
-            )));
-        }
-        let pipes = spec.config.int("pipes", 1);
-        if !(0..=3).contains(&pipes) {
-            return Err(whole(format!("`pipes` is {pipes}: use 0 to 3")));
-        }
-        if spec.config.int("max_connections", 1) < 1 {
-            return Err(whole("`max_connections` must be at least 1".into()));
+            return Err(SpecError::config(
+                "connect",
+                format!("`connect` is \"{connect}\": use \"spawn\" or \"pipe\""),
+            ));
         }
         for (a, actor) in spec.actors.iter().enumerate() {
             ops::check_actor(spec, a, actor)?;

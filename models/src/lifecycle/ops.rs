@@ -14,7 +14,7 @@ use crate::model::{ActorSpec, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec
 use crate::sync::{probe, yield_now, Event};
 
 const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
-    ParamInfo { name, kind, doc }
+    ParamInfo::new(name, kind, doc)
 }
 
 const TRANSPORT: ParamInfo = param(
@@ -22,17 +22,20 @@ const TRANSPORT: ParamInfo = param(
     ParamKind::Int,
     "the transport's number: transports (and pool connections) are numbered 1, 2, ... in the \
      order their connection attempts start (default 1); nothing happens if it does not exist yet",
-);
+)
+.range(1, 1000);
 const FD: ParamInfo = param(
     "fd",
     ParamKind::Int,
     "the pipe (0, 1 or 2; default 0); ignored for a named-pipe transport",
-);
+)
+.range(0, 2);
 const FAIL_AT: ParamInfo = param(
     "fail_at",
     ParamKind::Int,
     "the pipe whose `connect_*_pipe` raises during post-init (default: none fails)",
-);
+)
+.range(-1, 2);
 
 /// The model's operations.
 pub static OPS: &[OpInfo] = &[
@@ -48,7 +51,8 @@ pub static OPS: &[OpInfo] = &[
                 "pipes",
                 ParamKind::Int,
                 "pipes to connect, 0 to 3 (default: the `pipes` configuration)",
-            ),
+            )
+            .range(0, 3),
             FAIL_AT,
         ],
     },
@@ -62,7 +66,8 @@ pub static OPS: &[OpInfo] = &[
             ParamKind::Int,
             "attempts that find the pipe busy before one connects (default: the `busy` \
              configuration)",
-        )],
+        )
+        .range(0, 100)],
     },
     OpInfo {
         name: "close",
@@ -123,17 +128,20 @@ pub static CONFIG: &[ParamInfo] = &[
         "pipes",
         ParamKind::Int,
         "pipes a subprocess transport connects in post-init, 0 to 3 (default 1)",
-    ),
+    )
+    .range(0, 3),
     param(
         "busy",
         ParamKind::Int,
         "`connect_pipe` attempts that find the pipe busy before one connects (default 0)",
-    ),
+    )
+    .range(0, 100),
     param(
         "max_connections",
         ParamKind::Int,
         "the pool's capacity: connections open at most (default 1)",
-    ),
+    )
+    .range(1, 1000),
     param(
         "connect",
         ParamKind::Str,
@@ -146,11 +154,7 @@ pub static CONFIG: &[ParamInfo] = &[
 pub fn check_actor(spec: &ScenarioSpec, a: usize, actor: &ActorSpec) -> Result<(), SpecError> {
     let mut holding = false;
     for (o, op) in actor.ops.iter().enumerate() {
-        check_op(spec, actor, op, &mut holding).map_err(|message| SpecError {
-            actor: Some(a),
-            op: Some(o),
-            message,
-        })?;
+        check_op(spec, actor, op, &mut holding).map_err(|message| SpecError::op(a, o, message))?;
     }
     Ok(())
 }
