@@ -11,7 +11,7 @@ use crate::outcome::{Disposition, OutcomeClass};
 use crate::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -56,6 +56,94 @@ pub const DEFAULT_INVARIANTS: &[&str] = &[
 
 /// The default scheduling-step bound per execution.
 pub const DEFAULT_STEP_BOUND: u64 = 20_000;
+
+/// `step_bound`'s range (the same as model scenarios').
+pub const STEP_BOUND: RangeInclusive<u64> = 1..=1_000_000;
+
+/// `iterations`' range (pct, random).
+pub const ITERATIONS: RangeInclusive<u64> = 1..=10_000_000;
+
+/// `[schedulers.pct] depth`'s range.
+pub const PCT_DEPTH: RangeInclusive<usize> = 1..=64;
+
+/// A request `body` at most, in bytes (the body is one buffer in memory).
+pub const MAX_BODY: usize = 1 << 20;
+
+/// `duplex_capacity`'s range, in bytes.
+pub const DUPLEX_CAPACITY: RangeInclusive<usize> = 64..=(16 << 20);
+
+/// Requests a case may have.
+pub const MAX_REQUESTS: usize = 16;
+
+/// `max_concurrent_streams` at most (HTTP/2's stream ids are 31 bits).
+pub const MAX_STREAMS: u32 = (1 << 31) - 1;
+
+/// The largest step count in `start_after`, `handshake_after`, `shutdown_after` and
+/// `respond_after`.
+pub const MAX_STEPS: u32 = 1_000_000;
+
+/// A scenario or case name: lowercase letters and digits in words joined by single dashes, at
+/// most 100 characters (the harness's rule).
+fn kebab_case(what: &str, name: &str) -> Result<(), String> {
+    let ok = name.len() <= 100
+        && name.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if ok {
+        return Ok(());
+    }
+    let shown: String = name.chars().take(40).collect();
+    Err(format!(
+        "the {what} `{}` is not kebab-case (lowercase letters and digits joined by single \
+         dashes, at most 100 characters)",
+        shown.escape_debug()
+    ))
+}
+
+/// A request name: 1 to 32 ASCII letters, digits, `-`, `_` or `.`, starting with a letter or
+/// digit (the harness's actor-name rule: requests are lanes in reports).
+fn request_name(name: &str) -> Result<(), String> {
+    let ok = (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        return Ok(());
+    }
+    let shown: String = name.chars().take(40).collect();
+    Err(format!(
+        "the request name `{}` must be 1 to 32 ASCII letters, digits, `-`, `_` or `.`",
+        shown.escape_debug()
+    ))
+}
+
+/// A host: a DNS name of lowercase labels (`a`, `api.example`), at most 253 characters, that
+/// `http::Uri` accepts as an authority.
+fn host_name(host: &str) -> Result<(), String> {
+    let labels_ok = host.split('.').all(|l| {
+        (1..=63).contains(&l.len())
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    });
+    let uri_ok = format!("http://{host}/").parse::<http::Uri>().is_ok();
+    if host.len() <= 253 && labels_ok && uri_ok {
+        return Ok(());
+    }
+    let shown: String = host.chars().take(40).collect();
+    Err(format!(
+        "the host `{}` is not a host name (lowercase letters, digits and `-` in dot-separated \
+         labels, like `a` or `api.example`)",
+        shown.escape_debug()
+    ))
+}
 
 /// Which client drives the requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -314,15 +402,15 @@ struct RawSchedulers {
 #[serde(deny_unknown_fields)]
 struct RawRandom {
     seed: u64,
-    iterations: u64,
+    iterations: Spanned<u64>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPct {
     seed: u64,
-    depth: usize,
-    iterations: u64,
+    depth: Spanned<usize>,
+    iterations: Spanned<u64>,
 }
 
 #[derive(Deserialize)]
@@ -362,7 +450,7 @@ struct RawRequest {
     #[serde(default)]
     start_after: Option<Spanned<Vec<u32>>>,
     #[serde(default)]
-    body: usize,
+    body: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -370,7 +458,7 @@ struct RawRequest {
 struct RawServer {
     host: Spanned<String>,
     #[serde(default)]
-    max_concurrent_streams: Option<u32>,
+    max_concurrent_streams: Option<Spanned<u32>>,
     #[serde(default)]
     handshake_after: Option<Spanned<Vec<u32>>>,
     #[serde(default)]
@@ -378,7 +466,7 @@ struct RawServer {
     #[serde(default)]
     shutdown_after: Option<Spanned<Vec<u32>>>,
     #[serde(default)]
-    shutdown_connections: Option<u32>,
+    shutdown_connections: Option<Spanned<u32>>,
     #[serde(default)]
     respond_after: Option<Spanned<Vec<u32>>>,
     #[serde(default)]
@@ -476,6 +564,8 @@ impl Cx<'_> {
             .path
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        kebab_case("scenario name", raw.name.get_ref())
+            .map_err(|m| self.err(raw.name.span(), m))?;
         if raw.name.get_ref() != &stem {
             return Err(self.err(
                 raw.name.span(),
@@ -488,8 +578,18 @@ impl Cx<'_> {
             None => DEFAULT_STEP_BOUND,
             Some(s) => u64::try_from(*s.get_ref())
                 .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| self.err(s.span(), "`step_bound` must be a positive integer"))?,
+                .filter(|n| STEP_BOUND.contains(n))
+                .ok_or_else(|| {
+                    self.err(
+                        s.span(),
+                        format!(
+                            "`step_bound` is {}; it must be between {} and {}",
+                            s.get_ref(),
+                            STEP_BOUND.start(),
+                            STEP_BOUND.end()
+                        ),
+                    )
+                })?,
         };
         let outcomes = self.dispositions(&BTreeMap::new(), &raw.outcomes)?;
         let mut cases = Vec::new();
@@ -512,7 +612,7 @@ impl Cx<'_> {
             expect: self.expect(&raw.expect, &invariants)?,
             invariants,
             step_bound,
-            schedulers: schedulers(raw.schedulers),
+            schedulers: self.schedulers(raw.schedulers)?,
             differential: raw.differential.map(|d| self.differential(d)).transpose()?,
             cases,
         })
@@ -649,12 +749,14 @@ impl Cx<'_> {
             return Ok(Steps::default());
         };
         match r.get_ref().as_slice() {
-            [n] => Ok(Steps { lo: *n, hi: *n }),
-            [lo, hi] if lo <= hi => Ok(Steps { lo: *lo, hi: *hi }),
+            [n] if *n <= MAX_STEPS => Ok(Steps { lo: *n, hi: *n }),
+            [lo, hi] if lo <= hi && *hi <= MAX_STEPS => Ok(Steps { lo: *lo, hi: *hi }),
             _ => Err(self.err(
                 r.span(),
-                "expected `[n]` or `[lo, hi]` with lo <= hi (scheduling steps, chosen by \
-                 shuttle's random source)",
+                format!(
+                    "expected `[n]` or `[lo, hi]` with lo <= hi <= {MAX_STEPS} (scheduling steps, \
+                 chosen by shuttle's random source)"
+                ),
             )),
         }
     }
@@ -664,11 +766,20 @@ impl Cx<'_> {
         c: &RawCase,
         outcomes: &BTreeMap<OutcomeClass, Disposition>,
     ) -> Result<Case, Error> {
+        kebab_case("case name", c.name.get_ref()).map_err(|m| self.err(c.name.span(), m))?;
         let requests = self.requests(c)?;
         let servers = self.servers(c, &requests)?;
         let capacity = match &c.duplex_capacity {
-            Some(n) if *n.get_ref() < 64 => {
-                return Err(self.err(n.span(), "`duplex_capacity` must be at least 64 bytes"))
+            Some(n) if !DUPLEX_CAPACITY.contains(n.get_ref()) => {
+                return Err(self.err(
+                    n.span(),
+                    format!(
+                        "`duplex_capacity` is {}; it must be between {} and {} bytes",
+                        n.get_ref(),
+                        DUPLEX_CAPACITY.start(),
+                        DUPLEX_CAPACITY.end()
+                    ),
+                ))
             }
             Some(n) => *n.get_ref(),
             None => 64 * 1024,
@@ -703,18 +814,31 @@ impl Cx<'_> {
     fn requests(&self, c: &RawCase) -> Result<Vec<RequestSpec>, Error> {
         let mut requests: Vec<RequestSpec> = Vec::new();
         for r in &c.requests {
+            request_name(r.name.get_ref()).map_err(|m| self.err(r.name.span(), m))?;
             if requests.iter().any(|q| &q.name == r.name.get_ref()) {
                 return Err(self.err(r.name.span(), "duplicate request name in this case"));
+            }
+            if let Some(h) = &r.host {
+                host_name(h.get_ref()).map_err(|m| self.err(h.span(), m))?;
             }
             requests.push(RequestSpec {
                 name: r.name.get_ref().clone(),
                 host: r.host.as_ref().map_or("a", |h| h.get_ref()).to_owned(),
                 start_after: self.steps(&r.start_after)?,
-                body: r.body,
+                body: self.body(r.body.as_ref())?,
             });
         }
         if requests.is_empty() {
             return Err(self.err(c.name.span(), "a case needs at least one request"));
+        }
+        if requests.len() > MAX_REQUESTS {
+            return Err(self.err(
+                c.name.span(),
+                format!(
+                    "{} requests; a case may have at most {MAX_REQUESTS}",
+                    requests.len()
+                ),
+            ));
         }
         Ok(requests)
     }
@@ -738,7 +862,49 @@ impl Cx<'_> {
         Ok(servers)
     }
 
+    /// A request body: 0 (a GET) to [`MAX_BODY`] bytes.
+    fn body(&self, raw: Option<&Spanned<i64>>) -> Result<usize, Error> {
+        let Some(b) = raw else { return Ok(0) };
+        match usize::try_from(*b.get_ref()) {
+            Ok(n) if n <= MAX_BODY => Ok(n),
+            _ => Err(self.err(
+                b.span(),
+                format!(
+                    "`body` is {}; it must be between 0 and {MAX_BODY} bytes",
+                    b.get_ref()
+                ),
+            )),
+        }
+    }
+
     fn server(&self, s: &RawServer, requests: &[RequestSpec]) -> Result<ServerScript, Error> {
+        host_name(s.host.get_ref()).map_err(|m| self.err(s.host.span(), m))?;
+        let connections = match &s.shutdown_connections {
+            None => 1,
+            Some(n) if (1..=1000).contains(n.get_ref()) => *n.get_ref(),
+            Some(n) => {
+                return Err(self.err(
+                    n.span(),
+                    format!(
+                        "`shutdown_connections` is {}; it must be between 1 and 1000",
+                        n.get_ref()
+                    ),
+                ))
+            }
+        };
+        if let Some(m) = s
+            .max_concurrent_streams
+            .as_ref()
+            .filter(|m| *m.get_ref() > MAX_STREAMS)
+        {
+            return Err(self.err(
+                m.span(),
+                format!(
+                    "`max_concurrent_streams` is {}; it must be between 0 and {MAX_STREAMS}",
+                    m.get_ref()
+                ),
+            ));
+        }
         let names = |list: &[Spanned<String>]| -> Result<Vec<String>, Error> {
             list.iter()
                 .map(|n| {
@@ -765,15 +931,59 @@ impl Cx<'_> {
         };
         Ok(ServerScript {
             host: s.host.get_ref().clone(),
-            max_concurrent_streams: s.max_concurrent_streams,
+            max_concurrent_streams: s.max_concurrent_streams.as_ref().map(|m| *m.get_ref()),
             handshake_after: self.steps(&s.handshake_after)?,
             shutdown,
             shutdown_after: self.steps(&s.shutdown_after)?,
-            shutdown_connections: s.shutdown_connections.unwrap_or(1),
+            shutdown_connections: connections,
             respond_after: self.steps(&s.respond_after)?,
             refuse: names(&s.refuse)?,
             stall_until: names(&s.stall_until)?,
         })
+    }
+
+    /// The budgets, each in range; at least one.
+    fn schedulers(&self, raw: RawSchedulers) -> Result<Vec<Budget>, Error> {
+        let mut out = Vec::new();
+        if let Some(r) = raw.random {
+            out.push(Budget::Random {
+                seed: r.seed,
+                iterations: self.ranged(&r.iterations, "iterations", &ITERATIONS)?,
+            });
+        }
+        if let Some(p) = raw.pct {
+            out.push(Budget::Pct {
+                seed: p.seed,
+                depth: self.ranged(&p.depth, "depth", &PCT_DEPTH)?,
+                iterations: self.ranged(&p.iterations, "iterations", &ITERATIONS)?,
+            });
+        }
+        if out.is_empty() {
+            let at = self.source.find("[schedulers").unwrap_or(0);
+            return Err(self.err(
+                at..at + 11,
+                "no scheduler listed: add [schedulers.random] or [schedulers.pct]",
+            ));
+        }
+        Ok(out)
+    }
+
+    fn ranged<T>(&self, n: &Spanned<T>, key: &str, range: &RangeInclusive<T>) -> Result<T, Error>
+    where
+        T: PartialOrd + Copy + std::fmt::Display,
+    {
+        if range.contains(n.get_ref()) {
+            return Ok(*n.get_ref());
+        }
+        Err(self.err(
+            n.span(),
+            format!(
+                "`{key}` is {}; it must be between {} and {}",
+                n.get_ref(),
+                range.start(),
+                range.end()
+            ),
+        ))
     }
 
     fn differential(&self, d: RawDifferential) -> Result<Differential, Error> {
@@ -787,24 +997,6 @@ impl Cx<'_> {
             note: d.note,
         })
     }
-}
-
-fn schedulers(raw: RawSchedulers) -> Vec<Budget> {
-    let mut out = Vec::new();
-    if let Some(r) = raw.random {
-        out.push(Budget::Random {
-            seed: r.seed,
-            iterations: r.iterations,
-        });
-    }
-    if let Some(p) = raw.pct {
-        out.push(Budget::Pct {
-            seed: p.seed,
-            depth: p.depth,
-            iterations: p.iterations,
-        });
-    }
-    out
 }
 
 #[cfg(test)]
