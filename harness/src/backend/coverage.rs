@@ -11,6 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 type Acq = (String, usize);
 
+/// Acquisitions of one lock per execution that count: pairs grow with the square, so a
+/// scenario with thousands of lock operations must not exhaust memory here.
+const MAX_ACQUISITIONS: usize = 256;
+
+/// Ordered pairs kept over a whole exploration, at most.
+const MAX_PAIRS: usize = 1 << 18;
+
 /// Orders observed so far.
 #[derive(Clone, Debug, Default)]
 pub struct Coverage {
@@ -41,16 +48,19 @@ impl Coverage {
                 continue;
             }
             let k = counts.entry((l, r.actor)).or_insert(0);
-            per_lock
-                .entry(l)
-                .or_default()
-                .push((g.actors[r.actor].name.clone(), *k));
+            let acqs = per_lock.entry(l).or_default();
+            if acqs.len() < MAX_ACQUISITIONS {
+                acqs.push((g.actors[r.actor].name.clone(), *k));
+            }
             *k += 1;
         }
         for (l, acqs) in per_lock {
             let name = &g.locks[l].name;
             for (i, a) in acqs.iter().enumerate() {
                 for b in acqs[i + 1..].iter().filter(|b| b.0 != a.0) {
+                    if self.seen.len() >= MAX_PAIRS {
+                        return;
+                    }
                     self.seen.insert((name.clone(), a.clone(), b.clone()));
                 }
             }

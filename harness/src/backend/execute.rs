@@ -1,16 +1,18 @@
 //! One execution of a subject, the same for every backend, and the classification of how an
 //! exploration stopped.
 
+use super::DEADLINE_EVERY;
 use super::{Coverage, CoverageSummary, RunResult, Verdict};
 use crate::monitor::MonitorSet;
 use poolcheck_models::model::{Model, ScenarioSpec};
 use poolcheck_models::sync::{
-    deadlock_violation, install_traced, Backend, Exec, Ghost, StepLog, ViolationPanic,
+    deadlock_violation, install_traced, Backend, Exec, Ghost, Observer, Record, StepLog,
+    Violation, ViolationPanic,
 };
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What is explored: a model, its scenario, one variant and the invariants to check.
 #[derive(Clone)]
@@ -31,7 +33,11 @@ pub struct Subject {
 /// a weak handle on the execution itself (so a watchdog can abort it without keeping scheduler
 /// objects alive past their execution).
 #[derive(Clone, Default)]
-pub(crate) struct GhostSlot(Arc<Mutex<Option<SlotEntry>>>, Arc<Mutex<Coverage>>);
+pub(crate) struct GhostSlot(
+    Arc<Mutex<Option<SlotEntry>>>,
+    Arc<Mutex<Coverage>>,
+    Option<Instant>,
+);
 
 type SlotEntry = (Arc<Mutex<Ghost>>, Weak<Exec>, Arc<AtomicBool>);
 
@@ -47,7 +53,11 @@ pub(crate) fn execute_traced(
     slot: &GhostSlot,
     steps: Option<Arc<StepLog>>,
 ) {
-    let observer = Box::new(MonitorSet::new(&subject.invariants));
+    let monitors = MonitorSet::new(&subject.invariants);
+    let observer: Box<dyn Observer> = match slot.2 {
+        Some(deadline) => Box::new(Deadline::new(monitors, deadline)),
+        None => Box::new(monitors),
+    };
     let (exec, _guard) = install_traced(backend, observer, subject.step_bound, "main", steps);
     *slot.0.lock().unwrap_or_else(|p| p.into_inner()) =
         Some((exec.ghost(), Arc::downgrade(&exec), exec.abort_flag()));
@@ -58,7 +68,61 @@ pub(crate) fn execute_traced(
     slot.1.lock().unwrap_or_else(|p| p.into_inner()).add(&ghost);
 }
 
+/// The monitors, plus the exploration's wall-time bound checked inside the execution: every
+/// [`DEADLINE_EVERY`] records the clock is compared with the deadline, and past it the
+/// execution stops with `bound-hit`. The clock decides only *whether* to stop, never what a
+/// monitor sees or how the schedule goes, so a run that finishes in time is unaffected.
+struct Deadline {
+    monitors: MonitorSet,
+    deadline: Instant,
+    records: u64,
+    next_check: u64,
+}
+
+impl Deadline {
+    fn new(monitors: MonitorSet, deadline: Instant) -> Self {
+        Deadline {
+            monitors,
+            deadline,
+            records: 0,
+            next_check: DEADLINE_EVERY,
+        }
+    }
+}
+
+impl Observer for Deadline {
+    fn on_record(&mut self, ghost: &Ghost, rec: &Record) -> Result<(), Violation> {
+        self.records += 1;
+        let due = self.records >= self.next_check;
+        if due {
+            self.next_check = self.records + DEADLINE_EVERY;
+        }
+        if due && Instant::now() >= self.deadline {
+            return Err(Violation {
+                invariant: "bound-hit".into(),
+                message: format!(
+                    "the wall-time bound ran out inside an execution, after {} records (raise \
+                     --max-seconds, or lower the scenario's `step_bound` or budget)",
+                    self.records
+                ),
+                actor: Some(rec.actor),
+                seq: rec.seq,
+            });
+        }
+        self.monitors.on_record(ghost, rec)
+    }
+
+    fn at_end(&mut self, ghost: &Ghost) -> Result<(), Violation> {
+        self.monitors.at_end(ghost)
+    }
+}
+
 impl GhostSlot {
+    /// An empty slot whose executions stop with `bound-hit` once `deadline` has passed.
+    pub(crate) fn with_deadline(deadline: Instant) -> Self {
+        GhostSlot(Arc::default(), Arc::default(), Some(deadline))
+    }
+
     /// Has the current execution found a violation (and asked the scheduler to stop)?
     pub(crate) fn stop_requested(&self) -> bool {
         let entry = self.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -77,7 +141,7 @@ impl GhostSlot {
 
     /// A fresh slot for another execution that adds to the same coverage.
     pub(crate) fn sharing_coverage(&self) -> Self {
-        GhostSlot(Arc::default(), self.1.clone())
+        GhostSlot(Arc::default(), self.1.clone(), self.2)
     }
 }
 

@@ -25,7 +25,7 @@ pub use schedule::{
 };
 
 use poolcheck_models::sync::{Ghost, Violation};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The verdict name of [`Verdict::InputError`]; the CLI exits 2 on it.
 pub const INPUT_ERROR: &str = "input-error";
@@ -129,10 +129,14 @@ impl SchedulerSpec {
 /// Limits that apply to every scheduler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
-    /// Wall time for the whole exploration.
+    /// Wall time for the whole exploration; checked between executions and, every
+    /// [`DEADLINE_EVERY`] ghost records, inside one.
     pub wall: Duration,
     /// Wall time for one std-threads execution before it counts as hung.
     pub std_execution: Duration,
+    /// An overall deadline shared by many explorations (`--max-seconds`): the exploration stops
+    /// with `bound-hit` at `wall` or at this instant, whichever comes first.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for Bounds {
@@ -140,9 +144,29 @@ impl Default for Bounds {
         Bounds {
             wall: Duration::from_secs(120),
             std_execution: Duration::from_secs(2),
+            deadline: None,
         }
     }
 }
+
+impl Bounds {
+    /// The same bounds with `wall` cut to what is left before `deadline`, and the instant at
+    /// which the exploration must stop.
+    fn starting_now(self) -> (Bounds, Instant) {
+        let now = Instant::now();
+        let mut stop = now + self.wall;
+        if let Some(d) = self.deadline {
+            stop = stop.min(d);
+        }
+        let wall = stop
+            .saturating_duration_since(now)
+            .max(Duration::from_millis(1));
+        (Bounds { wall, ..self }, stop)
+    }
+}
+
+/// How often (in ghost records) an execution compares the clock with its deadline.
+pub const DEADLINE_EVERY: u64 = 256;
 
 /// How an exploration ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -223,7 +247,8 @@ impl Proof {
 pub fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult {
     install_quiet_panic_hook();
     let _quiet = stderr::silence();
-    let slot = execute::GhostSlot::default();
+    let (bounds, stop) = bounds.starting_now();
+    let slot = execute::GhostSlot::with_deadline(stop);
     let mut result = match spec {
         SchedulerSpec::Loom { .. } | SchedulerSpec::LoomReplay { .. } => {
             loom_backend::run(subject, spec, bounds, &slot)
