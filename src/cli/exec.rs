@@ -3,17 +3,20 @@
 //! whatever the timing. Every counterexample is written as a report. A progress bar counts
 //! trials on stderr, hidden when stderr is not a terminal.
 
+use super::diagnostic::CliError;
+use super::Outcome;
 use console::Term;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use poolcheck_harness::backend::{stderr, Bounds};
+use poolcheck_harness::backend::{stderr, Bounds, SchedulerSpec, INPUT_ERROR};
 use poolcheck_harness::report::{write_reports, Counterexample, ReportPaths};
+use poolcheck_harness::scenario::{read_source, ScenarioError, MAX_SCENARIO_BYTES};
 use poolcheck_harness::trial::{run_trial, Trial};
 use std::io::IsTerminal as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A judged trial, ready to print.
 #[derive(Clone, Debug)]
@@ -59,6 +62,41 @@ pub struct Sink<'a> {
     pub reports: &'a Path,
     /// `(k, n)` for a sharded run: report names carry it.
     pub shard: Option<(u64, u64)>,
+    /// When `--max-seconds` runs out: every exploration stops at it, and trials not started by
+    /// then are reported as `bound-hit` without running.
+    pub deadline: Option<Instant>,
+}
+
+/// The deadline `--max-seconds` sets, counted from now.
+pub fn deadline(max_seconds: Option<u64>) -> Option<Instant> {
+    max_seconds.map(|s| Instant::now() + Duration::from_secs(s))
+}
+
+impl Sink<'_> {
+    /// Has `--max-seconds` run out?
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// The result of a trial `--max-seconds` left no time for.
+    pub fn not_started(&self, name: [&str; 4], seed: Option<u64>) -> Done {
+        let [scenario, variant, scheduler, expected] = name.map(str::to_owned);
+        Done {
+            scenario,
+            variant,
+            scheduler,
+            expected,
+            verdict: "bound-hit".into(),
+            ok: false,
+            judgement: "the --max-seconds budget ran out before this trial started".into(),
+            executions: 0,
+            elapsed: Duration::ZERO,
+            seed,
+            note: None,
+            counterexample: None,
+            report: None,
+        }
+    }
 }
 
 /// Run every trial on `jobs` threads, counting them on `bar`. `on_done` sees each result in trial order as soon as it
@@ -132,7 +170,20 @@ pub fn progress(len: usize) -> ProgressBar {
 /// Run, judge, and write the reports of one trial. A panic out of the harness becomes a failed
 /// trial, never a crash of the whole gate.
 fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
+    if sink.out_of_time() {
+        let name = [
+            t.scenario.name.as_str(),
+            &t.variant,
+            t.scheduler.name(),
+            &t.expected,
+        ];
+        return sink.not_started(name, t.scheduler.seed());
+    }
+    let bounds = Bounds {
+        deadline: sink.deadline,
+        ..Bounds::default()
+    };
     let mut done = Done {
         scenario: t.scenario.name.clone(),
         variant: t.variant.clone(),
@@ -148,7 +199,7 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
         counterexample: None,
         report: None,
     };
-    match catch_unwind(AssertUnwindSafe(|| run_trial(t, Bounds::default()))) {
+    match catch_unwind(AssertUnwindSafe(|| run_trial(t, bounds))) {
         Ok(r) => {
             done.verdict = r.verdict;
             done.ok = r.ok;
@@ -166,9 +217,54 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
     done
 }
 
+/// The outcome of `results` (the first `trials.len()` of them belong to `trials`, in order):
+/// an input error when any trial could not run as its input is, after printing each one
+/// located (a pinned schedule at its line in the scenario file); else as expected or not.
+pub fn outcome_of(trials: &[Trial], results: &[Done]) -> Outcome {
+    let mut input_errors = Vec::new();
+    for (i, d) in results
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.verdict == INPUT_ERROR)
+    {
+        let why = d.judgement.clone();
+        let located = trials.get(i).map(|t| {
+            let pinned = t.scenario.pinned.iter().find(|p| {
+                matches!(&t.scheduler, SchedulerSpec::Replay { schedule } if *schedule == p.schedule)
+                    && p.variant == t.variant
+            });
+            match (pinned, read_source(&t.scenario.path, MAX_SCENARIO_BYTES)) {
+                (Some(p), Ok(source)) => ScenarioError::at(
+                    &t.scenario.path,
+                    &source,
+                    p.span.clone(),
+                    "pinned.schedule",
+                    format!("{}: {why}", d.name()),
+                ),
+                _ => ScenarioError::whole_file(&t.scenario.path, format!("{}: {why}", d.name())),
+            }
+        });
+        input_errors.push(located.unwrap_or_else(|| {
+            ScenarioError::whole_file(Path::new(&d.scenario), format!("{}: {why}", d.name()))
+        }));
+    }
+    if !input_errors.is_empty() {
+        CliError::Scenarios(input_errors).print();
+        return Outcome::InputError;
+    }
+    if results.iter().all(|d| d.ok) {
+        Outcome::AsExpected
+    } else {
+        Outcome::NotAsExpected
+    }
+}
+
 /// Write the reports of `done`'s counterexample, if it has one, and record where. A report that
 /// cannot be written is a warning: the trial's verdict stands.
 pub fn write_report(done: &mut Done, sink: &Sink<'_>) {
+    if done.verdict == INPUT_ERROR {
+        return; // not a counterexample: the input is reported as an error instead
+    }
     if let Some(c) = &done.counterexample {
         match write_reports(sink.reports, c, sink.shard) {
             Ok(paths) => done.report = Some(paths),

@@ -41,6 +41,7 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
     let sink = Sink {
         reports: &cli.reports,
         shard: None,
+        deadline: exec::deadline(a.max_seconds),
     };
     let mut table = output::Table::new(&sel.models);
     sel.real_names.iter().for_each(|n| table.fit(n));
@@ -71,11 +72,7 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         Format::Text if rows => print!("{}", output::footer(&results)),
         Format::Text => print!("{}", matrix::render(&Matrix::new(&results, &sel.meta))),
     }
-    Ok(if results.iter().all(|d| d.ok) {
-        Outcome::AsExpected
-    } else {
-        Outcome::NotAsExpected
-    })
+    Ok(exec::outcome_of(&sel.models, &results))
 }
 
 /// Load the folder (any invalid file is an error) and keep the trials `selected` names.

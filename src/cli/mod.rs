@@ -88,9 +88,23 @@ struct RunArgs {
     /// the verdict matrix.
     #[arg(long)]
     rows: bool,
+    /// Stop after this many seconds overall (1 to 604800): trials still running stop with
+    /// `bound-hit`, trials not started are reported as `bound-hit`, and the exit code is 1.
+    #[arg(long, value_name = "N", value_parser = max_seconds)]
+    max_seconds: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+}
+
+/// `--max-seconds`: 1 second to a week.
+fn max_seconds(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if (1..=604_800).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 1 and 604800"
+        )),
+    }
 }
 
 /// `poolcheck replay`.
@@ -112,6 +126,10 @@ struct GateArgs {
     /// the verdict matrix.
     #[arg(long)]
     rows: bool,
+    /// Stop after this many seconds overall (1 to 604800): trials still running stop with
+    /// `bound-hit`, trials not started are reported as `bound-hit`, and the exit code is 1.
+    #[arg(long, value_name = "N", value_parser = max_seconds)]
+    max_seconds: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -181,6 +199,8 @@ enum Outcome {
     AsExpected,
     /// Some trial not as expected.
     NotAsExpected,
+    /// Some trial could not run as its input is (already reported, located): exit 2.
+    InputError,
 }
 
 impl Cli {
@@ -204,6 +224,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Outcome::AsExpected) => ExitCode::SUCCESS,
         Ok(Outcome::NotAsExpected) => ExitCode::from(1),
+        Ok(Outcome::InputError) => ExitCode::from(2),
         Err(e) => {
             e.print();
             ExitCode::from(2)

@@ -37,10 +37,15 @@ pub fn run(cli: &Cli, a: &RunArgs, path: &Path) -> Result<Outcome, CliError> {
     let sink = Sink {
         reports: &cli.reports,
         shard: a.shard.map(|s| (s.k, s.n)),
+        deadline: super::exec::deadline(a.max_seconds),
     };
     let mut results = Vec::new();
     let mut trials = Vec::new();
     for b in &budgets {
+        if sink.out_of_time() {
+            results.push(not_started(&sc, b, &sink));
+            continue;
+        }
         let (trial, done) = run_budget(&sc, b, &sink);
         if a.format == Format::Text {
             print!("{}", text(&trial, &done));
@@ -48,7 +53,7 @@ pub fn run(cli: &Cli, a: &RunArgs, path: &Path) -> Result<Outcome, CliError> {
         trials.push(trial);
         results.push(done);
     }
-    if budgets.len() == SCHEDULERS.len() {
+    if budgets.len() == SCHEDULERS.len() && trials.len() == budgets.len() {
         if let Some(d) = differential(&sc, &trials) {
             if a.format == Format::Text {
                 println!("{}: {}: {}\n", d.name(), d.verdict, d.judgement);
@@ -68,6 +73,19 @@ pub fn run(cli: &Cli, a: &RunArgs, path: &Path) -> Result<Outcome, CliError> {
 /// execution of one case) and compare the verdict and the wire with the report's.
 pub fn replay(_cli: &Cli, c: &Counterexample, path: &Path) -> Result<Outcome, CliError> {
     let sc = load(path)?;
+    if c.model != sc.model.name() || !SCHEDULERS.contains(&c.scheduler.as_str()) {
+        return Err(CliError::usage(
+            format!(
+                "the report says model `{}` under `{}`, but `{}` runs `{}` under {}",
+                c.model,
+                c.scheduler,
+                sc.name,
+                sc.model.name(),
+                SCHEDULERS.join(" or ")
+            ),
+            Some("replay the report as `run` or `gate` wrote it".to_owned()),
+        ));
+    }
     let schedule = c.schedule.as_deref().ok_or_else(|| {
         CliError::usage(
             format!("the report of `{}` has no schedule to replay", c.scenario),
@@ -79,6 +97,16 @@ pub fn replay(_cli: &Cli, c: &Counterexample, path: &Path) -> Result<Outcome, Cl
         c.scenario, c.scheduler
     );
     let trial = real::replay(&sc, schedule).map_err(|e| CliError::usage(e.to_string(), None))?;
+    if let Some(d) = trial
+        .detail
+        .as_deref()
+        .filter(|d| d.contains("schedule diverged"))
+    {
+        return Err(CliError::usage(
+            format!("the report's schedule does not fit `{}`: {d}", sc.name),
+            Some("rerun the scenario to write a fresh report".to_owned()),
+        ));
+    }
     let trace = wire_trace(&trial);
     println!(
         "{} / {} / {}: {}",
@@ -123,15 +151,21 @@ pub fn gate(
     for sc in scenarios {
         let diff_wanted = sc.differential.is_some() && selected(&name(sc, "differential"));
         let mut trials = Vec::new();
+        let mut all_ran = true;
         for b in &sc.schedulers {
-            if diff_wanted || selected(&name(sc, b.name())) {
+            if (diff_wanted || selected(&name(sc, b.name()))) && sink.out_of_time() {
+                let done = not_started(sc, b, sink);
+                show(&done);
+                results.push(done);
+                all_ran = false;
+            } else if diff_wanted || selected(&name(sc, b.name())) {
                 let (trial, done) = run_budget(sc, b, sink);
                 show(&done);
                 trials.push(trial);
                 results.push(done);
             }
         }
-        if let Some(d) = differential(sc, &trials).filter(|_| diff_wanted) {
+        if let Some(d) = differential(sc, &trials).filter(|_| diff_wanted && all_ran) {
             show(&d);
             results.push(d);
         }
@@ -272,6 +306,7 @@ fn select(sc: &RealScenario, a: &RunArgs) -> Result<Vec<Budget>, CliError> {
 }
 
 fn check_args(a: &RunArgs) -> Result<(), CliError> {
+    super::run::check_ranges(a)?;
     if let Some(v) = a.variant.as_deref().filter(|v| *v != VARIANT) {
         return Err(CliError::usage(
             format!("unknown variant `{v}`: a real-crate scenario has one variant, `{VARIANT}`"),
@@ -397,6 +432,14 @@ fn run_budget(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> (RealTrial, Don
     };
     write_report(&mut done, sink);
     (trial, done)
+}
+
+/// A budget `--max-seconds` left no time for.
+fn not_started(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> Done {
+    let seed = match b {
+        Budget::Random { seed, .. } | Budget::Pct { seed, .. } => Some(*seed),
+    };
+    sink.not_started([&sc.name, VARIANT, b.name(), &sc.expect], seed)
 }
 
 fn judgement(t: &RealTrial) -> String {

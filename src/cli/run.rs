@@ -8,6 +8,7 @@ use super::matrix::{self, Matrix, Meta};
 use super::scenarios::load_one;
 use super::{output, realstack, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
+use poolcheck_harness::scenario::limits::{self, in_range};
 use poolcheck_harness::scenario::{hint_for, Loaded, Scenario};
 use poolcheck_harness::trial::{trials_of, Trial};
 use std::io::Write as _;
@@ -33,6 +34,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
     let sink = Sink {
         reports: &cli.reports,
         shard: a.shard.map(|s| (s.k, s.n)),
+        deadline: exec::deadline(a.max_seconds),
     };
     let bar = exec::progress(trials.len());
     let show = |d: &Done| {
@@ -57,11 +59,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
         }
         Format::Text => {}
     }
-    Ok(if results.iter().all(|d| d.ok) {
-        Outcome::AsExpected
-    } else {
-        Outcome::NotAsExpected
-    })
+    Ok(exec::outcome_of(&trials, &results))
 }
 
 fn shard_text(a: &RunArgs) -> String {
@@ -169,8 +167,31 @@ pub fn default_spec(name: &str) -> SchedulerSpec {
     }
 }
 
+/// The numeric overrides are in the ranges the loader enforces for the same keys in a file.
+pub fn check_ranges(a: &RunArgs) -> Result<(), CliError> {
+    let out_of_range = |flag: &str, e: String| {
+        CliError::usage(
+            format!(
+                "{flag}: {}",
+                e.replacen(&format!("`{}`", &flag[2..]), "the value", 1)
+            ),
+            Some("docs/scenario-format.md lists the range of every key".to_owned()),
+        )
+    };
+    if let Some(n) = a.iterations {
+        in_range("iterations", n, &limits::ITERATIONS)
+            .map_err(|e| out_of_range("--iterations", e))?;
+    }
+    if let Some(n) = a.preemption_bound {
+        in_range("preemption-bound", n, &limits::PREEMPTION_BOUND)
+            .map_err(|e| out_of_range("--preemption-bound", e))?;
+    }
+    Ok(())
+}
+
 /// Each override must apply to at least one selected scheduler.
 fn check_overrides(a: &RunArgs, schedulers: &[SchedulerSpec]) -> Result<(), CliError> {
+    check_ranges(a)?;
     let takes = |names: &[&str]| schedulers.iter().any(|s| names.contains(&s.name()));
     let checks: [(bool, &str, &[&str]); 3] = [
         (a.seed.is_some(), "--seed", &["random", "pct"]),
