@@ -6,8 +6,8 @@ use super::{Coverage, CoverageSummary, RunResult, Verdict};
 use crate::monitor::MonitorSet;
 use poolcheck_models::model::{Model, ScenarioSpec};
 use poolcheck_models::sync::{
-    deadlock_violation, install_traced, Backend, Exec, Ghost, Observer, Record, StepLog,
-    Violation, ViolationPanic,
+    deadlock_violation, install_traced, Backend, Exec, Ghost, Observer, Record, StepLog, Violation,
+    ViolationPanic,
 };
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
