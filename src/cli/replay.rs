@@ -53,7 +53,7 @@ fn check_report(s: &Scenario, c: &Counterexample, path: &Path) -> Result<(), Cli
             c.model, s.name
         )));
     }
-    let shuttle = ["random", "pct", "dfs", "replay"];
+    let shuttle = ["random", "pct", "dfs", "replay", "dpor", "dpor-replay"];
     let loom = ["loom", "loom-replay"];
     match (&c.schedule, &c.loom_checkpoint) {
         (Some(_), Some(_)) => {
@@ -83,9 +83,10 @@ fn check_report(s: &Scenario, c: &Counterexample, path: &Path) -> Result<(), Cli
 /// A loom report's preemption bound is in range and is the one its budget line names.
 fn check_preemption_bound(c: &Counterexample) -> Result<(), String> {
     let is_loom = c.scheduler == "loom" || c.scheduler == "loom-replay";
+    let bounded = is_loom || c.scheduler.starts_with("dpor");
     match c.preemption_bound {
-        Some(_) if !is_loom => Err(format!(
-            "a preemption bound, but the scheduler is `{}` (only loom has one)",
+        Some(_) if !bounded => Err(format!(
+            "a preemption bound, but the scheduler is `{}` (only loom and dpor have one)",
             c.scheduler
         )),
         None if is_loom && c.loom_checkpoint.is_some() => {
@@ -95,7 +96,8 @@ fn check_preemption_bound(c: &Counterexample) -> Result<(), String> {
             "preemption_bound {b} is out of range (0 to {MAX_PREEMPTION_BOUND})"
         )),
         Some(b)
-            if c.scheduler == "loom" && !c.budget.contains(&format!("preemption bound {b},")) =>
+            if (c.scheduler == "loom" || c.scheduler == "dpor")
+                && !c.budget.contains(&format!("preemption bound {b},")) =>
         {
             Err(format!(
                 "preemption_bound {b} disagrees with its budget `{}`",

@@ -16,13 +16,13 @@ pub const MAX_OPS: usize = 1_000;
 /// `step_bound`: scheduling steps per execution.
 pub const STEP_BOUND: RangeInclusive<u64> = 1..=1_000_000;
 
-/// `[schedulers.loom] preemption_bound`.
+/// `[schedulers.loom] preemption_bound` and `[schedulers.dpor] preemption_bound`.
 pub const PREEMPTION_BOUND: RangeInclusive<usize> = 0..=MAX_PREEMPTION_BOUND;
 
 /// The largest preemption bound (beyond a handful, loom's exploration never ends anyway).
 pub const MAX_PREEMPTION_BOUND: usize = 20;
 
-/// `[schedulers.loom] max_executions`.
+/// `[schedulers.loom] max_executions` and `[schedulers.dpor] max_executions`.
 pub const LOOM_EXECUTIONS: RangeInclusive<u64> = 1..=100_000_000;
 
 /// `[schedulers.loom] max_branches`.

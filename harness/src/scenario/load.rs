@@ -6,7 +6,8 @@
 use super::error::{hint_for, ScenarioError};
 use super::limits::{self, in_range};
 use super::raw::{
-    RawActor, RawScenario, RawSchedulers, DEFAULT_LOOM_BRANCHES, DEFAULT_LOOM_EXECUTIONS,
+    RawActor, RawScenario, RawSchedulers, DEFAULT_DPOR_EXECUTIONS, DEFAULT_LOOM_BRANCHES,
+    DEFAULT_LOOM_EXECUTIONS,
 };
 use super::read::{read_source, MAX_SCENARIO_BYTES};
 use super::{Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
@@ -566,8 +567,22 @@ impl Cx<'_> {
         }
         if let Some(d) = &s.dpor {
             out.push(SchedulerSpec::Dpor {
-                preemption_bound: d.preemption_bound,
-                max_executions: d.max_executions,
+                preemption_bound: match &d.preemption_bound {
+                    Some(b) => Some(self.ranged(
+                        b,
+                        "schedulers.dpor.preemption_bound",
+                        &limits::PREEMPTION_BOUND,
+                    )?),
+                    None => None,
+                },
+                max_executions: match &d.max_executions {
+                    Some(n) => self.ranged(
+                        n,
+                        "schedulers.dpor.max_executions",
+                        &limits::LOOM_EXECUTIONS,
+                    )?,
+                    None => DEFAULT_DPOR_EXECUTIONS,
+                },
             });
         }
         if let Some(p) = &s.pct {

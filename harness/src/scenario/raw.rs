@@ -83,14 +83,13 @@ pub(super) struct RawRandom {
 pub(super) struct RawDpor {
     /// Absent: unbounded (exhaustive).
     #[serde(default)]
-    pub preemption_bound: Option<usize>,
-    #[serde(default = "default_dpor_executions")]
-    pub max_executions: u64,
+    pub preemption_bound: Option<Spanned<usize>>,
+    #[serde(default)]
+    pub max_executions: Option<Spanned<u64>>,
 }
 
-fn default_dpor_executions() -> u64 {
-    100_000
-}
+/// `[schedulers.dpor] max_executions` when the file leaves it out.
+pub(super) const DEFAULT_DPOR_EXECUTIONS: u64 = 100_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
