@@ -294,6 +294,7 @@ fn first_cell(r: &RunResult) -> String {
         Verdict::Pass => format!("missed ({}, {s:.2})", r.executions),
         Verdict::BoundHit(_) => format!("cap ({}, {s:.2})", r.executions),
         Verdict::ModelPanic(_) => "model-panic".into(),
+        Verdict::InputError(_) => "input-error".into(),
     }
 }
 
