@@ -59,8 +59,7 @@ pub(crate) fn execute_traced(
         None => Box::new(monitors),
     };
     let (exec, _guard) = install_traced(backend, observer, subject.step_bound, "main", steps);
-    *slot.0.lock().unwrap_or_else(|p| p.into_inner()) =
-        Some((exec.ghost(), Arc::downgrade(&exec), exec.abort_flag()));
+    slot.register(&exec);
     subject.model.run(&subject.spec, &subject.variant);
     exec.finish();
     let ghost = exec.ghost();
@@ -121,6 +120,12 @@ impl GhostSlot {
     /// An empty slot whose executions stop with `bound-hit` once `deadline` has passed.
     pub(crate) fn with_deadline(deadline: Instant) -> Self {
         GhostSlot(Arc::default(), Arc::default(), Some(deadline))
+    }
+
+    /// Make `exec` the slot's current execution.
+    pub(crate) fn register(&self, exec: &Arc<Exec>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((exec.ghost(), Arc::downgrade(exec), exec.abort_flag()));
     }
 
     /// Has the current execution found a violation (and asked the scheduler to stop)?

@@ -79,6 +79,9 @@ impl Condvar {
         let notified = cond.enqueue(me);
         drop(raw);
         lock.release_controlled();
+        // Once notified, the re-lock is what this actor waits to attempt.
+        self.exec
+            .set_pending(me, Some(super::footprint::Pending::Lock(lock.id())));
         ControlledCond::park_until_notified(&self.exec, me, &notified);
         self.exec.touch(Object::Cond(id), true);
         lock.relock_controlled()

@@ -8,7 +8,7 @@ use super::backend::{Backend, Tid, Token};
 use super::controlled::Waiter;
 use super::deadlock::{all_blocked, deadlock_violation};
 use super::event::Event;
-use super::footprint::{record_accesses, Object, StepLog};
+use super::footprint::{record_accesses, Object, Pending, StepLog};
 use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
 use super::run_token::RunToken;
 use std::cell::RefCell;
@@ -260,6 +260,36 @@ impl Exec {
         }
     }
 
+    /// Announce the blocking operation `me` attempts at its next step (None: it has none).
+    pub(crate) fn set_pending(&self, me: ActorId, op: Option<Pending>) {
+        if let Some(steps) = &self.steps {
+            steps.set_pending(me, op);
+        }
+    }
+
+    /// A controlled lock was taken (`true`) or released; a taker's pending attempt is over.
+    pub(crate) fn lock_taken(&self, me: ActorId, object: Object, taken: bool) {
+        let (Some(steps), Object::Lock(l)) = (&self.steps, object) else {
+            return;
+        };
+        steps.set_held(l, taken);
+        if taken {
+            steps.set_pending(me, None);
+        }
+    }
+
+    /// `actor` returned: joins of it can proceed.
+    pub(crate) fn finished(&self, actor: ActorId) {
+        if let Some(steps) = &self.steps {
+            steps.set_finished(actor);
+        }
+    }
+
+    /// Is shuttle tearing this `dpor` execution down (no more facade calls into it)?
+    pub(crate) fn halted(&self) -> bool {
+        self.steps.as_ref().is_some_and(|s| s.halted())
+    }
+
     /// Number a new unlocked object; creating it writes the registry (ids are creation order).
     pub(crate) fn new_object(&self) -> usize {
         self.touch(Object::Registry, true);
@@ -287,7 +317,8 @@ impl Exec {
         let v = {
             let g = self.lock_ghost();
             let parked = self.lock_parked();
-            if g.violation.is_some() || !all_blocked(&g, &parked, me) {
+            let stuck = |a: ActorId| parked.contains(&a) || self.pending_blocked(a);
+            if g.violation.is_some() || !all_blocked(&g, stuck, me) {
                 return;
             }
             deadlock_violation(Some(&g), "deadlock: every actor is blocked")
@@ -298,6 +329,11 @@ impl Exec {
     /// Has `actor` returned?
     pub(crate) fn is_done(&self, actor: ActorId) -> bool {
         self.lock_ghost().actors[actor].done
+    }
+
+    /// Is `actor` stuck at its scheduling point, its pending operation unable to complete?
+    fn pending_blocked(&self, actor: ActorId) -> bool {
+        self.steps.as_ref().is_some_and(|s| !s.can_run(actor))
     }
 
     fn lock_parked(&self) -> StdGuard<'_, BTreeSet<ActorId>> {
@@ -382,6 +418,9 @@ impl Exec {
             }
         }
         self.abort();
+        if let Some(steps) = &self.steps {
+            steps.fail();
+        }
         if matches!(self.backend, Backend::Shuttle | Backend::Dpor) && !std::thread::panicking() {
             // Stop quietly: shuttle prints a line for every task that panics, thousands per
             // exploration. The harness's scheduler sees the abort flag at this scheduling point

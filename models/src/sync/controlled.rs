@@ -66,6 +66,7 @@ impl ControlledLock {
                 let mut s = locked(&self.0);
                 if !s.held {
                     s.held = true;
+                    exec.lock_taken(me, object, true);
                     return;
                 }
                 s.waiters.push(Waiter::current(me));
@@ -82,6 +83,8 @@ impl ControlledLock {
             return false;
         }
         s.held = true;
+        drop(s);
+        exec.lock_taken(exec.actor_of_current(), object, true);
         true
     }
 
@@ -94,6 +97,7 @@ impl ControlledLock {
             s.held = false;
             std::mem::take(&mut s.waiters)
         };
+        exec.lock_taken(exec.actor_of_current(), object, false);
         if !std::thread::panicking() {
             waiters.iter().for_each(|w| exec.unpark(w));
         }

@@ -2,15 +2,15 @@
 //! who waits for what.
 
 use super::record::{ActorId, Ghost, Violation, WaitFor};
-use std::collections::BTreeSet;
 
-/// Would `me` blocking now leave no actor able to run? Every other actor has finished, is parked
-/// by the facade, or joins an actor that has not finished.
-pub(crate) fn all_blocked(g: &Ghost, parked: &BTreeSet<ActorId>, me: ActorId) -> bool {
+/// Would `me` blocking now leave no actor able to run? Every other actor has finished, is
+/// `stuck` (parked by the facade, or waiting to attempt an operation that cannot complete), or
+/// joins an actor that has not finished.
+pub(crate) fn all_blocked(g: &Ghost, stuck: impl Fn(ActorId) -> bool, me: ActorId) -> bool {
     g.actors.iter().enumerate().all(|(a, info)| {
         a == me
             || info.done
-            || parked.contains(&a)
+            || stuck(a)
             || matches!(info.waiting, Some(WaitFor::Join(x)) if !g.actors[x].done)
     })
 }

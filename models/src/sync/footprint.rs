@@ -25,6 +25,7 @@
 //! touching shared state only through the facade.
 
 use super::record::{ActorId, LockId, RecordKind};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 /// A facade object, by identity within one execution.
@@ -111,6 +112,23 @@ pub struct StepLog(Mutex<StepState>);
 struct StepState {
     announced: bool,
     accesses: Vec<Access>,
+    failed: bool,
+    halted: bool,
+    /// The blocking operation each actor will attempt when it next runs.
+    pending: BTreeMap<ActorId, Pending>,
+    held: BTreeSet<LockId>,
+    finished: BTreeSet<ActorId>,
+}
+
+/// A blocking operation an actor waits at a scheduling point to attempt. The scheduler runs the
+/// actor only once the operation can complete, so a step never consists of a failed attempt
+/// (blocking is a property of the state, not an event: the semantics loom and Nidhugg use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// Acquiring this lock.
+    Lock(LockId),
+    /// Joining this actor.
+    Join(ActorId),
 }
 
 /// A step as the scheduler receives it.
@@ -140,6 +158,58 @@ impl StepLog {
     /// Has the running actor reached a facade scheduling point since the last [`StepLog::take`]?
     pub fn announced(&self) -> bool {
         self.state().announced
+    }
+
+    /// Can `actor` run its next step now (its pending operation, if any, would complete)?
+    pub fn can_run(&self, actor: ActorId) -> bool {
+        let s = self.state();
+        match s.pending.get(&actor) {
+            None => true,
+            Some(Pending::Lock(l)) => !s.held.contains(l),
+            Some(Pending::Join(a)) => s.finished.contains(a),
+        }
+    }
+
+    pub(crate) fn set_pending(&self, actor: ActorId, op: Option<Pending>) {
+        let mut s = self.state();
+        match op {
+            Some(op) => s.pending.insert(actor, op),
+            None => s.pending.remove(&actor),
+        };
+    }
+
+    pub(crate) fn set_held(&self, lock: LockId, held: bool) {
+        let mut s = self.state();
+        if held {
+            s.held.insert(lock);
+        } else {
+            s.held.remove(&lock);
+        }
+    }
+
+    pub(crate) fn set_finished(&self, actor: ActorId) {
+        self.state().finished.insert(actor);
+    }
+
+    /// Has the execution stopped at a violation (the scheduler ends it at the next switch)?
+    pub fn failed(&self) -> bool {
+        self.state().failed
+    }
+
+    pub(crate) fn fail(&self) {
+        self.state().failed = true;
+    }
+
+    /// The scheduler ends this execution early (a cut-off or a violation): shuttle then tears
+    /// the actors down, and the facade must not call back into it from their destructors.
+    pub fn halt(&self) {
+        self.state().halted = true;
+    }
+
+    /// See [`StepLog::halt`].
+    pub fn halted(&self) -> bool {
+        let s = self.state();
+        s.halted || s.failed
     }
 
     /// Forget everything (a new execution starts).

@@ -42,7 +42,7 @@ pub use context::{
 };
 pub use deadlock::deadlock_violation;
 pub use event::{CallbackKind, CloseReason, ConnPhase, Event, Outcome};
-pub use footprint::{Access, Footprint, Object, Step, StepLog};
+pub use footprint::{Access, Footprint, Object, Pending, Step, StepLog};
 pub use mutex::{Mutex, MutexGuard};
 pub use plain::Plain;
 pub use record::{

@@ -3,7 +3,7 @@
 use super::backend::Backend;
 use super::context::{exec, Exec};
 use super::controlled::ControlledLock;
-use super::footprint::Object;
+use super::footprint::{Object, Pending};
 use super::record::{LockClass, LockId, LockInfo, RecordKind, WaitFor};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -117,8 +117,9 @@ impl<T> Mutex<T> {
             Inner::Loom(m) => GuardInner::Loom(m.lock().unwrap_or_else(|p| p.into_inner())),
             Inner::Shuttle(m) => GuardInner::Shuttle(m.lock().unwrap_or_else(|p| p.into_inner())),
             Inner::Controlled(lock, data) => {
-                self.exec.scheduling_point();
                 let me = self.exec.actor_of_current();
+                self.exec.set_pending(me, Some(Pending::Lock(self.id)));
+                self.exec.scheduling_point();
                 lock.acquire(&self.exec, me, self.object());
                 GuardInner::Controlled(uncontended(data))
             }
@@ -130,12 +131,17 @@ impl<T> Mutex<T> {
         let Inner::Controlled(lock, data) = &self.inner else {
             unreachable!("only the dpor backend re-locks through the facade");
         };
-        lock.acquire(&self.exec, self.exec.actor_of_current(), self.object());
+        let me = self.exec.actor_of_current();
+        self.exec.set_pending(me, Some(Pending::Lock(self.id)));
+        lock.acquire(&self.exec, me, self.object());
         GuardInner::Controlled(uncontended(data))
     }
 
     /// Give the lock back (`dpor`), waking its waiters.
     pub(crate) fn release_controlled(&self) {
+        if self.exec.halted() {
+            return;
+        }
         if let Inner::Controlled(lock, _) = &self.inner {
             lock.release(&self.exec, self.object());
         }
@@ -197,7 +203,7 @@ impl<T> Drop for MutexGuard<'_, T> {
         if self.inner.is_some() {
             // While unwinding the execution has already failed: release without recording, since
             // a second panic here would abort the process.
-            if !std::thread::panicking() {
+            if !std::thread::panicking() && !self.lock.exec().halted() {
                 let exec = self.lock.exec();
                 exec.record(exec.actor_of_current(), RecordKind::Unlock(self.lock.id));
             }

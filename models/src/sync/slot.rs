@@ -89,10 +89,10 @@ impl SlotLock {
 
 impl Drop for SlotGuard<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        let e = exec();
+        if std::thread::panicking() || e.halted() {
             return;
         }
-        let e = exec();
         e.record(e.actor_of_current(), RecordKind::Unlock(self.slot.id));
         self.slot.state.lock().taken = false;
         self.slot.changed.notify_all();

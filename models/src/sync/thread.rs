@@ -2,6 +2,7 @@
 
 use super::backend::Backend;
 use super::context::{exec, set_current, Aborted};
+use super::footprint::Pending;
 use super::record::{ActorId, BlockKind, RecordKind, WaitFor};
 
 enum Inner<T> {
@@ -39,6 +40,7 @@ where
         child_exec.record(actor, RecordKind::Start);
         let out = f();
         child_exec.record(actor, RecordKind::Done);
+        child_exec.finished(actor);
         out
     };
     let inner = match e.backend() {
@@ -64,8 +66,14 @@ impl<T> JoinHandle<T> {
         let e = exec();
         let me = e.actor_of_current();
         e.set_waiting(me, Some(WaitFor::Join(self.actor)));
-        if e.backend() == Backend::Dpor && !e.is_done(self.actor) {
-            e.fail_if_deadlocked(me);
+        if e.backend() == Backend::Dpor {
+            // Joining is a step of its own, taken once the actor has finished.
+            e.set_pending(me, Some(Pending::Join(self.actor)));
+            if !e.is_done(self.actor) {
+                e.fail_if_deadlocked(me);
+            }
+            e.scheduling_point();
+            e.set_pending(me, None);
         }
         let result = e.blocking_section(|| match self.inner {
             Inner::Std(h) => h.join(),

@@ -20,7 +20,7 @@ pub enum Reduction {
     None,
     /// Source-DPOR with sleep sets.
     Source,
-    /// A deliberately broken Source-DPOR that never reverses a race whose earlier step only
+    /// A deliberately broken Source-DPOR that never reverses a race in which either step only
     /// reads: kept so that a test shows the soundness checks can fail.
     BrokenSkipsReadRaces,
 }
@@ -85,6 +85,18 @@ impl Explorer {
     /// The actors chosen so far in this execution.
     pub fn path(&self) -> Vec<usize> {
         self.nodes[..self.depth].iter().map(|n| n.task).collect()
+    }
+
+    /// The execution's Mazurkiewicz trace in a canonical form: for every object, the order of
+    /// its writes, each with the set of reads before the next one, steps named `actor.n` (the
+    /// actor's n-th step). Two executions are equivalent exactly when their signatures are equal.
+    pub fn trace_signature(&self) -> String {
+        races::signature(
+            &self.nodes[..self.depth]
+                .iter()
+                .map(|n| (n.task, &n.footprint))
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// A decision point: `enabled` actors may run; `ended` is the footprint of the step that just
@@ -187,7 +199,9 @@ impl Explorer {
         let first_new = self.replay.saturating_sub(1);
         let found = races::find(&steps, first_new);
         for race in found {
-            if self.reduction == Reduction::BrokenSkipsReadRaces && self.reads_only(race.earlier) {
+            if self.reduction == Reduction::BrokenSkipsReadRaces
+                && (self.reads_only(race.earlier) || self.reads_only(race.later))
+            {
                 continue;
             }
             self.reverse(&race);

@@ -15,9 +15,11 @@
 //! such a pass is `bounded at preemption bound B`, never `exhaustive`.
 
 mod explorer;
+mod programs;
 mod races;
 
 pub use explorer::{Decision, Explorer, Reduction};
+pub use programs::{explore_program, explore_subject, Exploration, ExploreOptions};
 
 use super::execute::GhostSlot;
 use super::shuttle_backend::explore;
@@ -85,6 +87,18 @@ fn cut_short(stats: &DporStats, n: u64, max: u64, bounds: Bounds) -> Option<Stri
     })
 }
 
+/// Called when an execution ends, with the explorer (its path and footprints are still there).
+pub type EndHook = Box<dyn FnMut(&Explorer, Ended)>;
+
+/// How an execution ended, for an [`EndHook`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// It ran to its end (possibly having failed at a violation).
+    Complete,
+    /// It was cut off: sleep-set blocked or over the preemption bound.
+    CutOff,
+}
+
 /// The shuttle scheduler that drives an [`Explorer`] with the facade's step footprints.
 pub struct DporScheduler {
     explorer: Explorer,
@@ -92,6 +106,8 @@ pub struct DporScheduler {
     max_executions: u64,
     stats: Rc<RefCell<DporStats>>,
     running: bool,
+    cut_off: bool,
+    on_end: Option<EndHook>,
 }
 
 impl DporScheduler {
@@ -109,10 +125,54 @@ impl DporScheduler {
             max_executions,
             stats,
             running: false,
+            cut_off: false,
+            on_end: None,
+        }
+    }
+
+    /// Call `hook` at the end of every execution.
+    pub fn on_end(mut self, hook: EndHook) -> Self {
+        self.on_end = Some(hook);
+        self
+    }
+
+    fn end_execution(&mut self) {
+        self.explorer
+            .end_execution(Some(self.steps.take().footprint));
+        if let Some(hook) = &mut self.on_end {
+            let how = if self.cut_off {
+                Ended::CutOff
+            } else {
+                Ended::Complete
+            };
+            hook(&self.explorer, how);
+        }
+    }
+
+    /// The actors that can take a step: not parked, and their pending operation can complete.
+    /// Shuttle's task ids are the facade's actor ids (both count spawns from main = 0). When
+    /// none can, one runs anyway: its attempt parks it and the facade reports the deadlock.
+    fn enabled(&self, runnable: &[&Task]) -> Vec<usize> {
+        let unparked: Vec<usize> = runnable
+            .iter()
+            .filter(|t| t.runnable())
+            .map(|t| usize::from(t.id()))
+            .collect();
+        let can: Vec<usize> = unparked
+            .iter()
+            .copied()
+            .filter(|&a| self.steps.can_run(a))
+            .collect();
+        if can.is_empty() {
+            unparked.into_iter().take(1).collect()
+        } else {
+            can
         }
     }
 
     fn stop(&mut self, decision: &Decision) -> Option<TaskId> {
+        self.cut_off = true;
+        self.steps.halt();
         let mut s = self.stats.borrow_mut();
         match decision {
             Decision::SleepBlocked => s.sleep_blocked += 1,
@@ -126,8 +186,7 @@ impl DporScheduler {
 impl Scheduler for DporScheduler {
     fn new_execution(&mut self) -> Option<Schedule> {
         if std::mem::replace(&mut self.running, false) {
-            self.explorer
-                .end_execution(Some(self.steps.take().footprint));
+            self.end_execution();
             let more = self.explorer.next_execution();
             let mut s = self.stats.borrow_mut();
             s.pruned_by_bound = self.explorer.pruned_by_bound();
@@ -143,6 +202,7 @@ impl Scheduler for DporScheduler {
         self.explorer.restart();
         self.steps.reset();
         self.running = true;
+        self.cut_off = false;
         Some(Schedule::new(0))
     }
 
@@ -152,11 +212,11 @@ impl Scheduler for DporScheduler {
         current: Option<TaskId>,
         _yielding: bool,
     ) -> Option<TaskId> {
-        let enabled: Vec<usize> = runnable
-            .iter()
-            .filter(|t| t.runnable())
-            .map(|t| usize::from(t.id()))
-            .collect();
+        let enabled = self.enabled(runnable);
+        if self.steps.failed() {
+            self.steps.halt();
+            return None; // a violation: the execution ends here, the exploration goes on
+        }
         let current = current.map(usize::from);
         let continues = current.filter(|c| enabled.contains(c));
         if continues.is_some() && !self.steps.announced() {
@@ -166,7 +226,10 @@ impl Scheduler for DporScheduler {
         match self.explorer.decide(&enabled, ended) {
             Ok(Decision::Run(t)) => Some(TaskId::from(t)),
             Ok(stop) => self.stop(&stop),
-            Err(nondeterminism) => panic!("{nondeterminism}"),
+            Err(nondeterminism) => {
+                self.steps.halt();
+                panic!("{nondeterminism}")
+            }
         }
     }
 

@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 pub struct Race {
     /// Index of the earlier step (where the reversal starts).
     pub earlier: usize,
+    /// Index of the later step.
+    pub later: usize,
     /// Actors that can start the reversed sequence.
     pub initials: Vec<usize>,
 }
@@ -67,6 +69,7 @@ pub fn find(steps: &[(usize, &Footprint)], from: usize) -> Vec<Race> {
                 if steps[j].0 != *actor && !direct.iter().any(|&d| d != j && before[d].get(j)) {
                     out.push(Race {
                         earlier: j,
+                        later: k,
                         initials: initials(steps, &before, &mine, j, k),
                     });
                 }
@@ -137,4 +140,37 @@ fn initials(
     firsts.sort_unstable();
     firsts.dedup();
     firsts
+}
+
+/// See [`super::Explorer::trace_signature`].
+pub fn signature(steps: &[(usize, &Footprint)]) -> String {
+    let mut ordinal: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut per_object: BTreeMap<Object, Vec<(bool, String)>> = BTreeMap::new();
+    for (actor, footprint) in steps {
+        let n = ordinal.entry(*actor).or_default();
+        *n += 1;
+        for a in footprint.accesses() {
+            per_object
+                .entry(a.object)
+                .or_default()
+                .push((a.write, format!("{actor}.{n}")));
+        }
+    }
+    let mut out = String::new();
+    for (object, accesses) in per_object {
+        out.push_str(&format!("{object:?}:"));
+        let mut reads: Vec<&str> = Vec::new();
+        for (write, step) in &accesses {
+            if *write {
+                reads.sort_unstable();
+                out.push_str(&format!("[{}]w{step} ", reads.join(",")));
+                reads.clear();
+            } else {
+                reads.push(step);
+            }
+        }
+        reads.sort_unstable();
+        out.push_str(&format!("[{}];", reads.join(",")));
+    }
+    out
 }
