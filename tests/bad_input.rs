@@ -447,3 +447,46 @@ fn item_13_replay_checks_what_the_report_says() {
     let o = replay(good.replacen("\"version\": 1", "\"version\": 1,,", 1));
     input_error(&o, true, "not JSON");
 }
+
+// Issue 15, items 11 and 12, for `generate`: a file it writes must load, so it refuses what the
+// loader would (a non-kebab-case name, an out-of-range configuration value or budget).
+#[test]
+fn generate_refuses_what_the_loader_would() {
+    let w = Work::new("generate");
+    for args in [
+        &[
+            "generate",
+            "checkout-pool",
+            "--variant",
+            "cancel-leaks-slot",
+            "--config",
+            "max_size=0",
+        ][..],
+        &[
+            "generate",
+            "checkout-pool",
+            "--variant",
+            "cancel-leaks-slot",
+            "--out",
+            "Bad.toml",
+        ],
+        &[
+            "generate",
+            "checkout-pool",
+            "--variant",
+            "cancel-leaks-slot",
+            "--actors",
+            "17",
+        ],
+        &[
+            "generate",
+            "checkout-pool",
+            "--variant",
+            "cancel-leaks-slot",
+            "--iterations",
+            "0",
+        ],
+    ] {
+        input_error(&w.run(args), false, "");
+    }
+}

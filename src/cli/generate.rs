@@ -7,13 +7,14 @@ use super::{GenerateArgs, Outcome};
 use poolcheck_harness::generate::{expectations, generate as search, to_toml, GenerateSpec};
 use poolcheck_harness::generate::{Found, NotFound};
 use poolcheck_harness::monitor;
-use poolcheck_harness::scenario::hint_for;
+use poolcheck_harness::scenario::{hint_for, limits};
 use poolcheck_models::model::{self, Args, Model, ParamKind, Value};
 
 /// Run the command.
 pub fn generate(a: &GenerateArgs) -> Result<Outcome, CliError> {
     let m = find_model(&a.model)?;
     check_variant(m, &a.variant)?;
+    check_limits(a)?;
     let g = GenerateSpec {
         variant: a.variant.clone(),
         invariants: invariants(a)?,
@@ -74,6 +75,21 @@ fn write(
         None => print!("{text}"),
     }
     Ok(Outcome::AsExpected)
+}
+
+/// The generated file must load: a kebab-case name, an actor count and budget in range.
+fn check_limits(a: &GenerateArgs) -> Result<(), CliError> {
+    let usage = |m: String| {
+        CliError::usage(
+            m,
+            Some("docs/scenario-format.md lists the limits".to_owned()),
+        )
+    };
+    limits::kebab_case("scenario name (the --out file's stem)", &file_name(a)).map_err(usage)?;
+    limits::in_range("actors", a.actors, &limits::ACTORS).map_err(usage)?;
+    limits::in_range("max-ops", a.max_ops, &(1..=limits::MAX_OPS)).map_err(usage)?;
+    limits::in_range("iterations", a.iterations, &limits::ITERATIONS).map_err(usage)?;
+    limits::in_range("step-bound", a.step_bound, &limits::STEP_BOUND).map_err(usage)
 }
 
 /// The scenario name: the `--out` file's stem (the loader requires it), else `generated-<variant>`.
@@ -147,8 +163,12 @@ fn config(m: &dyn Model, pairs: &[String]) -> Result<Args, CliError> {
                 Some(hint_for(k, names)),
             ));
         };
-        args.0
-            .insert(key.name.to_owned(), value(key.kind, k, v.trim())?);
+        let value = value(key.kind, k, v.trim())?;
+        if let Value::Int(n) = value {
+            limits::in_range(key.name, n, &(key.min..=key.max))
+                .map_err(|e| CliError::usage(e, Some(key.doc.to_owned())))?;
+        }
+        args.0.insert(key.name.to_owned(), value);
     }
     Ok(args)
 }

@@ -6,7 +6,7 @@ use super::diagnostic::CliError;
 use super::scenarios::load_all;
 use super::{realstack, Outcome};
 use poolcheck_harness::monitor;
-use poolcheck_models::model::{self, Model, ParamInfo};
+use poolcheck_models::model::{self, Model, ParamInfo, ParamKind};
 use std::path::Path;
 
 /// Scheduler names with what they do.
@@ -118,15 +118,18 @@ fn describe_model(m: &dyn Model) -> String {
     if !info.config.is_empty() {
         out.push_str("    config:\n");
         for p in info.config {
-            out.push_str(&format!(
-                "      {} ({}): {}\n",
-                p.name,
-                p.kind.name(),
-                p.doc
-            ));
+            out.push_str(&format!("      {} ({}): {}\n", p.name, kind(p), p.doc));
         }
     }
     out
+}
+
+/// `integer 1..=1000`, `boolean`, `string`: the type, and an integer's accepted range.
+fn kind(p: &ParamInfo) -> String {
+    match p.kind {
+        ParamKind::Int => format!("integer {}..={}", p.min, p.max),
+        other => other.name().to_owned(),
+    }
 }
 
 fn params(ps: &[ParamInfo]) -> String {
@@ -135,7 +138,7 @@ fn params(ps: &[ParamInfo]) -> String {
     }
     let inner: Vec<String> = ps
         .iter()
-        .map(|p| format!("{}: {}", p.name, p.kind.name()))
+        .map(|p| format!("{}: {}", p.name, kind(p)))
         .collect();
     format!(" {{ {} }}", inner.join(", "))
 }
