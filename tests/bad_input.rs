@@ -203,6 +203,31 @@ fn item_4_pct_depth_0_is_refused() {
     refused("4-real", "real-goaway-vs-request", &text, "`depth` is 0");
 }
 
+// Issue 15, item 5, the exact input: `step_bound = 9223372036854775807` and 150,000
+// checkout/checkin pairs in one actor are refused before anything runs (the step bound's range,
+// the file's size limit).
+#[test]
+fn item_5_the_runaway_scenario_is_refused_at_load_time() {
+    let text = scenario("x", "step_bound = 9223372036854775807", "", "");
+    refused("5-bound", "x", &text, "`step_bound` is 9223372036854775807");
+    let pairs = vec!["\"checkout\", \"checkin\""; 150_000].join(", ");
+    let text = scenario("x", "", "", "").replacen(
+        "ops = [\"checkout\", \"checkin\"]",
+        &format!("ops = [{pairs}]"),
+        1,
+    );
+    let w = Work::new("5-size");
+    w.write("x", text);
+    input_error(&w.run(&["run", "x"]), false, "at most 1048576 are read");
+    let pairs = vec!["\"checkout\", \"checkin\""; 501].join(", ");
+    let text = scenario("x", "", "", "").replacen(
+        "ops = [\"checkout\", \"checkin\"]",
+        &format!("ops = [{pairs}]"),
+        1,
+    );
+    refused("5-ops", "x", &text, "at most 1000");
+}
+
 // Issue 15, item 5: the wall bound was checked only between executions, and nothing capped a
 // whole run: one execution of a huge script ran past 400 s.
 #[test]
