@@ -2,7 +2,9 @@
 //! the same invariant with fewer preemptions, then fewer steps.
 //!
 //! A **preemption** is a switch away from a task that could have continued (it neither blocked,
-//! yielded nor finished); a **step** is one scheduling point of the ghost log. Counterexamples are
+//! yielded nor finished) that shows in the interleaving: under shuttle, step `n + 1` is another
+//! actor's than step `n` (a switch and back inside one of shuttle's primitives is none); under
+//! loom, loom's own count. A **step** is one scheduling point of the ghost log. Counterexamples are
 //! ordered by (preemptions, steps). [`simplest`] is called once, where [`super::run`] finalises a
 //! result, so every exploring scheduler goes through it; replays are left as they are (a replay
 //! shows exactly the execution it was given) but still get their counts.
@@ -224,7 +226,7 @@ fn attempt(
     let slot = GhostSlot::default();
     let explored = explore(subject, make(&slot), backend, None, bounds, &slot);
     let (verdict, ghost, choices) = explored.failure(&slot)?;
-    let preempted_at = explored.preempted_at;
+    let preempted_at = step_preemptions(&plan_of(&ghost), &explored.preempted_at);
     let counts = Counts {
         preemptions: Some(u32::try_from(preempted_at.len()).unwrap_or(u32::MAX)),
         steps: ghost.steps,
@@ -238,9 +240,27 @@ fn attempt(
     })
 }
 
+/// The preemptions that show between steps: positions `n` where the recording saw a switch away
+/// from a task that could go on and step `n + 1` is another actor's than step `n`. A switch and
+/// a switch back before the other task took a step (shuttle switches inside its primitives) is
+/// no preemption of the interleaving; several switches before one step are one.
+fn step_preemptions(plan: &[ActorId], preempted_at: &[u64]) -> Vec<u64> {
+    let mut out: Vec<u64> = preempted_at
+        .iter()
+        .copied()
+        .filter(|&at| {
+            let n = usize::try_from(at).unwrap_or(usize::MAX);
+            n > 0 && n < plan.len() && plan[n - 1] != plan[n]
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
 /// The edited plans to try, in a fixed order: for each preemption, latest first, pull the
-/// preempted actor's next block forward; the same at every other block boundary; then drop each
-/// block; then, for each preemption, stop following the plan there.
+/// preempted actor's next block forward; the same at every other block boundary; for each
+/// preemption, let the preempted actor run all its remaining steps first; drop each block; then,
+/// at each preemption and then each other block boundary, stop following the plan there.
 fn candidates(plan: &[ActorId], preempted_at: &[u64]) -> Vec<Vec<ActorId>> {
     let cuts: Vec<usize> = preempted_at
         .iter()
@@ -248,22 +268,37 @@ fn candidates(plan: &[ActorId], preempted_at: &[u64]) -> Vec<Vec<ActorId>> {
         .filter_map(|&at| usize::try_from(at).ok())
         .filter(|&n| n > 0 && n < plan.len())
         .collect();
-    let mut out: Vec<Vec<ActorId>> = cuts.iter().filter_map(|&n| pull_forward(plan, n)).collect();
     let blocks = blocks(plan);
     // A switch the recording did not flag (it came between two decisions of one step) may be a
-    // preemption too: every other block boundary, latest first.
-    out.extend(blocks.iter().rev().filter_map(|&(start, _)| {
-        (start > 0 && !cuts.contains(&start)).then(|| pull_forward(plan, start))?
-    }));
+    // preemption too.
+    let others: Vec<usize> = blocks
+        .iter()
+        .rev()
+        .map(|&(start, _)| start)
+        .filter(|&n| n > 0 && !cuts.contains(&n))
+        .collect();
+    let mut out: Vec<Vec<ActorId>> = cuts.iter().filter_map(|&n| pull_forward(plan, n)).collect();
+    out.extend(others.iter().filter_map(|&n| pull_forward(plan, n)));
+    out.extend(cuts.iter().map(|&n| run_on(plan, n)));
     for &(start, end) in &blocks {
         let mut p = plan[..start].to_vec();
         p.extend_from_slice(&plan[end..]);
         out.push(p);
     }
-    out.extend(cuts.iter().map(|&n| plan[..n].to_vec()));
+    out.extend(cuts.iter().chain(&others).map(|&n| plan[..n].to_vec()));
     let mut seen = std::collections::BTreeSet::new();
-    out.retain(|p| seen.insert(p.clone()));
+    out.retain(|p| p.as_slice() != plan && seen.insert(p.clone()));
     out
+}
+
+/// The plan with every remaining step of `plan[n - 1]`'s actor moved to position `n`, the
+/// others' steps after them in their order.
+fn run_on(plan: &[ActorId], n: usize) -> Vec<ActorId> {
+    let a = plan[n - 1];
+    let mut p = plan[..n].to_vec();
+    p.extend(plan[n..].iter().filter(|x| **x == a));
+    p.extend(plan[n..].iter().filter(|x| **x != a));
+    p
 }
 
 /// The plan with the block of `plan[n - 1]`'s actor that comes next moved to position `n`:
@@ -439,8 +474,15 @@ mod tests {
         let c = candidates(&plan, &[2]);
         assert_eq!(c[0], vec![0, 1, 1, 2, 2]);
         assert_eq!(c[1], vec![0, 1, 2, 2, 1]);
-        assert_eq!(c.last(), Some(&vec![0, 1]));
+        assert_eq!(c.last(), Some(&vec![0]));
+        assert!(c.contains(&vec![0, 1]));
         assert_eq!(candidates(&plan, &[2]), c);
+    }
+
+    #[test]
+    fn only_switches_between_steps_of_two_actors_are_preemptions() {
+        let plan = [0, 0, 1, 1, 0];
+        assert_eq!(step_preemptions(&plan, &[1, 2, 2, 3, 4]), vec![2, 4]);
     }
 
     #[test]
