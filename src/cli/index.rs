@@ -77,6 +77,7 @@ th, td { border: 1px solid #e2e8f0; padding: 3px 6px; text-align: left; vertical
 th { background: #f1f5f9; }
 th.key { text-align: left; vertical-align: bottom; padding: 6px 2px; }
 th.key .vname { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-weight: normal; }
+td.scenario { min-width: 240px; }
 td.scenario a { font-weight: 600; }
 td.scenario .desc { color: #475569; font-size: 11px; max-width: 340px; overflow-wrap: anywhere; }
 td.cell { text-align: center; white-space: nowrap; }

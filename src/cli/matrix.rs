@@ -166,6 +166,13 @@ impl<'a> Matrix<'a> {
         for b in &mut blocks {
             b.order_columns(meta.model(&b.model));
         }
+        // Models in the catalogue's order (the registry's, then real crates), stable otherwise.
+        blocks.sort_by_key(|b| {
+            meta.models
+                .iter()
+                .position(|m| m.name == b.model)
+                .unwrap_or(usize::MAX)
+        });
         Matrix { results, blocks }
     }
 
