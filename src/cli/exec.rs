@@ -205,6 +205,11 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
             done.ok = r.ok;
             done.judgement = r.judgement;
             done.executions = r.run.executions;
+            done.note = r
+                .run
+                .proof
+                .filter(|_| done.verdict == "pass")
+                .map(|p| p.describe(r.run.executions));
             done.elapsed = r.run.elapsed;
             done.counterexample = r.counterexample;
         }

@@ -252,6 +252,7 @@ const SCHEDULER_ORDER: &[&str] = &[
     "replay",
     "loom-replay",
     "dpor",
+    "dpor-replay",
     "differential",
 ];
 
