@@ -12,8 +12,8 @@
 //! # Limitations
 //! The descriptor is process-wide: while one thread explores, anything else written to fd 2 by
 //! any code that does not use [`original`] is lost. The harness's panic hook writes panics that
-//! are not verdicts to [`original`] while silenced, so a harness bug still shows. On platforms
-//! without `dup2` (not unix) nothing is silenced.
+//! are not verdicts to [`original`] while silenced, so a harness bug still shows. Unix only, like
+//! the rest of poolcheck (file descriptors and `dup2`).
 
 use std::fs::File;
 use std::sync::{Mutex, OnceLock};
