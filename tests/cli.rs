@@ -496,6 +496,7 @@ fn the_report_index_links_every_report_and_is_well_formed() {
         "<dt>command</dt><dd><code>poolcheck gate</code></dd>",
         "<dt>commit</dt>",
         "<dt>versions</dt><dd><code>poolcheck ",
+        "; schedulers: loom ",
         "not as expected",
         "class=\"cell bad\"",
         "test-only: the idle reaper closes",

@@ -38,8 +38,9 @@ impl RunInfo {
             command: command.join(" "),
             commit: commit(),
             versions: format!(
-                "poolcheck {}; real crates: {}",
+                "poolcheck {}; schedulers: {}; real crates: {}",
                 env!("CARGO_PKG_VERSION"),
+                env!("POOLCHECK_SCHEDULER_CRATES"),
                 poolcheck_realstack::CRATE_VERSIONS
             ),
         }
