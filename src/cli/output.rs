@@ -39,6 +39,9 @@ struct JsonTrial<'a> {
     /// Steps of the reported counterexample, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     steps: Option<u64>,
+    /// What a pass covers (`exhaustive: N executions`, `bounded at preemption bound B: ...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    covers: Option<&'a str>,
 }
 
 fn simplest(d: &Done) -> Option<&poolcheck_harness::report::Simplicity> {
@@ -63,6 +66,7 @@ pub fn json(results: &[Done]) -> String {
             report: d.report.as_ref().map(|p| p.json.display().to_string()),
             preemptions: simplest(d).and_then(|s| s.preemptions),
             steps: simplest(d).map(|s| s.steps),
+            covers: d.note.as_deref(),
         })
         .collect();
     let out = JsonOutput {
@@ -234,8 +238,9 @@ pub fn verdict_line(d: &Done) -> String {
     } else {
         "NOT AS EXPECTED"
     };
+    let covered = d.note.as_ref().map_or(String::new(), |n| format!(" ({n})"));
     format!(
-        "{}: {} after {} execution(s) in {:.2}s; {how}: {}\n\n",
+        "{}: {}{covered} after {} execution(s) in {:.2}s; {how}: {}\n\n",
         d.name(),
         d.verdict,
         d.executions,

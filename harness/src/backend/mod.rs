@@ -261,6 +261,13 @@ pub fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult
         _ => shuttle_backend::run(subject, spec, bounds, &slot),
     };
     result.coverage = execute::coverage(&slot);
+    result.proof = result.proof.or(match spec {
+        SchedulerSpec::Loom {
+            preemption_bound, ..
+        } => Some(Proof::Bounded(*preemption_bound)),
+        SchedulerSpec::Dfs { .. } => Some(Proof::Exhaustive),
+        _ => None,
+    });
     simplest(subject, spec, bounds, &mut result);
     result
 }
