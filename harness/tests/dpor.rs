@@ -105,6 +105,36 @@ fn indexer(n: usize) -> impl Fn() + Send + Sync + Clone + 'static {
     }
 }
 
+/// filesystem(n) (Flanagan and Godefroid, POPL 2005): actor i locks inode i % 32 and, finding
+/// it unallocated, searches for a free block from (2i) % 26, each block under its own lock.
+/// Below 14 actors no two start at the same block: one trace; each actor beyond 13 shares its
+/// first block with one earlier actor, doubling the traces (the published 2^(n-13)).
+fn filesystem(n: usize) -> impl Fn() + Send + Sync + Clone + 'static {
+    move || {
+        let lock = |name: String| Mutex::new(name, LockClass::blocking_ok("fs"), ());
+        let inode_locks: Arc<Vec<_>> =
+            Arc::new((0..32).map(|i| lock(format!("inode{i}"))).collect());
+        let block_locks: Arc<Vec<_>> =
+            Arc::new((0..26).map(|b| lock(format!("block{b}"))).collect());
+        let (inode, busy) = (cells(32), cells(26));
+        actors(n, move |i| {
+            let _inode_guard = inode_locks[i % 32].lock();
+            if inode[i % 32].get() == 0 {
+                let mut b = (i * 2) % 26;
+                loop {
+                    let _block_guard = block_locks[b].lock();
+                    if busy[b].get() == 0 {
+                        busy[b].set(1);
+                        inode[i % 32].set(b as u64 + 1);
+                        break;
+                    }
+                    b = (b + 1) % 26;
+                }
+            }
+        });
+    }
+}
+
 /// Readers and writers of one cell under a lock, plus an unlocked counter the readers bump.
 fn readers_writers(readers: usize, writers: usize) -> impl Fn() + Send + Sync + Clone + 'static {
     move || {
@@ -147,11 +177,26 @@ fn lastzero_matches_the_unreduced_search() {
 }
 
 #[test]
-fn indexer_without_collisions_has_one_trace() {
-    let dpor = explore_program(ExploreOptions::new(Reduction::Source), indexer(3));
-    assert!(dpor.stats.exhausted);
-    assert_eq!(dpor.traces.len(), 1);
-    assert_eq!(dpor.complete, 1);
+fn indexer_has_the_published_trace_counts() {
+    for (n, traces) in [(3, 1), (11, 1), (12, 8)] {
+        let dpor = explore_program(ExploreOptions::new(Reduction::Source), indexer(n));
+        assert!(dpor.stats.exhausted, "indexer({n})");
+        assert_eq!(dpor.traces.len(), traces, "indexer({n})");
+        assert_eq!(dpor.complete, traces as u64, "indexer({n}) ran a trace twice");
+    }
+}
+
+#[test]
+fn filesystem_has_the_published_trace_counts() {
+    for (n, traces) in [(13, 1), (14, 2), (15, 4)] {
+        let dpor = explore_program(ExploreOptions::new(Reduction::Source), filesystem(n));
+        assert!(dpor.stats.exhausted, "filesystem({n})");
+        assert_eq!(dpor.traces.len(), traces, "filesystem({n})");
+        assert_eq!(
+            dpor.complete, traces as u64,
+            "filesystem({n}) ran a trace twice"
+        );
+    }
 }
 
 #[test]
