@@ -153,8 +153,13 @@ fn list_shows_scenarios_models_variants_and_invariants() {
 fn run_then_replay_prints_the_same_table_byte_for_byte() {
     let dir = workdir("replay");
     write_scenario(&dir, "toy-reaper", &reaper_scenario(false));
-    // loom is not in the file: it runs with its default budget and this preemption bound.
-    for (scheduler, extra) in [("pct", None), ("loom", Some("--preemption-bound=3"))] {
+    // loom and dpor are not in the file: they run with their default budgets (loom at this
+    // preemption bound, dpor unbounded). The same run twice prints the same bytes.
+    for (scheduler, extra) in [
+        ("pct", None),
+        ("loom", Some("--preemption-bound=3")),
+        ("dpor", None),
+    ] {
         let mut args = vec![
             "run",
             "toy-reaper",
@@ -168,6 +173,11 @@ fn run_then_replay_prints_the_same_table_byte_for_byte() {
         assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
         let run_table = table_of(&stdout(&o));
         assert!(run_table.contains("VIOLATION closed-while-active"));
+        let again = table_of(&stdout(&poolcheck(&dir, &args)));
+        assert_eq!(
+            again, run_table,
+            "{scheduler}: the same run, the same trace"
+        );
         let report = format!("reports/toy-reaper/reaper-races-checkout.{scheduler}.json");
         let json = std::fs::read_to_string(dir.join(&report)).unwrap();
         let c = from_json(&json).unwrap();

@@ -182,7 +182,10 @@ fn indexer_has_the_published_trace_counts() {
         let dpor = explore_program(ExploreOptions::new(Reduction::Source), indexer(n));
         assert!(dpor.stats.exhausted, "indexer({n})");
         assert_eq!(dpor.traces.len(), traces, "indexer({n})");
-        assert_eq!(dpor.complete, traces as u64, "indexer({n}) ran a trace twice");
+        assert_eq!(
+            dpor.complete, traces as u64,
+            "indexer({n}) ran a trace twice"
+        );
     }
 }
 

@@ -163,6 +163,10 @@ pub fn default_spec(name: &str) -> SchedulerSpec {
         "dfs" => SchedulerSpec::Dfs {
             max_iterations: 10_000,
         },
+        "dpor" => SchedulerSpec::Dpor {
+            preemption_bound: None,
+            max_executions: 100_000,
+        },
         _ => SchedulerSpec::Std { iterations: 100 },
     }
 }
