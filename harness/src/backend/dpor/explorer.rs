@@ -120,7 +120,7 @@ impl Explorer {
         else {
             return Ok(Decision::SleepBlocked);
         };
-        let preemptions = self.preemptions_if(enabled, prev, task);
+        let preemptions = self.preemptions_choosing(self.depth, enabled, prev, task);
         if self.bound.is_some_and(|b| preemptions > b) {
             self.pruned_by_bound = true;
             return Ok(Decision::OverBound);
@@ -177,11 +177,16 @@ impl Explorer {
             .collect()
     }
 
-    fn preemptions_if(&self, enabled: &[usize], prev: Option<usize>, task: usize) -> usize {
-        let before = self
-            .depth
-            .checked_sub(1)
-            .map_or(0, |d| self.nodes[d].preemptions);
+    /// Preemptions on the path if node `at` (with these enabled actors, after `prev`) runs
+    /// `task`: running another actor while the previous one could continue is a preemption.
+    fn preemptions_choosing(
+        &self,
+        at: usize,
+        enabled: &[usize],
+        prev: Option<usize>,
+        task: usize,
+    ) -> usize {
+        let before = at.checked_sub(1).map_or(0, |d| self.nodes[d].preemptions);
         let preempts = prev.is_some_and(|p| p != task && enabled.contains(&p));
         before + usize::from(preempts)
     }
@@ -263,9 +268,7 @@ impl Explorer {
             return true;
         };
         let n = &self.nodes[at];
-        let before = at.checked_sub(1).map_or(0, |d| self.nodes[d].preemptions);
-        let preempts = n.prev.is_some_and(|p| p != task && n.enabled.contains(&p));
-        before + usize::from(preempts) <= bound
+        self.preemptions_choosing(at, &n.enabled, n.prev, task) <= bound
     }
 
     /// Move to the next execution: the deepest node with an untried, awake choice within the
@@ -294,13 +297,11 @@ impl Explorer {
     }
 
     fn retarget(&mut self, at: usize, task: usize) {
-        let before = at.checked_sub(1).map_or(0, |d| self.nodes[d].preemptions);
+        let n = &self.nodes[at];
+        let preemptions = self.preemptions_choosing(at, &n.enabled, n.prev, task);
         let node = &mut self.nodes[at];
-        let preempts = node
-            .prev
-            .is_some_and(|p| p != task && node.enabled.contains(&p));
         node.task = task;
-        node.preemptions = before + usize::from(preempts);
+        node.preemptions = preemptions;
         self.replay = at + 1;
         self.depth = 0;
     }
