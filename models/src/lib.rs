@@ -17,3 +17,4 @@ pub mod httpcore;
 pub mod lifecycle;
 pub mod model;
 pub mod sync;
+pub mod typed;

@@ -142,6 +142,11 @@ impl ParamInfo {
     }
 }
 
+/// A parameter named `name` of type `kind` ([`ParamInfo::new`], for the models' tables).
+pub const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
+    ParamInfo::new(name, kind, doc)
+}
+
 /// An operation an actor may perform.
 #[derive(Clone, Copy, Debug)]
 pub struct OpInfo {
@@ -223,7 +228,8 @@ impl SpecError {
     }
 }
 
-/// A model the harness can explore.
+/// A model the harness can explore: the object-safe face of a [`crate::typed::TypedModel`]
+/// (every model is written as one; the blanket adapter implements this trait).
 pub trait Model: Send + Sync + 'static {
     /// Its self-description.
     fn info(&self) -> &'static ModelInfo;

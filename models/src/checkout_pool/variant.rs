@@ -1,6 +1,9 @@
 //! The checkout pool's variants: the correct design and the bug classes that recur across
 //! pools in many languages. Each names the public reports it reproduces.
 
+use crate::model::VariantInfo;
+use crate::typed::Variants;
+
 /// Which behaviour the pool has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
@@ -79,23 +82,93 @@ pub enum Variant {
     LifetimeClosesInUse,
 }
 
-impl Variant {
-    /// Parse a variant name (validated by the loader against the model's variant list).
-    pub fn parse(name: &str) -> Self {
-        match name {
-            "cancel-leaks-slot" => Variant::CancelLeaksSlot,
-            "cancel-drops-delivered" => Variant::CancelDropsDelivered,
-            "reaper-races-checkout" => Variant::ReaperRacesCheckout,
-            "size-check-then-create" => Variant::SizeCheckThenCreate,
-            "timeout-leaks-connection" => Variant::TimeoutLeaksConnection,
-            "checkin-after-close" => Variant::CheckinAfterClose,
-            "lost-wakeup" => Variant::LostWakeup,
-            "discard-skips-notify" => Variant::DiscardSkipsNotify,
-            "double-release" => Variant::DoubleRelease,
-            "connect-failure-leaks-slot" => Variant::ConnectFailureLeaksSlot,
-            "create-after-close" => Variant::CreateAfterClose,
-            "lifetime-closes-in-use" => Variant::LifetimeClosesInUse,
-            _ => Variant::Fixed,
-        }
-    }
+impl Variants for Variant {
+    const ALL: &'static [Self] = &[
+        Variant::Fixed,
+        Variant::CancelLeaksSlot,
+        Variant::CancelDropsDelivered,
+        Variant::ReaperRacesCheckout,
+        Variant::SizeCheckThenCreate,
+        Variant::CheckinAfterClose,
+        Variant::TimeoutLeaksConnection,
+        Variant::LostWakeup,
+        Variant::DiscardSkipsNotify,
+        Variant::DoubleRelease,
+        Variant::ConnectFailureLeaksSlot,
+        Variant::CreateAfterClose,
+        Variant::LifetimeClosesInUse,
+    ];
+    const INFO: &'static [VariantInfo] = &[
+        VariantInfo {
+            name: "fixed",
+            upstream: "",
+            summary: "every fix applied",
+        },
+        VariantInfo {
+            name: "cancel-leaks-slot",
+            upstream: "https://github.com/ClickHouse/clickhouse-go/pull/1759",
+            summary: "a checkout cancelled after reserving a slot never gives it back",
+        },
+        VariantInfo {
+            name: "cancel-drops-delivered",
+            upstream: "https://github.com/hibernate/hibernate-reactive/issues/4133",
+            summary: "a connection handed to a waiter as it is cancelled is lost",
+        },
+        VariantInfo {
+            name: "reaper-races-checkout",
+            upstream: "https://github.com/mperham/connection_pool/pull/127",
+            summary: "the reaper closes, outside the lock, a connection checked out meanwhile",
+        },
+        VariantInfo {
+            name: "size-check-then-create",
+            upstream: "https://github.com/mongodb/mongo-java-driver/pull/127",
+            summary: "capacity checked and reserved in separate critical sections",
+        },
+        VariantInfo {
+            name: "checkin-after-close",
+            upstream: "https://github.com/topoteretes/cognee-rs/issues/132",
+            summary: "a check-in racing pool close puts the connection back into a closed pool",
+        },
+        VariantInfo {
+            name: "timeout-leaks-connection",
+            upstream: "https://github.com/r2dbc/r2dbc-pool/issues/165",
+            summary: "a cancelled creation abandons its half-open connection",
+        },
+        VariantInfo {
+            name: "lost-wakeup",
+            upstream: "https://github.com/javaee/glassfish/issues/21355",
+            summary: "a waiter enqueues under the lock but starts waiting after releasing it: a \
+                  check-in in between notifies nobody",
+        },
+        VariantInfo {
+            name: "discard-skips-notify",
+            upstream: "https://github.com/djc/bb8/issues/167",
+            summary: "discarding a broken connection frees its slot without waking the \
+                  checkouts waiting for room",
+        },
+        VariantInfo {
+            name: "double-release",
+            upstream: "https://github.com/coopernurse/node-pool/pull/19",
+            summary: "a connection released twice goes on the idle list twice: two checkouts \
+                  share it",
+        },
+        VariantInfo {
+            name: "connect-failure-leaks-slot",
+            upstream: "https://github.com/vert-x3/vertx-mysql-postgresql-client/issues/79",
+            summary: "a failed connection attempt keeps its capacity slot: the pool shrinks \
+                  for good",
+        },
+        VariantInfo {
+            name: "create-after-close",
+            upstream: "https://github.com/apache/cassandra-nodejs-driver/pull/166",
+            summary: "a connection created while the pool closes is added to the closed \
+                  pool's idle list and never closed",
+        },
+        VariantInfo {
+            name: "lifetime-closes-in-use",
+            upstream: "https://github.com/fantom-lang/fantom/pull/93",
+            summary: "the reaper closes a connection past max_lifetime while it is checked out \
+                  instead of at check-in",
+        },
+    ];
 }

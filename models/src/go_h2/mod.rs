@@ -31,28 +31,50 @@ pub mod read_loop;
 pub mod round_trip;
 pub mod variant;
 
+pub use ops::Op;
 pub use variant::Variant;
 
-use crate::model::{Model, ModelInfo, ScenarioSpec, SpecError};
-use crate::sync::spawn;
+use crate::model::{ModelInfo, ScenarioSpec, SpecError};
+use crate::typed::{OpAt, Ops, TypedModel, Variants};
 use net::Net;
+use ops::CONFIG;
 use peer::PeerConfig;
 use pool::Pool;
 use std::sync::Arc;
 
+/// The model's self-description.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "go-h2",
+    summary: "golang.org/x/net/http2 Transport: clientConnPool + ClientConn (mu, wmu, \
+              reqHeaderMu, read loop) against a scripted server with a real HPACK decoder",
+    upstream: "golang/net http2/transport.go + http2/client_conn_pool.go at 4e4d966f (978cfadd = \
+               CL 349594, cf34111c), SETTINGS_HEADER_TABLE_SIZE from 0e478a2a",
+    variants: Variant::INFO,
+    ops: Op::INFO,
+    config: CONFIG,
+};
+
 /// The go-h2 model.
 pub struct GoH2Model;
 
-impl Model for GoH2Model {
-    fn info(&self) -> &'static ModelInfo {
-        &ops::INFO
-    }
+/// What the actors of one execution share.
+pub struct World {
+    pool: Arc<Pool>,
+    net: Arc<Net>,
+}
 
-    fn check(&self, spec: &ScenarioSpec) -> Result<(), SpecError> {
+impl TypedModel for GoH2Model {
+    type Variant = Variant;
+    type Op = Op;
+    type World = World;
+    type Actor = ();
+    const INFO: &'static ModelInfo = &INFO;
+
+    fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         ops::check(spec)
     }
 
-    fn run(&self, spec: &ScenarioSpec, variant: &str) {
+    fn build(spec: &ScenarioSpec, variant: Variant) -> World {
         let c = &spec.config;
         let peer = PeerConfig {
             max_streams: u32::try_from(c.int("max_streams", -1)).ok(),
@@ -61,21 +83,15 @@ impl Model for GoH2Model {
             response_body: c.u32("response_body", 0),
         };
         let net = Arc::new(Net::new(peer, c.u32("net_buffer", 1024) as usize));
-        let pool = Arc::new(Pool::new(Variant::parse(variant), net.clone()));
-        let handles: Vec<_> = spec
-            .actors
-            .iter()
-            .enumerate()
-            .map(|(i, actor)| {
-                let (pool, net, actor) = (pool.clone(), net.clone(), actor.clone());
-                spawn(&actor.name.clone(), move || {
-                    ops::run_actor(&pool, &net, i, &actor)
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join();
-        }
-        pool.shutdown();
+        let pool = Arc::new(Pool::new(variant, net.clone()));
+        World { pool, net }
+    }
+
+    fn run_op(w: &World, _: &mut (), at: OpAt<'_>, op: Op) {
+        ops::run_op(&w.pool, &w.net, op, at.req);
+    }
+
+    fn finish(w: &World) {
+        w.pool.shutdown();
     }
 }

@@ -10,15 +10,11 @@ use super::net::Net;
 use super::pool::Pool;
 use super::round_trip::{round_trip_opt, Request};
 use crate::model::{
-    ActorSpec, ModelInfo, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError,
-    VariantInfo,
+    param, ActorSpec, Args, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError,
 };
 use crate::sync::yield_now;
+use crate::typed::{parse_all, unknown_op, Ops};
 use std::sync::Arc;
-
-const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
-    ParamInfo::new(name, kind, doc)
-}
 
 const CONN: ParamInfo = param(
     "conn",
@@ -32,60 +28,6 @@ const STREAM: ParamInfo = param(
     "stream id (1, 3, 5...); 0 (default): the oldest one that qualifies, waiting for one",
 )
 .range(0, 2_147_483_647);
-
-/// The model's self-description.
-pub static INFO: ModelInfo = ModelInfo {
-    name: "go-h2",
-    summary: "golang.org/x/net/http2 Transport: clientConnPool + ClientConn (mu, wmu, \
-              reqHeaderMu, read loop) against a scripted server with a real HPACK decoder",
-    upstream: "golang/net http2/transport.go + http2/client_conn_pool.go at 4e4d966f (978cfadd = \
-               CL 349594, cf34111c), SETTINGS_HEADER_TABLE_SIZE from 0e478a2a",
-    variants: &[
-        VariantInfo {
-            name: "fixed",
-            upstream: "https://go-review.googlesource.com/c/net/+/349594",
-            summary: "978cfadd + cf34111c + 4e4d966f (+ 0e478a2a's header table size)",
-        },
-        VariantInfo {
-            name: "go-32388",
-            upstream: "https://github.com/golang/go/issues/32388",
-            summary: "roundTrip writes and flushes HEADERS holding cc.mu (mu before wmu \
-                      everywhere, no reqHeaderMu); the pool's check blocks on cc.mu",
-        },
-        VariantInfo {
-            name: "go-48340",
-            upstream: "https://github.com/golang/go/issues/48340",
-            summary: "trailers encoded into the shared hbuf under mu, written later under wmu",
-        },
-        VariantInfo {
-            name: "go-48491",
-            upstream: "https://github.com/golang/go/issues/48491",
-            summary: "processData refunds padding to cs.inflow outside cc.mu (978cfadd's \
-                      regression, fixed by cf34111c)",
-        },
-        VariantInfo {
-            name: "go-reserve",
-            upstream:
-                "https://github.com/golang/net/commit/4e4d966f74761e243baf87ad8bf106367a626260",
-            summary: "the pool checks idleState() and the request opens its stream in another \
-                      critical section; no streamsReserved",
-        },
-        VariantInfo {
-            name: "go-goaway",
-            upstream: "https://github.com/golang/go/issues/18083",
-            summary: "setGoAway does not fail streams above the last-stream-id with the \
-                      retryable errClientConnGotGoAway (before 8dab9293)",
-        },
-        VariantInfo {
-            name: "go-56054",
-            upstream: "https://github.com/golang/go/issues/56054",
-            summary: "SETTINGS_HEADER_TABLE_SIZE ignored: the encoder keeps its 4096-octet \
-                      table (before 0e478a2a)",
-        },
-    ],
-    ops: OPS,
-    config: CONFIG,
-};
 
 const OPS: &[OpInfo] = &[
     OpInfo {
@@ -239,7 +181,8 @@ const OPS: &[OpInfo] = &[
     },
 ];
 
-const CONFIG: &[ParamInfo] = &[
+/// The model's configuration keys.
+pub(super) const CONFIG: &[ParamInfo] = &[
     param(
         "max_streams",
         ParamKind::Int,
@@ -308,14 +251,17 @@ fn nonzero(v: i64) -> Option<u32> {
     u32::try_from(v).ok().filter(|v| *v > 0)
 }
 
-impl Op {
-    /// Parse an operation (names and types were checked by the harness).
-    pub fn parse(op: &OpSpec, num: u32) -> Op {
+impl Ops for Op {
+    const INFO: &'static [OpInfo] = OPS;
+
+    /// Parse an operation (names and types were checked by the harness); a request's `num` is
+    /// set when it runs.
+    fn parse(op: &OpSpec, _config: &Args) -> Result<Op, String> {
         let a = &op.args;
         let conn = a.u32("conn", 1);
-        match op.name.as_str() {
+        Ok(match op.name.as_str() {
             "request" => Op::Request(Request {
-                num,
+                num: 0,
                 host: a.str("host", "a").to_owned(),
                 headers: a.u32("headers", 0),
                 body: a.u32("body", 0),
@@ -346,13 +292,15 @@ impl Op {
             "resume-reading" => Op::ResumeReading(conn),
             "await-stall" => Op::AwaitStall(conn),
             "await-settings" => Op::AwaitSettings(conn, a.u32("acks", 1)),
-            _ => Op::Await,
-        }
+            "await" => Op::Await,
+            other => return Err(unknown_op::<Op>(other)),
+        })
     }
 }
 
 /// Checks beyond names and types.
-pub fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
+pub(super) fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
+    parse_all::<Op>(spec)?;
     for (a, actor) in spec.actors.iter().enumerate() {
         check_actor(a, actor)?;
     }
@@ -384,17 +332,16 @@ fn check_actor(a: usize, actor: &ActorSpec) -> Result<(), SpecError> {
     Ok(())
 }
 
-/// Run one actor's operations in order.
-pub fn run_actor(pool: &Arc<Pool>, net: &Net, index: usize, actor: &ActorSpec) {
-    for (o, spec) in actor.ops.iter().enumerate() {
-        let num = u32::try_from((index + 1) * 100 + o).unwrap_or(u32::MAX);
-        run_op(pool, net, Op::parse(spec, num));
-    }
-}
-
-fn run_op(pool: &Arc<Pool>, net: &Net, op: Op) {
+/// Run one operation; `req` numbers a request.
+pub(super) fn run_op(pool: &Arc<Pool>, net: &Net, op: Op, req: u32) {
     match op {
-        Op::Request(req) => round_trip_opt(pool, &req),
+        Op::Request(request) => round_trip_opt(
+            pool,
+            &Request {
+                num: req,
+                ..request
+            },
+        ),
         Op::Settings(conn, max, table) => net.peer_op(conn, |_| true, |p| p.settings(max, table)),
         Op::Goaway(conn, last, close) => net.peer_op(conn, |_| true, |p| p.goaway(last, close)),
         Op::Respond(conn, stream, body, end) => {

@@ -3,6 +3,9 @@
 //! Each buggy variant is the fixed model with exactly one historical behaviour restored, so that
 //! a scenario's verdict names one bug. (The code before 978cfadd had #32388 and #48340 at once.)
 
+use crate::model::VariantInfo;
+use crate::typed::Variants;
+
 /// One behaviour of `golang.org/x/net/http2`'s `ClientConn` and `clientConnPool`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
@@ -41,19 +44,6 @@ pub enum Variant {
 }
 
 impl Variant {
-    /// Parse a variant name (the harness validated it against the model's list).
-    pub fn parse(name: &str) -> Self {
-        match name {
-            "go-32388" => Variant::Go32388,
-            "go-48340" => Variant::Go48340,
-            "go-48491" => Variant::Go48491,
-            "go-reserve" => Variant::GoReserve,
-            "go-goaway" => Variant::GoGoaway,
-            "go-56054" => Variant::Go56054,
-            _ => Variant::Fixed,
-        }
-    }
-
     /// Before 978cfadd: `mu` is held across writes, `mu` before `wmu`, no `reqHeaderMu`.
     pub fn writes_under_mu(self) -> bool {
         self == Variant::Go32388
@@ -83,4 +73,59 @@ impl Variant {
     pub fn applies_header_table_size(self) -> bool {
         self != Variant::Go56054
     }
+}
+
+impl Variants for Variant {
+    const ALL: &'static [Self] = &[
+        Variant::Fixed,
+        Variant::Go32388,
+        Variant::Go48340,
+        Variant::Go48491,
+        Variant::GoReserve,
+        Variant::GoGoaway,
+        Variant::Go56054,
+    ];
+    const INFO: &'static [VariantInfo] = &[
+        VariantInfo {
+            name: "fixed",
+            upstream: "https://go-review.googlesource.com/c/net/+/349594",
+            summary: "978cfadd + cf34111c + 4e4d966f (+ 0e478a2a's header table size)",
+        },
+        VariantInfo {
+            name: "go-32388",
+            upstream: "https://github.com/golang/go/issues/32388",
+            summary: "roundTrip writes and flushes HEADERS holding cc.mu (mu before wmu \
+                  everywhere, no reqHeaderMu); the pool's check blocks on cc.mu",
+        },
+        VariantInfo {
+            name: "go-48340",
+            upstream: "https://github.com/golang/go/issues/48340",
+            summary: "trailers encoded into the shared hbuf under mu, written later under wmu",
+        },
+        VariantInfo {
+            name: "go-48491",
+            upstream: "https://github.com/golang/go/issues/48491",
+            summary: "processData refunds padding to cs.inflow outside cc.mu (978cfadd's \
+                  regression, fixed by cf34111c)",
+        },
+        VariantInfo {
+            name: "go-reserve",
+            upstream:
+                "https://github.com/golang/net/commit/4e4d966f74761e243baf87ad8bf106367a626260",
+            summary: "the pool checks idleState() and the request opens its stream in another \
+                  critical section; no streamsReserved",
+        },
+        VariantInfo {
+            name: "go-goaway",
+            upstream: "https://github.com/golang/go/issues/18083",
+            summary: "setGoAway does not fail streams above the last-stream-id with the \
+                  retryable errClientConnGotGoAway (before 8dab9293)",
+        },
+        VariantInfo {
+            name: "go-56054",
+            upstream: "https://github.com/golang/go/issues/56054",
+            summary: "SETTINGS_HEADER_TABLE_SIZE ignored: the encoder keeps its 4096-octet \
+                  table (before 0e478a2a)",
+        },
+    ];
 }

@@ -41,67 +41,89 @@
 //! - Cancellation is deterministic (`cancel_after` names the await that raises), not a
 //!   cancel scope another actor triggers.
 
-mod connection;
-mod h2state;
-mod ops;
-mod peer;
-mod pool;
-mod variant;
+pub mod connection;
+pub mod h2state;
+pub mod ops;
+pub mod peer;
+pub mod pool;
+pub mod variant;
 
-pub use connection::{CancelAt, ConnConfig, Http2Connection, HttpState, ReqError};
+pub use connection::{CancelAt, ConnConfig, Http2Connection, ReqError};
 pub use h2state::{ClientFrame, H2Error, H2Event, H2State, ServerFrame};
-pub use ops::{Cancel, Op, INFO};
+pub use ops::{Cancel, Op};
 pub use peer::{Network, PeerConfig, Plan, Respond};
 pub use pool::{outcome_of, Pool, PoolConfig, Response};
 pub use variant::Variant;
 
-use crate::model::{ActorSpec, Args, Model, ModelInfo, ScenarioSpec, SpecError};
-use crate::sync::{advance_clock, spawn, yield_now, Outcome};
+use crate::model::{Args, ModelInfo, ScenarioSpec, SpecError};
+use crate::typed::{OpAt, Ops, TypedModel, Variants};
+use ops::CONFIG;
 use std::collections::VecDeque;
 use std::sync::Arc;
+
+/// The model's self-description.
+pub static INFO: ModelInfo = ModelInfo {
+    name: "httpcore",
+    summary: "encode/httpcore AsyncConnectionPool + AsyncHTTP2Connection, with a scripted HTTP/2 \
+              server",
+    upstream: "encode/httpcore 1.0.9 (9820975) httpcore/_async/http2.py, connection_pool.py, \
+               connection.py",
+    variants: Variant::INFO,
+    ops: Op::INFO,
+    config: CONFIG,
+};
 
 /// The httpcore model.
 pub struct HttpcoreModel;
 
-impl Model for HttpcoreModel {
-    fn info(&self) -> &'static ModelInfo {
-        &INFO
-    }
+/// What the actors of one execution share.
+pub struct World {
+    pool: Pool,
+    net: Arc<Network>,
+    close_pool_at_end: bool,
+}
 
-    fn check(&self, spec: &ScenarioSpec) -> Result<(), SpecError> {
+impl TypedModel for HttpcoreModel {
+    type Variant = Variant;
+    type Op = Op;
+    type World = World;
+    /// The responses the actor keeps open, oldest first.
+    type Actor = VecDeque<Response>;
+    const INFO: &'static ModelInfo = &INFO;
+
+    fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         ops::check(spec)
     }
 
-    fn run(&self, spec: &ScenarioSpec, variant: &str) {
+    fn build(spec: &ScenarioSpec, variant: Variant) -> World {
         let c = &spec.config;
         let net = Arc::new(Network::new(peer_config(c)));
-        let pool = Arc::new(Pool::new(
-            Variant::parse(variant),
-            pool_config(c),
-            net.clone(),
-        ));
-        let handles: Vec<_> = spec
-            .actors
-            .iter()
-            .enumerate()
-            .map(|(i, actor)| {
-                let (pool, net, actor) = (pool.clone(), net.clone(), actor.clone());
-                spawn(&actor.name.clone(), move || {
-                    run_actor(&pool, &net, i, &actor)
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join();
+        World {
+            pool: Pool::new(variant, pool_config(c), net.clone()),
+            net,
+            close_pool_at_end: c.bool("close_pool_at_end", false),
         }
-        if c.bool("close_pool_at_end", false) {
-            pool.aclose();
+    }
+
+    fn run_op(w: &World, kept: &mut VecDeque<Response>, at: OpAt<'_>, op: Op) {
+        ops::run_op(&w.pool, &w.net, op, at.req, kept);
+    }
+
+    /// Responses still kept when the actor ends are read and closed.
+    fn end_actor(w: &World, mut kept: VecDeque<Response>) {
+        while let Some(resp) = kept.pop_front() {
+            ops::finish_response(&w.pool, &resp, true);
+        }
+    }
+
+    fn finish(w: &World) {
+        if w.close_pool_at_end {
+            w.pool.aclose();
         } else {
-            pool.release_pooled();
+            w.pool.release_pooled();
         }
     }
 }
-
 fn pool_config(c: &Args) -> PoolConfig {
     let max_connections = c.u32("max_connections", 1);
     let keepalive = c.int("keepalive_expiry", 5);
@@ -128,92 +150,4 @@ fn peer_config(c: &Args) -> PeerConfig {
         initial_max_streams: Some(c.u32("server_max_streams", 100)).filter(|m| *m > 0),
         body: c.bool("response_body", false),
     }
-}
-
-/// One actor: its operations in order, then it closes the responses it still keeps.
-fn run_actor(pool: &Pool, net: &Network, index: usize, actor: &ActorSpec) {
-    let mut kept = VecDeque::new();
-    for (o, spec) in actor.ops.iter().enumerate() {
-        let op = Op::parse(spec).expect("validated by HttpcoreModel::check");
-        let req = u32::try_from((index + 1) * 100 + o).unwrap_or(u32::MAX);
-        run_op(pool, net, op, req, &mut kept);
-    }
-    while let Some(resp) = kept.pop_front() {
-        finish_response(pool, &resp, true);
-    }
-}
-
-fn run_op(pool: &Pool, net: &Network, op: Op, req: u32, kept: &mut VecDeque<Response>) {
-    match op {
-        Op::Request { cancel, hold, keep } => {
-            let Some(resp) = pool.handle_async_request(req, cancel.at()) else {
-                return;
-            };
-            for _ in 0..hold {
-                yield_now("hold the response");
-            }
-            if keep {
-                kept.push_back(resp);
-            } else {
-                finish_response(pool, &resp, cancel != Cancel::Headers);
-            }
-        }
-        Op::CloseResponse { read_body } => {
-            if let Some(resp) = kept.pop_front() {
-                finish_response(pool, &resp, read_body);
-            }
-        }
-        Op::Tick(by) => advance_clock(by),
-        Op::PoolMaintain => {
-            yield_now("pool maintenance");
-            pool.maintain();
-        }
-        Op::ClosePool => pool.aclose(),
-        Op::Await => yield_now("await"),
-        _ => run_peer_op(net, op),
-    }
-}
-
-fn run_peer_op(net: &Network, op: Op) {
-    match op {
-        Op::Settings { conn, max_streams } => net.send(
-            conn,
-            ServerFrame::Settings {
-                max_streams: Some(max_streams),
-            },
-        ),
-        Op::Respond {
-            conn,
-            stream,
-            end_stream,
-            body,
-        } => net.plan(
-            conn,
-            stream,
-            Plan::Respond {
-                end_stream,
-                body: body.unwrap_or(net.body_default()),
-            },
-        ),
-        Op::Reset { conn, stream } => net.plan(conn, stream, Plan::Reset),
-        Op::EndStream { conn, stream } => net.end_stream(conn, stream),
-        Op::Goaway { conn, last_stream } => net.goaway(conn, last_stream),
-        Op::Disconnect { conn } => net.disconnect(conn),
-        _ => unreachable!("client operations are handled by run_op"),
-    }
-}
-
-/// `async for chunk in response.aiter_stream()` (unless `read_body` is false), then
-/// `PoolByteStream.aclose()`; a failure while reading closes the response and ends the request
-/// with that error (`PoolByteStream.__aiter__`'s `except`).
-fn finish_response(pool: &Pool, resp: &Response, read_body: bool) {
-    if !read_body {
-        pool.close_response(resp, Outcome::Cancelled);
-        return;
-    }
-    let outcome = match resp.conn.receive_response_body(resp.stream) {
-        Ok(()) => Outcome::Response,
-        Err(e) => outcome_of(e),
-    };
-    pool.close_response(resp, outcome);
 }

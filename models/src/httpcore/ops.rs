@@ -6,13 +6,13 @@
 //! connection. Operations never block the peer, so a peer script cannot deadlock by itself.
 
 use super::connection::CancelAt;
-use crate::model::{
-    ModelInfo, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError, VariantInfo,
-};
-
-const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
-    ParamInfo::new(name, kind, doc)
-}
+use super::h2state::ServerFrame;
+use super::peer::{Network, Plan};
+use super::pool::{outcome_of, Pool, Response};
+use crate::model::{param, Args, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError};
+use crate::sync::{advance_clock, yield_now, Outcome};
+use crate::typed::{unknown_op, Ops};
+use std::collections::VecDeque;
 
 const CONN: ParamInfo = param(
     "conn",
@@ -27,50 +27,6 @@ const STREAM: ParamInfo = param(
      arrive",
 )
 .range(0, 2_147_483_647);
-
-/// The model's self-description.
-pub static INFO: ModelInfo = ModelInfo {
-    name: "httpcore",
-    summary: "encode/httpcore AsyncConnectionPool + AsyncHTTP2Connection, with a scripted HTTP/2 \
-              server",
-    upstream: "encode/httpcore 1.0.9 (9820975) httpcore/_async/http2.py, connection_pool.py, \
-               connection.py",
-    variants: &[
-        VariantInfo {
-            name: "fixed",
-            upstream: "",
-            summary: "our fixes for #1062, #1061, #943 and httpx2#1219",
-        },
-        VariantInfo {
-            name: "httpcore-1062",
-            upstream: "https://github.com/encode/httpcore/pull/1062",
-            summary: "the last stream's close deletes its events outside _state_lock and goes \
-                      IDLE while a new request is about to open a stream",
-        },
-        VariantInfo {
-            name: "httpx2-1013",
-            upstream: "https://github.com/pydantic/httpx2/pull/1013",
-            summary: "the merged fix: the delete moved inside _state_lock, nothing else changed",
-        },
-        VariantInfo {
-            name: "httpcore-1061",
-            upstream: "https://github.com/encode/httpcore/pull/1061",
-            summary: "stream-id exhaustion keeps the permit and leaves the connection ACTIVE",
-        },
-        VariantInfo {
-            name: "httpcore-943",
-            upstream: "https://github.com/encode/httpcore/issues/943",
-            summary: "a response closed before END_STREAM is not reset: h2 still counts it open",
-        },
-        VariantInfo {
-            name: "httpx2-1219",
-            upstream: "https://github.com/pydantic/httpx2/pull/1219",
-            summary: "a lowered MAX_CONCURRENT_STREAMS waits for permits while holding _read_lock",
-        },
-    ],
-    ops: OPS,
-    config: CONFIG,
-};
 
 const OPS: &[OpInfo] = &[
     OpInfo {
@@ -195,7 +151,8 @@ const OPS: &[OpInfo] = &[
     },
 ];
 
-const CONFIG: &[ParamInfo] = &[
+/// The model's configuration keys.
+pub(super) const CONFIG: &[ParamInfo] = &[
     param(
         "max_connections",
         ParamKind::Int,
@@ -347,9 +304,11 @@ impl Cancel {
     }
 }
 
-impl Op {
-    /// Parse a validated operation (names and types were checked by the loader).
-    pub fn parse(op: &OpSpec) -> Result<Op, String> {
+impl Ops for Op {
+    const INFO: &'static [OpInfo] = OPS;
+
+    /// Parse an operation (names and types were checked by the loader; values are checked here).
+    fn parse(op: &OpSpec, _config: &Args) -> Result<Op, String> {
         let a = &op.args;
         let conn = a.u32("conn", 1);
         let stream = a.u32("stream", 0);
@@ -384,7 +343,7 @@ impl Op {
                 last_stream: a.int("last_stream", -1),
             },
             "disconnect" => Op::Disconnect { conn },
-            other => return Err(format!("unknown operation `{other}`")),
+            other => return Err(unknown_op::<Op>(other)),
         })
     }
 }
@@ -409,7 +368,7 @@ pub fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         let mut kept = 0u32;
         for (o, op) in actor.ops.iter().enumerate() {
             let err = |message: String| SpecError::op(a, o, message);
-            match Op::parse(op).map_err(err)? {
+            match Op::parse(op, &spec.config).map_err(err)? {
                 Op::Request { cancel, keep, .. } if keep && cancel != Cancel::None => {
                     return Err(err("a cancelled request has no response to keep".into()))
                 }
@@ -438,4 +397,79 @@ fn check_config(spec: &ScenarioSpec) -> Result<(), SpecError> {
             format!("`respond = \"{other}\"` is not one of `full`, `headers`, `manual`"),
         )),
     }
+}
+
+pub(super) fn run_op(pool: &Pool, net: &Network, op: Op, req: u32, kept: &mut VecDeque<Response>) {
+    match op {
+        Op::Request { cancel, hold, keep } => {
+            let Some(resp) = pool.handle_async_request(req, cancel.at()) else {
+                return;
+            };
+            for _ in 0..hold {
+                yield_now("hold the response");
+            }
+            if keep {
+                kept.push_back(resp);
+            } else {
+                finish_response(pool, &resp, cancel != Cancel::Headers);
+            }
+        }
+        Op::CloseResponse { read_body } => {
+            if let Some(resp) = kept.pop_front() {
+                finish_response(pool, &resp, read_body);
+            }
+        }
+        Op::Tick(by) => advance_clock(by),
+        Op::PoolMaintain => {
+            yield_now("pool maintenance");
+            pool.maintain();
+        }
+        Op::ClosePool => pool.aclose(),
+        Op::Await => yield_now("await"),
+        _ => run_peer_op(net, op),
+    }
+}
+
+fn run_peer_op(net: &Network, op: Op) {
+    match op {
+        Op::Settings { conn, max_streams } => net.send(
+            conn,
+            ServerFrame::Settings {
+                max_streams: Some(max_streams),
+            },
+        ),
+        Op::Respond {
+            conn,
+            stream,
+            end_stream,
+            body,
+        } => net.plan(
+            conn,
+            stream,
+            Plan::Respond {
+                end_stream,
+                body: body.unwrap_or(net.body_default()),
+            },
+        ),
+        Op::Reset { conn, stream } => net.plan(conn, stream, Plan::Reset),
+        Op::EndStream { conn, stream } => net.end_stream(conn, stream),
+        Op::Goaway { conn, last_stream } => net.goaway(conn, last_stream),
+        Op::Disconnect { conn } => net.disconnect(conn),
+        _ => unreachable!("client operations are handled by run_op"),
+    }
+}
+
+/// `async for chunk in response.aiter_stream()` (unless `read_body` is false), then
+/// `PoolByteStream.aclose()`; a failure while reading closes the response and ends the request
+/// with that error (`PoolByteStream.__aiter__`'s `except`).
+pub(super) fn finish_response(pool: &Pool, resp: &Response, read_body: bool) {
+    if !read_body {
+        pool.close_response(resp, Outcome::Cancelled);
+        return;
+    }
+    let outcome = match resp.conn.receive_response_body(resp.stream) {
+        Ok(()) => Outcome::Response,
+        Err(e) => outcome_of(e),
+    };
+    pool.close_response(resp, outcome);
 }

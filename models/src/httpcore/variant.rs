@@ -18,6 +18,9 @@
 //!   it, not one `await` at a time afterwards (upstream's `_close_connections` loop lets a
 //!   request reuse the second connection of the list before its `aclose` runs).
 
+use crate::model::VariantInfo;
+use crate::typed::Variants;
+
 /// Which behaviour the connection has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
@@ -64,19 +67,51 @@ pub enum Variant {
     Httpx21219,
 }
 
-impl Variant {
-    /// Parse a variant name (validated by the loader against the model's variant list).
-    pub fn parse(name: &str) -> Self {
-        match name {
-            "httpcore-1062" => Variant::Httpcore1062,
-            "httpx2-1013" => Variant::Httpx21013,
-            "httpcore-1061" => Variant::Httpcore1061,
-            "httpcore-943" => Variant::Httpcore943,
-            "httpx2-1219" => Variant::Httpx21219,
-            _ => Variant::Fixed,
-        }
-    }
+impl Variants for Variant {
+    const ALL: &'static [Self] = &[
+        Variant::Fixed,
+        Variant::Httpcore1062,
+        Variant::Httpx21013,
+        Variant::Httpcore1061,
+        Variant::Httpcore943,
+        Variant::Httpx21219,
+    ];
+    const INFO: &'static [VariantInfo] = &[
+        VariantInfo {
+            name: "fixed",
+            upstream: "",
+            summary: "our fixes for #1062, #1061, #943 and httpx2#1219",
+        },
+        VariantInfo {
+            name: "httpcore-1062",
+            upstream: "https://github.com/encode/httpcore/pull/1062",
+            summary: "the last stream's close deletes its events outside _state_lock and goes \
+                  IDLE while a new request is about to open a stream",
+        },
+        VariantInfo {
+            name: "httpx2-1013",
+            upstream: "https://github.com/pydantic/httpx2/pull/1013",
+            summary: "the merged fix: the delete moved inside _state_lock, nothing else changed",
+        },
+        VariantInfo {
+            name: "httpcore-1061",
+            upstream: "https://github.com/encode/httpcore/pull/1061",
+            summary: "stream-id exhaustion keeps the permit and leaves the connection ACTIVE",
+        },
+        VariantInfo {
+            name: "httpcore-943",
+            upstream: "https://github.com/encode/httpcore/issues/943",
+            summary: "a response closed before END_STREAM is not reset: h2 still counts it open",
+        },
+        VariantInfo {
+            name: "httpx2-1219",
+            upstream: "https://github.com/pydantic/httpx2/pull/1219",
+            summary: "a lowered MAX_CONCURRENT_STREAMS waits for permits while holding _read_lock",
+        },
+    ];
+}
 
+impl Variant {
     /// Does `_response_closed` go IDLE on `not self._events` alone (the #1062 family)?
     pub fn idles_on_events_only(self) -> bool {
         matches!(self, Variant::Httpcore1062 | Variant::Httpx21013)

@@ -34,66 +34,45 @@ pub mod pool;
 pub mod transport;
 pub mod variant;
 
+pub use ops::Op;
 pub use variant::Variant;
 
-use crate::model::{Model, ModelInfo, ScenarioSpec, SpecError, VariantInfo};
-use crate::sync::spawn;
-use event_loop::Loop;
+use crate::model::{ModelInfo, ScenarioSpec, SpecError};
+use crate::typed::{parse_all, OpAt, Ops, TypedModel, Variants};
+use event_loop::{Loop, Transport};
 use pool::{Config, Connector, Pool};
-use std::sync::Arc;
 
-/// The asyncio lifecycle model.
-pub struct LifecycleModel;
-
-static INFO: ModelInfo = ModelInfo {
+/// The model's self-description.
+pub static INFO: ModelInfo = ModelInfo {
     name: "asyncio-lifecycle",
     summary: "CPython asyncio BaseSubprocessTransport + IocpProactor.connect_pipe, wired into a \
               small pool: connect, made, data, lost, close on failure, cancellation",
     upstream: "python/cpython Lib/asyncio/base_subprocess.py (1b9763d0^), \
                Lib/asyncio/windows_events.py (7ffa2c5f, e0fd157b), unix_events.py (4bf22e03), \
                tasks.py wait_for (a2118a14)",
-    variants: &[
-        VariantInfo {
-            name: "fixed",
-            upstream: "",
-            summary: "every fix applied (CPython 3.4.3 and later)",
-        },
-        VariantInfo {
-            name: "cpython-try-finish",
-            upstream:
-                "https://github.com/python/cpython/commit/1b9763d0a9c62c13dc2a06770032e5906b610c96",
-            summary: "_try_finish schedules connection_lost with call_soon, bypassing the \
-                      pending-call queue: it can run before connection_made",
-        },
-        VariantInfo {
-            name: "cpython-post-init",
-            upstream:
-                "https://github.com/python/cpython/commit/4bf22e033e975f61c33752db5a3764dc0f7d0b03",
-            summary: "a post-init that fails or is cancelled leaves the transport open",
-        },
-        VariantInfo {
-            name: "cpython-23293",
-            upstream: "https://bugs.python.org/issue23293 (7ffa2c5f; fixed by e0fd157b)",
-            summary: "connect_pipe's call_later poll ignores the cancellation of its future and \
-                      keeps polling, then opens a handle nobody closes",
-        },
-        VariantInfo {
-            name: "cpython-37658",
-            upstream: "https://bugs.python.org/issue37658 (fixed by a2118a14)",
-            summary: "wait_for cancelled after its inner acquire finished raises CancelledError \
-                      and drops the connection the acquire returned (requests with wait_for)",
-        },
-    ],
-    ops: ops::OPS,
+    variants: Variant::INFO,
+    ops: Op::INFO,
     config: ops::CONFIG,
 };
 
-impl Model for LifecycleModel {
-    fn info(&self) -> &'static ModelInfo {
-        &INFO
-    }
+/// The asyncio lifecycle model.
+pub struct LifecycleModel;
 
-    fn check(&self, spec: &ScenarioSpec) -> Result<(), SpecError> {
+/// What the actors of one execution share: the event loop and the pool.
+pub struct World {
+    lp: Loop,
+    pool: Pool,
+}
+
+impl TypedModel for LifecycleModel {
+    type Variant = Variant;
+    type Op = Op;
+    type World = World;
+    /// The transport the actor holds.
+    type Actor = Option<Transport>;
+    const INFO: &'static ModelInfo = &INFO;
+
+    fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         // Actor counts and integer ranges (`pipes` 0 to 3...) are the harness's checks.
         let connect = spec.config.str("connect", "spawn");
         if connect != "spawn" && connect != "pipe" {
@@ -102,37 +81,36 @@ impl Model for LifecycleModel {
                 format!("`connect` is \"{connect}\": use \"spawn\" or \"pipe\""),
             ));
         }
+        parse_all::<Op>(spec)?;
         for (a, actor) in spec.actors.iter().enumerate() {
             ops::check_actor(spec, a, actor)?;
         }
         Ok(())
     }
 
-    fn run(&self, spec: &ScenarioSpec, variant: &str) {
-        let lp = Arc::new(Loop::new(Variant::parse(variant)));
-        let pool = Arc::new(Pool::new(config(spec)));
-        let spec = Arc::new(spec.clone());
-        let handles: Vec<_> = (0..spec.actors.len())
-            .map(|i| {
-                let (lp, pool, spec) = (lp.clone(), pool.clone(), spec.clone());
-                let name = spec.actors[i].name.clone();
-                spawn(&name, move || {
-                    let w = ops::World {
-                        lp: &lp,
-                        pool: &pool,
-                        spec: &spec,
-                    };
-                    ops::run_actor(&w, i, &spec.actors[i]);
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join();
+    fn build(spec: &ScenarioSpec, variant: Variant) -> World {
+        World {
+            lp: Loop::new(variant),
+            pool: Pool::new(config(spec)),
         }
-        // The loop keeps running after the tasks end: what they scheduled still happens.
-        lp.drain();
-        pool.close(&lp);
-        lp.drain();
+    }
+
+    fn run_op(w: &World, held: &mut Option<Transport>, at: OpAt<'_>, op: Op) {
+        ops::run_op(&w.lp, &w.pool, at.actor, op, at.req, held);
+    }
+
+    /// A transport still held at the end is closed.
+    fn end_actor(w: &World, held: Option<Transport>) {
+        if let Some(t) = held {
+            t.close(&w.lp);
+        }
+    }
+
+    /// The loop keeps running after the tasks end: what they scheduled still happens.
+    fn finish(w: &World) {
+        w.lp.drain();
+        w.pool.close(&w.lp);
+        w.lp.drain();
     }
 }
 

@@ -10,12 +10,11 @@ use super::connect_pipe::create_pipe_connection;
 use super::event_loop::{Loop, Transport};
 use super::pool::{Pool, Request};
 use super::transport::SubprocessTransport;
-use crate::model::{ActorSpec, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError};
+use crate::model::{
+    param, ActorSpec, Args, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError,
+};
 use crate::sync::{probe, yield_now, Event};
-
-const fn param(name: &'static str, kind: ParamKind, doc: &'static str) -> ParamInfo {
-    ParamInfo::new(name, kind, doc)
-}
+use crate::typed::{unknown_op, Ops};
 
 const TRANSPORT: ParamInfo = param(
     "transport",
@@ -37,8 +36,7 @@ const FAIL_AT: ParamInfo = param(
 )
 .range(-1, 2);
 
-/// The model's operations.
-pub static OPS: &[OpInfo] = &[
+const OPS: &[OpInfo] = &[
     OpInfo {
         name: "spawn",
         doc: "create a subprocess transport (`subprocess_exec`): start the child, then await \
@@ -123,7 +121,7 @@ pub static OPS: &[OpInfo] = &[
 ];
 
 /// The model's configuration keys.
-pub static CONFIG: &[ParamInfo] = &[
+pub(super) const CONFIG: &[ParamInfo] = &[
     param(
         "pipes",
         ParamKind::Int,
@@ -241,90 +239,136 @@ fn check_target(spec: &ScenarioSpec, actor: &ActorSpec, target: &str) -> Result<
     ))
 }
 
-/// Everything an actor's operations act on.
-pub struct World<'a> {
-    /// The event loop.
-    pub lp: &'a Loop,
-    /// The pool.
-    pub pool: &'a Pool,
-    /// The scenario (configuration defaults).
-    pub spec: &'a ScenarioSpec,
+/// One parsed operation.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// `spawn`: pipes to connect (the configuration's unless given), the pipe that fails.
+    Spawn {
+        /// Pipes to connect.
+        pipes: usize,
+        /// The pipe whose connection raises.
+        fail_at: Option<usize>,
+    },
+    /// `connect-pipe`: busy attempts before one connects.
+    ConnectPipe(u32),
+    /// `close`.
+    Close,
+    /// `request`.
+    Request(Request),
+    /// `cancel`: the target actor.
+    Cancel(String),
+    /// `exit`, `data` or `eof`: the other end of transport `transport`, pipe `fd`.
+    Peer {
+        /// What the other end does.
+        act: PeerAct,
+        /// The transport.
+        transport: u32,
+        /// The pipe.
+        fd: usize,
+    },
+    /// `await`.
+    Await,
 }
 
-/// Run one actor's operations; a transport still held at the end is closed.
-pub fn run_actor(w: &World<'_>, index: usize, actor: &ActorSpec) {
-    let mut held: Option<Transport> = None;
-    for (o, op) in actor.ops.iter().enumerate() {
-        let req = u32::try_from((index + 1) * 100 + o).unwrap_or(u32::MAX);
-        run_op(w, &actor.name, op, req, &mut held);
-    }
-    if let Some(t) = held {
-        t.close(w.lp);
+/// What the other end does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerAct {
+    /// `exit`.
+    Exit,
+    /// `data`.
+    Data,
+    /// `eof`.
+    Eof,
+}
+
+impl Ops for Op {
+    const INFO: &'static [OpInfo] = OPS;
+
+    fn parse(op: &OpSpec, config: &Args) -> Result<Op, String> {
+        let a = &op.args;
+        let peer = |act| Op::Peer {
+            act,
+            transport: a.u32("transport", 1),
+            fd: usize::try_from(a.int("fd", 0)).unwrap_or(0),
+        };
+        let fail_at = usize::try_from(a.int("fail_at", -1)).ok();
+        Ok(match op.name.as_str() {
+            "spawn" => Op::Spawn {
+                pipes: usize::try_from(a.int("pipes", config.int("pipes", 1))).unwrap_or(0),
+                fail_at,
+            },
+            "connect-pipe" => Op::ConnectPipe(a.u32("busy", config.u32("busy", 0))),
+            "close" => Op::Close,
+            "request" => Op::Request(Request {
+                fail_at,
+                wait_for: a.bool("wait_for", false),
+            }),
+            "cancel" => Op::Cancel(a.str("target", "").to_owned()),
+            "exit" => peer(PeerAct::Exit),
+            "data" => peer(PeerAct::Data),
+            "eof" => peer(PeerAct::Eof),
+            "await" => Op::Await,
+            other => return Err(unknown_op::<Op>(other)),
+        })
     }
 }
 
-fn run_op(w: &World<'_>, me: &str, op: &OpSpec, req: u32, held: &mut Option<Transport>) {
-    let lp = w.lp;
-    match op.name.as_str() {
-        "spawn" => {
-            let pipes = op.args.int("pipes", w.spec.config.int("pipes", 1));
-            let fail_at = usize::try_from(op.args.int("fail_at", -1)).ok();
+/// Run one operation of actor `me`; `held` is the transport it holds.
+pub(super) fn run_op(
+    lp: &Loop,
+    pool: &Pool,
+    me: &str,
+    op: Op,
+    req: u32,
+    held: &mut Option<Transport>,
+) {
+    match op {
+        Op::Spawn { pipes, fail_at } => {
             lp.begin_cancellable(me);
             let id = lp.reserve_transport_id();
-            let pipes = usize::try_from(pipes).unwrap_or(0);
             *held = SubprocessTransport::create(lp, me, id, pipes, fail_at).ok();
             lp.end_cancellable(me);
         }
-        "connect-pipe" => {
-            let busy = op.args.u32("busy", w.spec.config.u32("busy", 0));
+        Op::ConnectPipe(busy) => {
             lp.begin_cancellable(me);
             let id = lp.reserve_transport_id();
             *held = create_pipe_connection(lp, me, id, busy).ok();
             lp.end_cancellable(me);
         }
-        "close" => {
+        Op::Close => {
             if let Some(t) = held.take() {
                 t.close(lp);
             }
         }
-        "request" => {
-            let how = Request {
-                fail_at: usize::try_from(op.args.int("fail_at", -1)).ok(),
-                wait_for: op.args.bool("wait_for", false),
-            };
-            w.pool.request(lp, me, req, how);
-        }
-        "cancel" => {
-            let target = op.args.str("target", "");
+        Op::Request(how) => pool.request(lp, me, req, how),
+        Op::Cancel(target) => {
             yield_now("task.cancel()");
-            if lp.cancel(target) {
+            if lp.cancel(&target) {
                 probe(Event::Note(format!("cancels the operation of {target}")));
-                w.pool.wake();
+                pool.wake();
             }
         }
-        "exit" | "data" | "eof" => peer_op(lp, op),
-        _ => lp.await_plain("await"),
+        Op::Peer { act, transport, fd } => peer_op(lp, act, transport, fd),
+        Op::Await => lp.await_plain("await"),
     }
 }
 
 /// The other end acts: an operating-system event the loop will deliver.
-fn peer_op(lp: &Loop, op: &OpSpec) {
-    let id = op.args.u32("transport", 1);
-    let fd = usize::try_from(op.args.int("fd", 0)).unwrap_or(0);
-    yield_now(match op.name.as_str() {
-        "exit" => "os: the other end goes away",
-        "data" => "os: the other end writes",
-        _ => "os: the other end closes a pipe",
+fn peer_op(lp: &Loop, act: PeerAct, id: u32, fd: usize) {
+    yield_now(match act {
+        PeerAct::Exit => "os: the other end goes away",
+        PeerAct::Data => "os: the other end writes",
+        PeerAct::Eof => "os: the other end closes a pipe",
     });
     let Some(t) = lp.transport(id) else {
         probe(Event::Note(format!("transport {id} does not exist yet")));
         return;
     };
-    lp.atomically(|| match (op.name.as_str(), t) {
-        ("exit", Transport::Subprocess(s)) => s.child_exit(lp),
-        ("data", Transport::Subprocess(s)) => s.child_write(lp, fd),
+    lp.atomically(|| match (act, t) {
+        (PeerAct::Exit, Transport::Subprocess(s)) => s.child_exit(lp),
+        (PeerAct::Data, Transport::Subprocess(s)) => s.child_write(lp, fd),
         (_, Transport::Subprocess(s)) => s.child_close(lp, fd),
-        ("data", Transport::Pipe(p)) => p.peer_write(lp),
+        (PeerAct::Data, Transport::Pipe(p)) => p.peer_write(lp),
         (_, Transport::Pipe(p)) => p.peer_close(lp),
     });
 }

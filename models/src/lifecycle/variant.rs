@@ -1,6 +1,9 @@
 //! The lifecycle model's variants: today's CPython behaviour and the historical bugs, each a
 //! runtime switch so that all of them compile into one binary.
 
+use crate::model::VariantInfo;
+use crate::typed::Variants;
+
 /// Which behaviour the transports and `connect_pipe` have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
@@ -46,15 +49,44 @@ pub enum Variant {
     Cpython37658,
 }
 
-impl Variant {
-    /// Parse a variant name (the loader validated it against the model's variant list).
-    pub fn parse(name: &str) -> Self {
-        match name {
-            "cpython-try-finish" => Variant::CpythonTryFinish,
-            "cpython-post-init" => Variant::CpythonPostInit,
-            "cpython-23293" => Variant::Cpython23293,
-            "cpython-37658" => Variant::Cpython37658,
-            _ => Variant::Fixed,
-        }
-    }
+impl Variants for Variant {
+    const ALL: &'static [Self] = &[
+        Variant::Fixed,
+        Variant::CpythonTryFinish,
+        Variant::CpythonPostInit,
+        Variant::Cpython23293,
+        Variant::Cpython37658,
+    ];
+    const INFO: &'static [VariantInfo] = &[
+        VariantInfo {
+            name: "fixed",
+            upstream: "",
+            summary: "every fix applied (CPython 3.4.3 and later)",
+        },
+        VariantInfo {
+            name: "cpython-try-finish",
+            upstream:
+                "https://github.com/python/cpython/commit/1b9763d0a9c62c13dc2a06770032e5906b610c96",
+            summary: "_try_finish schedules connection_lost with call_soon, bypassing the \
+                  pending-call queue: it can run before connection_made",
+        },
+        VariantInfo {
+            name: "cpython-post-init",
+            upstream:
+                "https://github.com/python/cpython/commit/4bf22e033e975f61c33752db5a3764dc0f7d0b03",
+            summary: "a post-init that fails or is cancelled leaves the transport open",
+        },
+        VariantInfo {
+            name: "cpython-23293",
+            upstream: "https://bugs.python.org/issue23293 (7ffa2c5f; fixed by e0fd157b)",
+            summary: "connect_pipe's call_later poll ignores the cancellation of its future and \
+                  keeps polling, then opens a handle nobody closes",
+        },
+        VariantInfo {
+            name: "cpython-37658",
+            upstream: "https://bugs.python.org/issue37658 (fixed by a2118a14)",
+            summary: "wait_for cancelled after its inner acquire finished raises CancelledError \
+                  and drops the connection the acquire returned (requests with wait_for)",
+        },
+    ];
 }
