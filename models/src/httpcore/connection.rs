@@ -24,18 +24,59 @@ use crate::sync::BlockKind;
 use crate::sync::{
     now, probe, yield_now, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain, Semaphore,
 };
+use crate::typed::{IllegalTransition, Transition};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-/// `HTTPConnectionState`.
+/// `HTTPConnectionState`, as `AsyncHTTP2Connection` moves it:
+///
+/// ```text
+///            mark_active            mark_active (another request)
+///   IDLE -----------------> ACTIVE <----+
+///    ^  <-------------------  |  |      |
+///    |    response_closed     |  +------+
+///    |   (last stream, quiet) |
+///    +--------+  +------------+
+///       close |  | close
+///             v  v
+///            CLOSED  (close again: stays CLOSED; nothing else leaves it)
+/// ```
+///
+/// Any other move is a bug in the model (an [`IllegalTransition`], reported as `model-panic`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HttpState {
+enum HttpState {
     /// `ACTIVE`.
     Active,
     /// `IDLE`.
     Idle,
     /// `CLOSED`.
     Closed,
+}
+
+impl HttpState {
+    const MACHINE: &'static str = "httpcore connection";
+
+    /// `_state = ACTIVE` (http2.py 100): from IDLE or ACTIVE; a CLOSED connection is refused
+    /// before this is asked.
+    fn activate(self) -> Result<Self, IllegalTransition> {
+        match self {
+            HttpState::Idle | HttpState::Active => Ok(HttpState::Active),
+            HttpState::Closed => Err(IllegalTransition::new(Self::MACHINE, self, "activate")),
+        }
+    }
+
+    /// `_state = IDLE` (`_response_closed`): only an ACTIVE connection goes idle.
+    fn idle(self) -> Result<Self, IllegalTransition> {
+        match self {
+            HttpState::Active => Ok(HttpState::Idle),
+            _ => Err(IllegalTransition::new(Self::MACHINE, self, "go idle")),
+        }
+    }
+
+    /// `_state = CLOSED` (`aclose`): from any state, idempotent.
+    fn close(self) -> Self {
+        HttpState::Closed
+    }
 }
 
 /// What a request on this connection raised.
@@ -197,7 +238,7 @@ impl Http2Connection {
             }
             f.request_count += 1;
             f.expire_at = None;
-            f.state = HttpState::Active;
+            f.state = f.state.activate().or_panic();
             f.pending += 1;
             true
         });
@@ -608,7 +649,7 @@ impl Http2Connection {
         } else if active && quiet {
             let expire_at = self.config.keepalive_expiry.map(|k| now() + k);
             self.f.with(|f| {
-                f.state = HttpState::Idle;
+                f.state = f.state.idle().or_panic();
                 f.expire_at = expire_at;
             });
             self.phase(ConnPhase::Idle { expire_at });
@@ -631,7 +672,7 @@ impl Http2Connection {
     pub fn begin_close(&self, reason: CloseReason) -> bool {
         let was_open = self.f.with(|f| {
             let was = f.state != HttpState::Closed;
-            f.state = HttpState::Closed;
+            f.state = f.state.close();
             was
         });
         self.h2.with(H2State::close_connection);
@@ -724,4 +765,21 @@ impl Http2Connection {
 /// `RemoteProtocolError(self._connection_terminated)`.
 fn terminated(last: u32) -> ReqError {
     ReqError::RemoteProtocol(format!("ConnectionTerminated(last_stream_id={last})"))
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::HttpState::{Active, Closed, Idle};
+
+    #[test]
+    fn only_the_diagrams_moves_are_legal() {
+        assert_eq!(Idle.activate(), Ok(Active));
+        assert_eq!(Active.activate(), Ok(Active));
+        assert!(Closed.activate().is_err());
+        assert_eq!(Active.idle(), Ok(Idle));
+        assert!(Idle.idle().is_err());
+        assert!(Closed.idle().is_err());
+        assert_eq!(Idle.close(), Closed);
+        assert_eq!(Closed.close(), Closed);
+    }
 }
