@@ -255,6 +255,35 @@ fn gate_exits_0_when_every_trial_is_as_expected() {
         .is_file());
 }
 
+/// A variant the file leaves out is an unjudged row (issue 14, item 3), not a load error: the
+/// gate runs it, marks it `?`, lists and counts it apart, and exits 0.
+#[test]
+fn a_variant_without_an_expectation_is_an_unjudged_row() {
+    let dir = workdir("gate-unjudged");
+    let text =
+        reaper_scenario(false).replace("reaper-races-checkout = \"closed-while-active\"\n", "");
+    write_scenario(&dir, "toy-reaper", &text);
+    let o = poolcheck(&dir, &["gate"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let variants = model::find("checkout-pool").unwrap().info().variants.len();
+    let n = variants * 2;
+    assert!(
+        out.contains(&format!(
+            "{n} trial(s): {} as expected, 0 not, 2 unjudged",
+            n - 2
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("toy-reaper/reaper-races-checkout/pct: closed-while-active"),
+        "{out}"
+    );
+    assert!(out.contains("CWA?"), "{out}");
+    let o = poolcheck(&dir, &["gate", "--rows"]);
+    assert!(stdout(&o).contains("unjudged"), "{}", stdout(&o));
+}
+
 #[test]
 fn gate_exits_1_and_writes_a_report_for_a_broken_expectation() {
     let dir = workdir("gate-broken");
@@ -360,11 +389,15 @@ fn malformed_input_exits_2_with_a_located_message() {
             &["wrong-type.toml:8:12", "expected integer, found string"],
         ),
         (
-            "missing-expectation",
-            good.replace("fixed = \"pass\"\n", ""),
+            "unlisted-scheduler",
+            good.replace(
+                "fixed = \"pass\"",
+                "fixed = { default = \"pass\", loom = \"pass\" }",
+            ),
             &[
-                "missing-expectation.toml",
-                "no expectation for variant `fixed`",
+                "unlisted-scheduler.toml",
+                "`loom` is not a scheduler of this scenario",
+                "valid: default, pct, random",
             ],
         ),
         (

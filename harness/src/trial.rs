@@ -4,6 +4,11 @@
 //! fixed variant that fails means the pool is wrong; the wrong invariant, a bound hit or a model
 //! panic fail too. The std baseline may miss a bug (it is what poolcheck is compared with), but
 //! when it catches one it must be the expected invariant.
+//!
+//! A trial whose scenario file gives no expectation for its variant and scheduler is
+//! *unjudged*: it runs, its verdict is shown and counted apart, and only a harness verdict
+//! (`bound-hit`, `model-panic`, `input-error`) fails it, as those fail every trial.
+//! `poolcheck bless` writes what it observed into the file.
 
 use crate::backend::{self, Bounds, RunResult, SchedulerSpec, Verdict};
 use crate::report::Counterexample;
@@ -20,9 +25,12 @@ pub struct Trial {
     /// The scheduler with its budget.
     pub scheduler: SchedulerSpec,
     /// `pass` or the invariant that must catch the variant (several joined by [`ANY_OF`]: any
-    /// of them).
-    pub expected: String,
+    /// of them); `None`: unjudged.
+    pub expected: Option<String>,
 }
+
+/// How an unjudged trial's expectation is shown (rows, JSON, reports).
+pub const UNJUDGED: &str = "unjudged";
 
 /// Joins the invariants of an any-of expectation (`no-leak|request-answered`), written in a
 /// scenario file as an array: a bug that shows as a leak in some interleavings and as a hang in
@@ -40,6 +48,11 @@ pub fn in_words(expected: &str) -> String {
 }
 
 impl Trial {
+    /// The expectation as shown: its invariants joined by [`ANY_OF`], or [`UNJUDGED`].
+    pub fn expected_text(&self) -> &str {
+        self.expected.as_deref().unwrap_or(UNJUDGED)
+    }
+
     /// `scenario/variant/scheduler`: the test name and the report path stem.
     pub fn name(&self) -> String {
         format!(
@@ -56,8 +69,8 @@ impl Trial {
 pub struct TrialResult {
     /// `scenario/variant/scheduler`.
     pub name: String,
-    /// What was expected.
-    pub expected: String,
+    /// What was expected (`None`: unjudged).
+    pub expected: Option<String>,
     /// What happened.
     pub verdict: String,
     /// Whether that is as expected.
@@ -73,13 +86,13 @@ pub struct TrialResult {
 /// Every trial of a scenario: each scheduler for each variant, then each pinned schedule.
 pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
     let mut out = Vec::new();
-    for (variant, expected) in &scenario.expect {
+    for e in &scenario.expect {
         for s in &scenario.schedulers {
             out.push(Trial {
                 scenario: scenario.clone(),
-                variant: variant.clone(),
+                variant: e.variant.clone(),
                 scheduler: s.clone(),
-                expected: expected.clone(),
+                expected: e.under(s.name()).map(str::to_owned),
             });
         }
     }
@@ -90,7 +103,7 @@ pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
             scheduler: SchedulerSpec::Replay {
                 schedule: p.schedule.clone(),
             },
-            expected: p.expect.clone(),
+            expected: Some(p.expect.clone()),
         });
     }
     out
@@ -99,7 +112,10 @@ pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
 /// Run and judge one trial.
 pub fn run_trial(t: &Trial, bounds: Bounds) -> TrialResult {
     let run = backend::run(&t.scenario.subject(&t.variant), &t.scheduler, bounds);
-    let (ok, judgement) = judge(&t.expected, &run.verdict, &t.scheduler, &t.variant);
+    let (ok, judgement) = match &t.expected {
+        Some(e) => judge(e, &run.verdict, &t.scheduler, &t.variant),
+        None => unjudged(&run.verdict, &t.variant),
+    };
     let counterexample = Counterexample::from_run(t, &run);
     TrialResult {
         name: t.name(),
@@ -109,6 +125,27 @@ pub fn run_trial(t: &Trial, bounds: Bounds) -> TrialResult {
         judgement,
         run,
         counterexample,
+    }
+}
+
+/// A trial without an expectation: fine whatever it found, except a harness verdict, which no
+/// expectation could accept.
+pub fn unjudged(verdict: &Verdict, variant: &str) -> (bool, String) {
+    match verdict {
+        Verdict::Pass | Verdict::Violation(_) => (
+            true,
+            format!(
+                "{variant}: {}, unjudged: the scenario file has no expectation for it \
+                 (`poolcheck bless` records one)",
+                verdict.name()
+            ),
+        ),
+        _ => judge(
+            "pass",
+            verdict,
+            &SchedulerSpec::Std { iterations: 1 },
+            variant,
+        ),
     }
 }
 
@@ -171,5 +208,13 @@ mod tests {
         assert!(!accepts(expected, "pass"));
         assert!(!accepts(expected, "no"));
         assert_eq!(in_words(expected), "no-leak or request-answered");
+    }
+
+    #[test]
+    fn an_unjudged_trial_fails_only_on_a_harness_verdict() {
+        assert!(unjudged(&Verdict::Pass, "v").0);
+        let (ok, why) = unjudged(&Verdict::BoundHit("steps".into()), "v");
+        assert!(!ok, "{why}");
+        assert!(!unjudged(&Verdict::ModelPanic("boom".into()), "v").0);
     }
 }

@@ -29,10 +29,11 @@ fn a_failing_loom_run_and_its_replay_leave_no_checkpoint_file() {
         max_executions: 20_000,
         max_branches: 10_000,
     };
-    let (variant, _) = s
+    let variant = s
         .expect
         .iter()
-        .find(|(_, e)| e.as_str() != "pass")
+        .find(|e| e.default.as_deref().is_some_and(|e| e != "pass"))
+        .map(|e| &e.variant)
         .expect("a buggy variant");
     let bad = run(&s.subject(variant), &loom, Bounds::default());
     assert!(bad.ghost.is_some(), "{:?}", bad.verdict);

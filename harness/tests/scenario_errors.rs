@@ -183,11 +183,124 @@ fn a_star_expectation_covers_every_variant_the_file_does_not_name() {
         .info()
         .variants;
     assert_eq!(s.expect.len(), variants.len());
-    assert_eq!(s.expected("httpcore-1062"), Some("idle-while-active"));
-    assert_eq!(s.expected("fixed"), Some("pass"));
-    let e = error("no-star", &format!("{GOOD}fixed = \"pass\"\n"));
-    assert!(e.message.contains("no expectation for variant"), "{e}");
-    assert!(e.hint.unwrap_or_default().contains("\"*\""));
+    assert_eq!(
+        s.expected("httpcore-1062", "pct"),
+        Some("idle-while-active")
+    );
+    assert_eq!(s.expected("fixed", "pct"), Some("pass"));
+}
+
+#[test]
+fn a_variant_the_file_leaves_out_is_unjudged_not_an_error() {
+    let Ok(Loaded::Model(s)) = load("no-star", &format!("{GOOD}fixed = \"pass\"\n")) else {
+        panic!("a file may leave variants out");
+    };
+    assert_eq!(s.expected("fixed", "pct"), Some("pass"));
+    assert_eq!(s.expected("httpcore-1062", "pct"), None);
+    let trials = poolcheck_harness::trial::trials_of(&std::sync::Arc::new(*s));
+    let unjudged: Vec<String> = trials
+        .iter()
+        .filter(|t| t.expected.is_none())
+        .map(|t| t.name())
+        .collect();
+    assert!(unjudged.contains(&"no-star/httpcore-1062/pct".to_owned()));
+    assert!(!unjudged.iter().any(|n| n.contains("/fixed/")));
+    let text = GOOD.replace("[expect]\n", "");
+    assert!(
+        matches!(load("no-expect", &text), Ok(Loaded::Model(_))),
+        "without [expect] every variant is unjudged"
+    );
+}
+
+/// `GOOD` with loom as well as pct, and `[expect]` lines after it.
+fn two_schedulers(expect: &str) -> String {
+    let head = GOOD.replace(
+        "[schedulers.pct]",
+        "[schedulers.loom]\npreemption_bound = 2\n[schedulers.pct]",
+    );
+    format!("{head}\"*\" = \"pass\"\n{expect}")
+}
+
+#[test]
+fn an_expectation_may_differ_by_scheduler() {
+    let text = two_schedulers(
+        "httpcore-1062 = { default = \"idle-while-active\", pct = \"pass\" }\n\
+         httpx2-1013 = { loom = \"idle-while-active\" }\n",
+    );
+    let Ok(Loaded::Model(s)) = load("by-scheduler", &text) else {
+        panic!("the file should load");
+    };
+    assert_eq!(
+        s.expected("httpcore-1062", "loom"),
+        Some("idle-while-active")
+    );
+    assert_eq!(s.expected("httpcore-1062", "pct"), Some("pass"));
+    assert_eq!(s.expected("httpx2-1013", "loom"), Some("idle-while-active"));
+    assert_eq!(
+        s.expected("httpx2-1013", "pct"),
+        None,
+        "a table without `default` leaves the others unjudged, not `*`"
+    );
+    let table = two_schedulers(
+        "[expect.httpcore-1943]\ndefault = \"pass\"\npct = [\"idle-while-active\"]\n",
+    )
+    .replace("1943", "943");
+    let Ok(Loaded::Model(s)) = load("by-scheduler-table", &table) else {
+        panic!("a [expect.<variant>] table is the same thing");
+    };
+    assert_eq!(s.expected("httpcore-943", "pct"), Some("idle-while-active"));
+    assert_eq!(s.expected("httpcore-943", "loom"), Some("pass"));
+}
+
+#[test]
+fn a_bad_per_scheduler_expectation_is_located() {
+    for (stem, line, needle, hint) in [
+        (
+            "by-scheduler-typo",
+            "fixed = { default = \"pass\", randm = \"pass\" }",
+            "unknown scheduler `randm`",
+            "default, loom, pct",
+        ),
+        (
+            "by-scheduler-unlisted",
+            "fixed = { default = \"pass\", random = \"pass\" }",
+            "`random` is not a scheduler of this scenario",
+            "default, loom, pct",
+        ),
+        (
+            "by-scheduler-verdict",
+            "fixed = { default = \"pass\", loom = \"no-leek\" }",
+            "neither `pass` nor an invariant",
+            "pass, idle-while-active",
+        ),
+        (
+            "by-scheduler-variant",
+            "fixd = { loom = \"pass\" }",
+            "unknown variant `fixd`",
+            "did you mean `fixed`?",
+        ),
+        (
+            "by-scheduler-empty",
+            "fixed = {}",
+            "an empty expectation table",
+            "default",
+        ),
+    ] {
+        let text = two_schedulers(&format!("{line}\n"));
+        let e = error(stem, &text);
+        assert!(e.message.contains(needle), "{stem}: {e}");
+        assert!(
+            e.hint.clone().unwrap_or_default().contains(hint),
+            "{stem}: {e}"
+        );
+        let at = text.lines().position(|l| l == line).unwrap() + 1;
+        assert_eq!(e.line, at, "{stem}: {e}");
+        let word = needle.split('`').nth(1).unwrap_or("{}");
+        let column = line.find(word).map_or(1, |c| c + 1);
+        if !needle.contains("neither") {
+            assert_eq!(e.column, column, "{stem}: {e}");
+        }
+    }
 }
 
 #[test]
@@ -203,7 +316,7 @@ fn an_expectation_may_list_invariants_any_of_which_catches() {
         panic!("the file should load");
     };
     assert_eq!(
-        s.expected("httpcore-1062"),
+        s.expected("httpcore-1062", "pct"),
         Some("idle-while-active|closed-while-active")
     );
     for (stem, bad, needle) in [

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use poolcheck_harness::backend::{stderr, Bounds, SchedulerSpec, INPUT_ERROR};
 use poolcheck_harness::report::{write_reports, Counterexample, ReportPaths};
 use poolcheck_harness::scenario::{read_source, ScenarioError, MAX_SCENARIO_BYTES};
-use poolcheck_harness::trial::{run_trial, Trial};
+use poolcheck_harness::trial::{run_trial, Trial, UNJUDGED};
 use std::io::IsTerminal as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -27,7 +27,7 @@ pub struct Done {
     pub variant: String,
     /// Scheduler name.
     pub scheduler: String,
-    /// `pass` or the invariant that must catch the variant.
+    /// `pass` or the invariant that must catch the variant, or `unjudged`.
     pub expected: String,
     /// `pass`, an invariant, `bound-hit` or `model-panic`.
     pub verdict: String,
@@ -50,6 +50,11 @@ pub struct Done {
 }
 
 impl Done {
+    /// Without an expectation in its scenario file (see [`UNJUDGED`])?
+    pub fn unjudged(&self) -> bool {
+        self.expected == UNJUDGED
+    }
+
     /// `scenario/variant/scheduler`.
     pub fn name(&self) -> String {
         format!("{}/{}/{}", self.scenario, self.variant, self.scheduler)
@@ -176,7 +181,7 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
             t.scenario.name.as_str(),
             &t.variant,
             t.scheduler.name(),
-            &t.expected,
+            t.expected_text(),
         ];
         return sink.not_started(name, t.scheduler.seed());
     }
@@ -188,7 +193,7 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
         scenario: t.scenario.name.clone(),
         variant: t.variant.clone(),
         scheduler: t.scheduler.name().to_owned(),
-        expected: t.expected.clone(),
+        expected: t.expected_text().to_owned(),
         verdict: "harness-panic".into(),
         ok: false,
         judgement: String::new(),

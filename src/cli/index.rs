@@ -128,11 +128,9 @@ fn summary(out: &mut String, results: &[Done], reports: &Path) {
     let bad: Vec<&Done> = results.iter().filter(|d| !d.ok).collect();
     writeln!(
         out,
-        "<p class=\"summary{}\">{} trial(s): {} as expected, {} not</p>",
+        "<p class=\"summary{}\">{}</p>",
         if bad.is_empty() { "" } else { " bad" },
-        results.len(),
-        results.len() - bad.len(),
-        bad.len()
+        escape(super::matrix::summary_line(results).trim())
     )
     .expect("String");
     if bad.is_empty() {

@@ -364,6 +364,9 @@ impl Shorthand {
         if trials.iter().any(|d| !d.ok) {
             out.push('!');
         }
+        if trials.iter().any(|d| d.unjudged()) {
+            out.push('?');
+        }
         out
     }
 }
@@ -416,6 +419,7 @@ pub fn render(m: &Matrix<'_>) -> String {
     }
     out.push_str(&legend(m.results, &short));
     out.push_str(&not_as_expected(m.results));
+    out.push_str(&unjudged(m.results));
     out.push_str(&summary_line(m.results));
     out
 }
@@ -513,6 +517,11 @@ fn legend(results: &[Done], short: &Shorthand) -> String {
         "a cell is the verdict of every scheduler, or the most common one then `keys:verdict` \
          for the others;\n`!` marks a cell with a trial not as expected\n",
     );
+    if results.iter().any(Done::unjudged) {
+        out.push_str(
+            "`?` marks a cell with a trial its scenario file has no expectation for (unjudged)\n",
+        );
+    }
     out
 }
 
@@ -536,13 +545,38 @@ pub fn not_as_expected(results: &[Done]) -> String {
     out
 }
 
-/// `N trial(s): X as expected, Y not`, after a blank line.
+/// The unjudged trials that ran (no expectation in their file) with what each gave, for
+/// `poolcheck bless` to record; empty when there are none.
+pub fn unjudged(results: &[Done]) -> String {
+    let open: Vec<&Done> = results.iter().filter(|d| d.ok && d.unjudged()).collect();
+    if open.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\nUNJUDGED {} trial(s), no expectation in their scenario file \
+         (`poolcheck bless` records what they gave):\n",
+        open.len()
+    );
+    for d in open {
+        out.push_str(&format!("  {}: {}\n", d.name(), d.verdict));
+    }
+    out
+}
+
+/// `N trial(s): X as expected, Y not` (then `, Z unjudged` when some are), after a blank line.
+/// An unjudged trial counts as neither as expected nor not, unless a harness verdict failed it.
 pub fn summary_line(results: &[Done]) -> String {
     let bad = results.iter().filter(|d| !d.ok).count();
+    let open = results.iter().filter(|d| d.ok && d.unjudged()).count();
+    let tail = if open > 0 {
+        format!(", {open} unjudged")
+    } else {
+        String::new()
+    };
     format!(
-        "\n{} trial(s): {} as expected, {bad} not\n",
+        "\n{} trial(s): {} as expected, {bad} not{tail}\n",
         results.len(),
-        results.len() - bad
+        results.len() - bad - open
     )
 }
 
@@ -653,6 +687,29 @@ NOT AS EXPECTED s2/bug-a/loom: bug-a: pass
 9 trial(s): 8 as expected, 1 not
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn unjudged_trials_are_marked_listed_and_counted_apart() {
+        let mut r = results();
+        for d in r.iter_mut().filter(|d| d.variant == "bug-b") {
+            d.expected = poolcheck_harness::trial::UNJUDGED.into();
+        }
+        let m = Matrix::new(&r, &meta());
+        let short = Shorthand::new(&r);
+        let b = &m.blocks[0];
+        assert_eq!(short.cell(&m.trials(&b.rows[0].cells[2])), "RA s:.?");
+        let text = render(&m);
+        assert!(text.contains("`?` marks a cell with a trial its scenario file has no expectation"));
+        assert!(text.contains("UNJUDGED 2 trial(s)"), "{text}");
+        assert!(
+            text.contains("  s1/bug-b/loom: request-answered\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("9 trial(s): 6 as expected, 1 not, 2 unjudged\n"),
+            "{text}"
+        );
     }
 
     #[test]

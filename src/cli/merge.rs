@@ -13,7 +13,7 @@ use super::output::{self, Table, OUTPUT_VERSION};
 use super::{Format, MergeArgs, Outcome};
 use poolcheck_harness::report::ReportPaths;
 use poolcheck_harness::scenario::{read_source, MAX_REPORT_BYTES};
-use poolcheck_harness::trial::accepts;
+use poolcheck_harness::trial::{accepts, UNJUDGED};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,6 +113,9 @@ fn merge_group(shards: &[Record]) -> Result<Done, CliError> {
         ));
     }
     let expected = first.expected.as_str();
+    if expected == UNJUDGED {
+        return Ok(merge_unjudged(shards));
+    }
     let caught = |r: &&Record| expected != "pass" && accepts(expected, &r.verdict);
     let other = shards
         .iter()
@@ -145,6 +148,28 @@ fn merge_group(shards: &[Record]) -> Result<Done, CliError> {
         counterexample: None,
         report: shown.and_then(|r| r.report.as_deref()).map(report_paths),
     })
+}
+
+/// Shards of an unjudged trial: the first violation any shard found (else `pass`), failed only
+/// where a shard failed (a harness verdict).
+fn merge_unjudged(shards: &[Record]) -> Done {
+    let first = &shards[0];
+    let shown = shards.iter().find(|r| r.verdict != "pass").unwrap_or(first);
+    Done {
+        scenario: first.scenario.clone(),
+        variant: first.variant.clone(),
+        scheduler: first.scheduler.clone(),
+        expected: UNJUDGED.to_owned(),
+        judgement: format!("{} shard(s), unjudged", shards.len()),
+        verdict: shown.verdict.clone(),
+        ok: shards.iter().all(|r| r.ok),
+        executions: shards.iter().map(|r| r.executions).sum(),
+        elapsed: Duration::from_millis(shards.iter().map(|r| r.elapsed_ms).sum()),
+        seed: shown.seed,
+        note: None,
+        counterexample: None,
+        report: shown.report.as_deref().map(report_paths),
+    }
 }
 
 fn report_paths(json: &str) -> ReportPaths {

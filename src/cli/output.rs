@@ -115,7 +115,7 @@ impl Table {
                 t.scenario.name.clone(),
                 t.variant.clone(),
                 t.scheduler.name().to_owned(),
-                t.expected.clone(),
+                t.expected_text().to_owned(),
             ]);
         }
         table
@@ -155,12 +155,7 @@ pub fn summary(trials: &[Trial], results: &[Done]) -> String {
 /// The count, then every trial not as expected with its judgement and report.
 pub fn footer(results: &[Done]) -> String {
     let bad: Vec<&Done> = results.iter().filter(|d| !d.ok).collect();
-    let mut out = format!(
-        "\n{} trial(s): {} as expected, {} not\n",
-        results.len(),
-        results.len() - bad.len(),
-        bad.len()
-    );
+    let mut out = super::matrix::summary_line(results);
     for d in bad {
         out.push_str(&format!(
             "\nNOT AS EXPECTED {}: {}\n",
@@ -185,7 +180,12 @@ fn cells(d: &Done) -> [String; 9] {
         d.scheduler.clone(),
         d.expected.clone(),
         d.verdict.clone(),
-        if d.ok { "ok" } else { "FAIL" }.to_owned(),
+        match (d.ok, d.unjudged()) {
+            (true, true) => "?",
+            (true, false) => "ok",
+            (false, _) => "FAIL",
+        }
+        .to_owned(),
         d.executions.to_string(),
         format!("{:.2}s", d.elapsed.as_secs_f64()),
         d.note.clone().unwrap_or_default(),

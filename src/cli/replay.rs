@@ -23,8 +23,8 @@ pub fn replay(cli: &Cli, a: &ReplayArgs) -> Result<Outcome, CliError> {
         Loaded::Model(s) => *s,
         Loaded::Real(path) => return realstack::replay(cli, &c, &path),
     };
-    if scenario.expected(&c.variant).is_none() {
-        let names = scenario.expect.iter().map(|(v, _)| v.as_str());
+    if scenario.expectation(&c.variant).is_none() {
+        let names = scenario.variants();
         return Err(CliError::usage(
             format!(
                 "the report's variant `{}` is not in the scenario",

@@ -84,13 +84,13 @@ fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
     check_overrides(a, &schedulers)?;
     let wanted = |v: &str| a.variant.as_deref().is_none_or(|w| w == v);
     let mut trials: Vec<Trial> = Vec::new();
-    for (variant, expected) in s.expect.iter().filter(|(v, _)| wanted(v)) {
+    for e in s.expect.iter().filter(|e| wanted(&e.variant)) {
         for spec in &schedulers {
             trials.push(Trial {
                 scenario: s.clone(),
-                variant: variant.clone(),
+                variant: e.variant.clone(),
                 scheduler: with_overrides(spec, a),
-                expected: expected.clone(),
+                expected: e.under(spec.name()).map(str::to_owned),
             });
         }
     }
@@ -114,8 +114,8 @@ fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
 
 fn check_variant(s: &Scenario, variant: Option<&str>) -> Result<(), CliError> {
     match variant {
-        Some(v) if s.expected(v).is_none() => {
-            let names = s.expect.iter().map(|(v, _)| v.as_str());
+        Some(v) if s.expectation(v).is_none() => {
+            let names = s.variants();
             Err(CliError::usage(
                 format!("unknown variant `{v}` of model `{}`", s.model.info().name),
                 Some(hint_for(v, names)),

@@ -6,11 +6,11 @@
 use super::error::{hint_for, ScenarioError};
 use super::limits::{self, in_range};
 use super::raw::{
-    RawActor, RawScenario, RawSchedulers, DEFAULT_DPOR_EXECUTIONS, DEFAULT_LOOM_BRANCHES,
-    DEFAULT_LOOM_EXECUTIONS,
+    RawActor, RawExpect, RawScenario, RawSchedulers, DEFAULT_DPOR_EXECUTIONS,
+    DEFAULT_LOOM_BRANCHES, DEFAULT_LOOM_EXECUTIONS,
 };
 use super::read::{read_source, MAX_SCENARIO_BYTES};
-use super::{Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
+use super::{Expectation, Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
 use crate::backend::{decode_schedule, SchedulerSpec};
 use crate::monitor;
 use crate::trial::ANY_OF;
@@ -24,8 +24,16 @@ use toml::Spanned;
 
 /// The `[expect]` key that stands for every variant the file does not name. A model that gains
 /// a variant then runs it in every such file, so a variant the file wrongly assumes passes fails
-/// its trial instead of going unchecked.
+/// its trial instead of going unchecked. A file without it may leave variants out: their trials
+/// are unjudged (run and listed, never failed for their verdict) until `poolcheck bless`.
 pub const OTHER_VARIANTS: &str = "*";
+
+/// The key of an expectation table that stands for every scheduler it does not name:
+/// `variant = { default = "max-streams", random = "pass" }`.
+pub const SCHEDULER_DEFAULT: &str = "default";
+
+/// The schedulers a scenario file may list (`[schedulers.<name>]`), in the order they run.
+pub const FILE_SCHEDULERS: &[&str] = &["loom", "dpor", "pct", "random", "dfs", "std"];
 
 /// The scenario format version this loader reads.
 pub const SCENARIO_VERSION: i64 = 1;
@@ -73,6 +81,15 @@ pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
         return Ok(Loaded::Real(path.to_owned()));
     }
     cx.build(raw).map(|s| Loaded::Model(Box::new(s)))
+}
+
+fn by_scheduler_hint(schedulers: &[SchedulerSpec]) -> String {
+    let names: Vec<&str> = schedulers.iter().map(SchedulerSpec::name).collect();
+    format!(
+        "write `{{ default = \"<verdict>\", <scheduler> = \"<verdict>\" }}`; this file's \
+         schedulers: {}",
+        names.join(", ")
+    )
 }
 
 fn syntax_error(path: &Path, source: &str, e: &toml::de::Error) -> ScenarioError {
@@ -150,7 +167,7 @@ impl Cx<'_> {
             actors: self.actors(model, raw_actors.get_ref())?,
         };
         self.model_check(model, &spec, raw_actors.get_ref(), &raw.config)?;
-        let expect = self.expect(model, &raw.expect, &invariants)?;
+        let expect = self.expect(model, raw.expect.as_ref(), &invariants, &schedulers)?;
         let pinned = self.pinned(model, &raw, &invariants)?;
         Ok(Scenario {
             path: self.path.to_owned(),
@@ -443,44 +460,102 @@ impl Cx<'_> {
         Err(err)
     }
 
+    /// Every variant of the model with its expectations: its own key, else `"*"`, else none
+    /// (unjudged). Keys must be variants (or `"*"`); a table's keys `default` or a scheduler
+    /// the file lists.
     fn expect(
         &self,
         model: &dyn Model,
-        raw: &Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+        raw: Option<&Spanned<BTreeMap<Spanned<String>, Spanned<RawExpect>>>>,
         invariants: &[String],
-    ) -> Result<Vec<(String, String)>, ScenarioError> {
+        schedulers: &[SchedulerSpec],
+    ) -> Result<Vec<Expectation>, ScenarioError> {
         let variants: Vec<&str> = model.info().variants.iter().map(|v| v.name).collect();
         let mut given = BTreeMap::new();
-        for (k, v) in raw.get_ref() {
+        for (k, v) in raw.map(Spanned::get_ref).into_iter().flatten() {
             let field = format!("expect.{}", k.get_ref());
             if k.get_ref() != OTHER_VARIANTS && !variants.contains(&k.get_ref().as_str()) {
                 return Err(self
                     .err(k, field, format!("unknown variant `{}`", k.get_ref()))
                     .with_hint(hint_for(k.get_ref(), variants.iter().copied())));
             }
-            given.insert(
-                k.get_ref().clone(),
-                self.expectation(v, &field, invariants)?,
-            );
+            let e = self.expect_value(k.get_ref(), v, &field, invariants, schedulers)?;
+            given.insert(k.get_ref().clone(), e);
         }
         let lookup = |name: &str| given.get(name).or_else(|| given.get(OTHER_VARIANTS));
-        let mut out = Vec::new();
-        for name in &variants {
-            match lookup(name) {
-                Some(v) => out.push(((*name).to_owned(), v.clone())),
-                None => return Err(self
-                    .err(
-                        raw,
-                        "expect",
-                        format!("no expectation for variant `{name}`"),
-                    )
-                    .with_hint(
-                        "every variant of the model needs `pass` or the invariant that catches \
-                         it; `\"*\" = \"pass\"` sets every variant the file does not name",
-                    )),
+        Ok(variants
+            .iter()
+            .map(|name| match lookup(name) {
+                Some(e) => Expectation {
+                    variant: (*name).to_owned(),
+                    ..e.clone()
+                },
+                None => Expectation::none(name),
+            })
+            .collect())
+    }
+
+    /// One `[expect]` value: a verdict for every scheduler, or a table by scheduler.
+    fn expect_value(
+        &self,
+        variant: &str,
+        v: &Spanned<RawExpect>,
+        field: &str,
+        invariants: &[String],
+        schedulers: &[SchedulerSpec],
+    ) -> Result<Expectation, ScenarioError> {
+        let entries = match v.get_ref() {
+            RawExpect::Verdict(value) => {
+                let value = Spanned::new(v.span(), value.clone());
+                let e = self.expectation(&value, field, invariants)?;
+                return Ok(Expectation::all(variant, &e));
             }
+            RawExpect::Table(entries) => entries,
+        };
+        if entries.is_empty() {
+            return Err(self
+                .err(v, field, "an empty expectation table")
+                .with_hint(by_scheduler_hint(schedulers)));
+        }
+        let mut out = Expectation::none(variant);
+        for (key, value) in entries {
+            let name = key.get_ref().as_str();
+            let field = format!("{field}.{name}");
+            let e = self.expectation(value, &field, invariants)?;
+            if name == SCHEDULER_DEFAULT {
+                out.default = Some(e);
+                continue;
+            }
+            self.expect_scheduler(key, &field, schedulers)?;
+            out.schedulers.push((name.to_owned(), e));
         }
         Ok(out)
+    }
+
+    /// A scheduler key of an expectation table must name a scheduler the file lists.
+    fn expect_scheduler(
+        &self,
+        key: &Spanned<String>,
+        field: &str,
+        schedulers: &[SchedulerSpec],
+    ) -> Result<(), ScenarioError> {
+        let name = key.get_ref().as_str();
+        let listed: Vec<&str> = schedulers.iter().map(SchedulerSpec::name).collect();
+        if listed.contains(&name) {
+            return Ok(());
+        }
+        let mut valid = vec![SCHEDULER_DEFAULT];
+        valid.extend(&listed);
+        let message = if name.starts_with("$__toml_private") {
+            "expected a verdict or a table of verdicts by scheduler, found a datetime".to_owned()
+        } else if FILE_SCHEDULERS.contains(&name) {
+            format!("`{name}` is not a scheduler of this scenario")
+        } else {
+            format!("unknown scheduler `{name}`")
+        };
+        Err(self
+            .err(key, field, message)
+            .with_hint(hint_for(name, valid)))
     }
 
     /// An `[expect]` value: `"pass"`, an invariant, or an array of invariants (caught by any of

@@ -13,7 +13,7 @@ mod read;
 
 pub use error::{close_matches, hint_for, line_col, ScenarioError};
 pub use limits::MAX_PREEMPTION_BOUND;
-pub use load::{load_dir, load_file, Loaded, SCENARIO_VERSION};
+pub use load::{load_dir, load_file, Loaded, OTHER_VARIANTS, SCENARIO_VERSION, SCHEDULER_DEFAULT};
 pub use read::{read_source, MAX_REPORT_BYTES, MAX_SCENARIO_BYTES};
 
 use crate::backend::{SchedulerSpec, Subject};
@@ -48,10 +48,53 @@ pub struct Scenario {
     pub spec: Arc<ScenarioSpec>,
     /// Schedulers with their budgets, in file order.
     pub schedulers: Vec<SchedulerSpec>,
-    /// Expected verdict of each variant (`pass` or an invariant), in the model's variant order.
-    pub expect: Vec<(String, String)>,
+    /// Every variant of the model, in its order, with what each scheduler must give for it.
+    pub expect: Vec<Expectation>,
     /// Pinned schedules: deterministic regression tests.
     pub pinned: Vec<Pinned>,
+}
+
+/// What a scenario expects of one variant: a verdict for every scheduler (`default`), overridden
+/// per scheduler. A scheduler with neither is *unjudged*: its trial runs and is listed, but
+/// nothing it gives (short of a harness verdict) fails it, until `poolcheck bless` records one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    /// The variant.
+    pub variant: String,
+    /// `pass` or the invariant(s) that must catch it (joined by `|`), for every scheduler not
+    /// in `schedulers`; `None` when the file gives none.
+    pub default: Option<String>,
+    /// `(scheduler name, expectation)` overrides, in file order.
+    pub schedulers: Vec<(String, String)>,
+}
+
+impl Expectation {
+    /// The same expectation for every scheduler.
+    pub fn all(variant: &str, expected: &str) -> Self {
+        Expectation {
+            variant: variant.to_owned(),
+            default: Some(expected.to_owned()),
+            schedulers: Vec::new(),
+        }
+    }
+
+    /// No expectation at all: every trial of the variant is unjudged.
+    pub fn none(variant: &str) -> Self {
+        Expectation {
+            variant: variant.to_owned(),
+            default: None,
+            schedulers: Vec::new(),
+        }
+    }
+
+    /// What `scheduler` (`loom`, `pct`...) must give, if anything.
+    pub fn under(&self, scheduler: &str) -> Option<&str> {
+        self.schedulers
+            .iter()
+            .find(|(s, _)| s == scheduler)
+            .map(|(_, e)| e.as_str())
+            .or(self.default.as_deref())
+    }
 }
 
 /// A recorded schedule that must keep producing the same verdict.
@@ -79,12 +122,19 @@ impl Scenario {
         }
     }
 
-    /// The expected verdict for `variant`.
-    pub fn expected(&self, variant: &str) -> Option<&str> {
-        self.expect
-            .iter()
-            .find(|(v, _)| v == variant)
-            .map(|(_, e)| e.as_str())
+    /// The expectations of `variant`, if the model has it.
+    pub fn expectation(&self, variant: &str) -> Option<&Expectation> {
+        self.expect.iter().find(|e| e.variant == variant)
+    }
+
+    /// What `variant` must give under `scheduler`; `None` when unjudged (or not a variant).
+    pub fn expected(&self, variant: &str, scheduler: &str) -> Option<&str> {
+        self.expectation(variant)?.under(scheduler)
+    }
+
+    /// The model's variants, in its order.
+    pub fn variants(&self) -> impl Iterator<Item = &str> + Clone {
+        self.expect.iter().map(|e| e.variant.as_str())
     }
 
     /// The scheduler spec named `name` (`loom`, `pct`...).
