@@ -2,6 +2,7 @@
 //! structs, then each command validates them against the scenario files (unknown names are
 //! errors that list the close matches) before anything runs.
 
+mod bless;
 mod diagnostic;
 mod exec;
 mod gate;
@@ -52,6 +53,10 @@ enum Command {
     /// Combine the `--format json` outputs of sharded runs into one judgement per trial: a bug
     /// is caught when any shard caught it, a pass needs every shard to pass.
     Merge(MergeArgs),
+    /// Run the trials that have no expectation (with --changed, every selected trial) and
+    /// write the verdicts they gave into their scenario files' `[expect]`, showing the diff
+    /// first; nothing is written without --write.
+    Bless(BlessArgs),
     /// Search random operation scripts for one that catches a buggy variant while `fixed`
     /// passes; shrink it and write it as a scenario file with every variant's verdict.
     Generate(GenerateArgs),
@@ -133,6 +138,25 @@ struct GateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+}
+
+/// `poolcheck bless`.
+#[derive(clap::Args, Debug)]
+struct BlessArgs {
+    /// Only trials whose `scenario/variant/scheduler` contains this (underscores match dashes).
+    filter: Option<String>,
+    /// Also rewrite expectations that a trial did not meet (its verdict changed).
+    #[arg(long)]
+    changed: bool,
+    /// Write the files (without it: print the diff only, and exit 1 if a file would change).
+    #[arg(long)]
+    write: bool,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Stop after this many seconds overall (1 to 604800); what did not finish is not written.
+    #[arg(long, value_name = "N", value_parser = max_seconds)]
+    max_seconds: Option<u64>,
 }
 
 /// `poolcheck merge`.
@@ -219,6 +243,7 @@ pub fn main() -> ExitCode {
         Command::Replay(ref a) => replay::replay(&cli, a),
         Command::Gate(ref a) => gate::gate(&cli, a),
         Command::Merge(ref a) => merge::merge(a),
+        Command::Bless(ref a) => bless::bless(&cli, a),
         Command::Generate(ref a) => generate::generate(a),
     };
     match result {
