@@ -140,8 +140,11 @@ fn edit_file(s: &Scenario, changes: &Changes) -> Result<Option<(String, String)>
             None,
         )
     })?;
-    for (variant, pairs) in changes {
-        edit_variant(s, expect, variant, pairs);
+    // In the model's variant order (`fixed` first), as a person would write them.
+    for variant in s.variants() {
+        if let Some(pairs) = changes.get(variant) {
+            edit_variant(s, expect, variant, pairs);
+        }
     }
     let new = doc.to_string();
     check_loads(s, &new)?;
