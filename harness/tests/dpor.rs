@@ -243,29 +243,46 @@ ops = ["checkout", "checkin"]
 "*" = "pass"
 "#;
 
-fn small_pool() -> poolcheck_harness::scenario::Scenario {
-    let dir = std::env::temp_dir().join(format!("poolcheck-dpor-test-{}", std::process::id()));
+/// One go-h2 request with headers and trailers: the client, its read loop and the peer, judged
+/// by monitors that say which records they read (hpack-consistent, max-streams,
+/// stream-after-goaway) and by ones that read none in order (lock-held-blocking,
+/// request-answered, flow-control-consistent).
+const ONE_H2_REQUEST: &str = r#"
+version = 1
+name = "one-h2-request"
+model = "go-h2"
+description = "one request with trailers"
+invariants = ["hpack-consistent", "max-streams", "stream-after-goaway", "lock-held-blocking", "request-answered", "flow-control-consistent"]
+[[actors]]
+name = "A"
+ops = [{ op = "request", headers = 64, body = 64, trailers = 64 }]
+[schedulers.dpor]
+[expect]
+"*" = "pass"
+"#;
+
+fn inline_scenario(name: &str, text: &str) -> poolcheck_harness::scenario::Scenario {
+    let dir = std::env::temp_dir().join(format!("poolcheck-dpor-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("small-pool.toml");
-    std::fs::write(&path, SMALL_POOL).unwrap();
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
     let loaded = load_file(&path);
     std::fs::remove_dir_all(&dir).unwrap();
     match loaded {
         Ok(Loaded::Model(s)) => *s,
-        other => panic!("small-pool: {:?}", other.err()),
+        other => panic!("{name}: {:?}", other.err()),
     }
 }
 
-/// On a scenario small enough to enumerate without reduction, dpor reaches the same
-/// (verdict, final state) pairs and traces, for the fixed pool and for buggy variants.
+/// On scenarios small enough to enumerate without reduction, dpor reaches the same
+/// (verdict, final state) pairs and traces, for fixed and buggy variants.
 #[test]
 fn scenarios_match_the_unreduced_search() {
-    let scenario = small_pool();
-    for variant in [
-        "fixed",
-        "lost-wakeup",
-        "cancel-leaks-slot",
-        "cancel-drops-delivered",
+    let pool = inline_scenario("small-pool", SMALL_POOL);
+    for (scenario, variant) in [
+        (&pool, "fixed"),
+        (&pool, "lost-wakeup"),
+        (&pool, "cancel-leaks-slot"),
     ] {
         let subject = scenario.subject(variant);
         let full = explore_subject(&subject, ExploreOptions::new(Reduction::None));
@@ -276,5 +293,43 @@ fn scenarios_match_the_unreduced_search() {
         assert_eq!(dpor.outcomes, full.outcomes, "{variant}");
         assert_eq!(dpor.traces, full.traces, "{variant}");
         assert!(dpor.stats.executions < full.stats.executions, "{variant}");
+    }
+}
+
+/// What monitors say they read (one ghost object per stateful monitor and per part of the world
+/// view, none for the others) loses no verdict and no final state against one ghost object for
+/// every judged record, on a go-h2 request too big for the unreduced search (over a million
+/// executions). Both unbounded: a preemption bound prunes differently under different
+/// dependencies, so bounded runs are not comparable.
+#[test]
+fn monitors_finer_ghost_objects_lose_no_verdict() {
+    let h2 = inline_scenario("one-h2-request", ONE_H2_REQUEST);
+    for variant in ["fixed", "go-32388"] {
+        let subject = h2.subject(variant);
+        let options = ExploreOptions::new(Reduction::Source);
+        let coarse = explore_subject(
+            &subject,
+            ExploreOptions {
+                one_ghost_object: true,
+                ..options
+            },
+        );
+        let fine = explore_subject(&subject, options);
+        assert!(coarse.stats.exhausted && fine.stats.exhausted, "{variant}");
+        let missing: Vec<_> = coarse.outcomes.difference(&fine.outcomes).collect();
+        let extra: Vec<_> = fine.outcomes.difference(&coarse.outcomes).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{variant}: {} of {} missing, {} extra; first missing {:?}; first extra {:?}",
+            missing.len(),
+            coarse.outcomes.len(),
+            extra.len(),
+            missing.first(),
+            extra.first()
+        );
+        assert!(
+            fine.stats.executions <= coarse.stats.executions,
+            "{variant}"
+        );
     }
 }

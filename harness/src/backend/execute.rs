@@ -6,8 +6,8 @@ use super::{Coverage, CoverageSummary, RunResult, Verdict};
 use crate::monitor::MonitorSet;
 use poolcheck_models::model::{Model, ScenarioSpec};
 use poolcheck_models::sync::{
-    deadlock_violation, install_traced, Backend, Exec, Ghost, Observer, Record, StepLog, Violation,
-    ViolationPanic,
+    deadlock_violation, install_traced, Backend, Exec, Ghost, Observer, Record, RecordKind,
+    StepLog, Violation, ViolationPanic,
 };
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,6 +90,10 @@ impl Deadline {
 }
 
 impl Observer for Deadline {
+    fn ghost_objects(&self, kind: &RecordKind, touch: &mut dyn FnMut(u64)) {
+        self.monitors.ghost_objects(kind, touch);
+    }
+
     fn on_record(&mut self, ghost: &Ghost, rec: &Record) -> Result<(), Violation> {
         self.records += 1;
         let due = self.records >= self.next_check;

@@ -22,6 +22,11 @@ pub const INFO: MonitorInfo = MonitorInfo {
 struct FlowControlConsistent;
 
 impl Monitor for FlowControlConsistent {
+    /// Each window probe is judged on its own fields: no order to explore.
+    fn reads(&self, _kind: &RecordKind) -> bool {
+        false
+    }
+
     fn on_record(&mut self, cx: &Cx<'_>, rec: &Record) -> Result<(), String> {
         let RecordKind::Probe(Event::StreamFlowWindow {
             conn,

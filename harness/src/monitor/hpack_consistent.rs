@@ -81,6 +81,19 @@ impl HpackConsistent {
 }
 
 impl Monitor for HpackConsistent {
+    /// The encoder brackets and the header blocks it pairs up.
+    fn reads(&self, kind: &RecordKind) -> bool {
+        matches!(
+            kind,
+            RecordKind::Probe(
+                Event::EncoderEnter { .. }
+                    | Event::EncoderExit { .. }
+                    | Event::HeaderBlockEncoded { .. }
+                    | Event::HeaderBlockDecoded { .. }
+            )
+        )
+    }
+
     fn on_record(&mut self, cx: &Cx<'_>, rec: &Record) -> Result<(), String> {
         let RecordKind::Probe(ev) = &rec.kind else {
             return Ok(());

@@ -45,6 +45,20 @@ impl MaxStreams {
 }
 
 impl Monitor for MaxStreams {
+    /// The events it keeps state from, and the stream counts of the world view.
+    fn reads(&self, kind: &RecordKind) -> bool {
+        matches!(
+            kind,
+            RecordKind::Probe(
+                Event::SettingsApplied { .. }
+                    | Event::StreamOpened { .. }
+                    | Event::StreamClosed { .. }
+                    | Event::RequestFinished { .. }
+                    | Event::RequestAssigned { .. }
+            )
+        )
+    }
+
     fn on_record(&mut self, cx: &Cx<'_>, rec: &Record) -> Result<(), String> {
         let RecordKind::Probe(ev) = &rec.kind else {
             return Ok(());

@@ -21,7 +21,7 @@ mod world;
 
 pub use world::{ConnView, World};
 
-use poolcheck_models::sync::{Ghost, Observer, Record, Violation};
+use poolcheck_models::sync::{Ghost, Observer, Record, RecordKind, Violation};
 
 /// What a monitor sees: the raw ghost state and the derived world view.
 pub struct Cx<'a> {
@@ -45,6 +45,13 @@ pub trait Monitor: Send {
     /// Judge the end state of an execution that completed.
     fn at_end(&mut self, _cx: &Cx<'_>) -> Result<(), String> {
         Ok(())
+    }
+    /// Does this monitor's judgement depend on where a record of this kind falls among the
+    /// other records it reads (so the `dpor` scheduler must explore both orders)? A monitor
+    /// that judges each record on its own fields, or only at the end, answers false. The
+    /// default, true for everything, is always sound.
+    fn reads(&self, _kind: &RecordKind) -> bool {
+        true
     }
 }
 
@@ -134,6 +141,18 @@ impl Observer for MonitorSet {
             })?;
         }
         Ok(())
+    }
+
+    /// One object per monitor that reads the record, and the part of the world view it changes.
+    fn ghost_objects(&self, kind: &RecordKind, touch: &mut dyn FnMut(u64)) {
+        for (i, (_, m)) in self.monitors.iter().enumerate() {
+            if m.reads(kind) {
+                touch(i as u64);
+            }
+        }
+        if let RecordKind::Probe(ev) = kind {
+            World::key_of(ev).into_iter().for_each(touch);
+        }
     }
 
     fn at_end(&mut self, ghost: &Ghost) -> Result<(), Violation> {

@@ -5,7 +5,7 @@
 //! every blocked actor and what it waits for.
 
 use super::{Cx, Monitor, MonitorInfo};
-use poolcheck_models::sync::Record;
+use poolcheck_models::sync::{Record, RecordKind};
 
 /// Registry entry.
 pub const INFO: MonitorInfo = MonitorInfo {
@@ -18,6 +18,11 @@ pub const INFO: MonitorInfo = MonitorInfo {
 struct RequestAnswered;
 
 impl Monitor for RequestAnswered {
+    /// Judged at the end only, or each record on its own fields: no order to explore.
+    fn reads(&self, _kind: &RecordKind) -> bool {
+        false
+    }
+
     fn on_record(&mut self, _cx: &Cx<'_>, _rec: &Record) -> Result<(), String> {
         Ok(())
     }

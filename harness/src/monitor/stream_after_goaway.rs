@@ -32,6 +32,21 @@ struct StreamAfterGoaway {
 }
 
 impl Monitor for StreamAfterGoaway {
+    /// The events it keeps state from, and the open streams of the world view.
+    fn reads(&self, kind: &RecordKind) -> bool {
+        matches!(
+            kind,
+            RecordKind::Probe(
+                Event::GoawayReceived { .. }
+                    | Event::StreamOpened { .. }
+                    | Event::StreamClosed { .. }
+                    | Event::HeadersSent { .. }
+                    | Event::RequestAssigned { .. }
+                    | Event::RequestFinished { .. }
+            )
+        )
+    }
+
     fn on_record(&mut self, cx: &Cx<'_>, rec: &Record) -> Result<(), String> {
         let RecordKind::Probe(ev) = &rec.kind else {
             return Ok(());

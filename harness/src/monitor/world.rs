@@ -86,6 +86,31 @@ impl World {
         }
     }
 
+    /// The part of the view `ev` changes, as a number (for the `dpor` scheduler: events on
+    /// different parts commute, so the final view does not depend on their order). Numbers
+    /// start at 2^32, above the monitors' own ([`super::MonitorSet`]).
+    pub fn key_of(ev: &Event) -> Option<u64> {
+        let tagged = |tag: u64, a: u32, b: u32| Some(tag << 56 | u64::from(a) << 24 | u64::from(b));
+        match ev {
+            Event::ConnCreated { conn }
+            | Event::ConnPhase { conn, .. }
+            | Event::ConnClosed { conn, .. } => tagged(1, *conn, 0),
+            Event::StreamOpened { conn, stream, .. } | Event::StreamClosed { conn, stream } => {
+                tagged(2, *conn, *stream)
+            }
+            Event::RequestStarted { req } | Event::RequestFinished { req, .. } => {
+                tagged(3, *req, 0)
+            }
+            Event::ResourceOpened { kind, id } | Event::ResourceClosed { kind, id } => {
+                let kind = kind
+                    .bytes()
+                    .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+                tagged(4, kind & 0xff_ffff, *id)
+            }
+            _ => None,
+        }
+    }
+
     /// The connection's view, if it was ever mentioned.
     pub fn conn(&self, conn: u32) -> Option<&ConnView> {
         self.conns.get(&conn)

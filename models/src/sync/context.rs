@@ -8,7 +8,7 @@ use super::backend::{Backend, Tid, Token};
 use super::controlled::Waiter;
 use super::deadlock::{all_blocked, deadlock_violation};
 use super::event::Event;
-use super::footprint::{record_accesses, Object, Pending, StepLog};
+use super::footprint::{is_judged, record_accesses, Object, Pending, StepLog};
 use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
 use super::run_token::RunToken;
 use std::cell::RefCell;
@@ -20,6 +20,12 @@ use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
 pub trait Observer: Send {
     /// Called after `rec` was appended to `ghost.log` and applied to the ghost state.
     fn on_record(&mut self, ghost: &Ghost, rec: &Record) -> Result<(), Violation>;
+    /// The ghost objects (see [`super::Object::Ghost`]) a probe, permit or clock record writes,
+    /// for the `dpor` scheduler: two such records with no object in common must be judged the
+    /// same in either order. The default, one object for every such record, is always sound.
+    fn ghost_objects(&self, _kind: &RecordKind, touch: &mut dyn FnMut(u64)) {
+        touch(0);
+    }
     /// Called once when the execution's main actor has joined every other actor.
     fn at_end(&mut self, ghost: &Ghost) -> Result<(), Violation>;
 }
@@ -377,6 +383,10 @@ impl Exec {
         }
         if let Some(steps) = &self.steps {
             record_accesses(&kind, actor, |object, write| steps.touch(object, write));
+            if is_judged(&kind) {
+                let obs = self.observer.lock().unwrap_or_else(|p| p.into_inner());
+                obs.ghost_objects(&kind, &mut |k| steps.touch(Object::Ghost(k), true));
+            }
         }
         apply(&mut g, actor, &kind);
         let rec = Record {

@@ -13,12 +13,16 @@
 //! - creating any object, or spawning an actor, writes the *registry*: identifiers are dense
 //!   indices in creation order, so two creations do not commute (their ids would swap);
 //! - finishing writes the actor, joining reads it;
-//! - **every record a monitor judges** (a probe, a permit acquired, released or reserved, a clock
-//!   change) writes the one *ghost* object. Monitors compare pieces of ghost state with each
-//!   other (a connection's phase against the requests on it, permits against streams), so two
-//!   such steps must never be treated as commuting: an order the reduction skipped could be the
-//!   only one whose intermediate state breaks an invariant. Records monitors read only for the
-//!   acting actor's own state (`blocking` against the locks it holds) are not ghost accesses.
+//! - **every record a monitor may judge** (a probe, a permit acquired, released or reserved, a
+//!   clock change) writes the *ghost* objects the observer names for it
+//!   ([`super::Observer::ghost_objects`]; by default one object shared by all such records).
+//!   Monitors compare pieces of ghost state with each other (a connection's phase against the
+//!   requests on it, permits against streams), so two records a stateful monitor reads must never
+//!   be treated as commuting: an order the reduction skipped could be the only one whose
+//!   intermediate state breaks an invariant. The harness names one object per stateful monitor
+//!   that reads the record, plus the key of the world view the record changes (so the final
+//!   state does not depend on the order). Records monitors read only for the acting actor's own
+//!   state (`blocking` against the locks it holds) are not ghost accesses.
 //!
 //! Everything an actor does between two scheduling points and that is not listed here is private
 //! to it (its locals, the data behind a lock it holds). That is the contract models keep by
@@ -39,8 +43,9 @@ pub enum Object {
     Plain(usize),
     /// The logical clock.
     Clock,
-    /// Everything monitors judge (probes, permit counts).
-    Ghost,
+    /// A piece of ghost state monitors judge, numbered by the observer
+    /// ([`super::Observer::ghost_objects`]; by default one object for all of it).
+    Ghost(u64),
     /// Object and actor identifiers (creation order).
     Registry,
     /// An actor's life (finished or not).
@@ -245,19 +250,30 @@ pub(crate) fn record_accesses(
         | RecordKind::Unlock(l)
         | RecordKind::Wait(l, _)
         | RecordKind::Woke(l) => touch(Object::Lock(*l), true),
+        RecordKind::Clock(_) => touch(Object::Clock, true),
+        // Their ghost objects come from the observer (`is_judged`).
         RecordKind::Acquire(_)
         | RecordKind::Release(_)
         | RecordKind::Reserve(..)
-        | RecordKind::Probe(_) => touch(Object::Ghost, true),
-        RecordKind::Clock(_) => {
-            touch(Object::Clock, true);
-            touch(Object::Ghost, true);
-        }
-        RecordKind::Start
+        | RecordKind::Probe(_)
+        | RecordKind::Start
         | RecordKind::Notify(_)
         | RecordKind::Yield(_)
         | RecordKind::Blocking(..) => {}
     }
+}
+
+/// Records a monitor may judge against other actors' records: their ghost objects are named by
+/// the observer.
+pub(crate) fn is_judged(kind: &RecordKind) -> bool {
+    matches!(
+        kind,
+        RecordKind::Acquire(_)
+            | RecordKind::Release(_)
+            | RecordKind::Reserve(..)
+            | RecordKind::Probe(_)
+            | RecordKind::Clock(_)
+    )
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use super::{DporScheduler, DporStats, Ended, Explorer, Reduction};
 use crate::backend::execute::{execute_traced, take_ghost, GhostSlot};
 use crate::backend::panic_hook::Exploring;
 use crate::backend::Subject;
+use crate::monitor::MonitorSet;
 use poolcheck_models::sync::{
     install_traced, Backend, Ghost, Observer, Record, StepLog, Violation,
 };
@@ -26,6 +27,9 @@ pub struct ExploreOptions {
     pub max_executions: u64,
     /// Scheduling steps per execution at most.
     pub step_bound: u64,
+    /// Give every judged record the one ghost object (ignore what monitors say they read):
+    /// the reference the monitors' finer objects are checked against.
+    pub one_ghost_object: bool,
 }
 
 impl ExploreOptions {
@@ -36,6 +40,7 @@ impl ExploreOptions {
             preemption_bound: None,
             max_executions: 1_000_000,
             step_bound: 10_000,
+            one_ghost_object: false,
         }
     }
 }
@@ -57,9 +62,36 @@ pub struct Exploration {
 /// Explore `subject` to the end, continuing past violations.
 pub fn explore_subject(subject: &Subject, options: ExploreOptions) -> Exploration {
     let subject = subject.clone();
+    if !options.one_ghost_object {
+        return explore(options, move |slot, steps| {
+            execute_traced(&subject, Backend::Dpor, slot, Some(steps))
+        });
+    }
     explore(options, move |slot, steps| {
-        execute_traced(&subject, Backend::Dpor, slot, Some(steps))
+        let monitors = OneGhostObject(MonitorSet::new(&subject.invariants));
+        let (exec, _guard) = install_traced(
+            Backend::Dpor,
+            Box::new(monitors),
+            subject.step_bound,
+            "main",
+            Some(steps),
+        );
+        slot.register(&exec);
+        subject.model.run(&subject.spec, &subject.variant);
+        exec.finish();
     })
+}
+
+/// The monitors with the observer's default ghost objects (one for every judged record).
+struct OneGhostObject(MonitorSet);
+
+impl Observer for OneGhostObject {
+    fn on_record(&mut self, ghost: &Ghost, rec: &Record) -> Result<(), Violation> {
+        self.0.on_record(ghost, rec)
+    }
+    fn at_end(&mut self, ghost: &Ghost) -> Result<(), Violation> {
+        self.0.at_end(ghost)
+    }
 }
 
 /// Explore `program`, which runs as the main actor of an execution with no invariants.
