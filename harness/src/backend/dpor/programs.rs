@@ -55,7 +55,7 @@ pub struct Exploration {
     pub traces: BTreeSet<String>,
     /// Complete executions.
     pub complete: u64,
-    /// Each complete execution's verdict and final ghost state ([`final_state`]).
+    /// Each complete execution's verdict and final ghost state (see `final_state`).
     pub outcomes: BTreeSet<(String, String)>,
 }
 
