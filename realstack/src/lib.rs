@@ -69,6 +69,9 @@ pub const VARIANT: &str = "upstream";
 /// workspace's Cargo.lock at build time).
 pub const CRATE_VERSIONS: &str = env!("POOLCHECK_REAL_CRATES");
 
+/// The versions of loom and shuttle in Cargo.lock (`loom 0.7.2, shuttle 0.9.9`).
+pub const SCHEDULER_CRATE_VERSIONS: &str = env!("POOLCHECK_SCHEDULER_CRATES");
+
 /// How long an execution may take no scheduling decision before the watchdog calls it hung.
 pub const WATCHDOG: Duration = Duration::from_secs(20);
 

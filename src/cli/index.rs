@@ -40,7 +40,7 @@ impl RunInfo {
             versions: format!(
                 "poolcheck {}; schedulers: {}; real crates: {}",
                 env!("CARGO_PKG_VERSION"),
-                env!("POOLCHECK_SCHEDULER_CRATES"),
+                poolcheck_realstack::SCHEDULER_CRATE_VERSIONS,
                 poolcheck_realstack::CRATE_VERSIONS
             ),
         }
