@@ -138,6 +138,10 @@ fn list_shows_scenarios_models_variants_and_invariants() {
         "reaper-races-checkout",
         "https://github.com/mperham/connection_pool/pull/127",
         "pct",
+        "variants (and fixed-without=<fix>[,<fix>...]):",
+        "fixes (all in `fixed`):",
+        "reap-under-lock",
+        "changes: the reaper removes expired idle connections",
     ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }

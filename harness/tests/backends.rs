@@ -6,7 +6,7 @@ use poolcheck_harness::backend::{run, Bounds, SchedulerSpec, Subject, Verdict};
 use poolcheck_harness::report::Counterexample;
 use poolcheck_harness::scenario::{Expectation, Scenario};
 use poolcheck_harness::trial::{run_trial, trials_of};
-use poolcheck_models::model::{Model, ModelInfo, ScenarioSpec, VariantInfo};
+use poolcheck_models::model::{Model, ModelInfo, ScenarioSpec, VariantInfo, VariantKind};
 use poolcheck_models::sync::{probe, spawn, yield_now, ConnPhase, Event, LockClass, Mutex, Plain};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,20 +20,24 @@ static INFO: ModelInfo = ModelInfo {
     variants: &[
         VariantInfo {
             name: "fixed",
+            kind: VariantKind::Fixed,
             upstream: "",
             summary: "",
         },
         VariantInfo {
             name: "buggy",
+            kind: VariantKind::Bug,
             upstream: "",
             summary: "",
         },
         VariantInfo {
             name: "runaway",
+            kind: VariantKind::Bug,
             upstream: "",
             summary: "",
         },
     ],
+    fixes: &[],
     ops: &[],
     config: &[],
 };

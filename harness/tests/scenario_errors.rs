@@ -191,6 +191,49 @@ fn a_star_expectation_covers_every_variant_the_file_does_not_name() {
 }
 
 #[test]
+fn a_variant_built_from_the_fixes_is_a_trial_of_the_files_that_name_it() {
+    let key = "\"fixed-without=events-delete-in-lock,idle-counts-pending\"";
+    let text = format!("{GOOD}\"*\" = \"pass\"\n{key} = \"idle-while-active\"\n");
+    let Ok(Loaded::Model(s)) = load("built", &text) else {
+        panic!("the file should load");
+    };
+    let named = poolcheck_models::model::find("httpcore")
+        .unwrap()
+        .info()
+        .variants
+        .len();
+    assert_eq!(
+        s.expect.len(),
+        named + 1,
+        "the named variants, then the built one"
+    );
+    let built = "fixed-without=events-delete-in-lock,idle-counts-pending";
+    assert_eq!(s.expected(built, "pct"), Some("idle-while-active"));
+    assert_eq!(s.expect.last().unwrap().variant, built);
+}
+
+#[test]
+fn a_built_variant_has_one_spelling_and_known_fixes() {
+    let misordered = "\"fixed-without=idle-counts-pending,events-delete-in-lock\" = \"pass\"\n";
+    let e = error("misordered", &format!("{}{misordered}", good()));
+    assert!(
+        e.message
+            .contains("is spelled `fixed-without=events-delete-in-lock,idle-counts-pending`"),
+        "{e}"
+    );
+    let unknown = "\"fixed-without=goaway-nine\" = \"pass\"\n";
+    let e = error("unknown-fix", &format!("{}{unknown}", good()));
+    assert!(
+        e.message.contains("unknown fix `goaway-nine` (valid: "),
+        "{e}"
+    );
+    assert!(
+        e.hint.as_deref().unwrap_or("").contains("poolcheck list"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_variant_the_file_leaves_out_is_unjudged_not_an_error() {
     let Ok(Loaded::Model(s)) = load("no-star", &format!("{GOOD}fixed = \"pass\"\n")) else {
         panic!("a file may leave variants out");

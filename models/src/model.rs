@@ -158,15 +158,54 @@ pub struct OpInfo {
     pub params: &'static [ParamInfo],
 }
 
-/// A named behaviour of a model: the fixed one or a historical bug.
+/// A named behaviour of a model: the fixed one, a release exactly as published, or a
+/// historical bug.
 #[derive(Clone, Copy, Debug)]
 pub struct VariantInfo {
-    /// Its name, kebab-case (`fixed`, `httpcore-1062`).
+    /// Its name, kebab-case (`fixed`, `upstream-1.0.9`, `httpcore-1062`).
     pub name: &'static str,
-    /// The upstream issue, pull request or commit.
+    /// What kind of variant it is.
+    pub kind: VariantKind,
+    /// The upstream issue, pull request, release or commit.
     pub upstream: &'static str,
     /// What differs, in one sentence.
     pub summary: &'static str,
+}
+
+/// What a named variant is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VariantKind {
+    /// Every named fix applied.
+    Fixed,
+    /// An upstream release or commit exactly as published (no fix applied).
+    Upstream,
+    /// A historical bug: the code of the release it lived in, or `fixed` with its fix undone.
+    Bug,
+}
+
+impl VariantKind {
+    /// The word `poolcheck list` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            VariantKind::Fixed => "fixed",
+            VariantKind::Upstream => "upstream",
+            VariantKind::Bug => "bug",
+        }
+    }
+}
+
+/// A named fix: one change a model makes to the upstream code it follows, togglable on its own
+/// (`fixed-without=<name>`).
+#[derive(Clone, Copy, Debug)]
+pub struct FixInfo {
+    /// Its name, kebab-case (`goaway-zero`).
+    pub name: &'static str,
+    /// The upstream issue, pull request or commit it comes from or answers.
+    pub upstream: &'static str,
+    /// What it changes in the upstream code, in one sentence.
+    pub changes: &'static str,
+    /// Why: what goes wrong without it.
+    pub why: &'static str,
 }
 
 /// A model's self-description.
@@ -178,8 +217,10 @@ pub struct ModelInfo {
     pub summary: &'static str,
     /// Upstream file and commit it follows.
     pub upstream: &'static str,
-    /// Its variants; the first is the fixed behaviour.
+    /// Its named variants; the first is the fixed behaviour.
     pub variants: &'static [VariantInfo],
+    /// Its named fixes (`fixed` applies all of them).
+    pub fixes: &'static [FixInfo],
     /// The operations its actors may perform.
     pub ops: &'static [OpInfo],
     /// Its configuration keys.
@@ -237,6 +278,21 @@ pub trait Model: Send + Sync + 'static {
     /// Checks beyond names and types (actor counts, argument ranges). Default: none.
     fn check(&self, _spec: &ScenarioSpec) -> Result<(), SpecError> {
         Ok(())
+    }
+
+    /// The one spelling of variant `name` (a named variant, or one the model builds from its
+    /// fixes, such as `fixed-without=<fix>`), or why it is none, naming the valid ones.
+    /// Default: the named variants only.
+    fn variant(&self, name: &str) -> Result<String, String> {
+        let named = self.info().variants.iter().map(|v| v.name);
+        if named.clone().any(|n| n == name) {
+            return Ok(name.to_owned());
+        }
+        let valid: Vec<&str> = named.collect();
+        Err(format!(
+            "unknown variant `{name}` (valid: {})",
+            valid.join(", ")
+        ))
     }
 
     /// Run one execution on the current (main) actor: create every object, spawn one facade

@@ -6,7 +6,7 @@ use super::diagnostic::CliError;
 use super::scenarios::load_all;
 use super::{realstack, Outcome};
 use poolcheck_harness::monitor;
-use poolcheck_models::model::{self, Model, ParamInfo, ParamKind};
+use poolcheck_models::model::{self, Model, ModelInfo, ParamInfo, ParamKind};
 use std::path::Path;
 
 /// Scheduler names with what they do.
@@ -86,24 +86,8 @@ fn describe_model(m: &dyn Model) -> String {
         "  {}: {}\n    upstream: {}\n",
         info.name, info.summary, info.upstream
     );
-    out.push_str("    variants:\n");
-    let width = info
-        .variants
-        .iter()
-        .map(|v| v.name.len())
-        .max()
-        .unwrap_or(0);
-    for v in info.variants {
-        let link = if v.upstream.is_empty() {
-            "-"
-        } else {
-            v.upstream
-        };
-        out.push_str(&format!("      {:<width$}  {link}\n", v.name));
-        if !v.summary.is_empty() {
-            out.push_str(&format!("      {:<width$}  {}\n", "", v.summary));
-        }
-    }
+    out.push_str(&variants(info));
+    out.push_str(&fixes(info));
     if !info.ops.is_empty() {
         out.push_str("    operations:\n");
         for op in info.ops {
@@ -120,6 +104,45 @@ fn describe_model(m: &dyn Model) -> String {
         for p in info.config {
             out.push_str(&format!("      {} ({}): {}\n", p.name, kind(p), p.doc));
         }
+    }
+    out
+}
+
+/// The named variants, each with its kind (`fixed`, `upstream`: a release exactly as published,
+/// `bug`), upstream link and summary.
+fn variants(info: &ModelInfo) -> String {
+    let mut out = "    variants (and fixed-without=<fix>[,<fix>...]):\n".to_owned();
+    let width = info
+        .variants
+        .iter()
+        .map(|v| v.name.len())
+        .max()
+        .unwrap_or(0);
+    for v in info.variants {
+        let link = if v.upstream.is_empty() {
+            "-"
+        } else {
+            v.upstream
+        };
+        let kind = v.kind.name();
+        out.push_str(&format!("      {:<width$}  {kind:<8}  {link}\n", v.name));
+        if !v.summary.is_empty() {
+            out.push_str(&format!("      {:<width$}  {:<8}  {}\n", "", "", v.summary));
+        }
+    }
+    out
+}
+
+/// The named fixes `fixed` applies: what each changes, why, and where it comes from.
+fn fixes(info: &ModelInfo) -> String {
+    if info.fixes.is_empty() {
+        return String::new();
+    }
+    let mut out = "    fixes (all in `fixed`):\n".to_owned();
+    for f in info.fixes {
+        out.push_str(&format!("      {}  {}\n", f.name, f.upstream));
+        out.push_str(&format!("        changes: {}\n", f.changes));
+        out.push_str(&format!("        why: {}\n", f.why));
     }
     out
 }

@@ -23,11 +23,11 @@ pub fn replay(cli: &Cli, a: &ReplayArgs) -> Result<Outcome, CliError> {
         Loaded::Model(s) => *s,
         Loaded::Real(path) => return realstack::replay(cli, &c, &path),
     };
-    if scenario.expectation(&c.variant).is_none() {
+    if scenario.expectation(&c.variant).is_none() && scenario.model.variant(&c.variant).is_err() {
         let names = scenario.variants();
         return Err(CliError::usage(
             format!(
-                "the report's variant `{}` is not in the scenario",
+                "the report's variant `{}` is not a variant of the scenario's model",
                 c.variant
             ),
             Some(hint_for(&c.variant, names)),

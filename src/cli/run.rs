@@ -9,7 +9,7 @@ use super::scenarios::load_one;
 use super::{output, realstack, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::scenario::limits::{self, in_range};
-use poolcheck_harness::scenario::{hint_for, Loaded, Scenario};
+use poolcheck_harness::scenario::{hint_for, Expectation, Loaded, Scenario};
 use poolcheck_harness::trial::{trials_of, Trial};
 use std::io::Write as _;
 use std::sync::Arc;
@@ -84,7 +84,12 @@ fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
     check_overrides(a, &schedulers)?;
     let wanted = |v: &str| a.variant.as_deref().is_none_or(|w| w == v);
     let mut trials: Vec<Trial> = Vec::new();
-    for e in s.expect.iter().filter(|e| wanted(&e.variant)) {
+    let built = a
+        .variant
+        .as_deref()
+        .filter(|v| s.expectation(v).is_none())
+        .map(Expectation::none);
+    for e in s.expect.iter().filter(|e| wanted(&e.variant)).chain(&built) {
         for spec in &schedulers {
             trials.push(Trial {
                 scenario: s.clone(),
@@ -112,15 +117,22 @@ fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
     })
 }
 
+/// The variant asked for must be the model's: named in the file, or one the model builds from
+/// its fixes (`fixed-without=<fix>`), which runs unjudged unless the file gives it an
+/// expectation.
 fn check_variant(s: &Scenario, variant: Option<&str>) -> Result<(), CliError> {
     match variant {
-        Some(v) if s.expectation(v).is_none() => {
-            let names = s.variants();
-            Err(CliError::usage(
-                format!("unknown variant `{v}` of model `{}`", s.model.info().name),
-                Some(hint_for(v, names)),
-            ))
-        }
+        Some(v) if s.expectation(v).is_none() => match s.model.variant(v) {
+            Ok(canonical) if canonical == v => Ok(()),
+            Ok(canonical) => Err(CliError::usage(
+                format!("variant `{v}` is spelled `{canonical}`"),
+                Some("name the fixes in the order `poolcheck list` shows them".into()),
+            )),
+            Err(message) => Err(CliError::usage(
+                format!("{message} of model `{}`", s.model.info().name),
+                Some(hint_for(v, s.variants())),
+            )),
+        },
         _ => Ok(()),
     }
 }

@@ -17,6 +17,7 @@ use crate::trial::ANY_OF;
 use poolcheck_models::model::{
     self, ActorSpec, Args, Model, OpSpec, ParamInfo, ParamKind, ScenarioSpec, Value,
 };
+use poolcheck_models::typed::FIXED_WITHOUT;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -460,9 +461,10 @@ impl Cx<'_> {
         Err(err)
     }
 
-    /// Every variant of the model with its expectations: its own key, else `"*"`, else none
-    /// (unjudged). Keys must be variants (or `"*"`); a table's keys `default` or a scheduler
-    /// the file lists.
+    /// Every named variant of the model with its expectations: its own key, else `"*"`, else
+    /// none (unjudged); then each variant the model builds from its fixes that the file names
+    /// (`fixed-without=<fix>`), in key order. Keys must be variants in their one spelling (or
+    /// `"*"`); a table's keys `default` or a scheduler the file lists.
     fn expect(
         &self,
         model: &dyn Model,
@@ -474,25 +476,58 @@ impl Cx<'_> {
         let mut given = BTreeMap::new();
         for (k, v) in raw.map(Spanned::get_ref).into_iter().flatten() {
             let field = format!("expect.{}", k.get_ref());
-            if k.get_ref() != OTHER_VARIANTS && !variants.contains(&k.get_ref().as_str()) {
-                return Err(self
-                    .err(k, field, format!("unknown variant `{}`", k.get_ref()))
-                    .with_hint(hint_for(k.get_ref(), variants.iter().copied())));
+            if k.get_ref() != OTHER_VARIANTS {
+                self.check_variant(model, k, &field)?;
             }
             let e = self.expect_value(k.get_ref(), v, &field, invariants, schedulers)?;
             given.insert(k.get_ref().clone(), e);
         }
         let lookup = |name: &str| given.get(name).or_else(|| given.get(OTHER_VARIANTS));
+        let built = given
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != OTHER_VARIANTS && !variants.contains(k));
         Ok(variants
             .iter()
+            .copied()
+            .chain(built)
             .map(|name| match lookup(name) {
                 Some(e) => Expectation {
-                    variant: (*name).to_owned(),
+                    variant: name.to_owned(),
                     ..e.clone()
                 },
                 None => Expectation::none(name),
             })
             .collect())
+    }
+
+    /// `name` is a variant of `model`, spelled the one way the model spells it.
+    fn check_variant(
+        &self,
+        model: &dyn Model,
+        name: &Spanned<String>,
+        field: &str,
+    ) -> Result<(), ScenarioError> {
+        let wanted = name.get_ref();
+        match model.variant(wanted) {
+            Ok(canonical) if canonical == *wanted => Ok(()),
+            Ok(canonical) => Err(self
+                .err(
+                    name,
+                    field,
+                    format!("variant `{wanted}` is spelled `{canonical}`"),
+                )
+                .with_hint("name the fixes in the order `poolcheck list` shows them")),
+            Err(message) if wanted.starts_with(FIXED_WITHOUT) => Err(self
+                .err(name, field, message)
+                .with_hint("`poolcheck list` shows each model's named fixes")),
+            Err(_) => {
+                let named = model.info().variants.iter().map(|v| v.name);
+                Err(self
+                    .err(name, field, format!("unknown variant `{wanted}`"))
+                    .with_hint(hint_for(wanted, named)))
+            }
+        }
     }
 
     /// One `[expect]` value: a verdict for every scheduler, or a table by scheduler.
@@ -725,18 +760,9 @@ impl Cx<'_> {
         raw: &RawScenario,
         invariants: &[String],
     ) -> Result<Vec<Pinned>, ScenarioError> {
-        let variants: Vec<&str> = model.info().variants.iter().map(|v| v.name).collect();
         let mut out = Vec::new();
         for (i, p) in raw.pinned.iter().enumerate() {
-            if !variants.contains(&p.variant.get_ref().as_str()) {
-                return Err(self
-                    .err(
-                        &p.variant,
-                        format!("pinned[{i}].variant"),
-                        "unknown variant",
-                    )
-                    .with_hint(hint_for(p.variant.get_ref(), variants.iter().copied())));
-            }
+            self.check_variant(model, &p.variant, &format!("pinned[{i}].variant"))?;
             decode_schedule(p.schedule.get_ref())
                 .map_err(|e| self.err(&p.schedule, format!("pinned[{i}].schedule"), e))?;
             self.verdict(&p.expect, &format!("pinned[{i}].expect"), invariants)?;

@@ -26,10 +26,10 @@ pub mod variant;
 
 pub use ops::Op;
 pub use pool::{Config, Pool};
-pub use variant::Variant;
+pub use variant::{Fix, Release, Variant};
 
 use crate::model::{ModelInfo, ScenarioSpec, SpecError};
-use crate::typed::{OpAt, Ops, TypedModel, Variants};
+use crate::typed::{Fix as _, OpAt, Ops, Release as _, TypedModel};
 use ops::CONFIG;
 
 /// The model's self-description.
@@ -39,7 +39,8 @@ pub static INFO: ModelInfo = ModelInfo {
               the bug classes common to database and HTTP/1 pools",
     upstream: "composite of ClickHouse/clickhouse-go, launchbadge/sqlx, deadpool, \
                mperham/connection_pool, r2dbc-pool (see each variant)",
-    variants: Variant::INFO,
+    variants: Release::INFO,
+    fixes: Fix::INFO,
     ops: Op::INFO,
     config: CONFIG,
 };
@@ -48,7 +49,7 @@ pub static INFO: ModelInfo = ModelInfo {
 pub struct CheckoutPoolModel;
 
 impl TypedModel for CheckoutPoolModel {
-    type Variant = Variant;
+    type Release = Release;
     type Op = Op;
     type World = Pool;
     /// The (request, connection) in hand.

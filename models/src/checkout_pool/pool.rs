@@ -5,7 +5,7 @@
 //! [`super::variant`]. Cancellation is cooperative, like a context or a future: a canceller marks
 //! the checkout, and the checkout observes it at its next wait or await.
 
-use super::variant::Variant;
+use super::variant::{Fix, Variant};
 use crate::sync::{
     blocking, now, probe, yield_now, BlockKind, CloseReason, Condvar, ConnPhase, Event, LockClass,
     Mutex, MutexGuard, Outcome,
@@ -99,7 +99,7 @@ impl Pool {
                 let conn = self.create(actor, req);
                 st = self.state.lock();
                 match conn {
-                    Some(conn) if self.variant == Variant::CreateAfterClose => {
+                    Some(conn) if !self.variant.has(Fix::CloseCreatedAfterClose) => {
                         self.add_created(&mut st, conn);
                         continue;
                     }
@@ -134,7 +134,7 @@ impl Pool {
 
     /// Wait for a check-in, a freed slot or a cancellation, releasing the lock while waiting.
     fn wait<'a>(&'a self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        if self.variant != Variant::LostWakeup {
+        if self.variant.has(Fix::EnqueueAndWaitAtomically) {
             return self.changed.wait(st);
         }
         // Bug (lost-wakeup): enqueued under the lock, but the wait starts in a second critical
@@ -147,7 +147,7 @@ impl Pool {
     /// After a wake-up: a hand-off or a cancellation ends the wait.
     fn woken(&self, st: &mut MutexGuard<'_, State>, req: u32) -> Option<Checkout> {
         let cancelled = st.cancelled.contains(&req);
-        if self.variant == Variant::CancelDropsDelivered && cancelled {
+        if !self.variant.has(Fix::ReturnDeliveredOnCancel) && cancelled {
             // Bug: leaves without looking for a connection handed over to it.
             return Some(None);
         }
@@ -172,7 +172,7 @@ impl Pool {
         if st.size >= i64::from(self.config.max_size) {
             return false;
         }
-        if self.variant != Variant::SizeCheckThenCreate {
+        if self.variant.has(Fix::ReserveWithCheck) {
             st.size += 1;
             probe(Event::ResourceOpened {
                 kind: "slot",
@@ -204,7 +204,7 @@ impl Pool {
         if conn <= self.config.connect_failures {
             return self.fail_create(req, conn);
         }
-        if self.variant == Variant::SizeCheckThenCreate {
+        if !self.variant.has(Fix::ReserveWithCheck) {
             // Bug: the size grows only now, in a second critical section.
             self.state.lock().size += 1;
             probe(Event::ResourceOpened {
@@ -222,10 +222,10 @@ impl Pool {
 
     /// A cancelled creation: close the half-open connection and free its slot (or not).
     fn abandon_create(&self, _actor: &str, req: u32, conn: u32) -> Checkout {
-        if self.variant != Variant::TimeoutLeaksConnection {
+        if self.variant.has(Fix::CloseOnCreateTimeout) {
             close(conn, CloseReason::Owner);
         }
-        if self.variant != Variant::CancelLeaksSlot {
+        if self.variant.has(Fix::ReleaseSlotOnCancel) {
             let mut st = self.state.lock();
             st.retire(conn);
             probe(Event::ResourceClosed {
@@ -244,12 +244,12 @@ impl Pool {
         close(conn, CloseReason::Error);
         let mut st = self.state.lock();
         st.failed.insert(req);
-        if self.variant == Variant::ConnectFailureLeaksSlot {
+        if !self.variant.has(Fix::ReleaseSlotOnConnectFailure) {
             // Bug (connect-failure-leaks-slot): the size counter keeps the failed attempt.
             return None;
         }
         // size-check-then-create counts an attempt only once it succeeds: nothing to give back.
-        if self.variant != Variant::SizeCheckThenCreate {
+        if self.variant.has(Fix::ReserveWithCheck) {
             st.size -= 1;
             probe(Event::ResourceClosed {
                 kind: "slot",
@@ -326,7 +326,7 @@ impl Pool {
                 outcome: Outcome::Error("connection closed under the request".into()),
             });
         }
-        if self.variant != Variant::DoubleRelease {
+        if self.variant.has(Fix::IgnoreDoubleRelease) {
             probe(Event::Note(format!(
                 "ignores request {req}'s second release of conn {conn}"
             )));
@@ -344,7 +344,7 @@ impl Pool {
         }
         yield_now("ping before reuse");
         let mut st = self.state.lock();
-        if st.closed && self.variant != Variant::CheckinAfterClose {
+        if st.closed && self.variant.has(Fix::RecheckClosedOnCheckin) {
             drop(st);
             return self.close_returned(conn);
         }
@@ -395,7 +395,7 @@ impl Pool {
         st.retire(conn);
         drop(st);
         close(conn, CloseReason::Error);
-        if self.variant != Variant::DiscardSkipsNotify {
+        if self.variant.has(Fix::NotifyOnDiscard) {
             self.changed.notify_all();
         }
         // Bug (discard-skips-notify): the freed slot is not announced to waiting checkouts.
@@ -424,7 +424,7 @@ impl Pool {
             .map(|(c, _)| *c)
             .collect();
         self.evict_in_use(&mut st, t);
-        if self.variant == Variant::ReaperRacesCheckout {
+        if !self.variant.has(Fix::ReapUnderLock) {
             drop(st);
             yield_now("reaper: close outside the lock");
             for conn in expired {
@@ -462,7 +462,7 @@ impl Pool {
             .filter(|c| self.past_lifetime(st, *c, t))
             .collect();
         for conn in old {
-            if self.variant != Variant::LifetimeClosesInUse {
+            if self.variant.has(Fix::ExpireAtCheckin) {
                 st.doomed.insert(conn);
                 continue;
             }

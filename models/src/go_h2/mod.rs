@@ -32,10 +32,10 @@ pub mod round_trip;
 pub mod variant;
 
 pub use ops::Op;
-pub use variant::Variant;
+pub use variant::{Fix, Release, Variant};
 
 use crate::model::{ModelInfo, ScenarioSpec, SpecError};
-use crate::typed::{OpAt, Ops, TypedModel, Variants};
+use crate::typed::{Fix as _, OpAt, Ops, Release as _, TypedModel};
 use net::Net;
 use ops::CONFIG;
 use peer::PeerConfig;
@@ -49,7 +49,8 @@ pub static INFO: ModelInfo = ModelInfo {
               reqHeaderMu, read loop) against a scripted server with a real HPACK decoder",
     upstream: "golang/net http2/transport.go + http2/client_conn_pool.go at 4e4d966f (978cfadd = \
                CL 349594, cf34111c), SETTINGS_HEADER_TABLE_SIZE from 0e478a2a",
-    variants: Variant::INFO,
+    variants: Release::INFO,
+    fixes: Fix::INFO,
     ops: Op::INFO,
     config: CONFIG,
 };
@@ -64,7 +65,7 @@ pub struct World {
 }
 
 impl TypedModel for GoH2Model {
-    type Variant = Variant;
+    type Release = Release;
     type Op = Op;
     type World = World;
     type Actor = ();

@@ -53,10 +53,10 @@ pub use h2state::{ClientFrame, H2Error, H2Event, H2State, ServerFrame};
 pub use ops::{Cancel, Op};
 pub use peer::{Network, PeerConfig, Plan, Respond};
 pub use pool::{outcome_of, Pool, PoolConfig, Response};
-pub use variant::Variant;
+pub use variant::{Fix, Release, Variant};
 
 use crate::model::{Args, ModelInfo, ScenarioSpec, SpecError};
-use crate::typed::{OpAt, Ops, TypedModel, Variants};
+use crate::typed::{Fix as _, OpAt, Ops, Release as _, TypedModel};
 use ops::CONFIG;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -68,7 +68,8 @@ pub static INFO: ModelInfo = ModelInfo {
               server",
     upstream: "encode/httpcore 1.0.9 (9820975) httpcore/_async/http2.py, connection_pool.py, \
                connection.py",
-    variants: Variant::INFO,
+    variants: Release::INFO,
+    fixes: Fix::INFO,
     ops: Op::INFO,
     config: CONFIG,
 };
@@ -84,7 +85,7 @@ pub struct World {
 }
 
 impl TypedModel for HttpcoreModel {
-    type Variant = Variant;
+    type Release = Release;
     type Op = Op;
     type World = World;
     /// The responses the actor keeps open, oldest first.

@@ -9,7 +9,7 @@
 //!   `PipeHandle(handle)`. Cancelling the task raises `CancelledError` in that sleep, ending
 //!   the poll.
 //! - 7ffa2c5f (2015-01-22, "Issue #23293, asyncio: Rewrite IocpProactor.connect_pipe()", the
-//!   [`Variant::Cpython23293`] behaviour): `connect_pipe` returned a future completed by a poll
+//!   [`Fix::CancelEndsPipePoll`] behaviour): `connect_pipe` returned a future completed by a poll
 //!   that re-armed itself with `loop.call_later(delay, ...)` on `ERROR_PIPE_BUSY` and never
 //!   checked whether the future had been cancelled. We could not read that revision's text here
 //!   (the stored CPython snapshot is too large to fetch and the index holds later revisions only),
@@ -28,7 +28,7 @@
 //! open until it stops; `pipe` `1000 + n` is the handle it opens.
 
 use super::event_loop::{Cancelled, ConnectError, Loop, ProtocolView, Ready, Transport};
-use super::variant::Variant;
+use super::variant::Fix;
 use crate::sync::{probe, CallbackKind, Event, Plain};
 use std::sync::Arc;
 
@@ -86,7 +86,7 @@ pub fn connect_pipe(lp: &Loop, me: &str, busy: u32) -> Result<u32, Cancelled> {
         });
         poll
     });
-    if lp.variant() == Variant::Cpython23293 {
+    if !lp.variant().has(Fix::CancelEndsPipePoll) {
         connect_pipe_call_later(lp, me, poll)
     } else {
         connect_pipe_coroutine(lp, me, poll)

@@ -35,10 +35,10 @@ pub mod transport;
 pub mod variant;
 
 pub use ops::Op;
-pub use variant::Variant;
+pub use variant::{Fix, Release, Variant};
 
 use crate::model::{ModelInfo, ScenarioSpec, SpecError};
-use crate::typed::{parse_all, OpAt, Ops, TypedModel, Variants};
+use crate::typed::{parse_all, Fix as _, OpAt, Ops, Release as _, TypedModel};
 use event_loop::{Loop, Transport};
 use pool::{Config, Connector, Pool};
 
@@ -50,7 +50,8 @@ pub static INFO: ModelInfo = ModelInfo {
     upstream: "python/cpython Lib/asyncio/base_subprocess.py (1b9763d0^), \
                Lib/asyncio/windows_events.py (7ffa2c5f, e0fd157b), unix_events.py (4bf22e03), \
                tasks.py wait_for (a2118a14)",
-    variants: Variant::INFO,
+    variants: Release::INFO,
+    fixes: Fix::INFO,
     ops: Op::INFO,
     config: ops::CONFIG,
 };
@@ -65,7 +66,7 @@ pub struct World {
 }
 
 impl TypedModel for LifecycleModel {
-    type Variant = Variant;
+    type Release = Release;
     type Op = Op;
     type World = World;
     /// The transport the actor holds.

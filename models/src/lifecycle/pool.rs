@@ -27,7 +27,7 @@
 use super::connect_pipe::create_pipe_connection;
 use super::event_loop::{ConnectError, Loop, Transport};
 use super::transport::SubprocessTransport;
-use super::variant::Variant;
+use super::variant::Fix;
 use crate::sync::{
     probe, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome, Semaphore,
 };
@@ -83,7 +83,7 @@ fn wait_for_resumes(lp: &Loop, me: &str, t: Transport) -> Option<Transport> {
     if lp.await_point(me, "wait_for: await waiter").is_ok() {
         return Some(t);
     }
-    if lp.variant() == Variant::Cpython37658 {
+    if !lp.variant().has(Fix::WaitForReturnsDoneResult) {
         // `except CancelledError: fut.remove_done_callback(cb); fut.cancel(); raise`: cancelling
         // a finished task does nothing, and its result (the connection) is never read.
         probe(Event::Note(format!(

@@ -35,7 +35,7 @@
 //!   that await only waits for the kill to be reaped.
 
 use super::event_loop::{ConnectError, Loop, ProtocolView, Ready, Transport};
-use super::variant::Variant;
+use super::variant::{Fix, Variant};
 use crate::sync::{probe, CallbackKind, Event, Plain};
 use std::sync::Arc;
 
@@ -87,7 +87,7 @@ pub fn pipe_resource(transport: u32, fd: usize) -> u32 {
 impl SubprocessTransport {
     /// `_make_subprocess_transport` (windows_events.py / unix_events.py): create the transport
     /// numbered `id` (reserved by the caller), run its post-init, and close it if post-init
-    /// fails or is cancelled (4bf22e03; not in [`Variant::CpythonPostInit`]).
+    /// fails or is cancelled (4bf22e03; not in [`Fix::CloseOnPostInitFailure`]).
     pub fn create(
         lp: &Loop,
         me: &str,
@@ -103,7 +103,7 @@ impl SubprocessTransport {
         match t.post_init(lp, me, fail_at) {
             Ok(()) => Ok(Transport::Subprocess(t)),
             Err(e) => {
-                if lp.variant() != Variant::CpythonPostInit {
+                if lp.variant().has(Fix::CloseOnPostInitFailure) {
                     // 4bf22e03: `except: transp.close(); raise`.
                     lp.atomically(|| t.close(lp));
                 }
@@ -283,7 +283,7 @@ impl SubprocessTransport {
             return;
         }
         let lost = Ready::ConnectionLost(self.id);
-        if self.variant == Variant::CpythonTryFinish {
+        if !self.variant.has(Fix::LostViaPendingCalls) {
             // Before 1b9763d0: `self._loop.call_soon(self._call_connection_lost, None)`.
             lp.call_soon(lost);
         } else {
