@@ -14,12 +14,12 @@
 //! context managers do not await without a trace extension and are left out; timeouts are not
 //! modelled; the semaphore is created with `local_max_streams` permits (100 upstream) at
 //! construction instead of at the first request, which no request can observe since every
-//! request passes `_init_lock` first. The baseline fixes and the five variant switches are
-//! described in [`super::variant`]; each is marked `// variant:` or `// baseline fix:` below.
+//! request passes `_init_lock` first. The named fixes are described in [`super::variant`]; each
+//! site is marked `// fix <name>:` below, and with the fix off the code is 1.0.9's.
 
 use super::h2state::{H2Error, H2Event, H2State};
 use super::peer::{Network, ReadError};
-use super::variant::Variant;
+use super::variant::{Fix, Variant};
 use crate::sync::BlockKind;
 use crate::sync::{
     now, probe, yield_now, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain, Semaphore,
@@ -313,10 +313,14 @@ impl Http2Connection {
 
     /// http2.py 133-139: take the next stream id and register `_events[stream_id]`.
     fn allocate_stream(&self, req: u32) -> Result<u32, ReqError> {
-        let goaway = self.f.with(|f| f.connection_terminated).is_some()
-            || self.h2.with(|h| h.goaway_received()).is_some();
-        if goaway {
-            return Err(self.refuse_after_goaway());
+        // fix goaway-before-stream: refuse before allocating once GOAWAY is in; 1.0.9 allocates
+        // and `send_headers` then raises `ProtocolError` ([`Self::send_request_headers`]).
+        if self.variant.has(Fix::GoawayBeforeStream) {
+            let goaway = self.f.with(|f| f.connection_terminated).is_some()
+                || self.h2.with(|h| h.goaway_received()).is_some();
+            if goaway {
+                return Err(self.refuse_after_goaway());
+            }
         }
         let next = self.h2.with(|h| h.get_next_available_stream_id());
         match next {
@@ -338,7 +342,7 @@ impl Http2Connection {
                     f.request_count -= 1;
                     f.pending -= 1;
                 });
-                // variant: httpcore-1061 raises here with the permit still taken and the
+                // fix release-on-id-exhaustion off (1.0.9, httpcore-1061): raises here with the permit still taken and the
                 // connection ACTIVE. Fixed (httpx2#1012 plus the IDLE step): release, settle.
                 if !self.variant.leaks_permit_on_exhaustion() {
                     self.sem.release();
@@ -350,7 +354,7 @@ impl Http2Connection {
         }
     }
 
-    /// Baseline fix: a request that gets its permit after h2 received GOAWAY (the reader may
+    /// Fix `goaway-before-stream` (ours): a request that gets its permit after h2 received GOAWAY (the reader may
     /// still be dispatching the events before `ConnectionTerminated`) opens no stream; it gives
     /// the permit back and is retried (`ConnectionNotAvailable`). Upstream allocates a stream
     /// h2 refuses and fails with `RemoteProtocolError`, although the server never saw the
@@ -366,9 +370,18 @@ impl Http2Connection {
         ReqError::ConnectionNotAvailable
     }
 
-    /// Baseline fix: a request cancelled before it has a stream undoes its ACTIVE mark (upstream
-    /// raises straight out of `acquire()` and the connection stays ACTIVE).
+    /// A request cancelled in `await self._max_streams_semaphore.acquire()` (http2.py 131),
+    /// before it has a stream. 1.0.9 raises straight out of `acquire()`, outside the `try` of
+    /// http2.py 141-187: the connection stays ACTIVE with `_request_count` raised until some
+    /// other stream's close finds `_events` empty, and for good if none does. Fix
+    /// `undo-active-on-cancel` (ours): undo the ACTIVE mark under `_state_lock`. The `pending`
+    /// count is `idle-counts-pending`'s own bookkeeping, not upstream state: it is undone either
+    /// way.
     fn leave_without_stream(&self) {
+        if !self.variant.has(Fix::UndoActiveOnCancel) {
+            self.f.with(|f| f.pending -= 1);
+            return;
+        }
         let _g = self.state_lock.lock();
         self.f.with(|f| {
             f.pending -= 1;
@@ -468,11 +481,13 @@ impl Http2Connection {
         let Some(last) = self.f.with(|f| f.connection_terminated) else {
             return Ok(());
         };
-        // Baseline fix: upstream tests `if stream_id and last_stream_id and stream_id >
+        // http2.py 350-355. 1.0.9 tests `if stream_id and last_stream_id and stream_id >
         // last_stream_id`, so a GOAWAY with last-stream-id 0 (the server processed nothing)
-        // fails every in-flight request with RemoteProtocolError instead of retrying it.
+        // fails every in-flight request with RemoteProtocolError instead of retrying it. Fix
+        // goaway-zero (ours): 0 is a limit like any other.
+        let limit = last != 0 || self.variant.has(Fix::GoawayZero);
         match stream {
-            Some(s) if s > last => {
+            Some(s) if limit && s > last => {
                 self.f.with(|f| f.request_count -= 1);
                 Err(ReqError::ConnectionNotAvailable)
             }
@@ -593,7 +608,7 @@ impl Http2Connection {
     /// `_response_closed`: give the permit back, drop the stream's events, and under
     /// `_state_lock` go IDLE (or close) if nothing is in flight.
     pub fn response_closed(&self, stream: u32) {
-        // variant: httpcore-943 leaves a stream that has not ended open in h2. Fixed: reset it
+        // fix reset-on-early-close off (1.0.9, httpcore-943) leaves a stream that has not ended open in h2. Fixed: reset it
         // first (the RST_STREAM goes out with the next write, as in encode/httpcore#1098).
         if !self.variant.skips_stream_reset() {
             self.h2.with(|h| {
@@ -603,7 +618,7 @@ impl Http2Connection {
             });
         }
         self.return_permit();
-        // variant: httpcore-1062 deletes the events entry here, before the lock.
+        // fix events-delete-in-lock off (1.0.9, httpcore-1062): the delete is here, before the lock.
         if self.variant.deletes_events_outside_lock() {
             self.forget_stream(stream);
         }
@@ -635,7 +650,7 @@ impl Http2Connection {
     fn settle_locked(&self) {
         let events_only = self.variant.idles_on_events_only();
         let (quiet, terminated, active, used_all) = self.f.with(|f| {
-            // variant: httpcore-1062 / httpx2-1013 test `not self._events` alone.
+            // fix idle-counts-pending off (1.0.9, httpcore-1062, httpx2-1013): `not self._events` alone.
             let quiet = f.events.is_empty() && (events_only || f.pending == 0);
             (
                 quiet,

@@ -11,16 +11,17 @@
 //!
 //! Abstractions: one origin (every connection can handle every request); connections speak
 //! HTTP/2 over TLS, so a connection that is still connecting counts as available (ALPN pending,
-//! connection.py 176-184); connecting never fails. Baseline fix (all variants): every connection
-//! that `_assign_requests_to_connections` removes is marked CLOSED inside that section
-//! ([`Http2Connection::begin_close`]), and only the network close is left to
-//! `_close_connections`; upstream closes them one `await` at a time, so a request that was handed
-//! the second connection of the list while it was idle can open a stream on it before its
-//! `aclose`.
+//! connection.py 176-184); connecting never fails.
+//!
+//! Fix `close-in-section` (ours): every connection that `_assign_requests_to_connections` or
+//! `aclose` removes is marked CLOSED inside that section ([`Http2Connection::begin_close`]), and
+//! only the network close is left to `_close_connections`. Upstream (connection_pool.py 341-345)
+//! closes them one `await connection.aclose()` at a time, so a request handed the second
+//! connection of the list while it was still idle can open a stream on it before its `aclose`.
 
 use super::connection::{CancelAt, ConnConfig, Http2Connection, ReqError};
 use super::peer::Network;
-use super::variant::Variant;
+use super::variant::{Fix, Variant};
 use crate::sync::{
     probe, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome, Plain,
 };
@@ -139,6 +140,9 @@ pub struct Response {
     pub stream: u32,
 }
 
+/// A connection removed from the pool, and why.
+type Closing = (Arc<HttpConnection>, CloseReason);
+
 struct PoolRequest {
     req: u32,
     connection: Option<Arc<HttpConnection>>,
@@ -146,8 +150,8 @@ struct PoolRequest {
 
 /// What one `_assign_requests_to_connections` pass did.
 struct Pass {
-    /// Connections removed from the pool, to close outside the section.
-    closing: Vec<Arc<HttpConnection>>,
+    /// Connections removed from the pool, to close outside the section, with who closes them.
+    closing: Vec<Closing>,
     /// Requests it assigned a connection to.
     assigned: Vec<u32>,
 }
@@ -228,7 +232,17 @@ impl Pool {
 
     /// After a section: wake requests it assigned (other than the caller's own, which does not
     /// wait), then close what it removed.
+    ///
+    /// Without `close-in-section`, the first connection's `_state = CLOSED` runs before the
+    /// wake-up: upstream sets the requests' events inside the section and reaches its first
+    /// await in the first `aclose()`, after that assignment (the facade's wake-up is a
+    /// scheduling point that upstream's `event.set()` is not).
     fn finish_pass(&self, pass: &Pass, own: Option<u32>) {
+        if let Some((c, reason)) = pass.closing.first() {
+            if !self.variant.has(Fix::CloseInSection) {
+                c.begin_close(*reason);
+            }
+        }
         self.wake_assigned(pass.assigned.iter().any(|r| Some(*r) != own));
         self.close_connections(&pass.closing);
     }
@@ -315,7 +329,7 @@ impl Pool {
     /// connection_pool.py 284-299: drop closed connections, close expired ones and idle ones
     /// beyond `max_keepalive_connections`. The surplus test counts *every* connection
     /// (`len([connection.is_idle() for connection in self._connections])`), as upstream does.
-    fn clean_up(&self, st: &mut PoolState, closing: &mut Vec<Arc<HttpConnection>>) {
+    fn clean_up(&self, st: &mut PoolState, closing: &mut Vec<Closing>) {
         for c in st.connections.clone() {
             let reason = if c.is_closed() {
                 None
@@ -337,12 +351,7 @@ impl Pool {
 
     /// connection_pool.py 304-337: reuse an available connection, create one, or close an idle
     /// one to make room.
-    fn assign_one(
-        &self,
-        st: &mut PoolState,
-        req: u32,
-        closing: &mut Vec<Arc<HttpConnection>>,
-    ) -> bool {
+    fn assign_one(&self, st: &mut PoolState, req: u32, closing: &mut Vec<Closing>) -> bool {
         let available = st.connections.iter().find(|c| c.is_available()).cloned();
         let idle = st.connections.iter().find(|c| c.is_idle()).cloned();
         let conn = if let Some(c) = available {
@@ -370,11 +379,13 @@ impl Pool {
         &self,
         c: Arc<HttpConnection>,
         reason: CloseReason,
-        closing: &mut Vec<Arc<HttpConnection>>,
+        closing: &mut Vec<Closing>,
     ) {
-        // Baseline fix: the connection's state is CLOSED before the section ends.
-        c.begin_close(reason);
-        closing.push(c);
+        // Fix close-in-section: the connection's state is CLOSED before the section ends.
+        if self.variant.has(Fix::CloseInSection) {
+            c.begin_close(reason);
+        }
+        closing.push((c, reason));
     }
 
     fn create_connection(&self, st: &mut PoolState) -> Arc<HttpConnection> {
@@ -389,22 +400,29 @@ impl Pool {
         c
     }
 
-    /// `_close_connections` (connection_pool.py 341-345), outside the section, one at a time.
-    fn close_connections(&self, closing: &[Arc<HttpConnection>]) {
-        for c in closing {
+    /// `_close_connections` (connection_pool.py 341-345), outside the section, one
+    /// `await connection.aclose()` at a time: `_state = CLOSED` (already done with
+    /// `close-in-section`; closing twice is a no-op), then the network close, the await.
+    fn close_connections(&self, closing: &[Closing]) {
+        for (c, reason) in closing {
+            c.begin_close(*reason);
             c.finish_close();
         }
     }
 
     /// `aclose` (connection_pool.py 347-353): close every connection the pool holds.
     pub fn aclose(&self) {
-        let closing = self.st.with(|st| {
+        let closing: Vec<Closing> = self.st.with(|st| {
             let all = std::mem::take(&mut st.connections);
-            for c in &all {
-                c.begin_close(CloseReason::Owner);
-            }
-            all
+            let closing = all.into_iter().map(|c| (c, CloseReason::Owner));
+            closing.collect()
         });
+        // (no scheduling point since the section: the same atomic step as upstream's)
+        if self.variant.has(Fix::CloseInSection) {
+            for (c, reason) in &closing {
+                c.begin_close(*reason);
+            }
+        }
         self.close_connections(&closing);
     }
 

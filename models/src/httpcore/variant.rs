@@ -1,22 +1,20 @@
-//! The httpcore model's variants: the fixed connection and five historical bugs, each a runtime
-//! switch so that every variant compiles into one binary.
+//! The httpcore model's variants: encode/httpcore 1.0.9 (commit 9820975, the last release)
+//! plus a set of named fixes ([`Fix`]), each a runtime switch so that every variant compiles into
+//! one binary.
 //!
-//! Every buggy variant is the fixed model with exactly one fix undone, so a scenario that catches
-//! a variant catches *that* bug. Upstream encode/httpcore 1.0.9 has all of them at once.
-//!
-//! The fixed model also carries four fixes for bugs that BUGS.md does not list, in every
-//! variant (they are not switches); see [`super::connection`] and [`super::pool`]:
-//! - a request that leaves before it has a stream (cancelled while waiting for its permit) undoes
-//!   its ACTIVE mark under `_state_lock` (upstream leaves the connection ACTIVE for good);
-//! - a request that gets its stream permit after the connection processed GOAWAY opens no
-//!   stream and is retried (`ConnectionNotAvailable`); upstream allocates a stream that h2
-//!   refuses and fails the request with `RemoteProtocolError`, though the server never saw it;
-//! - a GOAWAY with last-stream-id 0 retries the requests it caught, as any other GOAWAY does
-//!   (upstream's `if stream_id and last_stream_id and ...` treats 0 as "no limit" and fails them
-//!   with `RemoteProtocolError`, though the server processed none of them);
-//! - the pool closes the state of every connection it removes inside the section that removes
-//!   it, not one `await` at a time afterwards (upstream's `_close_connections` loop lets a
-//!   request reuse the second connection of the list before its `aclose` runs).
+//! - `upstream-1.0.9` is the release exactly as published: no fix applied. Every site a fix
+//!   changes cites the 1.0.9 lines it replaces (`// fix <name>:` in [`super::connection`] and
+//!   [`super::pool`]).
+//! - `fixed` applies every fix: five for the bugs BUGS.md lists (two of them, #1062's
+//!   delete-inside-the-lock and our pending count, together fix #1062) and four of our own for
+//!   bugs found while modelling 1.0.9 (`undo-active-on-cancel`, `goaway-before-stream`,
+//!   `goaway-zero`, `close-in-section`).
+//! - Every historical bug lived in 1.0.9 (none of their fixes is in a release of
+//!   encode/httpcore), so each historical variant is *1.0.9 minus the later fix*: `fixed` with
+//!   that fix undone (`httpcore-943` = `fixed-without=reset-on-early-close`), so that a
+//!   scenario catching it catches that bug alone. `httpx2-1013` is httpx2#1013's partial fix:
+//!   `fixed-without=idle-counts-pending`, with our other fixes on (not httpx2's code as a
+//!   whole).
 
 use crate::model::{FixInfo, VariantInfo, VariantKind};
 use crate::typed::{self, FixSpec};
@@ -59,6 +57,27 @@ pub enum Fix {
     /// them. Before: `await self._max_streams_semaphore.acquire()` per step down, under
     /// `_read_lock`, waiting for permits held by streams that need `_read_lock` to finish.
     LowerLimitWithoutWaiting,
+    /// Ours: a request cancelled while waiting for its stream permit (http2.py 131, outside the
+    /// `try` of 141-187) undoes its ACTIVE mark and `_request_count` under `_state_lock`.
+    /// Before (1.0.9): the connection stays ACTIVE until another stream's close, for good if
+    /// none comes; the pool never expires or evicts it.
+    UndoActiveOnCancel,
+    /// Ours: a request that gets its permit after h2 received GOAWAY opens no stream and is
+    /// retried (`ConnectionNotAvailable`). Before (1.0.9, http2.py 133-135, 171-182): it
+    /// allocates a stream id, `send_headers` raises `ProtocolError`, and the request fails with
+    /// `RemoteProtocolError` (or `LocalProtocolError` before the reader stored the GOAWAY),
+    /// although the server never saw it.
+    GoawayBeforeStream,
+    /// Ours: GOAWAY with last-stream-id 0 retries the requests it caught, as any other limit.
+    /// Before (1.0.9, http2.py 352: `if stream_id and last_stream_id and ...`): 0 reads as "no
+    /// limit" and every caught request fails with `RemoteProtocolError`, although the server
+    /// processed none of them.
+    GoawayZero,
+    /// Ours: the pool marks every connection it removes CLOSED inside the section that removes
+    /// it. Before (1.0.9, connection_pool.py 341-345): `_close_connections` closes them one
+    /// `await connection.aclose()` at a time, so a request can be handed (and open a stream on)
+    /// a removed connection that is not closed yet.
+    CloseInSection,
 }
 
 impl typed::Fix for Fix {
@@ -68,6 +87,10 @@ impl typed::Fix for Fix {
         Fix::ReleaseOnIdExhaustion,
         Fix::ResetOnEarlyClose,
         Fix::LowerLimitWithoutWaiting,
+        Fix::UndoActiveOnCancel,
+        Fix::GoawayBeforeStream,
+        Fix::GoawayZero,
+        Fix::CloseInSection,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -110,6 +133,38 @@ impl typed::Fix for Fix {
             why: "awaiting the permits under _read_lock deadlocks: the streams holding them \
                   need _read_lock to finish",
         },
+        FixInfo {
+            name: "undo-active-on-cancel",
+            upstream: "https://github.com/encode/httpcore/blob/1.0.9/httpcore/_async/http2.py#L131",
+            changes: "a request cancelled while waiting for its stream permit undoes its ACTIVE \
+                      mark and _request_count under _state_lock",
+            why: "1.0.9 raises out of acquire() outside the try: the connection stays ACTIVE \
+                  with no stream until another stream closes, and for good if none does",
+        },
+        FixInfo {
+            name: "goaway-before-stream",
+            upstream: "https://github.com/encode/httpcore/blob/1.0.9/httpcore/_async/http2.py#L133-L135",
+            changes: "a request that gets its permit after GOAWAY opens no stream and is \
+                      retried (ConnectionNotAvailable)",
+            why: "1.0.9 allocates a stream h2 refuses and fails the request with \
+                  RemoteProtocolError, though the server never saw it",
+        },
+        FixInfo {
+            name: "goaway-zero",
+            upstream: "https://github.com/encode/httpcore/blob/1.0.9/httpcore/_async/http2.py#L352",
+            changes: "GOAWAY with last-stream-id 0 retries the requests it caught, like any \
+                      other last-stream-id",
+            why: "1.0.9's `if stream_id and last_stream_id and ...` reads 0 as no limit and \
+                  fails them with RemoteProtocolError, though the server processed none",
+        },
+        FixInfo {
+            name: "close-in-section",
+            upstream: "https://github.com/encode/httpcore/blob/1.0.9/httpcore/_async/connection_pool.py#L341-L345",
+            changes: "the pool marks the connections it removes CLOSED inside the section that \
+                      removes them; only the network close waits",
+            why: "1.0.9 closes them one await at a time, so a request can reuse a removed \
+                  connection before its aclose runs",
+        },
     ];
 }
 
@@ -117,6 +172,7 @@ impl typed::Release for Release {
     type Fix = Fix;
     const NAMED: &'static [(Self, FixSpec<Fix>)] = &[
         (Release::Httpcore1_0_9, FixSpec::All),
+        (Release::Httpcore1_0_9, FixSpec::Only(&[])),
         (
             Release::Httpcore1_0_9,
             FixSpec::AllBut(&[Fix::EventsDeleteInLock, Fix::IdleCountsPending]),
@@ -146,12 +202,19 @@ impl typed::Release for Release {
             summary: "httpcore 1.0.9 with every named fix",
         },
         VariantInfo {
+            name: "upstream-1.0.9",
+            kind: VariantKind::Upstream,
+            upstream:
+                "https://github.com/encode/httpcore/tree/98209758cc14e1a5f966fe1dfdc1064b94055d8c",
+            summary: "encode/httpcore 1.0.9 exactly as released: no fix applied",
+        },
+        VariantInfo {
             name: "httpcore-1062",
             kind: VariantKind::Bug,
             upstream: "https://github.com/encode/httpcore/pull/1062",
             summary: "fixed-without=events-delete-in-lock,idle-counts-pending: the last \
                       stream's close deletes its events outside _state_lock and goes IDLE while \
-                      a new request is about to open a stream (1.0.9's code)",
+                      a new request is about to open a stream (1.0.9's code there)",
         },
         VariantInfo {
             name: "httpx2-1013",
@@ -165,14 +228,14 @@ impl typed::Release for Release {
             kind: VariantKind::Bug,
             upstream: "https://github.com/encode/httpcore/pull/1061",
             summary: "fixed-without=release-on-id-exhaustion: stream-id exhaustion keeps the \
-                      permit and leaves the connection ACTIVE (1.0.9's code)",
+                      permit and leaves the connection ACTIVE (1.0.9's code there)",
         },
         VariantInfo {
             name: "httpcore-943",
             kind: VariantKind::Bug,
             upstream: "https://github.com/encode/httpcore/issues/943",
             summary: "fixed-without=reset-on-early-close: a response closed before END_STREAM \
-                      is not reset, h2 still counts it open (1.0.9's code)",
+                      is not reset, h2 still counts it open (1.0.9's code there)",
         },
         VariantInfo {
             name: "httpx2-1219",
@@ -180,7 +243,7 @@ impl typed::Release for Release {
             upstream: "https://github.com/pydantic/httpx2/pull/1219",
             summary: "fixed-without=lower-limit-without-waiting: a lowered \
                       MAX_CONCURRENT_STREAMS waits for permits while holding _read_lock \
-                      (1.0.9's code)",
+                      (1.0.9's code there)",
         },
     ];
 }
