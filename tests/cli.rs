@@ -198,6 +198,38 @@ fn run_then_replay_prints_the_same_table_byte_for_byte() {
     }
 }
 
+/// Every finding `docs/findings.md` cites (a report of an upstream-exact variant under
+/// `reports/examples/`) replays to the same verdict and interleaving from the repository root.
+#[test]
+fn every_committed_upstream_finding_replays() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut reports = Vec::new();
+    collect_files(&root.join("reports/examples"), &mut reports);
+    reports.retain(|p| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        name.starts_with("upstream-") && name.ends_with(".json")
+    });
+    reports.sort();
+    assert!(
+        !reports.is_empty(),
+        "no upstream finding under reports/examples"
+    );
+    for report in reports {
+        let relative = report
+            .strip_prefix(root)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let o = poolcheck(root, &["replay", &relative]);
+        assert_eq!(code(&o), 0, "{relative}: {}{}", stdout(&o), stderr(&o));
+        assert!(
+            stdout(&o).contains("the same interleaving as the report"),
+            "{relative}"
+        );
+    }
+}
+
 /// The shipped httpcore scenario (encode/httpcore#1062): its report replays to the same table
 /// and its HTML diagram draws the frames to and from the peer as arrows.
 #[test]
