@@ -65,7 +65,7 @@ impl HttpState {
         }
     }
 
-    /// `_state = IDLE` (`_response_closed`): only an ACTIVE connection goes idle.
+    /// `_state = IDLE` (`_response_closed`, http2.py 417): only an ACTIVE connection goes idle.
     fn idle(self) -> Result<Self, IllegalTransition> {
         match self {
             HttpState::Active => Ok(HttpState::Idle),
@@ -73,7 +73,7 @@ impl HttpState {
         }
     }
 
-    /// `_state = CLOSED` (`aclose`): from any state, idempotent.
+    /// `_state = CLOSED` (`aclose`, http2.py 428): from any state, idempotent.
     fn close(self) -> Self {
         HttpState::Closed
     }
@@ -197,6 +197,7 @@ impl Http2Connection {
         c
     }
 
+    /// Probe: every assignment of `_state` (model only; upstream logs nothing here).
     fn phase(&self, phase: ConnPhase) {
         probe(Event::ConnPhase {
             conn: self.id,
@@ -206,7 +207,7 @@ impl Http2Connection {
 
     // ---- handle_async_request (http2.py 85-187) ----
 
-    /// `handle_async_request`: mark ACTIVE, send the preface once, take a permit, open a stream,
+    /// `handle_async_request` (http2.py 85-187): mark ACTIVE, send the preface once, take a permit, open a stream,
     /// send HEADERS, wait for the response HEADERS. Returns the stream id; the caller owns the
     /// response and must call [`Http2Connection::response_closed`] (via the body stream).
     pub fn handle_async_request(&self, req: u32, cancel: CancelAt) -> Result<u32, ReqError> {
@@ -272,6 +273,7 @@ impl Http2Connection {
         Ok(())
     }
 
+    /// Probe: the semaphore and `_max_streams` (model only).
     fn report_permits(&self) {
         probe(Event::StreamPermits {
             conn: self.id,
@@ -390,6 +392,9 @@ impl Http2Connection {
         self.settle_locked();
     }
 
+    /// http2.py 141-153: send HEADERS, (no body: `_send_request_body` returns at once for a GET,
+    /// 253-263, abstracted away), wait for the response HEADERS; `CancelAt::ResponseWait` raises
+    /// at the first await of `_receive_response`.
     fn send_and_receive(&self, stream: u32, cancel: CancelAt) -> Result<(), ReqError> {
         self.send_request_headers(stream)?;
         if cancel == CancelAt::ResponseWait {
@@ -477,6 +482,8 @@ impl Http2Connection {
         self.write_outgoing_data()
     }
 
+    /// http2.py 350-355: after `ConnectionTerminated`, a stream above the last-stream-id is
+    /// retried (`ConnectionNotAvailable`), any other read raises `RemoteProtocolError`.
     fn check_terminated(&self, stream: Option<u32>) -> Result<(), ReqError> {
         let Some(last) = self.f.with(|f| f.connection_terminated) else {
             return Ok(());
@@ -495,6 +502,7 @@ impl Http2Connection {
         }
     }
 
+    /// http2.py 365-386: one event of a read, dispatched under `_read_lock`.
     fn dispatch(&self, ev: H2Event) {
         match ev {
             H2Event::RemoteSettingsChanged { max_streams } => {
@@ -605,7 +613,7 @@ impl Http2Connection {
 
     // ---- _response_closed (http2.py 409-422) ----
 
-    /// `_response_closed`: give the permit back, drop the stream's events, and under
+    /// `_response_closed` (http2.py 409-422): give the permit back, drop the stream's events, and under
     /// `_state_lock` go IDLE (or close) if nothing is in flight.
     pub fn response_closed(&self, stream: u32) {
         // fix reset-on-early-close off (1.0.9, httpcore-943) leaves a stream that has not ended open in h2. Fixed: reset it
@@ -637,6 +645,7 @@ impl Http2Connection {
         }
     }
 
+    /// `del self._events[stream_id]` (http2.py 411).
     fn forget_stream(&self, stream: u32) {
         if self.f.with(|f| f.events.remove(&stream).is_some()) {
             probe(Event::StreamClosed {
@@ -646,7 +655,8 @@ impl Http2Connection {
         }
     }
 
-    /// The body of `async with self._state_lock` in `_response_closed` (caller holds the lock).
+    /// The body of `async with self._state_lock` in `_response_closed` (http2.py 413-422; the
+    /// caller holds the lock).
     fn settle_locked(&self) {
         let events_only = self.variant.idles_on_events_only();
         let (quiet, terminated, active, used_all) = self.f.with(|f| {
@@ -676,13 +686,14 @@ impl Http2Connection {
 
     // ---- aclose (http2.py 424-429) ----
 
-    /// `aclose`: no lock, as upstream. `reason` says who closes it (for the probes).
+    /// `aclose` (http2.py 424-429): no lock, as upstream. `reason` says who closes it (for the probes).
     pub fn aclose(&self, reason: CloseReason) {
         self.begin_close(reason);
         self.finish_close();
     }
 
-    /// The part of `aclose` before its await: `close_connection()`, `_state = CLOSED`.
+    /// The part of `aclose` before its await (http2.py 427-428): `close_connection()`,
+    /// `_state = CLOSED`.
     /// Returns false when the connection was already closed.
     pub fn begin_close(&self, reason: CloseReason) -> bool {
         let was_open = self.f.with(|f| {
@@ -701,14 +712,15 @@ impl Http2Connection {
         was_open
     }
 
-    /// `await self._network_stream.aclose()`.
+    /// `await self._network_stream.aclose()` (http2.py 429).
     pub fn finish_close(&self) {
         self.net.close(self.id);
     }
 
     // ---- network wrappers (http2.py 433-484) ----
 
-    /// `_read_incoming_data`: read, feed h2, return its events; a failed read is remembered.
+    /// `_read_incoming_data` (http2.py 433-459; no timeout, one read returns every frame the
+    /// server has sent so far): read, feed h2, return its events; a failed read is remembered.
     fn read_incoming_data(&self) -> Result<Vec<H2Event>, ReqError> {
         if let Some(e) = self.f.with(|f| f.read_exception.clone()) {
             return Err(ReqError::RemoteProtocol(e));
@@ -729,7 +741,7 @@ impl Http2Connection {
         }
     }
 
-    /// `_write_outgoing_data`: under `_write_lock`, write whatever h2 queued.
+    /// `_write_outgoing_data` (http2.py 461-486): under `_write_lock`, write whatever h2 queued.
     fn write_outgoing_data(&self) -> Result<(), ReqError> {
         let _g = self.write_lock.lock();
         let data = self.h2.with(H2State::data_to_send);
@@ -749,7 +761,7 @@ impl Http2Connection {
 
     // ---- pool interface (http2.py 508-530) ----
 
-    /// `is_available`.
+    /// `is_available` (http2.py 511-520).
     pub fn is_available(&self) -> bool {
         let closed_h2 = self.h2.with(|h| h.is_closed());
         self.f.with(|f| {
@@ -760,24 +772,24 @@ impl Http2Connection {
         })
     }
 
-    /// `has_expired`: `_expire_at is not None and now > _expire_at`.
+    /// `has_expired` (http2.py 522-524): `_expire_at is not None and now > _expire_at`.
     pub fn has_expired(&self) -> bool {
         let t = now();
         self.f.with(|f| f.expire_at.is_some_and(|e| t > e))
     }
 
-    /// `is_idle`.
+    /// `is_idle` (http2.py 526-527).
     pub fn is_idle(&self) -> bool {
         self.f.with(|f| f.state == HttpState::Idle)
     }
 
-    /// `is_closed`.
+    /// `is_closed` (http2.py 529-530).
     pub fn is_closed(&self) -> bool {
         self.f.with(|f| f.state == HttpState::Closed)
     }
 }
 
-/// `RemoteProtocolError(self._connection_terminated)`.
+/// `RemoteProtocolError(self._connection_terminated)` (http2.py 182, 355).
 fn terminated(last: u32) -> ReqError {
     ReqError::RemoteProtocol(format!("ConnectionTerminated(last_stream_id={last})"))
 }

@@ -18,6 +18,10 @@
 //! every new stream, so its open-stream count no longer limits anything and is reported as 0.
 //! Flow control is not modelled (`increment_flow_control_window` and WINDOW_UPDATE are frames with
 //! no effect).
+//!
+//! This file abstracts h2 rather than following its code line by line: each method names the
+//! `H2Connection` call httpcore makes (`http2.py` lines in the callers, [`super::connection`])
+//! and keeps only the behaviour those calls observe, so it cites no h2 line.
 
 use crate::sync::{probe, Event};
 use std::collections::BTreeSet;

@@ -49,6 +49,7 @@ pub struct HttpConnection {
 }
 
 impl HttpConnection {
+    /// `AsyncHTTPConnection.__init__` (connection.py 39-67): not connected yet.
     fn new(id: u32, variant: Variant, config: ConnConfig, net: Arc<Network>) -> Self {
         probe(Event::ConnCreated { conn: id });
         probe(Event::ConnPhase {
@@ -101,28 +102,36 @@ impl HttpConnection {
         Ok((h2, stream))
     }
 
+    /// `is_available` (connection.py 175-185): a connection still connecting counts as
+    /// available (HTTP/2 over TLS, ALPN pending; the model has no HTTP/1.1).
     fn is_available(&self) -> bool {
         self.connection.get().is_none_or(|c| c.is_available())
     }
 
+    /// `has_expired` (connection.py 187-190).
     fn has_expired(&self) -> bool {
         self.connection.get().is_some_and(|c| c.has_expired())
     }
 
+    /// `is_idle` (connection.py 192-195).
     fn is_idle(&self) -> bool {
         self.connection.get().is_some_and(|c| c.is_idle())
     }
 
+    /// `is_closed` (connection.py 197-200; an unconnected connection is never closed: connecting
+    /// never fails in the model).
     fn is_closed(&self) -> bool {
         self.connection.get().is_some_and(|c| c.is_closed())
     }
 
+    /// `aclose` (connection.py 170-173) up to its await: the HTTP/2 connection's `_state = CLOSED`.
     fn begin_close(&self, reason: CloseReason) {
         if let Some(c) = self.connection.get() {
             c.begin_close(reason);
         }
     }
 
+    /// The rest of `aclose`: the network close.
     fn finish_close(&self) {
         if let Some(c) = self.connection.get() {
             c.finish_close();
@@ -174,7 +183,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// A new, empty pool.
+    /// `AsyncConnectionPool.__init__` (connection_pool.py 48-126): a new, empty pool.
     pub fn new(variant: Variant, config: PoolConfig, net: Arc<Network>) -> Self {
         probe(Event::PoolLimit {
             max_connections: config.max_connections,
@@ -268,7 +277,8 @@ impl Pool {
         });
     }
 
-    /// `pool_request.wait_for_connection()`: no await when already assigned.
+    /// `pool_request.wait_for_connection()` (connection_pool.py 31-37): no await when already
+    /// assigned (the event is set). No pool timeout.
     fn wait_for_connection(&self, req: u32) -> Arc<HttpConnection> {
         if let Some(c) = self.assigned_to(req) {
             return c;
@@ -282,6 +292,7 @@ impl Pool {
         }
     }
 
+    /// `pool_request.connection` (connection_pool.py 18-21, 23-25).
     fn assigned_to(&self, req: u32) -> Option<Arc<HttpConnection>> {
         self.st.with(|st| {
             st.requests
@@ -291,7 +302,7 @@ impl Pool {
         })
     }
 
-    /// `assign_to_connection` sets the request's event: notify under the event's lock, so that
+    /// `assign_to_connection` (connection_pool.py 23-25) sets the request's event: notify under the event's lock, so that
     /// a waiter between its check and its wait cannot miss it.
     fn wake_assigned(&self, assigned: bool) {
         if assigned {
@@ -375,6 +386,8 @@ impl Pool {
         true
     }
 
+    /// `self._connections.remove(connection)` and `closing_connections.append(connection)`
+    /// (connection_pool.py 290-291, 298-299, 332-333).
     fn remove_for_closing(
         &self,
         c: Arc<HttpConnection>,
@@ -388,6 +401,8 @@ impl Pool {
         closing.push((c, reason));
     }
 
+    /// `create_connection` (connection_pool.py 128-180; the `AsyncHTTPConnection` branch) and
+    /// `self._connections.append(connection)` (327, 336).
     fn create_connection(&self, st: &mut PoolState) -> Arc<HttpConnection> {
         st.next_conn += 1;
         let c = Arc::new(HttpConnection::new(
@@ -443,7 +458,7 @@ impl Pool {
     }
 }
 
-/// How a failed request ends for its caller.
+/// How a failed request ends for its caller (model only: the `Outcome` the probes record).
 pub fn outcome_of(e: ReqError) -> Outcome {
     match e {
         ReqError::Cancelled => Outcome::Cancelled,
