@@ -181,6 +181,7 @@ pub fn describe_event(e: &Event) -> String {
             format!("pool limit: {max_connections} connection(s)")
         }
         Event::Note(text) => text.clone(),
+        Event::User(ev) => ev.to_string(),
         Event::Callback { transport, kind } => format!("transport {transport}: {kind:?} callback"),
         Event::GoawayReceived { conn, last_stream } => {
             format!("conn {conn}: GOAWAY received (last stream {last_stream})")

@@ -146,13 +146,13 @@ fn open_new(c: &Conn, buggy: bool) {
 static TOY: Toy = Toy;
 
 fn subject(variant: &str) -> Subject {
-    Subject {
-        model: &TOY,
-        spec: Arc::new(ScenarioSpec::default()),
-        variant: variant.into(),
-        invariants: Arc::new(vec!["idle-while-active".into()]),
-        step_bound: 200,
-    }
+    Subject::of_model(
+        &TOY,
+        Arc::new(ScenarioSpec::default()),
+        variant,
+        Arc::new(vec!["idle-while-active".into()]),
+        200,
+    )
 }
 
 fn loom() -> SchedulerSpec {

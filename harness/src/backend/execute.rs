@@ -3,7 +3,7 @@
 
 use super::DEADLINE_EVERY;
 use super::{Coverage, CoverageSummary, RunResult, Verdict};
-use crate::monitor::MonitorSet;
+use crate::monitor::{CustomMonitor, MonitorSet};
 use poolcheck_models::model::{Model, ScenarioSpec};
 use poolcheck_models::sync::{
     deadlock_violation, install_traced, Backend, Exec, Ghost, Observer, Record, RecordKind,
@@ -14,19 +14,73 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-/// What is explored: a model, its scenario, one variant and the invariants to check.
+/// What is explored: a program (a model's scenario, or a closure), the invariants to check and
+/// the step bound.
 #[derive(Clone)]
 pub struct Subject {
-    /// The model.
-    pub model: &'static dyn Model,
-    /// Configuration and actors.
-    pub spec: Arc<ScenarioSpec>,
-    /// The variant's name.
-    pub variant: String,
-    /// The invariants checked.
+    /// What runs on the main actor of every execution.
+    pub program: Program,
+    /// The built-in invariants checked, by name (see [`crate::monitor::registry`]).
     pub invariants: Arc<Vec<String>>,
+    /// Invariants defined outside poolcheck, checked after the built-in ones.
+    pub custom: Arc<Vec<CustomMonitor>>,
     /// Scheduling steps allowed per execution.
     pub step_bound: u64,
+}
+
+/// What one execution runs on its main actor.
+#[derive(Clone)]
+pub enum Program {
+    /// One variant of a model on a scenario's configuration and actors.
+    Model {
+        /// The model.
+        model: &'static dyn Model,
+        /// Configuration and actors.
+        spec: Arc<ScenarioSpec>,
+        /// The variant's name.
+        variant: String,
+    },
+    /// A closure written against the sync facade (the library API: `poolcheck::Builder`).
+    Closure(Arc<dyn Fn() + Send + Sync>),
+}
+
+impl Subject {
+    /// `variant` of `model` on `spec`, checking the named built-in invariants.
+    pub fn of_model(
+        model: &'static dyn Model,
+        spec: Arc<ScenarioSpec>,
+        variant: &str,
+        invariants: Arc<Vec<String>>,
+        step_bound: u64,
+    ) -> Self {
+        Subject {
+            program: Program::Model {
+                model,
+                spec,
+                variant: variant.to_owned(),
+            },
+            invariants,
+            custom: Arc::default(),
+            step_bound,
+        }
+    }
+
+    /// Run the program once on the current (main) actor of an installed execution.
+    pub(crate) fn run_program(&self) {
+        match &self.program {
+            Program::Model {
+                model,
+                spec,
+                variant,
+            } => model.run(spec, variant),
+            Program::Closure(body) => body(),
+        }
+    }
+
+    /// Fresh monitors for one execution.
+    pub(crate) fn monitors(&self) -> MonitorSet {
+        MonitorSet::with_custom(&self.invariants, &self.custom)
+    }
 }
 
 /// The latest execution's ghost state (kept outside the scheduler so it survives unwinding) and
@@ -53,14 +107,14 @@ pub(crate) fn execute_traced(
     slot: &GhostSlot,
     steps: Option<Arc<StepLog>>,
 ) {
-    let monitors = MonitorSet::new(&subject.invariants);
+    let monitors = subject.monitors();
     let observer: Box<dyn Observer> = match slot.2 {
         Some(deadline) => Box::new(Deadline::new(monitors, deadline)),
         None => Box::new(monitors),
     };
     let (exec, _guard) = install_traced(backend, observer, subject.step_bound, "main", steps);
     slot.register(&exec);
-    subject.model.run(&subject.spec, &subject.variant);
+    subject.run_program();
     exec.finish();
     let ghost = exec.ghost();
     let ghost = ghost.lock().unwrap_or_else(|p| p.into_inner());

@@ -16,7 +16,7 @@ mod std_backend;
 pub mod stderr;
 
 pub use coverage::{Coverage, CoverageSummary};
-pub use execute::Subject;
+pub use execute::{Program, Subject};
 pub use minimise::{simplest, Counts, Simplest, MINIMISE_BUDGET};
 pub use panic_hook::install_quiet_panic_hook;
 pub use schedule::{

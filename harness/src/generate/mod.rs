@@ -118,13 +118,13 @@ fn caught(
     spec: &ScenarioSpec,
     variant: &str,
 ) -> Option<String> {
-    let subject = Subject {
+    let subject = Subject::of_model(
         model,
-        spec: Arc::new(spec.clone()),
-        variant: variant.to_owned(),
-        invariants: Arc::new(g.invariants.clone()),
-        step_bound: g.step_bound,
-    };
+        Arc::new(spec.clone()),
+        variant,
+        Arc::new(g.invariants.clone()),
+        g.step_bound,
+    );
     let pct = SchedulerSpec::Pct {
         seed: g.seed,
         depth: 3,

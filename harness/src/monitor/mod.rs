@@ -22,6 +22,7 @@ mod world;
 pub use world::{ConnView, World};
 
 use poolcheck_models::sync::{Ghost, Observer, Record, RecordKind, Violation};
+use std::sync::Arc;
 
 /// What a monitor sees: the raw ghost state and the derived world view.
 pub struct Cx<'a> {
@@ -104,23 +105,49 @@ pub fn find(name: &str) -> Option<MonitorInfo> {
     registry().into_iter().find(|m| m.name == name)
 }
 
+/// An invariant defined outside poolcheck (the library API's user monitors): the same three
+/// parts as a [`MonitorInfo`], owned, with a constructor that may capture configuration.
+#[derive(Clone)]
+pub struct CustomMonitor {
+    /// Kebab-case name, shown as the verdict and in reports; must not be a built-in's.
+    pub name: String,
+    /// When it holds, in one sentence (shown under the counterexample).
+    pub holds_when: String,
+    /// A fresh monitor for one execution.
+    pub new: Arc<dyn Fn() -> Box<dyn Monitor> + Send + Sync>,
+}
+
+impl std::fmt::Debug for CustomMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomMonitor")
+            .field("name", &self.name)
+            .field("holds_when", &self.holds_when)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The monitors a scenario checks, run as the execution's [`Observer`].
 pub struct MonitorSet {
     world: World,
-    monitors: Vec<(&'static str, Box<dyn Monitor>)>,
+    monitors: Vec<(String, Box<dyn Monitor>)>,
 }
 
 impl MonitorSet {
     /// Fresh monitors for the named invariants (unknown names were rejected by the loader).
     pub fn new(names: &[String]) -> Self {
-        let monitors = names
+        Self::with_custom(names, &[])
+    }
+
+    /// [`MonitorSet::new`], then a fresh monitor of each custom invariant, in order.
+    pub fn with_custom(names: &[String], custom: &[CustomMonitor]) -> Self {
+        let builtin = names
             .iter()
             .filter_map(|n| find(n))
-            .map(|info| (info.name, (info.new)()))
-            .collect();
+            .map(|info| (info.name.to_owned(), (info.new)()));
+        let custom = custom.iter().map(|c| (c.name.clone(), (c.new)()));
         MonitorSet {
             world: World::default(),
-            monitors,
+            monitors: builtin.chain(custom).collect(),
         }
     }
 }
@@ -134,7 +161,7 @@ impl Observer for MonitorSet {
         };
         for (name, m) in &mut self.monitors {
             m.on_record(&cx, rec).map_err(|message| Violation {
-                invariant: (*name).to_owned(),
+                invariant: name.clone(),
                 message,
                 actor: Some(rec.actor),
                 seq: rec.seq,
@@ -162,7 +189,7 @@ impl Observer for MonitorSet {
         };
         for (name, m) in &mut self.monitors {
             m.at_end(&cx).map_err(|message| Violation {
-                invariant: (*name).to_owned(),
+                invariant: name.clone(),
                 message,
                 actor: None,
                 seq: ghost.log.len().saturating_sub(1),

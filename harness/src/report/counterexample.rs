@@ -99,9 +99,37 @@ fn simplicity(run: &RunResult) -> Option<Simplicity> {
     })
 }
 
+/// What a counterexample was found in, for its provenance fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    /// Scenario name (for a library check: the check's name).
+    pub scenario: &'a str,
+    /// Scenario file (for a library check: where `check` was called, `file:line`).
+    pub scenario_file: &'a str,
+    /// Model name (for a library check: [`crate::backend::Program`]'s closure, `closure`).
+    pub model: &'a str,
+    /// Variant name.
+    pub variant: &'a str,
+    /// The scheduler that found it.
+    pub scheduler: &'a SchedulerSpec,
+}
+
 impl Counterexample {
     /// The counterexample of a failed run; `None` when the run passed.
     pub fn from_run(t: &Trial, run: &RunResult) -> Option<Self> {
+        let file = t.scenario.path.display().to_string();
+        let origin = Origin {
+            scenario: &t.scenario.name,
+            scenario_file: &file,
+            model: t.scenario.model.info().name,
+            variant: &t.variant,
+            scheduler: &t.scheduler,
+        };
+        Self::of(&origin, run)
+    }
+
+    /// The counterexample of a failed run of `origin`; `None` when the run passed.
+    pub fn of(origin: &Origin<'_>, run: &RunResult) -> Option<Self> {
         let verdict = run.verdict.name();
         if verdict == "pass" {
             return None;
@@ -112,22 +140,23 @@ impl Counterexample {
             }
             _ => None,
         };
+        let scheduler = origin.scheduler;
         Some(Counterexample {
             version: REPORT_VERSION,
-            scenario: t.scenario.name.clone(),
-            scenario_file: t.scenario.path.display().to_string(),
-            model: t.scenario.model.info().name.to_owned(),
-            variant: t.variant.clone(),
-            scheduler: t.scheduler.name().to_owned(),
-            seed: t.scheduler.seed(),
-            budget: budget(&t.scheduler),
+            scenario: origin.scenario.to_owned(),
+            scenario_file: origin.scenario_file.to_owned(),
+            model: origin.model.to_owned(),
+            variant: origin.variant.to_owned(),
+            scheduler: scheduler.name().to_owned(),
+            seed: scheduler.seed(),
+            budget: budget(scheduler),
             verdict: verdict.to_owned(),
             detail,
             executions: run.executions,
             elapsed_ms: u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX),
             schedule: run.schedule.clone(),
             loom_checkpoint: run.loom_checkpoint.clone(),
-            preemption_bound: match &t.scheduler {
+            preemption_bound: match scheduler {
                 SchedulerSpec::Loom {
                     preemption_bound, ..
                 }
@@ -173,6 +202,12 @@ impl Counterexample {
     /// The text rendering: verdict, invariant in words, table, budget, replay command.
     /// A pure function of the value, so byte-identical for identical inputs.
     pub fn render_text(&self) -> String {
+        self.render_text_with(&self.replay_command())
+    }
+
+    /// [`Counterexample::render_text`] with `replay` as the way to replay it (a library check
+    /// replays through its `Builder`, not the command line).
+    pub fn render_text_with(&self, replay: &str) -> String {
         let mut out = format!(
             "{} / {} / {}: {}\n",
             self.scenario, self.variant, self.scheduler, self.verdict
@@ -195,7 +230,7 @@ impl Counterexample {
         if let Some(s) = &self.simplest {
             out.push_str(&format!("simplest: {}\n", s.in_words()));
         }
-        out.push_str(&format!("replay: {}\n", self.replay_command()));
+        out.push_str(&format!("replay: {replay}\n"));
         out
     }
 }

@@ -10,10 +10,10 @@ mod ladder;
 pub mod markdown;
 pub mod write;
 
-pub use counterexample::{trace_of, Counterexample, Simplicity, REPORT_VERSION};
+pub use counterexample::{trace_of, Counterexample, Origin, Simplicity, REPORT_VERSION};
 #[cfg(test)]
 pub(crate) use example::example;
 pub use html::render_html;
 pub use json::{from_json, to_json};
 pub use markdown::render_markdown;
-pub use write::{sanitise, write_atomic, write_reports, ReportPaths};
+pub use write::{sanitise, write_atomic, write_reports, write_reports_with, ReportPaths};

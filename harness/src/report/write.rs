@@ -9,6 +9,7 @@
 use super::{html, json, markdown, Counterexample};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The three files of one counterexample.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,17 +70,30 @@ pub fn write_reports(
 ) -> std::io::Result<ReportPaths> {
     let paths = ReportPaths::new(root, c, shard);
     let replay = paths.replay_command();
-    write_atomic(&paths.json, json::to_json(c).as_bytes())?;
-    write_atomic(
-        &paths.markdown,
-        markdown::render_markdown(c, &replay).as_bytes(),
-    )?;
-    write_atomic(&paths.html, html::render_html(c, &replay).as_bytes())?;
+    write_reports_with(&paths, c, &replay)?;
     Ok(paths)
 }
 
+/// Write the reports of `c` to `paths`, with `replay` as the way to replay it (a library check
+/// names its `Builder` call instead of the command line).
+pub fn write_reports_with(
+    paths: &ReportPaths,
+    c: &Counterexample,
+    replay: &str,
+) -> std::io::Result<()> {
+    write_atomic(&paths.json, json::to_json(c).as_bytes())?;
+    write_atomic(
+        &paths.markdown,
+        markdown::render_markdown(c, replay).as_bytes(),
+    )?;
+    write_atomic(&paths.html, html::render_html(c, replay).as_bytes())?;
+    Ok(())
+}
+
 /// Create (or truncate) a temporary file beside `path`, write `bytes`, then rename it over
-/// `path`. The temporary name carries the process id, so concurrent writers never share one.
+/// `path`. The temporary name carries the process id and a per-process count, so concurrent
+/// writers (other processes, or other threads of this one: tests checking in parallel) never
+/// share one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -87,7 +101,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
@@ -109,6 +125,25 @@ mod tests {
         assert_eq!(sanitise("A B/C\\d"), "a_b_c_d");
         assert_eq!(sanitise(""), "_");
         assert_eq!(sanitise(".."), "__");
+    }
+
+    #[test]
+    fn threads_of_one_process_write_the_same_report_without_clobbering() {
+        let dir = std::env::temp_dir().join(format!("poolcheck-threads-{}", std::process::id()));
+        let path = dir.join("a.json");
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    (0..50).try_for_each(|_| write_atomic(&path, b"same bytes"))
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap().unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "same bytes");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -113,13 +113,13 @@ pub struct Pinned {
 impl Scenario {
     /// What a scheduler explores for one variant.
     pub fn subject(&self, variant: &str) -> Subject {
-        Subject {
-            model: self.model,
-            spec: self.spec.clone(),
-            variant: variant.to_owned(),
-            invariants: self.invariants.clone(),
-            step_bound: self.step_bound,
-        }
+        Subject::of_model(
+            self.model,
+            self.spec.clone(),
+            variant,
+            self.invariants.clone(),
+            self.step_bound,
+        )
     }
 
     /// The expectations of `variant`, if the model has it.

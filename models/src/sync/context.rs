@@ -148,6 +148,11 @@ pub fn try_current_actor() -> Option<ActorId> {
         .and_then(|e| e.try_actor_of_current())
 }
 
+/// Actors of the execution running on this thread so far: the id the next spawned one gets.
+pub fn actor_count() -> usize {
+    exec().lock_ghost().actors.len()
+}
+
 /// Record a ghost event for the current actor. Not a scheduling point.
 pub fn probe(event: Event) {
     let exec = exec();

@@ -275,4 +275,66 @@ pub enum Event {
     },
     /// Free-form annotation shown in the interleaving table.
     Note(String),
+    /// An event of the user's own vocabulary (the library API), judged by the user's monitors.
+    User(UserEvent),
+}
+
+/// An event a user's pool reports through the library API: a kebab-case name and named integer
+/// fields, in the order given. Built-in monitors ignore it; a user's `Monitor` judges it.
+///
+/// ```
+/// use poolcheck_models::sync::UserEvent;
+/// let ev = UserEvent::new("checked-out").with("conn", 3).with("holders", 1);
+/// assert_eq!(ev.get("conn"), Some(3));
+/// assert_eq!(ev.to_string(), "checked-out conn=3 holders=1");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserEvent {
+    /// What happened (`checked-out`), as the user's monitor matches it.
+    pub name: &'static str,
+    /// Named values, in the order they were added.
+    pub fields: Vec<(&'static str, i64)>,
+}
+
+impl UserEvent {
+    /// An event named `name` with no fields yet.
+    pub fn new(name: &'static str) -> Self {
+        UserEvent {
+            name,
+            fields: Vec::new(),
+        }
+    }
+
+    /// The same event with one more field.
+    pub fn with(mut self, key: &'static str, value: i64) -> Self {
+        self.fields.push((key, value));
+        self
+    }
+
+    /// The value of field `key` (the first one, if it was added twice).
+    pub fn get(&self, key: &str) -> Option<i64> {
+        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// Is this the event named `name`?
+    pub fn is(&self, name: &str) -> bool {
+        self.name == name
+    }
+}
+
+/// `name key=value ...`: how the event reads in an interleaving table.
+impl std::fmt::Display for UserEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)?;
+        for (k, v) in &self.fields {
+            write!(f, " {k}={v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<UserEvent> for Event {
+    fn from(ev: UserEvent) -> Self {
+        Event::User(ev)
+    }
 }

@@ -37,11 +37,11 @@ pub use backend::Backend;
 pub use clock::{advance_clock, now};
 pub use condvar::Condvar;
 pub use context::{
-    current_actor, install, install_traced, probe, try_current_actor, uninstall, Aborted, Exec,
-    ExecGuard, Observer, ViolationPanic,
+    actor_count, current_actor, install, install_traced, probe, try_current_actor, uninstall,
+    Aborted, Exec, ExecGuard, Observer, ViolationPanic,
 };
 pub use deadlock::deadlock_violation;
-pub use event::{CallbackKind, CloseReason, ConnPhase, Event, Outcome};
+pub use event::{CallbackKind, CloseReason, ConnPhase, Event, Outcome, UserEvent};
 pub use footprint::{Access, Footprint, Object, Pending, Step, StepLog};
 pub use mutex::{Mutex, MutexGuard};
 pub use plain::Plain;

@@ -4,7 +4,7 @@
 //! writing it is never a scheduling point. Identifiers are dense indices assigned in creation
 //! order, so the same schedule always produces the same identifiers and the same log.
 
-use super::event::Event;
+use super::event::{Event, UserEvent};
 
 /// A logical actor (model thread): index into [`Ghost::actors`]. Actor 0 is the execution's main.
 pub type ActorId = usize;
@@ -195,6 +195,14 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// The user's event, when this record is one (what a user's monitor usually matches).
+    pub fn user_event(&self) -> Option<&UserEvent> {
+        match self {
+            RecordKind::Probe(Event::User(ev)) => Some(ev),
+            _ => None,
+        }
+    }
+
     /// Is this record a scheduling point (counted against the step bound)?
     pub fn is_step(&self) -> bool {
         !matches!(

@@ -68,7 +68,7 @@ pub fn explore_subject(subject: &Subject, options: ExploreOptions) -> Exploratio
         });
     }
     explore(options, move |slot, steps| {
-        let monitors = OneGhostObject(MonitorSet::new(&subject.invariants));
+        let monitors = OneGhostObject(subject.monitors());
         let (exec, _guard) = install_traced(
             Backend::Dpor,
             Box::new(monitors),
@@ -77,7 +77,7 @@ pub fn explore_subject(subject: &Subject, options: ExploreOptions) -> Exploratio
             Some(steps),
         );
         slot.register(&exec);
-        subject.model.run(&subject.spec, &subject.variant);
+        subject.run_program();
         exec.finish();
     })
 }
