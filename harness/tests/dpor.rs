@@ -304,7 +304,7 @@ fn scenarios_match_the_unreduced_search() {
 #[test]
 fn monitors_finer_ghost_objects_lose_no_verdict() {
     let h2 = inline_scenario("one-h2-request", ONE_H2_REQUEST);
-    for variant in ["fixed", "go-32388"] {
+    for variant in ["fixed", "upstream-95888ee7"] {
         let subject = h2.subject(variant);
         let options = ExploreOptions::new(Reduction::Source);
         let coarse = explore_subject(

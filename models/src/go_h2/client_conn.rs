@@ -1,12 +1,14 @@
 //! `ClientConn` and `clientStream` (golang/net `http2/transport.go`): the locks, the state each
 //! one guards, and the small operations on them (`idleState`, `ReserveNewRequest`,
-//! `awaitOpenSlotForRequest`, `newStream`, `streamByID`, `closeForError`, HPACK encoding).
+//! `awaitOpenSlotForRequest`, `newStream`, `streamByID`, `forgetStreamID`, `closeIfIdle`,
+//! `closeForError`).
 //!
 //! Upstream: golang/net `http2/transport.go` at 4e4d966f (lines 243-335 `ClientConn` and
-//! `clientStream`; 761-851 `setGoAway`, `ReserveNewRequest`, `idleStateLocked`; 959-981
-//! `closeForError`; 1289-1329 `awaitOpenSlotForRequest`; 1575-1808 `encodeHeaders`,
-//! `encodeTrailers`, `writeHeader`; 1810-1855 `newStream`, `streamByID`), and before 978cfadd
-//! (95888ee7) for the go-32388 variant.
+//! `clientStream`; 761-851 `setGoAway`, `ReserveNewRequest`, `idleStateLocked`; 871-886
+//! `closeIfIdle`; 888-892 `isDoNotReuseAndIdle`; 959-981 `closeForError`; 1289-1329
+//! `awaitOpenSlotForRequest`; 1331-1357 `writeHeaders`; 1810-1849 `newStream`, `forgetStreamID`,
+//! `streamByID`); at 95888ee7 `closeForError` 925-939 (streams failed and `tconn` closed with
+//! `mu` held); d0c6ba3f's `forgetStreamID` 1995-2021 for the close after GOAWAY once idle.
 //!
 //! Locks, as after 978cfadd (order `reqHeaderMu` -> `wmu` -> `mu`):
 //! - `mu` ([`ConnState`], class `non_blocking`): streams, reservations, stream ids, GOAWAY and
@@ -15,19 +17,23 @@
 //!   978cfadd the HPACK encoder and `hbuf`.
 //! - `reqHeaderMu` (a [`SlotLock`], `blocking_ok`): stream-id allocation through the HEADERS write.
 //!
-//! Where the model abstracts: `cc.henc` + `cc.hbuf` live in a [`Plain`] ([`Hpack`]) because
-//! which lock guards them is what go-48340 changes (Go's race detector sees the same field under
-//! `mu` and under `wmu`); the per-stream `cs.flow`, `cs.inflow` and `cs.didReset` ("guarded by
+//! Where the model abstracts: `cc.henc` + `cc.hbuf` are an [`HpackCell`], whose every use says
+//! which lock it holds, so that a use no lock excludes from another becomes explorable (see
+//! [`super::encoder`]); the per-stream `cs.flow`, `cs.inflow` and `cs.didReset` ("guarded by
 //! cc.mu") are [`Plain`] too, so that go-48491 can touch `cs.inflow` without `mu`, and every
 //! other access in the model happens with `mu` held. Channels (`resc`, `peerReset`) and the
 //! response body pipe are small lock + condition pairs of class `internal`.
 
-use super::hpack::{render, Encoder, Field};
+use super::encoder::{BufSlice, Held, HpackCell};
+use super::hpack::Field;
 use super::net::{ClientFrame, ErrCode, Net};
+use super::state::{ConnLife, StreamState};
 use super::variant::Variant;
 use crate::sync::{
-    blocking, probe, BlockKind, Condvar, Event, LockClass, Mutex, MutexGuard, Plain, SlotLock,
+    blocking, probe, BlockKind, CloseReason, Condvar, Event, LockClass, Mutex, MutexGuard, Plain,
+    SlotLock,
 };
+use crate::typed::Transition;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -91,72 +97,6 @@ impl ReqErr {
     }
 }
 
-/// Go's `bytes.Buffer` as `hbuf`: `Bytes()` returns a slice that aliases the backing array, so
-/// a later `Reset` + write overwrites what an earlier caller still holds, unless the buffer had
-/// to grow (a new array; the old slice keeps the old bytes).
-#[derive(Default)]
-pub struct GoBuffer {
-    array: Vec<u8>,
-    len: usize,
-    generation: u32,
-}
-
-/// A slice returned by [`GoBuffer::bytes`].
-#[derive(Clone)]
-pub struct BufSlice {
-    generation: u32,
-    len: usize,
-    old_array: Vec<u8>,
-}
-
-impl GoBuffer {
-    /// `Reset`: length 0, capacity kept.
-    pub fn reset(&mut self) {
-        self.len = 0;
-    }
-
-    /// `Write`: grows to max(needed, 2 * capacity) when full, like `bytes.Buffer.grow`.
-    pub fn write(&mut self, bytes: &[u8]) {
-        let needed = self.len + bytes.len();
-        if needed > self.array.len() {
-            let cap = needed.max(2 * self.array.len());
-            let mut array = vec![0; cap];
-            array[..self.len].copy_from_slice(&self.array[..self.len]);
-            self.array = array;
-            self.generation += 1;
-        }
-        self.array[self.len..needed].copy_from_slice(bytes);
-        self.len = needed;
-    }
-
-    /// `Bytes()`: a slice of the current contents.
-    pub fn bytes(&self) -> BufSlice {
-        BufSlice {
-            generation: self.generation,
-            len: self.len,
-            old_array: self.array[..self.len].to_vec(),
-        }
-    }
-
-    /// What `slice` holds now.
-    pub fn read(&self, slice: &BufSlice) -> Vec<u8> {
-        if slice.generation == self.generation {
-            self.array[..slice.len].to_vec()
-        } else {
-            slice.old_array.clone()
-        }
-    }
-}
-
-/// `cc.henc` writing into `cc.hbuf`.
-#[derive(Default)]
-pub struct Hpack {
-    /// The encoder.
-    pub enc: Encoder,
-    /// The buffer it writes into.
-    pub hbuf: GoBuffer,
-}
-
 /// State guarded by `cc.mu`.
 pub struct ConnState {
     /// `cc.streams`.
@@ -170,7 +110,7 @@ pub struct ConnState {
     /// `cc.goAway`'s last-stream-id.
     pub go_away: Option<u32>,
     /// `cc.closed`.
-    pub closed: bool,
+    pub life: ConnLife,
     /// `cc.closing`.
     pub closing: bool,
     /// `cc.doNotReuse`.
@@ -234,6 +174,9 @@ pub struct ClientStream {
     pub req: u32,
     /// The request has a body or trailers (`cs.req.Body != nil`).
     pub has_body: bool,
+    /// The model's books on the stream ([`StreamState`]; changed with `cc.mu` held, except
+    /// `headers_sent`, which `roundTrip` knows under `wmu`).
+    pub state: Plain<StreamState>,
     /// `cs.flow`: our send window (guarded by `cc.mu` in Go).
     pub flow: Plain<i64>,
     /// `cs.inflow`: the receive window we advertised (guarded by `cc.mu` in Go).
@@ -254,6 +197,7 @@ impl ClientStream {
             id,
             req,
             has_body,
+            state: Plain::new(StreamState::Allocated),
             flow: Plain::new(send_window),
             inflow: Plain::new(STREAM_FLOW),
             did_reset: Plain::new(false),
@@ -271,6 +215,11 @@ impl ClientStream {
             ),
             pipe_changed: Condvar::new(format!("cs{id}.bufPipe: data or end")),
         }
+    }
+
+    /// Its HEADERS reached the wire.
+    pub fn headers_sent(&self) {
+        self.state.with(|s| *s = s.headers_sent().or_panic());
     }
 
     /// `select { case cs.resc <- v: default: }`.
@@ -377,7 +326,7 @@ pub struct ClientConn {
     /// `cc.reqHeaderMu`.
     pub req_header_mu: SlotLock,
     /// `cc.henc` + `cc.hbuf`.
-    pub hpack: Plain<Hpack>,
+    pub hpack: HpackCell,
     /// The connection.
     pub net: Arc<Net>,
 }
@@ -391,7 +340,7 @@ impl ClientConn {
             next_stream_id: 1,
             pending_requests: 0,
             go_away: None,
-            closed: false,
+            life: ConnLife::Open,
             closing: false,
             do_not_reuse: false,
             seen_settings: false,
@@ -415,22 +364,23 @@ impl ClientConn {
                 format!("cc{id}.reqHeaderMu"),
                 LockClass::blocking_ok("reqHeaderMu"),
             ),
-            hpack: Plain::new(Hpack::default()),
+            hpack: HpackCell::new(id),
             net,
         }
     }
 
     // ---- availability (the pool's questions) -----------------------------------------------
 
-    /// `idleStateLocked().canTakeNewRequest` (StrictMaxConcurrentStreams = false).
+    /// `idleStateLocked().canTakeNewRequest` (823-846; StrictMaxConcurrentStreams = false;
+    /// `streamsReserved` counts from 4e4d966f, and is always 0 before it).
     pub fn can_take_locked(st: &ConnState) -> bool {
         let wanted = st.streams.len() as u64 + u64::from(st.streams_reserved) + 1;
         let max_ok = wanted <= u64::from(st.max_concurrent_streams);
-        st.go_away.is_none() && !st.closed && !st.closing && max_ok && !st.do_not_reuse
+        st.go_away.is_none() && !st.life.is_closed() && !st.closing && max_ok && !st.do_not_reuse
     }
 
-    /// `idleState()` (before 4e4d966f the pool's only question); a yes assigns request `req`
-    /// (probed under `mu`, where the decision is made).
+    /// `idleState()` (817-821; before 4e4d966f the pool's only question); a yes assigns request
+    /// `req` (probed under `mu`, where the decision is made).
     pub fn idle_state(&self, req: u32) -> bool {
         let st = self.mu.lock();
         let yes = Self::can_take_locked(&st);
@@ -440,7 +390,7 @@ impl ClientConn {
         yes
     }
 
-    /// `ReserveNewRequest` (4e4d966f); a yes assigns request `req`.
+    /// `ReserveNewRequest` (4e4d966f, 800-808); a yes assigns request `req`.
     pub fn reserve_new_request(&self, req: u32) -> bool {
         let mut st = self.mu.lock();
         if !Self::can_take_locked(&st) {
@@ -456,13 +406,14 @@ impl ClientConn {
         probe(Event::RequestAssigned { req, conn: self.id });
     }
 
-    /// `awaitOpenSlotForRequest`: with `mu` held, wait until a stream may be opened.
+    /// `awaitOpenSlotForRequest` (1289-1327): with `mu` held, wait until a stream may be
+    /// opened. (The goroutine that watches for cancellation while waiting is not modelled.)
     pub fn await_open_slot<'a>(
         &'a self,
         mut st: MutexGuard<'a, ConnState>,
     ) -> Result<MutexGuard<'a, ConnState>, ReqErr> {
         loop {
-            if st.closed || !Self::can_take_locked(&st) {
+            if st.life.is_closed() || !Self::can_take_locked(&st) {
                 return Err(ReqErr::ConnUnusable);
             }
             if (st.streams.len() as u64) < u64::from(st.max_concurrent_streams) {
@@ -474,8 +425,21 @@ impl ClientConn {
         }
     }
 
-    /// `newStream` (requires `mu`).
+    /// d0c6ba3f's `closeOnIdle && cc.streamsReserved == 0 && len(cc.streams) == 0` for a
+    /// connection that received GOAWAY (an open one: closing is the caller's, after `mu`);
+    /// marks it closed.
+    pub fn goaway_idle(st: &mut ConnState) -> bool {
+        let idle = st.go_away.is_some() && st.streams_reserved == 0 && st.streams.is_empty();
+        let close = idle && !st.life.is_closed();
+        if close {
+            st.life = st.life.close();
+        }
+        close
+    }
+
+    /// `newStream` (1810-1825, requires `mu`).
     pub fn new_stream(&self, st: &mut ConnState, req: u32, has_body: bool) -> Arc<ClientStream> {
+        st.life = st.life.admit_stream().or_panic();
         let id = st.next_stream_id;
         let cs = Arc::new(ClientStream::new(id, req, has_body, INITIAL_WINDOW));
         st.next_stream_id += 2;
@@ -488,48 +452,82 @@ impl ClientConn {
         cs
     }
 
-    /// `streamByID(id, andRemove)`.
+    /// `streamByID(id, andRemove)` (1831-1849): a closed connection's map is not touched.
     pub fn stream_by_id(&self, id: u32, and_remove: bool) -> Option<Arc<ClientStream>> {
         let mut st = self.mu.lock();
         let cs = st.streams.get(&id).cloned();
-        if and_remove && cs.is_some() && !st.closed {
-            st.streams.remove(&id);
-            probe(Event::StreamClosed {
-                conn: self.id,
-                stream: id,
-            });
+        if and_remove && cs.is_some() && !st.life.is_closed() {
+            self.remove_locked(&mut st, id);
             drop(st);
             self.cond.notify_all();
         }
         cs
     }
 
-    /// `forgetStreamID`.
+    /// `delete(cc.streams, id)` and `close(cs.done)`, with `mu` held.
+    fn remove_locked(&self, st: &mut ConnState, id: u32) {
+        if let Some(cs) = st.streams.remove(&id) {
+            cs.state.with(|s| *s = s.forget().or_panic());
+            probe(Event::StreamClosed {
+                conn: self.id,
+                stream: id,
+            });
+        }
+    }
+
+    /// `forgetStreamID` (1827-1829: `streamByID(id, true)`). With d0c6ba3f's fix (its
+    /// `forgetStreamID`, 1995-2021, carried onto this structure) a connection that received
+    /// GOAWAY is closed, under the same `mu` section, once no stream and no reservation is
+    /// left: `closeOnIdle && cc.streamsReserved == 0 && len(cc.streams) == 0`.
     pub fn forget_stream_id(&self, id: u32) {
-        self.stream_by_id(id, true);
+        if !self.variant.closes_after_goaway_when_idle() {
+            self.stream_by_id(id, true);
+            return;
+        }
+        let mut st = self.mu.lock();
+        if !st.life.is_closed() {
+            self.remove_locked(&mut st, id);
+        }
+        let close = Self::goaway_idle(&mut st);
+        drop(st);
+        self.cond.notify_all();
+        if close {
+            self.close_conn(CloseReason::Terminated); // `defer cc.closeConn()`
+        }
+    }
+
+    /// `cc.tconn.Close()`.
+    pub fn close_conn(&self, reason: CloseReason) {
+        self.net.close(self.id);
+        probe(Event::ConnClosed {
+            conn: self.id,
+            reason,
+        });
+    }
+
+    /// `closeIfIdle` (871-886): a connection without streams is closed (reservations are not
+    /// asked); `tconn.Close()` after `mu` is released.
+    pub fn close_if_idle(&self, reason: CloseReason) {
+        let mut st = self.mu.lock();
+        if !st.streams.is_empty() {
+            return;
+        }
+        st.life = st.life.close();
+        drop(st);
+        self.close_conn(reason);
+    }
+
+    /// `isDoNotReuseAndIdle` (76eb614f; 888-892).
+    pub fn is_do_not_reuse_and_idle(&self) -> bool {
+        let st = self.mu.lock();
+        st.do_not_reuse && st.streams.is_empty()
     }
 
     // ---- HPACK ------------------------------------------------------------------------------
 
-    /// `encodeHeaders` / `encodeTrailers`: reset `hbuf`, write every field, return `hbuf.Bytes()`.
-    /// The caller holds the lock its variant says guards the encoder.
-    pub fn encode(&self, stream: u32, fields: &[Field]) -> BufSlice {
-        probe(Event::EncoderEnter { conn: self.id });
-        let slice = self.hpack.with(|h| {
-            h.hbuf.reset();
-            for (name, value) in fields {
-                let bytes = h.enc.write_field(name, value);
-                h.hbuf.write(&bytes);
-            }
-            h.hbuf.bytes()
-        });
-        probe(Event::HeaderBlockEncoded {
-            conn: self.id,
-            stream,
-            headers: render(fields),
-        });
-        probe(Event::EncoderExit { conn: self.id });
-        slice
+    /// `encodeHeaders` / `encodeTrailers`, the caller holding `held`.
+    pub fn encode(&self, held: Held, stream: u32, fields: &[Field]) -> BufSlice {
+        self.hpack.encode(held, stream, fields)
     }
 
     // ---- writing (callers hold `wmu`) -------------------------------------------------------
@@ -551,33 +549,27 @@ impl ClientConn {
         })
     }
 
-    /// `writeHeaders`: HEADERS carrying what `slice` holds *now* (+ flush).
+    /// `writeHeaders` (1331-1357): HEADERS carrying what `slice` of `hbuf` holds *now* (+
+    /// flush); the caller holds `held` (`wmu` at least).
     pub fn write_headers(
         &self,
         w: &mut WriteState,
-        stream: u32,
+        held: Held,
+        cs: &ClientStream,
         end_stream: bool,
         slice: &BufSlice,
-        new_stream: bool,
     ) -> Result<(), ReqErr> {
-        let block = self.hpack.with(|h| h.hbuf.read(slice));
+        let block = self.hpack.read(held, slice);
         let frame = ClientFrame::Headers {
-            stream,
+            stream: cs.id,
             end_stream,
             block,
         };
-        self.write_frames(w, vec![frame])?;
-        if new_stream {
-            probe(Event::HeadersSent {
-                conn: self.id,
-                stream,
-            });
-        }
-        Ok(())
+        self.write_frames(w, vec![frame])
     }
 
     /// Write `frames` after a `mu` section `st`: with `mu` released first (978cfadd) or still
-    /// held (before: go-32388). Nothing to write, nothing done.
+    /// held (before: `wmu` taken inside `mu`). Nothing to write, nothing done.
     pub fn write_after_mu(&self, st: MutexGuard<'_, ConnState>, frames: Vec<ClientFrame>) {
         if frames.is_empty() {
             return;
@@ -591,27 +583,47 @@ impl ClientConn {
 
     // ---- closing ----------------------------------------------------------------------------
 
-    /// `closeForError` (also `Close`): fail every stream, then close the connection.
-    pub fn close_for_error(&self, err: ReqErr) {
-        let streams = {
-            let mut st = self.mu.lock();
-            st.closed = true;
-            std::mem::take(&mut st.streams)
-        };
-        self.fail_streams(streams, &err);
-        let st = self.mu.lock();
-        self.net.close(self.id);
-        drop(st);
+    /// `closeForError` (also `Close`), closing for `reason`. From 978cfadd (4e4d966f 959-981):
+    /// take the streams under `mu`, fail them outside it, then `tconn.Close()` under `mu`. At
+    /// 95888ee7 (925-939): fail every stream and close `tconn` all with `mu` held.
+    pub fn close_for_error(&self, err: ReqErr, reason: CloseReason) {
+        let mut st = self.mu.lock();
+        let streams = self.take_streams_locked(&mut st);
+        st.life = st.life.close();
+        if self.variant.writes_under_mu() {
+            self.fail_streams(streams, &err);
+            self.close_conn(reason);
+            drop(st);
+        } else {
+            drop(st);
+            self.fail_streams(streams, &err);
+            let st = self.mu.lock();
+            self.close_conn(reason);
+            drop(st);
+        }
         self.cond.notify_all();
     }
 
-    /// Hand `err` to each stream (outside `mu`, as after 978cfadd).
-    pub fn fail_streams(&self, streams: BTreeMap<u32, Arc<ClientStream>>, err: &ReqErr) {
-        for (id, cs) in streams {
-            probe(Event::StreamClosed {
-                conn: self.id,
-                stream: id,
-            });
+    /// `streams := cc.streams; cc.streams = nil`, with `mu` held: each stream leaves the map.
+    pub fn take_streams_locked(&self, st: &mut ConnState) -> Vec<Arc<ClientStream>> {
+        let streams = std::mem::take(&mut st.streams);
+        streams
+            .into_values()
+            .inspect(|cs| {
+                cs.state.with(|s| *s = s.forget().or_panic());
+                probe(Event::StreamClosed {
+                    conn: self.id,
+                    stream: cs.id,
+                });
+            })
+            .collect()
+    }
+
+    /// Hand `err` to each stream: `cs.resc <- err` (if empty) and `cs.bufPipe.CloseWithError`.
+    /// (`cleanup` closes the pipe first, `closeForError` sends first; nothing can observe the
+    /// order, since the request reads `resc` before the pipe.)
+    pub fn fail_streams(&self, streams: Vec<Arc<ClientStream>>, err: &ReqErr) {
+        for cs in streams {
             cs.send_res(ResAndError::Err(err.clone()));
             cs.pipe_close(PipeEnd::Err(err.clone()));
         }

@@ -2,9 +2,11 @@
 //! Transport that golang/go#32388, #48340, #48491, the `streamsReserved` fix and GOAWAY handling
 //! are about.
 //!
-//! Upstream: golang/net `http2/transport.go` and `http2/client_conn_pool.go`, before and after
-//! 978cfadd (CL 349594, "http2: avoid blocking while holding ClientConn.mu"), with cf34111c
-//! (golang/go#48491) and 4e4d966f (`streamsReserved`); each module cites its functions and lines.
+//! Upstream: golang/net `http2/transport.go` and `http2/client_conn_pool.go` at four
+//! consecutive commits, each a variant exactly as published (see [`variant`]): 95888ee7 (before
+//! CL 349594), 978cfadd (CL 349594, "http2: avoid blocking while holding ClientConn.mu"),
+//! 76eb614f (with cf34111c) and 4e4d966f (`streamsReserved`); `fixed` adds later upstream fixes
+//! carried onto 4e4d966f. Each module cites its functions and lines.
 //!
 //! A Go original keeps its goroutines and mutexes: every request is the caller's goroutine
 //! (`Transport.RoundTrip`), each connection has its read loop actor (`go cc.readLoop()`), and
@@ -12,16 +14,21 @@
 //! upstream roles. `mu` and the pool lock are `LockClass::non_blocking`: a network write or a
 //! stall under either is a `lock-held-blocking` violation.
 //!
-//! Layout: [`client_conn`] (the locks and their state), [`round_trip`] (a request), [`read_loop`]
-//! (frames from the server), [`pool`] (the pool), [`net`] (the in-memory connection whose writes
-//! stall when the peer stops reading), [`peer`] (the server, decoding every header block with
-//! the real HPACK codec of [`hpack`]), [`variant`], [`ops`] (the scenario vocabulary).
+//! Layout: [`client_conn`] (the locks and their state), [`state`] (the connection and stream
+//! state machines), [`encoder`] (`cc.henc` + `cc.hbuf`, whose unguarded use is detected),
+//! [`round_trip`] (a request), [`read_loop`] (frames from the server), [`pool`] (the pool),
+//! [`net`] (the in-memory connection whose writes stall when the peer stops reading), [`peer`]
+//! (the server, decoding every header block with the real HPACK codec of [`hpack`]),
+//! [`variant`], [`ops`] (the scenario vocabulary).
 //!
-//! At the end of an execution the main actor closes every connection (`cc.Close()`) and joins
-//! the read loops. loom allows four spawned actors: scenario actors plus one read loop per
-//! connection dialed must stay within that for the loom scheduler.
+//! At the end of an execution the main actor does what a client program does last,
+//! `Transport.CloseIdleConnections()`, then the servers go away and the read loops are joined;
+//! a connection the client forgot (out of the pool and never closed) stays open for `no-leak`.
+//! loom allows four spawned actors: scenario actors plus one read loop per connection dialed
+//! must stay within that for the loom scheduler.
 
 pub mod client_conn;
+pub mod encoder;
 pub mod hpack;
 pub mod net;
 pub mod ops;
@@ -29,6 +36,7 @@ pub mod peer;
 pub mod pool;
 pub mod read_loop;
 pub mod round_trip;
+pub mod state;
 pub mod variant;
 
 pub use ops::Op;
@@ -47,8 +55,8 @@ pub static INFO: ModelInfo = ModelInfo {
     name: "go-h2",
     summary: "golang.org/x/net/http2 Transport: clientConnPool + ClientConn (mu, wmu, \
               reqHeaderMu, read loop) against a scripted server with a real HPACK decoder",
-    upstream: "golang/net http2/transport.go + http2/client_conn_pool.go at 4e4d966f (978cfadd = \
-               CL 349594, cf34111c), SETTINGS_HEADER_TABLE_SIZE from 0e478a2a",
+    upstream: "golang/net http2/transport.go + http2/client_conn_pool.go at 95888ee7, 978cfadd \
+               (CL 349594), 76eb614f and 4e4d966f; fixed adds 0e478a2a and d0c6ba3f",
     variants: Release::INFO,
     fixes: Fix::INFO,
     ops: Op::INFO,

@@ -53,7 +53,7 @@ pub enum ClientFrame {
         stream: u32,
         /// END_STREAM.
         end_stream: bool,
-        /// The HPACK block as written (for trailers in go-48340: whatever `hbuf` holds now).
+        /// The HPACK block as written (for trailers at 95888ee7: whatever `hbuf` holds now).
         block: Vec<u8>,
     },
     /// DATA (request body); only its length is modelled.
@@ -160,6 +160,17 @@ pub enum PeerFrame {
     },
 }
 
+/// What the read loop's `ReadFrame` returns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Read {
+    /// The next frame.
+    Frame(PeerFrame),
+    /// The connection is closed (EOF, or the client closed its end).
+    Eof,
+    /// The execution is over and its servers are gone ([`Net::teardown`]).
+    TornDown,
+}
+
 /// A write failed: the connection is closed (Go's sticky `cc.werr`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WriteError(pub String);
@@ -179,6 +190,8 @@ pub struct Wire {
     client_closed: bool,
     /// SETTINGS ACKs the client wrote (for `await-settings`).
     client_acks: u32,
+    /// The execution ended: the read loop stops without processing anything more.
+    torn_down: bool,
 }
 
 impl Wire {
@@ -224,6 +237,7 @@ impl Net {
             stalled: 0,
             client_closed: false,
             client_acks: 0,
+            torn_down: false,
         });
         conn
     }
@@ -280,22 +294,35 @@ impl Net {
         }
     }
 
-    /// The read loop's `ReadFrame`: the next frame, or `None` once the connection is closed.
-    pub fn read(&self, conn: u32) -> Option<PeerFrame> {
+    /// The read loop's `ReadFrame`: the next frame, or the end of the connection.
+    pub fn read(&self, conn: u32) -> Read {
         let mut s = self.state.lock();
         loop {
             let w = &mut s[idx(conn)];
+            if w.torn_down {
+                return Read::TornDown;
+            }
             if w.client_closed {
-                return None;
+                return Read::Eof;
             }
             if let Some(f) = w.peer.inbound.pop_front() {
-                return Some(f);
+                return Read::Frame(f);
             }
             if w.peer.closed {
-                return None;
+                return Read::Eof;
             }
             s = self.changed.wait(s);
         }
+    }
+
+    /// The end of the execution, after the client's own cleanup: every connection's server goes
+    /// away and its read loop stops without recording anything, so the connections the client
+    /// left open stay open for `no-leak` to judge.
+    pub fn teardown(&self) {
+        for w in self.state.lock().iter_mut() {
+            w.torn_down = true;
+        }
+        self.changed.notify_all();
     }
 
     /// The client closes its end (`cc.tconn.Close()`); stalled writers fail.

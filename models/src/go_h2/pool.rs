@@ -19,8 +19,8 @@ use super::net::{ClientFrame, Net};
 use super::read_loop::read_loop;
 use super::variant::Variant;
 use crate::sync::{
-    blocking, probe, spawn, BlockKind, CloseReason, Condvar, Event, JoinHandle, LockClass, Mutex,
-    Plain,
+    blocking, probe, spawn, BlockKind, CloseReason, Condvar, ConnPhase, Event, JoinHandle,
+    LockClass, Mutex, Plain,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,8 +43,6 @@ pub struct Pool {
     /// `p.mu`.
     mu: Mutex<PoolState>,
     dial_done: Condvar,
-    /// Every connection ever dialed (closed at the end of the execution).
-    all: Plain<Vec<Arc<ClientConn>>>,
     /// The read loops, joined at the end of the execution.
     loops: Plain<Vec<JoinHandle<()>>>,
 }
@@ -61,7 +59,6 @@ impl Pool {
                 PoolState::default(),
             ),
             dial_done: Condvar::new("pool: dial done"),
-            all: Plain::new(Vec::new()),
             loops: Plain::new(Vec::new()),
         }
     }
@@ -128,10 +125,13 @@ impl Pool {
             conn_window_update: CONN_FLOW,
         };
         let _ = self.net.write(id, vec![preface]);
+        probe(Event::ConnPhase {
+            conn: id,
+            phase: ConnPhase::Active,
+        });
         let (cc2, pool) = (cc.clone(), self.clone());
         let handle = spawn(&format!("conn{id}.readLoop"), move || read_loop(cc2, pool));
         self.loops.with(|l| l.push(handle));
-        self.all.with(|a| a.push(cc.clone()));
         let mut p = self.mu.lock();
         p.dialing.remove(host);
         p.dialed.insert(call, cc.clone());
@@ -152,7 +152,7 @@ impl Pool {
         }
     }
 
-    /// `MarkDead`: the connection leaves the pool.
+    /// `MarkDead` (246-262): the connection leaves the pool.
     pub fn mark_dead(&self, cc: &ClientConn) {
         let mut p = self.mu.lock();
         if let Some(list) = p.conns.get_mut(&cc.host) {
@@ -160,17 +160,22 @@ impl Pool {
         }
     }
 
-    /// End of the execution: close every connection (`cc.Close()`), join the read loops.
-    pub fn shutdown(&self) {
-        for cc in self.all.get() {
-            cc.close_for_error(super::client_conn::ReqErr::ConnClosed(
-                "http2: client connection force closed via ClientConn.Close".into(),
-            ));
-            probe(Event::ConnClosed {
-                conn: cc.id,
-                reason: CloseReason::Owner,
-            });
+    /// `closeIdleConnections` (264-278): with `p.mu` held, `closeIfIdle` every connection the
+    /// pool still has (in host order; Go iterates a map).
+    fn close_idle_connections(&self) {
+        let p = self.mu.lock();
+        for cc in p.conns.values().flatten() {
+            cc.close_if_idle(CloseReason::Owner);
         }
+    }
+
+    /// End of the execution: the client's own cleanup, `Transport.CloseIdleConnections()` (a
+    /// program's `defer tr.CloseIdleConnections()`); then the servers go away and the read
+    /// loops are joined. A connection the client cannot reach any more (out of the pool and
+    /// never closed) stays open, for `no-leak`.
+    pub fn shutdown(&self) {
+        self.close_idle_connections();
+        self.net.teardown();
         let loops = self.loops.with(std::mem::take);
         for h in loops {
             h.join();

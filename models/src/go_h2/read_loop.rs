@@ -4,43 +4,74 @@
 //! Upstream: golang/net `http2/transport.go` at 4e4d966f: `readLoop` 1858-1868, `cleanup`
 //! 1890-1931, `run` 1958-2038, `processHeaders` 2040-2107, `processData` 2353-2454,
 //! `processGoAway` 2489-2502 with `setGoAway` 761-785, `processSettings` 2504-2585,
-//! `processWindowUpdate` 2587-2606, `processResetStream` 2608-2641; before 978cfadd
-//! (95888ee7) for go-32388 (`processSettings` takes `mu`, then `wmu` for the ACK; the padding
-//! refund in `processData` is written with `mu` held); at 978cfadd for go-48491 (the stream
-//! refund `cs.inflow.add` after `mu` is released, lines 2371-2386 of that commit); before
-//! 8dab9293 for go-goaway; before 0e478a2a for go-56054.
+//! `processWindowUpdate` 2587-2606, `processResetStream` 2608-2641; at 95888ee7
+//! (`processSettings` 2401-2470 takes `mu`, then `wmu` for the ACK and returns its error; the
+//! padding refund in `processData` 2258-2384 is written with `mu` held; `cleanup` 1805-1840
+//! fails the streams under `mu`); at 978cfadd for go-48491 (the stream refund `cs.inflow.add`
+//! after `mu` is released, 2371-2386 of that commit); 76eb614f's `closeWhenIdle` for a
+//! do-not-reuse connection; 8dab9293's `setGoAway` loop; 0e478a2a's table size.
 //!
 //! Abstractions: response HEADERS carry no header block (the client's response decoding is not
 //! under test); a response is HEADERS then DATA; PING, PUSH_PROMISE and response trailers are
-//! not modelled; a connection error ends the loop without writing GOAWAY.
+//! not modelled; a connection error ends the loop without writing GOAWAY; the peer never sends
+//! a frame before its SETTINGS, DATA on a stream never opened, or an unexpected SETTINGS ACK
+//! (upstream's connection errors for those are not modelled).
 
 use super::client_conn::{ClientConn, ConnState, PipeEnd, ReqErr, ResAndError};
-use super::net::{ClientFrame, ErrCode, PeerFrame};
+use super::encoder::Held;
+use super::net::{ClientFrame, ErrCode, PeerFrame, Read};
 use super::pool::Pool;
-use crate::sync::{probe, yield_now, Event};
+use crate::sync::{probe, yield_now, CloseReason, Event};
 use std::sync::Arc;
 
-/// Run the read loop of `cc` until its connection ends.
+/// `clientConnReadLoop`'s own state (4e4d966f 1852-1855; `run` 1958-2038).
+#[derive(Default)]
+struct ReadLoop {
+    /// `rl.closeWhenIdle` (76eb614f: set for a do-not-reuse connection gone idle).
+    close_when_idle: bool,
+    /// `gotReply`: a response HEADERS was seen.
+    got_reply: bool,
+}
+
+/// `readLoop` + `run` (1858-1868, 1958-2038): read the peer's frames in order until the
+/// connection ends, then `cleanup`. After each frame that may leave the connection idle,
+/// `closeIfIdle` when `closeWhenIdle` (2034-2036). Ends without cleanup when the execution's
+/// servers are torn down ([`Read::TornDown`]): what the client does after its last request is
+/// not part of the execution.
 pub fn read_loop(cc: Arc<ClientConn>, pool: Arc<Pool>) {
+    let mut rl = ReadLoop::default();
     let err = loop {
-        let Some(frame) = cc.net.read(cc.id) else {
-            break None;
+        let frame = match cc.net.read(cc.id) {
+            Read::Frame(f) => f,
+            Read::Eof => break None,
+            Read::TornDown => return,
         };
-        if let Err(e) = process(&cc, &pool, frame) {
+        let maybe_idle = matches!(
+            frame,
+            PeerFrame::Headers { .. }
+                | PeerFrame::Data { .. }
+                | PeerFrame::GoAway { .. }
+                | PeerFrame::RstStream { .. }
+        );
+        rl.got_reply |= matches!(frame, PeerFrame::Headers { .. });
+        if let Err(e) = process(&cc, &pool, &mut rl, frame) {
             break Some(e);
+        }
+        if rl.close_when_idle && rl.got_reply && maybe_idle {
+            cc.close_if_idle(CloseReason::Terminated);
         }
     };
     cleanup(&cc, &pool, err);
 }
 
-fn process(cc: &ClientConn, pool: &Pool, f: PeerFrame) -> Result<(), ReqErr> {
+fn process(cc: &ClientConn, pool: &Pool, rl: &mut ReadLoop, f: PeerFrame) -> Result<(), ReqErr> {
     match f {
         PeerFrame::Settings {
             max_streams,
             header_table_size,
         } => process_settings(cc, max_streams, header_table_size),
         PeerFrame::SettingsAck => {
-            cc.mu.lock().want_settings_ack = false;
+            process_settings_ack(cc);
             Ok(())
         }
         PeerFrame::Headers { stream, end_stream } => {
@@ -53,14 +84,15 @@ fn process(cc: &ClientConn, pool: &Pool, f: PeerFrame) -> Result<(), ReqErr> {
             pad,
             end_stream,
             peer_window,
-        } => process_data(cc, stream, len, pad, end_stream, peer_window),
+        } => process_data(cc, rl, stream, (len, pad), end_stream, peer_window),
         PeerFrame::GoAway { last } => {
+            // `processGoAway` (2489-2502).
             pool.mark_dead(cc);
             set_go_away(cc, last);
             Ok(())
         }
         PeerFrame::RstStream { stream, code } => {
-            process_reset_stream(cc, stream, code);
+            process_reset_stream(cc, rl, stream, code);
             Ok(())
         }
         PeerFrame::WindowUpdate { stream, inc } => {
@@ -70,8 +102,11 @@ fn process(cc: &ClientConn, pool: &Pool, f: PeerFrame) -> Result<(), ReqErr> {
     }
 }
 
-/// `processSettings`: apply under `wmu` + `mu` (978cfadd) or `mu` alone then `wmu` for the
-/// ACK (before), and write SETTINGS ACK.
+/// `processSettings` for a SETTINGS frame. From 978cfadd (4e4d966f 2504-2519): `wmu`, then
+/// `mu` inside `processSettingsNoWrite` (2521-2585), then the ACK with `wmu` still held; a
+/// failed ACK write is ignored (the sticky `werr` fails later writes). At 95888ee7
+/// (2401-2470): `mu`, then `wmu` inside it for the ACK, and `return cc.werr` ends the read
+/// loop when that write failed.
 fn process_settings(
     cc: &ClientConn,
     max_streams: Option<u32>,
@@ -79,7 +114,7 @@ fn process_settings(
 ) -> Result<(), ReqErr> {
     if cc.variant.writes_under_mu() {
         let mut st = cc.mu.lock();
-        apply_settings(cc, &mut st, max_streams, header_table_size);
+        apply_settings(cc, &mut st, Held::MU, max_streams, header_table_size);
         let mut w = cc.wmu.lock();
         let r = cc.write_frames(&mut w, vec![ClientFrame::SettingsAck]);
         drop(w);
@@ -89,15 +124,28 @@ fn process_settings(
     let mut w = cc.wmu.lock();
     {
         let mut st = cc.mu.lock();
-        apply_settings(cc, &mut st, max_streams, header_table_size);
+        apply_settings(cc, &mut st, Held::BOTH, max_streams, header_table_size);
     }
-    cc.write_frames(&mut w, vec![ClientFrame::SettingsAck])
+    let _ = cc.write_frames(&mut w, vec![ClientFrame::SettingsAck]);
+    Ok(())
 }
 
-/// `processSettingsNoWrite`'s body (requires `mu`, and `wmu` after 978cfadd).
+/// `processSettings` for the peer's SETTINGS ACK: `wantSettingsAck = false` under `mu`, with
+/// `wmu` taken first from 978cfadd ("Acquiring wmu when f.IsAck() is unnecessary, but
+/// convenient and mostly harmless", 2506-2509), so the read loop waits behind a stalled writer.
+/// (An unexpected ACK, a connection error upstream, never comes from the model's peer.)
+fn process_settings_ack(cc: &ClientConn) {
+    let w = (!cc.variant.writes_under_mu()).then(|| cc.wmu.lock());
+    cc.mu.lock().want_settings_ack = false;
+    drop(w);
+}
+
+/// `processSettingsNoWrite`'s body (requires `mu`, and `wmu` after 978cfadd; `held` says
+/// which).
 fn apply_settings(
     cc: &ClientConn,
     st: &mut ConnState,
+    held: Held,
     max_streams: Option<u32>,
     header_table_size: Option<u32>,
 ) {
@@ -107,8 +155,7 @@ fn apply_settings(
     if let Some(size) = header_table_size {
         if cc.variant.applies_header_table_size() {
             // 0e478a2a: capped at MaxEncoderHeaderTableSize (default 4096).
-            cc.hpack
-                .with(|h| h.enc.set_max_dynamic_table_size(size.min(4096)));
+            cc.hpack.set_max_dynamic_table_size(held, size.min(4096));
         }
     }
     if !st.seen_settings {
@@ -124,7 +171,7 @@ fn apply_settings(
     });
 }
 
-/// `processHeaders`: the response HEADERS go to `roundTrip` on `cs.resc`.
+/// `processHeaders` (2040-2107): the response HEADERS go to `roundTrip` on `cs.resc`.
 fn process_headers(cc: &ClientConn, stream: u32, end_stream: bool) {
     let Some(cs) = cc.stream_by_id(stream, false) else {
         return; // a cancelled request's response
@@ -141,29 +188,23 @@ fn process_headers(cc: &ClientConn, stream: u32, end_stream: bool) {
     }
 }
 
-/// `processData`: flow control, padding refund, hand the data to the body pipe.
+/// `processData` (4e4d966f 2353-2454; 95888ee7 2258-2384; 978cfadd 2304-2395): flow control,
+/// padding refund, hand the data to the body pipe. `data` is (payload, padding) octets.
 fn process_data(
     cc: &ClientConn,
+    rl: &mut ReadLoop,
     stream: u32,
-    len: u32,
-    pad: u32,
+    (len, pad): (u32, u32),
     end_stream: bool,
     peer_window: i64,
 ) -> Result<(), ReqErr> {
     let length = i64::from(len + pad);
-    let Some(cs) = cc.stream_by_id(stream, end_stream) else {
-        if length > 0 {
-            // A cancelled stream's data: return the connection flow control.
-            let mut st = cc.mu.lock();
-            st.inflow += length;
-            cc.write_after_mu(
-                st,
-                vec![ClientFrame::WindowUpdate {
-                    stream: 0,
-                    inc: length,
-                }],
-            );
-        }
+    let cs = cc.stream_by_id(stream, end_stream);
+    if end_stream && cc.variant.closes_do_not_reuse_when_idle() && cc.is_do_not_reuse_and_idle() {
+        rl.close_when_idle = true; // 76eb614f
+    }
+    let Some(cs) = cs else {
+        refund_unknown_stream(cc, length);
         return Ok(());
     };
     let mut st = cc.mu.lock();
@@ -193,7 +234,7 @@ fn process_data(
         });
         if !did_reset {
             if !cc.variant.refund_outside_mu() {
-                cs.inflow.with(|f| *f += refund); // cf34111c: under `mu`
+                cs.inflow.with(|f| *f += refund); // cf34111c (and before 978cfadd): under `mu`
             }
             frames.push(ClientFrame::WindowUpdate {
                 stream,
@@ -218,6 +259,24 @@ fn process_data(
     Ok(())
 }
 
+/// DATA on a stream the client no longer has (a cancelled or finished request): return the
+/// connection flow control, `cc.inflow.add` under `mu`, then the WINDOW_UPDATE under `wmu`
+/// alone, in every modelled commit (95888ee7 2278-2285, 4e4d966f 2378-2387).
+fn refund_unknown_stream(cc: &ClientConn, length: i64) {
+    if length == 0 {
+        return;
+    }
+    cc.mu.lock().inflow += length;
+    let mut w = cc.wmu.lock();
+    let _ = cc.write_frames(
+        &mut w,
+        vec![ClientFrame::WindowUpdate {
+            stream: 0,
+            inc: length,
+        }],
+    );
+}
+
 /// golang/go#48491: `cs.inflow.add(refund)` with only `wmu` held: a read, a scheduling point,
 /// a write, racing with `transportResponseBody.Read`'s update under `mu`.
 fn racy_inflow_add(inflow: &crate::sync::Plain<i64>, refund: i64) {
@@ -226,9 +285,10 @@ fn racy_inflow_add(inflow: &crate::sync::Plain<i64>, refund: i64) {
     inflow.set(n + refund);
 }
 
-/// `setGoAway`: record the GOAWAY; fail the streams above its last-stream-id (8dab9293).
+/// `setGoAway` (761-785): record the GOAWAY; fail the streams above its last-stream-id
+/// (8dab9293).
 fn set_go_away(cc: &ClientConn, last: u32) {
-    let st = &mut *cc.mu.lock();
+    let mut st = cc.mu.lock();
     st.go_away = Some(last);
     probe(Event::GoawayReceived {
         conn: cc.id,
@@ -241,13 +301,19 @@ fn set_go_away(cc: &ClientConn, last: u32) {
     }
 }
 
-/// `processResetStream`.
-fn process_reset_stream(cc: &ClientConn, stream: u32, code: ErrCode) {
+/// `processResetStream` (2608-2641), with 76eb614f's `closeWhenIdle` for a do-not-reuse
+/// connection.
+fn process_reset_stream(cc: &ClientConn, rl: &mut ReadLoop, stream: u32, code: ErrCode) {
     let Some(cs) = cc.stream_by_id(stream, true) else {
         return;
     };
+    let close_idle = cc.variant.closes_do_not_reuse_when_idle();
+    if close_idle && cc.is_do_not_reuse_and_idle() {
+        rl.close_when_idle = true;
+    }
     if code == ErrCode::Protocol {
         cc.mu.lock().do_not_reuse = true; // SetDoNotReuse; errFromPeer makes it retryable
+        rl.close_when_idle |= close_idle;
     }
     let err = ReqErr::StreamReset(code);
     cs.peer_reset(err.clone());
@@ -255,7 +321,7 @@ fn process_reset_stream(cc: &ClientConn, stream: u32, code: ErrCode) {
     cc.cond.notify_all();
 }
 
-/// `processWindowUpdate`.
+/// `processWindowUpdate` (2587-2606).
 fn process_window_update(cc: &ClientConn, stream: u32, inc: i64) {
     let cs = if stream == 0 {
         None
@@ -274,25 +340,33 @@ fn process_window_update(cc: &ClientConn, stream: u32, inc: i64) {
     cc.cond.notify_all();
 }
 
-/// `clientConnReadLoop.cleanup`: mark the connection dead, fail its streams, close it.
+/// `clientConnReadLoop.cleanup` (4e4d966f 1890-1931): under `mu` pick the error and take the
+/// streams, fail them outside `mu`, broadcast; then the deferred `MarkDead` and
+/// `tconn.Close()`, in that order, after the streams were failed. At 95888ee7 (1805-1840) the
+/// streams are failed with `mu` held. (95888ee7 leaves the failed streams in the closed
+/// connection's map, where nothing reads them again; the model empties it in both.)
 fn cleanup(cc: &ClientConn, pool: &Pool, err: Option<ReqErr>) {
-    pool.mark_dead(cc);
-    let (streams, err) = {
-        let mut st = cc.mu.lock();
-        let err = match (err, st.go_away) {
-            (Some(e), _) => e,
-            (None, Some(last)) => ReqErr::GoAwayClosed(last),
-            (None, None) => ReqErr::ConnClosed("unexpected EOF".into()),
-        };
-        st.closed = true;
-        (std::mem::take(&mut st.streams), err)
+    let mut st = cc.mu.lock();
+    let err = match (err, st.go_away) {
+        (Some(e), _) => e,
+        (None, Some(last)) => ReqErr::GoAwayClosed(last),
+        (None, None) => ReqErr::ConnClosed("unexpected EOF".into()),
     };
-    cc.fail_streams(streams, &err);
-    drop(cc.mu.lock());
+    let streams = cc.take_streams_locked(&mut st);
+    st.life = st.life.close();
+    if cc.variant.writes_under_mu() {
+        cc.fail_streams(streams, &err);
+        drop(st);
+    } else {
+        drop(st);
+        cc.fail_streams(streams, &err);
+        drop(cc.mu.lock());
+    }
     cc.cond.notify_all();
+    pool.mark_dead(cc);
     cc.net.close(cc.id);
     probe(Event::ConnClosed {
         conn: cc.id,
-        reason: crate::sync::CloseReason::Error,
+        reason: CloseReason::Error,
     });
 }

@@ -5,9 +5,10 @@
 //! Upstream: golang/net `http2/transport.go` at 4e4d966f: `RoundTripOpt` 494-540,
 //! `shouldRetryRequest`/`canRetryError` 558-605, `roundTrip` 1075-1287, `writeRequestBody`
 //! 1397-1540, `awaitFlowControl` 1542-1567, `transportResponseBody.Read` 2253-2316 and `Close`
-//! 2318-2351; before 978cfadd (95888ee7) `roundTrip` 1024-1210 (go-32388: `mu` held from
-//! `awaitOpenSlotForRequest` through the HEADERS flush) and `writeRequestBody` 1315-1460
-//! (go-48340: `encodeTrailers` under `mu`, the write under `wmu`).
+//! 2318-2351; at 95888ee7 `roundTrip` 1024-1205 (golang/go#32388: `mu` held from
+//! `awaitOpenSlotForRequest` through `encodeHeaders`, `newStream` and the HEADERS flush),
+//! `writeRequestBody` 1315-1460 (golang/go#48340: `encodeTrailers` under `mu`, the write under
+//! `wmu`), `Read` 2164-2227 and `Close` 2229-2256 (writes with `mu` held).
 //!
 //! Abstractions: the body writer goroutine (`bodyWriter.scheduleBodyWrite`) runs inline in the
 //! requesting actor right after the HEADERS, and `roundTrip` then waits for the response, so a
@@ -16,13 +17,14 @@
 //! cancellation is not modelled.
 
 use super::client_conn::{
-    ClientConn, ClientStream, ReqErr, ResAndError, CONN_FLOW, MAX_FRAME, STREAM_FLOW,
+    ClientConn, ClientStream, ReqErr, ResAndError, WriteState, CONN_FLOW, MAX_FRAME, STREAM_FLOW,
     STREAM_MIN_REFRESH,
 };
+use super::encoder::{BufSlice, Held};
 use super::hpack::Field;
 use super::net::{ClientFrame, ErrCode};
 use super::pool::Pool;
-use crate::sync::{probe, Event, Outcome, SlotGuard};
+use crate::sync::{probe, CloseReason, Event, Outcome};
 use std::sync::Arc;
 
 /// A request as a scenario describes it.
@@ -117,43 +119,19 @@ pub fn round_trip(
     cc: &Arc<ClientConn>,
     req: &Request,
 ) -> Result<(Arc<ClientStream>, bool), ReqErr> {
-    let v = cc.variant;
-    // reqHeaderMu (978cfadd); before it, `mu` alone covered allocation through the write.
-    let slot: Option<SlotGuard<'_>> = (!v.writes_under_mu()).then(|| cc.req_header_mu.acquire());
-    let mut st = cc.mu.lock();
-    if v.reserves() {
-        st.streams_reserved = st.streams_reserved.saturating_sub(1); // decrStreamReservationsLocked
-    }
-    let mut st = match cc.await_open_slot(st) {
-        Ok(st) => st,
-        Err(e) => {
-            drop(slot);
-            return Err(e);
-        }
-    };
-    let cs = cc.new_stream(&mut st, req.num, req.has_body());
-    let end_stream = !req.has_body();
-    let fields = req.header_fields();
-    let written = if v.writes_under_mu() {
-        // Before 978cfadd: encode, allocate, write and flush, all with `mu` held.
-        let mut w = cc.wmu.lock();
-        let slice = cc.encode(cs.id, &fields);
-        let r = cc.write_headers(&mut w, cs.id, end_stream, &slice, true);
-        drop(w);
-        drop(st);
-        r
+    let (cs, written) = if cc.variant.writes_under_mu() {
+        open_stream_under_mu(cc, req)?
     } else {
-        drop(st);
-        let mut w = cc.wmu.lock();
-        let slice = cc.encode(cs.id, &fields);
-        let r = cc.write_headers(&mut w, cs.id, end_stream, &slice, true);
-        drop(w);
-        r
+        open_stream(cc, req)?
     };
-    drop(slot);
     if let Err(e) = written {
         cc.forget_stream_id(cs.id);
-        cc.close_for_error(e.clone()); // the deferred `if werr != nil { cc.Close() }`
+        // The deferred `if werr != nil { cc.Close() }`.
+        let closed =
+            ReqErr::ConnClosed("http2: client connection force closed via ClientConn.Close".into());
+        cc.close_for_error(closed, CloseReason::Error);
+        // 4e4d966f 1192-1193, TODO(dneil): "An error occurred while writing the headers. Should we return
+        // an error indicating that this request can be retried?" It does not: not retryable.
         return Err(e);
     }
     let body_err = if req.has_body() {
@@ -162,6 +140,64 @@ pub fn round_trip(
         None
     };
     await_response(cc, &cs, body_err)
+}
+
+/// The HEADERS write's result for a new stream.
+type Opened = (Arc<ClientStream>, Result<(), ReqErr>);
+
+/// From 978cfadd (4e4d966f `roundTrip` 1096-1186): `reqHeaderMu`, then under `mu` the
+/// reservation is returned (4e4d966f), a slot awaited and the stream allocated; `mu` is
+/// released, and `encodeHeaders` and the HEADERS write run under `wmu` alone.
+fn open_stream(cc: &ClientConn, req: &Request) -> Result<Opened, ReqErr> {
+    let slot = cc.req_header_mu.acquire();
+    let mut st = cc.mu.lock();
+    if cc.variant.reserves() {
+        st.streams_reserved = st.streams_reserved.saturating_sub(1); // decrStreamReservationsLocked
+    }
+    let mut st = cc.await_open_slot(st)?;
+    let cs = cc.new_stream(&mut st, req.num, req.has_body());
+    drop(st);
+    let mut w = cc.wmu.lock();
+    let slice = cc.encode(Held::WMU, cs.id, &req.header_fields());
+    let written = write_new_headers(cc, &mut w, Held::WMU, &cs, &slice, req);
+    drop(w);
+    drop(slot);
+    Ok((cs, written))
+}
+
+/// At 95888ee7 (`roundTrip` 1024-1100): `mu` from `awaitOpenSlotForRequest` on;
+/// `encodeHeaders` under `mu` (1072) before `newStream` (1078); then `wmu` inside `mu` for the HEADERS write
+/// and flush; `mu` is released after it.
+fn open_stream_under_mu(cc: &ClientConn, req: &Request) -> Result<Opened, ReqErr> {
+    let st = cc.mu.lock();
+    let mut st = cc.await_open_slot(st)?;
+    let stream_id = st.next_stream_id; // what newStream will allocate
+    let slice = cc.encode(Held::MU, stream_id, &req.header_fields());
+    let cs = cc.new_stream(&mut st, req.num, req.has_body());
+    let mut w = cc.wmu.lock();
+    let written = write_new_headers(cc, &mut w, Held::BOTH, &cs, &slice, req);
+    drop(w);
+    drop(st);
+    Ok((cs, written))
+}
+
+/// `writeHeaders` for a new stream; on success its HEADERS are on the wire.
+fn write_new_headers(
+    cc: &ClientConn,
+    w: &mut WriteState,
+    held: Held,
+    cs: &ClientStream,
+    slice: &BufSlice,
+    req: &Request,
+) -> Result<(), ReqErr> {
+    let end_stream = !req.has_body();
+    cc.write_headers(w, held, cs, end_stream, slice)?;
+    cs.headers_sent();
+    probe(Event::HeadersSent {
+        conn: cc.id,
+        stream: cs.id,
+    });
+    Ok(())
 }
 
 fn await_response(
@@ -214,32 +250,34 @@ fn write_request_body(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Resu
         cc.write_frames(&mut w, vec![frame])?;
     }
     if has_trailers {
-        write_trailers(cc, cs.id, req)?;
+        write_trailers(cc, cs, req)?;
     }
     Ok(())
 }
 
-fn write_trailers(cc: &ClientConn, stream: u32, req: &Request) -> Result<(), ReqErr> {
+/// The trailers: from 978cfadd `encodeTrailers` and the write under one `wmu` section
+/// (4e4d966f 1512-1535); at 95888ee7 (1430-1453, golang/go#48340) encoded into `hbuf` under
+/// `mu`, and the slice of `hbuf` written later under `wmu` alone.
+fn write_trailers(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Result<(), ReqErr> {
     let fields = req.trailer_fields();
-    if cc.variant.trailers_encoded_under_mu() {
-        // golang/go#48340: encode under `mu`, write the slice of `hbuf` later under `wmu`.
+    if cc.variant.writes_under_mu() {
         let slice = {
             let _st = cc.mu.lock();
-            cc.encode(stream, &fields)
+            cc.encode(Held::MU, cs.id, &fields)
         };
         let mut w = cc.wmu.lock();
-        return cc.write_headers(&mut w, stream, true, &slice, false);
+        return cc.write_headers(&mut w, Held::WMU, cs, true, &slice);
     }
     let mut w = cc.wmu.lock();
-    let slice = cc.encode(stream, &fields);
-    cc.write_headers(&mut w, stream, true, &slice, false)
+    let slice = cc.encode(Held::WMU, cs.id, &fields);
+    cc.write_headers(&mut w, Held::WMU, cs, true, &slice)
 }
 
 /// `awaitFlowControl`: wait for send window, take up to `max` (and at most a frame).
 fn await_flow_control(cc: &ClientConn, cs: &ClientStream, max: u32) -> Result<u32, ReqErr> {
     let mut st = cc.mu.lock();
     loop {
-        if st.closed {
+        if st.life.is_closed() {
             return Err(ReqErr::ConnClosed("http2: client conn is closed".into()));
         }
         if cs.reset.get() || !st.streams.contains_key(&cs.id) {
@@ -272,9 +310,11 @@ fn read_and_close_body(cc: &ClientConn, cs: &ClientStream, ended: bool) {
     close_body(cc, cs);
 }
 
-/// The flow-control part of `transportResponseBody.Read` after `n` octets were read.
+/// The flow-control part of `transportResponseBody.Read` after `n` octets were read
+/// (4e4d966f 2282-2313): under `mu` the connection window, then the stream window counting
+/// what is still buffered (`cs.bufPipe.Len()`, read under `mu`); the WINDOW_UPDATEs after `mu`
+/// is released (from 978cfadd) or with it held (95888ee7 2193-2225).
 fn refresh_flow(cc: &ClientConn, cs: &ClientStream, _n: i64) {
-    let (buffered, _) = cs.pipe_state();
     let mut st = cc.mu.lock();
     let mut frames = Vec::new();
     let available = st.inflow;
@@ -286,6 +326,7 @@ fn refresh_flow(cc: &ClientConn, cs: &ClientStream, _n: i64) {
             inc: add,
         });
     }
+    let (buffered, _) = cs.pipe_state();
     let v = cs.inflow.get() + buffered;
     if v < STREAM_FLOW - STREAM_MIN_REFRESH {
         let add = STREAM_FLOW - v;
@@ -298,8 +339,9 @@ fn refresh_flow(cc: &ClientConn, cs: &ClientStream, _n: i64) {
     cc.write_after_mu(st, frames);
 }
 
-/// `transportResponseBody.Close`: RST_STREAM if the server did not end the stream, refund
-/// unread data, forget the stream.
+/// `transportResponseBody.Close` (4e4d966f 2318-2351; 95888ee7 2229-2256 writes with `mu`
+/// held): RST_STREAM if the server did not end the stream, refund unread data, forget the
+/// stream.
 fn close_body(cc: &ClientConn, cs: &ClientStream) {
     let (unread, server_ended) = cs.pipe_state();
     if unread > 0 || !server_ended {
