@@ -407,13 +407,20 @@ impl ClientConn {
     }
 
     /// `awaitOpenSlotForRequest` (1289-1327): with `mu` held, wait until a stream may be
-    /// opened. (The goroutine that watches for cancellation while waiting is not modelled.)
+    /// opened. (The goroutine that watches for cancellation while waiting is not modelled.) A
+    /// refusal is `errClientConnUnusable`, with `mu` released; with our `goaway-idle-close`
+    /// fix, a connection the refusal leaves idle after GOAWAY is closed.
     pub fn await_open_slot<'a>(
         &'a self,
         mut st: MutexGuard<'a, ConnState>,
     ) -> Result<MutexGuard<'a, ConnState>, ReqErr> {
         loop {
             if st.life.is_closed() || !Self::can_take_locked(&st) {
+                let close = self.variant.closes_idle_on_goaway() && Self::goaway_idle(&mut st);
+                drop(st);
+                if close {
+                    self.close_conn(CloseReason::Terminated);
+                }
                 return Err(ReqErr::ConnUnusable);
             }
             if (st.streams.len() as u64) < u64::from(st.max_concurrent_streams) {

@@ -286,7 +286,7 @@ fn racy_inflow_add(inflow: &crate::sync::Plain<i64>, refund: i64) {
 }
 
 /// `setGoAway` (761-785): record the GOAWAY; fail the streams above its last-stream-id
-/// (8dab9293).
+/// (8dab9293). With our `goaway-idle-close` fix, an idle connection is closed at once.
 fn set_go_away(cc: &ClientConn, last: u32) {
     let mut st = cc.mu.lock();
     st.go_away = Some(last);
@@ -298,6 +298,11 @@ fn set_go_away(cc: &ClientConn, last: u32) {
         for (_, cs) in st.streams.range(last + 1..) {
             cs.send_res(ResAndError::Err(ReqErr::GotGoAway));
         }
+    }
+    let close = cc.variant.closes_idle_on_goaway() && ClientConn::goaway_idle(&mut st);
+    drop(st);
+    if close {
+        cc.close_conn(CloseReason::Terminated);
     }
 }
 

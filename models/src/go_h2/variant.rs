@@ -1,6 +1,6 @@
 //! The go-h2 model's variants: golang/net commits exactly as published ([`Release`]), and
 //! `fixed` = the last of them plus named [`Fix`]es (later upstream commits, carried onto its
-//! structure).
+//! structure, and one of ours).
 //!
 //! Each historical bug is the code of the commit it lived in: golang/go#32388 and #48340 both
 //! lived in 95888ee7 (the parent of 978cfadd, CL 349594, which fixed both), so they are one
@@ -42,7 +42,8 @@ pub enum Release {
     Revert8dab9293,
 }
 
-/// A fix `fixed` applies to 4e4d966f: a later upstream commit, carried onto its structure.
+/// A fix `fixed` applies to 4e4d966f: a later upstream commit carried onto its structure, or
+/// ours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fix {
     /// 0e478a2a (golang/go#56054): SETTINGS_HEADER_TABLE_SIZE resizes the encoder
@@ -51,6 +52,12 @@ pub enum Fix {
     /// d0c6ba3f (golang/go#39752): a connection that received GOAWAY is closed once its last
     /// stream is forgotten (`forgetStreamID`'s `closeOnIdle` gains `cc.goAway != nil`).
     GoawayCloseIdle,
+    /// Ours (no upstream commit): the same close also when no stream is forgotten after the
+    /// GOAWAY: `setGoAway` closes a connection that is idle when the GOAWAY arrives, and
+    /// `awaitOpenSlotForRequest` closes one its refusal leaves idle (the reservation returned,
+    /// no stream opened). d0c6ba3f closes only in `forgetStreamID`, so at golang/net master
+    /// such a connection stays open until the server closes it.
+    GoawayIdleClose,
 }
 
 impl Variant {
@@ -92,10 +99,19 @@ impl Variant {
     pub fn closes_after_goaway_when_idle(self) -> bool {
         self.has(Fix::GoawayCloseIdle)
     }
+
+    /// Ours: a connection that received GOAWAY closes once idle, with no stream forgotten.
+    pub fn closes_idle_on_goaway(self) -> bool {
+        self.has(Fix::GoawayIdleClose)
+    }
 }
 
 impl typed::Fix for Fix {
-    const ALL: &'static [Self] = &[Fix::HeaderTableSize, Fix::GoawayCloseIdle];
+    const ALL: &'static [Self] = &[
+        Fix::HeaderTableSize,
+        Fix::GoawayCloseIdle,
+        Fix::GoawayIdleClose,
+    ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
             name: "header-table-size",
@@ -112,6 +128,14 @@ impl typed::Fix for Fix {
                       stream and no reservation (d0c6ba3f, golang/go#39752)",
             why: "MarkDead takes it out of the pool, so nothing else ever closes it: it leaks \
                   against a server that waits for the client to close",
+        },
+        FixInfo {
+            name: "goaway-idle-close",
+            upstream: "https://github.com/golang/go/issues/39752",
+            changes: "ours: setGoAway closes a connection that is idle when the GOAWAY arrives, \
+                      and awaitOpenSlotForRequest one its refusal leaves idle",
+            why: "d0c6ba3f closes only when a stream is forgotten after the GOAWAY; a \
+                  connection idle at that moment leaks as before (golang/net master too)",
         },
     ];
 }
@@ -137,7 +161,7 @@ impl typed::Release for Release {
             upstream:
                 "https://github.com/golang/net/commit/4e4d966f74761e243baf87ad8bf106367a626260",
             summary: "4e4d966f + 0e478a2a's header table size + d0c6ba3f's close after GOAWAY \
-                      once idle",
+                      once idle + ours: that close also when no stream is forgotten",
         },
         VariantInfo {
             name: "upstream-95888ee7",
