@@ -56,7 +56,8 @@ pub static INFO: ModelInfo = ModelInfo {
     summary: "golang.org/x/net/http2 Transport: clientConnPool + ClientConn (mu, wmu, \
               reqHeaderMu, read loop) against a scripted server with a real HPACK decoder",
     upstream: "golang/net http2/transport.go + http2/client_conn_pool.go at 95888ee7, 978cfadd \
-               (CL 349594), 76eb614f and 4e4d966f; fixed adds 0e478a2a and d0c6ba3f",
+               (CL 349594), 76eb614f and 4e4d966f; fixed adds 0e478a2a, d0c6ba3f and one fix of \
+               ours",
     variants: Release::INFO,
     fixes: Fix::INFO,
     ops: Op::INFO,
