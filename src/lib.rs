@@ -111,7 +111,7 @@
 //! - loom runs at most 4 spawned threads per execution (5 with the closure's own); a check
 //!   with more gives `input-error` under loom only. The other schedulers take any number.
 //! - No timeouts: [`sync::Condvar`] has no `wait_timeout`, and nothing reads the wall clock;
-//!   model time with the facade's logical clock (`poolcheck_models::sync::now`).
+//!   model time with the logical clock ([`now`], [`advance_clock`]).
 //! - Only what goes through [`sync`] and [`thread`] is scheduled: std atomics, channels or
 //!   `std::sync::Mutex` inside the pool are invisible to the schedulers (loom and dpor then miss
 //!   the interleavings they allow). There are no atomics or channels in [`sync`] yet.
@@ -137,7 +137,7 @@ pub use error::Error;
 pub use monitor::Monitor;
 pub use poolcheck_harness::backend::{Bounds, RunResult, SchedulerSpec, Verdict};
 pub use poolcheck_harness::report::Counterexample;
-pub use poolcheck_models::sync::{BlockKind, Event, UserEvent};
+pub use poolcheck_models::sync::{advance_clock, now, BlockKind, Event, UserEvent};
 
 use poolcheck_models::sync as facade;
 

@@ -28,9 +28,21 @@ fn good() -> String {
         .info()
         .variants
         .iter()
-        .map(|v| format!("{} = \"pass\"\n", v.name))
+        .map(|v| format!("{} = \"pass\"\n", toml_key(v.name)))
         .collect();
     format!("{GOOD}{}", lines.concat())
+}
+
+/// `name` as a TOML key: quoted when bare it would be dotted (`upstream-1.0.9`).
+fn toml_key(name: &str) -> String {
+    let bare = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if bare {
+        name.to_owned()
+    } else {
+        format!("\"{name}\"")
+    }
 }
 
 /// Write `text` (with NAME replaced by the file stem) to a fresh temp file and load it.
