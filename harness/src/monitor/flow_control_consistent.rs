@@ -1,12 +1,17 @@
-//! `flow-control-consistent`: when a DATA frame reaches the client, the receive window the
-//! client's books give the stream is at least the window the peer had when it sent the frame
-//! ([`Event::StreamFlowWindow`]).
+//! `flow-control-consistent`: both directions of HTTP/2 flow control keep their books.
 //!
-//! The client adds to its books before it writes the matching WINDOW_UPDATE, so in-flight
-//! updates can only make its value larger; a smaller value means an update was lost from the
-//! books while its WINDOW_UPDATE still reached the peer, and the client will reject data the peer
-//! was allowed to send (FLOW_CONTROL_ERROR). Catches golang/go#48491: `cs.inflow.add` outside
-//! `cc.mu` racing with the response body's `Read`.
+//! Receiving: when a DATA frame reaches the client, the receive window the client's books give
+//! the stream is at least the window the peer had when it sent the frame
+//! ([`Event::StreamFlowWindow`]). The client adds to its books before it writes the matching
+//! WINDOW_UPDATE, so in-flight updates can only make its value larger; a smaller value means an
+//! update was lost from the books while its WINDOW_UPDATE still reached the peer, and the client
+//! will reject data the peer was allowed to send (FLOW_CONTROL_ERROR). Catches golang/go#48491:
+//! `cs.inflow.add` outside `cc.mu` racing with the response body's `Read`.
+//!
+//! Sending: when the client's DATA reaches the peer, it fits in the receive windows the peer
+//! advertised for the stream and the connection ([`Event::PeerFlowWindow`]); a client that
+//! sends more has lost count of its send window (`awaitFlowControl`, `processWindowUpdate`),
+//! and a real server answers with FLOW_CONTROL_ERROR.
 
 use super::{Cx, Monitor, MonitorInfo};
 use poolcheck_models::sync::{Event, Record, RecordKind};
@@ -15,7 +20,8 @@ use poolcheck_models::sync::{Event, Record, RecordKind};
 pub const INFO: MonitorInfo = MonitorInfo {
     name: "flow-control-consistent",
     holds_when: "the client's receive window for a stream is never smaller than the window the \
-                 peer saw when it sent the stream's DATA (no lost window update)",
+                 peer saw when it sent the stream's DATA (no lost window update), and the \
+                 client's DATA always fits in the peer's stream and connection receive windows",
     new: || Box::new(FlowControlConsistent),
 };
 
@@ -28,24 +34,72 @@ impl Monitor for FlowControlConsistent {
     }
 
     fn on_record(&mut self, cx: &Cx<'_>, rec: &Record) -> Result<(), String> {
-        let RecordKind::Probe(Event::StreamFlowWindow {
-            conn,
-            stream,
-            client,
-            peer,
-        }) = &rec.kind
-        else {
-            return Ok(());
-        };
-        if client < peer {
-            return Err(format!(
-                "{} received DATA on connection {conn} stream {stream} with its receive window \
-                 at {client} octets while the peer, having read every WINDOW_UPDATE, counts \
-                 {peer}: {} octets of window update were lost from the client's books",
-                cx.actor(rec.actor),
-                peer - client
-            ));
+        match &rec.kind {
+            RecordKind::Probe(Event::StreamFlowWindow {
+                conn,
+                stream,
+                client,
+                peer,
+            }) => receive_books(cx, rec, *conn, *stream, *client, *peer),
+            RecordKind::Probe(Event::PeerFlowWindow {
+                conn,
+                stream,
+                len,
+                stream_window,
+                conn_window,
+            }) => send_within(
+                cx,
+                rec,
+                *conn,
+                *stream,
+                *len,
+                (*stream_window, *conn_window),
+            ),
+            _ => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// The client's receive window for a stream is no smaller than the peer's send window was.
+fn receive_books(
+    cx: &Cx<'_>,
+    rec: &Record,
+    conn: u32,
+    stream: u32,
+    client: i64,
+    peer: i64,
+) -> Result<(), String> {
+    if client >= peer {
+        return Ok(());
+    }
+    Err(format!(
+        "{} received DATA on connection {conn} stream {stream} with its receive window at \
+         {client} octets while the peer, having read every WINDOW_UPDATE, counts {peer}: {} \
+         octets of window update were lost from the client's books",
+        cx.actor(rec.actor),
+        peer - client
+    ))
+}
+
+/// The client's DATA fits in the peer's receive windows (stream, connection).
+fn send_within(
+    cx: &Cx<'_>,
+    rec: &Record,
+    conn: u32,
+    stream: u32,
+    len: i64,
+    (stream_window, conn_window): (i64, i64),
+) -> Result<(), String> {
+    let (what, window) = if len > stream_window {
+        ("stream", stream_window)
+    } else if len > conn_window {
+        ("connection", conn_window)
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{} sent {len} octets of DATA on connection {conn} stream {stream} while the peer's \
+         {what} receive window was {window} octets: the client lost count of its send window",
+        cx.actor(rec.actor)
+    ))
 }

@@ -20,6 +20,10 @@ use super::net::{ClientFrame, ErrCode, PeerFrame};
 use crate::sync::{probe, Event};
 use std::collections::{BTreeMap, VecDeque};
 
+/// SETTINGS_INITIAL_WINDOW_SIZE's default (RFC 9113 section 6.5.2), also the connection's
+/// initial window: the receive windows of a peer that advertises neither.
+const DEFAULT_WINDOW: i64 = 65_535;
+
 /// What every peer does without being told.
 #[derive(Clone, Debug, Default)]
 pub struct PeerConfig {
@@ -47,6 +51,8 @@ struct PeerStream {
     window: i64,
     /// Request-body octets received since the last WINDOW_UPDATE.
     unrefunded: i64,
+    /// The receive window the peer advertised for the stream, less what the client sent.
+    recv_window: i64,
 }
 
 /// The server end of one connection.
@@ -69,6 +75,8 @@ pub struct Peer {
     close_after_goaway: bool,
     conn_window: i64,
     initial_window: i64,
+    /// The connection receive window the peer advertised, less what the client sent.
+    recv_conn_window: i64,
 }
 
 impl Peer {
@@ -88,6 +96,7 @@ impl Peer {
             close_after_goaway: true,
             conn_window: 65_535,
             initial_window: 65_535,
+            recv_conn_window: DEFAULT_WINDOW,
             config,
         };
         p.settings(p.config.max_streams, p.config.header_table_size);
@@ -177,6 +186,7 @@ impl Peer {
         self.highest = stream;
         let mut s = PeerStream {
             window: self.initial_window,
+            recv_window: DEFAULT_WINDOW,
             ..PeerStream::default()
         };
         if self.going_away.is_some_and(|last| stream > last) {
@@ -199,6 +209,7 @@ impl Peer {
     }
 
     fn on_data(&mut self, stream: u32, len: u32, end_stream: bool) {
+        self.take_recv_window(stream, i64::from(len));
         let refund = match self.streams.get_mut(&stream) {
             Some(s) if !s.ended => {
                 s.unrefunded += i64::from(len);
@@ -207,6 +218,10 @@ impl Peer {
             _ => 0,
         };
         if refund > 0 {
+            self.recv_conn_window += refund;
+            if let Some(s) = self.streams.get_mut(&stream) {
+                s.recv_window += refund;
+            }
             // Like Go's server, refund request-body flow control as the handler reads it.
             self.inbound.push_back(PeerFrame::WindowUpdate {
                 stream: 0,
@@ -219,6 +234,27 @@ impl Peer {
         }
         if end_stream {
             self.request_complete(stream);
+        }
+    }
+
+    /// Account `len` octets of DATA against the receive windows the peer advertised (Go's
+    /// server: `processData`'s `sc.inflow.take` and `st.inflow.take`, golang/net
+    /// `http2/server.go`), reporting both windows first. The model's peer never sends
+    /// SETTINGS_INITIAL_WINDOW_SIZE, so every window starts at the protocol default.
+    fn take_recv_window(&mut self, stream: u32, len: i64) {
+        let Some(stream_window) = self.streams.get(&stream).map(|s| s.recv_window) else {
+            return; // the client sends DATA only on streams it opened with HEADERS
+        };
+        probe(Event::PeerFlowWindow {
+            conn: self.conn,
+            stream,
+            len,
+            stream_window,
+            conn_window: self.recv_conn_window,
+        });
+        self.recv_conn_window -= len;
+        if let Some(s) = self.streams.get_mut(&stream) {
+            s.recv_window -= len;
         }
     }
 

@@ -258,6 +258,21 @@ pub enum Event {
         /// The peer's send window for the stream before sending the frame.
         peer: i64,
     },
+    /// A DATA frame reached the peer: the receive windows the peer advertised and has not seen
+    /// used, for the stream and the connection, before taking the frame's `len` flow-controlled
+    /// octets (for `flow-control-consistent`: a sender never exceeds either).
+    PeerFlowWindow {
+        /// Connection number.
+        conn: u32,
+        /// Stream id.
+        stream: u32,
+        /// The frame's flow-controlled octets.
+        len: i64,
+        /// The peer's receive window for the stream.
+        stream_window: i64,
+        /// The peer's receive window for the connection.
+        conn_window: i64,
+    },
     /// The pool's configured limit on open connections (for `max-connections`).
     PoolLimit {
         /// Connections the pool may have open at once (idle, in use or being created).

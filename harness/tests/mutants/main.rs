@@ -1,0 +1,97 @@
+//! The test cargo-mutants runs for each mutant of `models/` and `harness/src/monitor/` (see
+//! `.cargo/mutants.toml` and `docs/mutation-testing.md`): every judged trial of every model
+//! scenario under the deterministic schedulers that are cheap on a debug build (pinned
+//! replays, `pct`, `dpor`), one after another on one thread, stopping at the first trial not
+//! as expected.
+//!
+//! Why not `tests/scenarios.rs`: a mutant is caught by its first failing trial, so stopping
+//! there makes a caught mutant cost seconds instead of the whole suite, and one thread keeps a
+//! run within a CPU share (`cargo mutants -j 1`). loom (slow on a debug build), random (PCT's
+//! weaker sibling) and std (wall-clock threads, not deterministic) are left to the full suite,
+//! which a survivor of this target should be run against before it is called one
+//! (docs/mutation-testing.md).
+//!
+//! It is a test target of both `poolcheck-harness` and `poolcheck-models` (this one file):
+//! cargo-mutants builds its unmutated baseline with the tests of each package it mutates, so
+//! each must have it. `cargo test -p poolcheck-models --test mutants` runs it by hand; a filter
+//! argument keeps only trials whose `scenario/variant/scheduler` name contains it (underscores
+//! match dashes), and `--times` prints each trial's executions and wall time (to see which
+//! trials a mutant pays for; the times are never judged).
+
+use poolcheck_harness::backend::{Bounds, SchedulerSpec};
+use poolcheck_harness::scenario::{load_dir, Loaded};
+use poolcheck_harness::trial::{run_trial, trials_of, Trial};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let times = std::env::args().any(|a| a == "--times");
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(|f| f.replace('_', "-"));
+    let trials = match cheap_trials() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let selected = trials
+        .iter()
+        .filter(|t| filter.as_deref().is_none_or(|f| t.name().contains(f)));
+    let mut ran = 0;
+    for t in selected {
+        let r = run_trial(t, Bounds::default());
+        ran += 1;
+        if times {
+            let secs = r.run.elapsed.as_secs_f64();
+            println!("{secs:8.3}s {:>7} {}", r.run.executions, r.name);
+        }
+        if !r.ok {
+            eprintln!("FAILED {} after {ran} trial(s)\n{}", r.name, r.judgement);
+            if let Some(c) = &r.counterexample {
+                eprintln!("{}", c.render_text());
+            }
+            return ExitCode::FAILURE;
+        }
+    }
+    println!("{ran} trial(s) as expected");
+    ExitCode::SUCCESS
+}
+
+/// Every judged model trial under a cheap deterministic scheduler: replays first (one
+/// execution each), then `pct`, then `dpor`, so a mutant is usually caught early.
+fn cheap_trials() -> Result<Vec<Trial>, String> {
+    // Both packages that build this file sit one level below the workspace root.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut all = Vec::new();
+    for item in load_dir(&dir).map_err(|e| e.to_string())? {
+        match item.map_err(|e| e.to_string())? {
+            Loaded::Model(s) => all.extend(trials_of(&Arc::new(*s))),
+            Loaded::Real(_) => {} // the real stack is not mutated
+        }
+    }
+    let mut cheap: Vec<Trial> = all
+        .into_iter()
+        .filter(|t| t.expected.is_some() && cost_rank(&t.scheduler).is_some())
+        .collect();
+    cheap.sort_by_key(|t| cost_rank(&t.scheduler));
+    Ok(cheap)
+}
+
+/// The order a scheduler's trials run in, or `None` for one this target leaves out.
+fn cost_rank(s: &SchedulerSpec) -> Option<u8> {
+    match s {
+        SchedulerSpec::Replay { .. }
+        | SchedulerSpec::DporReplay { .. }
+        | SchedulerSpec::LoomReplay { .. } => Some(0),
+        SchedulerSpec::Pct { .. } => Some(1),
+        SchedulerSpec::Dpor { .. } => Some(2),
+        SchedulerSpec::Loom { .. }
+        | SchedulerSpec::Random { .. }
+        | SchedulerSpec::Dfs { .. }
+        | SchedulerSpec::Std { .. } => None,
+    }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Mutation testing of models/ and harness/src/monitor/ (issue 17; docs/mutation-testing.md).
+#
+#   scripts/mutants.sh run [CARGO-MUTANTS ARGS...]  # e.g. `--shard 3/50`; all mutants without args
+#   scripts/mutants.sh ci                           # the rotating CI shard, chosen from HEAD
+#   scripts/mutants.sh check [DIR...]               # fail on a survivor not in the exclusions file
+#   scripts/mutants.sh report [DIR...]              # rewrite docs/mutants/<crate>.md from DIR(s)
+#
+# `run` and `ci` write mutants.out/ (DIR's default), then check it. The configuration is
+# .cargo/mutants.toml, the exclusions .cargo/mutants-exclusions.txt. Needs cargo-mutants
+# (`cargo install cargo-mutants --locked`) and python3. Everything runs under `nice -n 15` with
+# one job: the machine this was written on has two cores shared by many builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# CI: mutant i is in shard i % CI_SHARDS; the shard is HEAD's hash modulo CI_SHARDS, so
+# successive commits sample different mutants. A shard is ~5 mutants (a few minutes).
+CI_SHARDS=${MUTANTS_CI_SHARDS:-300}
+OUT=mutants.out
+
+die() {
+    echo "error: $*" >&2
+    exit 2
+}
+
+need_tools() {
+    cargo mutants --version >/dev/null 2>&1 ||
+        die "cargo-mutants is not installed (cargo install cargo-mutants --locked)"
+    command -v python3 >/dev/null || die "python3 is needed for the check and the report"
+}
+
+# Run cargo-mutants over the configured folders, record the command and commit beside the
+# results, then check for survivors.
+run() {
+    need_tools
+    local cmd=(cargo mutants --workspace --jobs 1 "$@")
+    echo "+ ${cmd[*]}" >&2
+    local status=0
+    nice -n 15 "${cmd[@]}" || status=$?
+    # cargo-mutants exits 2 when mutants were missed and 3 on timeouts: the check decides.
+    case $status in
+        0 | 2 | 3) ;;
+        *) die "cargo mutants failed (exit $status; see $OUT/log/baseline.log)" ;;
+    esac
+    printf '%s\n' "${cmd[*]}" >"$OUT/command.txt"
+    git rev-parse HEAD >"$OUT/commit.txt"
+    python3 scripts/mutants_report.py check "$OUT"
+}
+
+ci() {
+    local head shard
+    head=$(git rev-parse HEAD)
+    shard=$((16#${head:0:8} % CI_SHARDS))
+    # The CI runs the whole test suite first, so the baseline is known green; without a
+    # baseline the timeouts must be explicit.
+    run --shard "$shard/$CI_SHARDS" --baseline skip --timeout 300 --build-timeout 900
+}
+
+case ${1:-} in
+    run) shift; run "$@" ;;
+    ci) ci ;;
+    check) shift; python3 scripts/mutants_report.py check "${@:-$OUT}" ;;
+    report) shift; python3 scripts/mutants_report.py report "${@:-$OUT}" docs/mutants ;;
+    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+esac
