@@ -8,7 +8,7 @@ use poolcheck_harness::backend::dpor::{
     explore_program, explore_subject, Exploration, ExploreOptions, Reduction,
 };
 use poolcheck_harness::scenario::{load_file, Loaded};
-use poolcheck_models::sync::{spawn, yield_now, LockClass, Mutex, Plain};
+use poolcheck_models::sync::{spawn, yield_now, Condvar, LockClass, Mutex, Plain};
 use std::sync::Arc;
 
 /// Spawn `n` actors running `body(i)`, join them all.
@@ -149,6 +149,58 @@ fn readers_writers(readers: usize, writers: usize) -> impl Fn() + Send + Sync + 
             }
         });
     }
+}
+
+/// Each actor holds one lock across a scheduling point and leaves its mark in the cell behind it:
+/// one trace per order of the critical sections (n!). The release between two critical sections
+/// orders them in every execution, so only the race of the acquisitions themselves reverses
+/// them (a reduction without it found 1 trace of 2).
+fn critical_sections(n: usize) -> impl Fn() + Send + Sync + Clone + 'static {
+    move || {
+        let lock = Arc::new(Mutex::new("cs", LockClass::blocking_ok("state"), 0u64));
+        let seen = cells(1);
+        actors(n, move |i| {
+            let mut g = lock.lock();
+            yield_now("inside");
+            *g = *g * 10 + i as u64 + 1;
+            seen[0].set(*g);
+        });
+    }
+}
+
+/// A waiter and a notifier on one condition variable, the notifier's flag set under the lock:
+/// the notification may come before the wait (then the waiter sees the flag) or wake it.
+fn wait_and_notify() -> impl Fn() + Send + Sync + Clone + 'static {
+    move || {
+        let lock = Arc::new(Mutex::new("flag", LockClass::blocking_ok("state"), false));
+        let cond = Arc::new(Condvar::new("flag set"));
+        let seen = cells(1);
+        actors(2, move |i| {
+            if i == 0 {
+                let mut g = lock.lock();
+                while !*g {
+                    g = cond.wait(g);
+                    seen[0].with(|v| *v += 1);
+                }
+            } else {
+                *lock.lock() = true;
+                cond.notify_all();
+            }
+        });
+    }
+}
+
+#[test]
+fn critical_sections_across_a_scheduling_point_have_n_factorial_traces() {
+    for (n, traces) in [(2, 2), (3, 6)] {
+        let (_, dpor) = compare(critical_sections(n));
+        assert_eq!(dpor.traces.len(), traces, "{n} critical sections");
+    }
+}
+
+#[test]
+fn wait_and_notify_match_the_unreduced_search() {
+    compare(wait_and_notify());
 }
 
 #[test]

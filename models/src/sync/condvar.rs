@@ -139,8 +139,10 @@ impl Condvar {
         }
     }
 
+    /// A notification nobody waits for changes nothing: it only reads the queue (so two of them
+    /// commute, and each still conflicts with a wait that would have caught it).
     fn controlled_notify(&self, cond: &ControlledCond, id: usize, all: bool) {
-        self.exec.touch(Object::Cond(id), true);
+        self.exec.touch(Object::Cond(id), cond.has_waiters());
         cond.notify(&self.exec, all);
     }
 

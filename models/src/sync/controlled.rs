@@ -124,6 +124,11 @@ impl ControlledCond {
         }
     }
 
+    /// Does anyone wait?
+    pub(crate) fn has_waiters(&self) -> bool {
+        !locked(&self.0).is_empty()
+    }
+
     /// Wake the longest waiter (`all`: every waiter).
     pub(crate) fn notify(&self, exec: &Exec, all: bool) {
         let woken: Vec<_> = {

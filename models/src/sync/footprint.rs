@@ -7,12 +7,15 @@
 //!
 //! What counts as an access, and why:
 //! - a lock acquisition, a failed attempt (it queues the actor) and a release write the lock;
-//!   a condition-variable wait and a notification write the condition variable;
+//!   a condition-variable wait and a notification write the condition variable, except a
+//!   notification nobody waits for, which only reads it;
 //! - [`super::Plain::with`] writes its cell, [`super::Plain::get`] reads it;
 //! - the logical clock: [`super::now`] reads it, [`super::advance_clock`] writes it;
 //! - creating any object, or spawning an actor, writes the *registry*: identifiers are dense
 //!   indices in creation order, so two creations do not commute (their ids would swap);
-//! - finishing writes the actor, joining reads it;
+//! - spawning and finishing write the actor, its start and joining it read it (every step that
+//!   enables another is a dependence of it: dpor does not reverse a race its later actor could
+//!   not have started);
 //! - **every record a monitor may judge** (a probe, a permit acquired, released or reserved, a
 //!   clock change) writes the *ghost* objects the observer names for it
 //!   ([`super::Observer::ghost_objects`]; by default one object shared by all such records).
@@ -175,6 +178,16 @@ impl StepLog {
         }
     }
 
+    /// The locks held now, in id order.
+    pub fn held_locks(&self) -> Vec<LockId> {
+        self.state().held.iter().copied().collect()
+    }
+
+    /// The blocking operation `actor` waits to attempt when it next runs, if any.
+    pub fn pending_of(&self, actor: ActorId) -> Option<Pending> {
+        self.state().pending.get(&actor).copied()
+    }
+
     pub(crate) fn set_pending(&self, actor: ActorId, op: Option<Pending>) {
         let mut s = self.state();
         match op {
@@ -244,6 +257,9 @@ pub(crate) fn record_accesses(
             touch(Object::Registry, true);
             touch(Object::Actor(*child), true);
         }
+        // A spawn enables its child's first step, and every enabling must be a dependence
+        // (the races of a blocked or unborn actor are not reversed: `dpor`'s race detection).
+        RecordKind::Start => touch(Object::Actor(actor), false),
         RecordKind::Joined(child) => touch(Object::Actor(*child), false),
         RecordKind::Done => touch(Object::Actor(actor), true),
         RecordKind::Lock(l)
@@ -256,7 +272,6 @@ pub(crate) fn record_accesses(
         | RecordKind::Release(_)
         | RecordKind::Reserve(..)
         | RecordKind::Probe(_)
-        | RecordKind::Start
         | RecordKind::Notify(_)
         | RecordKind::Yield(_)
         | RecordKind::Blocking(..) => {}

@@ -9,8 +9,8 @@
 //! Without reduction ([`Reduction::None`]) every enabled actor is tried at every node: the
 //! unreduced search the tests compare against.
 
-use super::races::{self, Race};
-use poolcheck_models::sync::Footprint;
+use super::races::{self, Race, StepView};
+use poolcheck_models::sync::{Footprint, LockId, Pending};
 use std::collections::BTreeSet;
 
 /// How much of the tree is pruned.
@@ -48,6 +48,28 @@ struct Node {
     preemptions: usize,
     /// The actor that ran the step before this node.
     prev: Option<usize>,
+    /// The locks held at this decision.
+    held: Vec<LockId>,
+    /// The lock the chosen actor's step starts by acquiring.
+    acquires: Option<LockId>,
+}
+
+/// What the facade says about the state at a decision, beyond who is enabled.
+#[derive(Clone, Debug, Default)]
+pub struct DecisionState {
+    /// The locks held.
+    pub held: Vec<LockId>,
+    /// The blocking operation each enabled actor waits to attempt, if any.
+    pub pending: Vec<(usize, Pending)>,
+}
+
+impl DecisionState {
+    fn acquires(&self, actor: usize) -> Option<LockId> {
+        self.pending.iter().find_map(|&(a, p)| match p {
+            Pending::Lock(l) if a == actor => Some(l),
+            _ => None,
+        })
+    }
 }
 
 /// The depth-first exploration state, kept across executions.
@@ -91,24 +113,37 @@ impl Explorer {
     /// its writes, each with the set of reads before the next one, steps named `actor.n` (the
     /// actor's n-th step). Two executions are equivalent exactly when their signatures are equal.
     pub fn trace_signature(&self) -> String {
-        races::signature(
-            &self.nodes[..self.depth]
-                .iter()
-                .map(|n| (n.task, &n.footprint))
-                .collect::<Vec<_>>(),
-        )
+        races::signature(&self.views(self.depth))
+    }
+
+    fn views(&self, upto: usize) -> Vec<StepView<'_>> {
+        self.nodes[..upto]
+            .iter()
+            .map(|n| StepView {
+                actor: n.task,
+                footprint: &n.footprint,
+                acquires: n.acquires,
+                held: &n.held,
+                enabled: &n.enabled,
+            })
+            .collect()
     }
 
     /// A decision point: `enabled` actors may run; `ended` is the footprint of the step that just
-    /// ended (None at the first decision of an execution).
+    /// ended (None at the first decision of an execution); `state` is what blocks whom.
     pub fn decide(
         &mut self,
         enabled: &[usize],
         ended: Option<Footprint>,
+        state: DecisionState,
     ) -> Result<Decision, String> {
         self.close_step(ended);
         if self.depth < self.replay {
-            return self.replay_choice(enabled);
+            let chosen = self.replay_choice(enabled)?;
+            let node = &mut self.nodes[self.depth - 1];
+            node.acquires = state.acquires(node.task);
+            node.held = state.held;
+            return Ok(chosen);
         }
         let prev = self.depth.checked_sub(1).map(|d| self.nodes[d].task);
         let sleep = self.inherited_sleep();
@@ -137,6 +172,8 @@ impl Explorer {
             sleep,
             preemptions,
             prev,
+            acquires: state.acquires(task),
+            held: state.held,
         });
         self.depth += 1;
         Ok(Decision::Run(task))
@@ -199,10 +236,8 @@ impl Explorer {
         if self.reduction == Reduction::None {
             return;
         }
-        let steps: Vec<(usize, &Footprint)> =
-            self.nodes.iter().map(|n| (n.task, &n.footprint)).collect();
         let first_new = self.replay.saturating_sub(1);
-        let found = races::find(&steps, first_new);
+        let found = races::find(&self.views(self.nodes.len()), first_new);
         for race in found {
             if self.reduction == Reduction::BrokenSkipsReadRaces
                 && (self.reads_only(race.earlier) || self.reads_only(race.later))
@@ -221,27 +256,21 @@ impl Explorer {
             .all(|a| !a.write)
     }
 
-    /// Make sure some initial of the reversed race is tried where the race starts.
+    /// Make sure some initial of the reversed race is tried where the race starts (every
+    /// initial of a race is enabled there: see [`races::find`]).
     fn reverse(&mut self, race: &Race) {
         let node = &self.nodes[race.earlier];
         if race.initials.iter().any(|t| node.backtrack.contains(t)) {
             return;
         }
         let asleep = |t: &usize| node.sleep.iter().any(|(s, _)| s == t);
-        let pick = race
+        if let Some(t) = race
             .initials
             .iter()
             .copied()
-            .filter(|t| node.enabled.contains(t))
-            .min_by_key(|t| (asleep(t), *t));
-        match pick {
-            Some(t) => self.add_backtrack(race.earlier, t),
-            // An initial that is not enabled there: fall back to every enabled actor (sound).
-            None => {
-                for t in node.enabled.clone() {
-                    self.add_backtrack(race.earlier, t);
-                }
-            }
+            .min_by_key(|t| (asleep(t), *t))
+        {
+            self.add_backtrack(race.earlier, t);
         }
     }
 

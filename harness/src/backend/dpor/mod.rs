@@ -18,7 +18,7 @@ mod explorer;
 mod programs;
 mod races;
 
-pub use explorer::{Decision, Explorer, Reduction};
+pub use explorer::{Decision, DecisionState, Explorer, Reduction};
 pub use programs::{explore_program, explore_subject, Exploration, ExploreOptions};
 
 use super::execute::GhostSlot;
@@ -137,8 +137,10 @@ impl DporScheduler {
     }
 
     fn end_execution(&mut self) {
-        self.explorer
-            .end_execution(Some(self.steps.take().footprint));
+        // A cut-off happens at a decision, which has already closed the last step: taking the
+        // log again would overwrite its footprint with the empty one of the step not taken.
+        let last = (!self.cut_off).then(|| self.steps.take().footprint);
+        self.explorer.end_execution(last);
         if let Some(hook) = &mut self.on_end {
             let how = if self.cut_off {
                 Ended::CutOff
@@ -167,6 +169,16 @@ impl DporScheduler {
             unparked.into_iter().take(1).collect()
         } else {
             can
+        }
+    }
+
+    fn decision_state(&self, enabled: &[usize]) -> DecisionState {
+        DecisionState {
+            held: self.steps.held_locks(),
+            pending: enabled
+                .iter()
+                .filter_map(|&a| self.steps.pending_of(a).map(|p| (a, p)))
+                .collect(),
         }
     }
 
@@ -223,7 +235,8 @@ impl Scheduler for DporScheduler {
             return continues.map(TaskId::from);
         }
         let ended = current.map(|_| self.steps.take().footprint);
-        match self.explorer.decide(&enabled, ended) {
+        let state = self.decision_state(&enabled);
+        match self.explorer.decide(&enabled, ended, state) {
             Ok(Decision::Run(t)) => Some(TaskId::from(t)),
             Ok(stop) => self.stop(&stop),
             Err(nondeterminism) => {

@@ -9,7 +9,7 @@
 //! Only the latest write and the reads since it can race a new access to an object: anything
 //! older happens before them. Each step's predecessors are kept as a bit set.
 
-use poolcheck_models::sync::{Footprint, Object};
+use poolcheck_models::sync::{Footprint, LockId, Object};
 use std::collections::BTreeMap;
 
 /// A race to reverse.
@@ -19,8 +19,23 @@ pub struct Race {
     pub earlier: usize,
     /// Index of the later step.
     pub later: usize,
-    /// Actors that can start the reversed sequence.
+    /// Actors that can start the reversed sequence and are enabled where it starts.
     pub initials: Vec<usize>,
+}
+
+/// What race detection needs to know of one step of the execution.
+#[derive(Clone, Copy, Debug)]
+pub struct StepView<'a> {
+    /// The actor that ran it.
+    pub actor: usize,
+    /// What it touched.
+    pub footprint: &'a Footprint,
+    /// The lock the step starts by acquiring (the blocking operation its actor waited at).
+    pub acquires: Option<LockId>,
+    /// The locks held when the step started.
+    pub held: &'a [LockId],
+    /// The actors that could have run instead at the decision that chose this step.
+    pub enabled: &'a [usize],
 }
 
 #[derive(Clone)]
@@ -51,14 +66,25 @@ struct ObjectHistory {
 }
 
 /// The races whose later step is at `from` or after, in order of the later step.
-pub fn find(steps: &[(usize, &Footprint)], from: usize) -> Vec<Race> {
+///
+/// Two refinements make blocking operations sound and cheap (the treatment of Nidhugg's
+/// mutexes, where blocking is a property of the state):
+/// - a race whose reversal no enabled actor can start is no race: the later step's actor was
+///   blocked there (a join of an unfinished actor, a lock still held, a wait not yet notified),
+///   and everything that enables a step is a dependence of it, so no reordering reaches it;
+/// - a step that starts by acquiring a lock also races the step that began the lock's last
+///   holding period, judged by what happens before the acquisition itself (its actor's earlier
+///   steps): otherwise the release between them would order the two critical sections for good
+///   and the other order of the holders would never be tried.
+pub fn find(steps: &[StepView], from: usize) -> Vec<Race> {
     let n = steps.len();
     let mut before: Vec<Bits> = Vec::with_capacity(n);
     let mut last_of_actor: BTreeMap<usize, usize> = BTreeMap::new();
     let mut history: BTreeMap<Object, ObjectHistory> = BTreeMap::new();
     let mut out = Vec::new();
-    for (k, (actor, footprint)) in steps.iter().enumerate() {
-        let direct = direct_predecessors(k, footprint, &history, last_of_actor.get(actor));
+    for (k, step) in steps.iter().enumerate() {
+        let po = last_of_actor.get(&step.actor).copied();
+        let direct = direct_predecessors(k, step.footprint, &history, po.as_ref());
         let mut mine = Bits::new(n);
         for &d in &direct {
             mine.union(&before[d]);
@@ -66,20 +92,58 @@ pub fn find(steps: &[(usize, &Footprint)], from: usize) -> Vec<Race> {
         }
         if k >= from {
             for &j in &direct {
-                if steps[j].0 != *actor && !direct.iter().any(|&d| d != j && before[d].get(j)) {
-                    out.push(Race {
-                        earlier: j,
-                        later: k,
-                        initials: initials(steps, &before, &mine, j, k),
-                    });
+                if steps[j].actor != step.actor
+                    && !direct.iter().any(|&d| d != j && before[d].get(j))
+                {
+                    out.extend(race(steps, &before, &mine, j, k));
                 }
             }
+            out.extend(lock_race(steps, &before, po, k));
         }
         before.push(mine);
-        record(&mut history, k, footprint);
-        last_of_actor.insert(*actor, k);
+        record(&mut history, k, step.footprint);
+        last_of_actor.insert(step.actor, k);
     }
     out
+}
+
+/// The race of `j` and `k` (`of_k`: what happens before `k`), if an enabled actor can start
+/// its reversal.
+fn race(steps: &[StepView], before: &[Bits], of_k: &Bits, j: usize, k: usize) -> Option<Race> {
+    let all = initials(steps, before, of_k, j, k);
+    let initials: Vec<usize> = all
+        .into_iter()
+        .filter(|t| steps[j].enabled.contains(t))
+        .collect();
+    (!initials.is_empty()).then_some(Race {
+        earlier: j,
+        later: k,
+        initials,
+    })
+}
+
+/// The race of a lock acquisition `k` with the start of the lock's last holding period, judged
+/// by what happens before `k`'s actor reached the acquisition (`po`: its previous step).
+fn lock_race(steps: &[StepView], before: &[Bits], po: Option<usize>, k: usize) -> Option<Race> {
+    let lock = steps[k].acquires?;
+    let start = holding_start(steps, lock, k)?;
+    let mut of_k = Bits::new(steps.len());
+    if let Some(p) = po {
+        of_k.union(&before[p]);
+        of_k.set(p);
+    }
+    if steps[start].actor == steps[k].actor || of_k.get(start) {
+        return None;
+    }
+    race(steps, before, &of_k, start, k)
+}
+
+/// The step during which `lock` was last taken and held into the next step, before `k`.
+fn holding_start(steps: &[StepView], lock: LockId, k: usize) -> Option<usize> {
+    let held_at = |i: usize| steps[i].held.contains(&lock);
+    let last_held = (1..k).rev().find(|&i| held_at(i))?;
+    let start = (0..last_held).rev().find(|&i| !held_at(i))?;
+    Some(start)
 }
 
 /// The latest step of the same actor and the latest conflicting accesses of each object.
@@ -119,13 +183,7 @@ fn record(history: &mut BTreeMap<Object, ObjectHistory>, k: usize, footprint: &F
 
 /// Initials of `notdep(j).k`: the steps after `j` not ordered after it, then `k` (whose own
 /// predecessor set `of_k` is not in `before` yet).
-fn initials(
-    steps: &[(usize, &Footprint)],
-    before: &[Bits],
-    of_k: &Bits,
-    j: usize,
-    k: usize,
-) -> Vec<usize> {
+fn initials(steps: &[StepView], before: &[Bits], of_k: &Bits, j: usize, k: usize) -> Vec<usize> {
     let v: Vec<usize> = (j + 1..k)
         .filter(|&m| !before[m].get(j))
         .chain([k])
@@ -135,7 +193,7 @@ fn initials(
     let mut firsts: Vec<usize> = v
         .iter()
         .filter(|&&m| !if m == k { of_k } else { &before[m] }.meets(&in_v))
-        .map(|&m| steps[m].0)
+        .map(|&m| steps[m].actor)
         .collect();
     firsts.sort_unstable();
     firsts.dedup();
@@ -143,13 +201,13 @@ fn initials(
 }
 
 /// See [`super::Explorer::trace_signature`].
-pub fn signature(steps: &[(usize, &Footprint)]) -> String {
+pub fn signature(steps: &[StepView]) -> String {
     let mut ordinal: BTreeMap<usize, usize> = BTreeMap::new();
     let mut per_object: BTreeMap<Object, Vec<(bool, String)>> = BTreeMap::new();
-    for (actor, footprint) in steps {
-        let n = ordinal.entry(*actor).or_default();
+    for step in steps {
+        let (actor, n) = (step.actor, ordinal.entry(step.actor).or_default());
         *n += 1;
-        for a in footprint.accesses() {
+        for a in step.footprint.accesses() {
             per_object
                 .entry(a.object)
                 .or_default()
