@@ -9,6 +9,7 @@ use poolcheck_harness::backend::dpor::{
 };
 use poolcheck_harness::scenario::{load_file, Loaded};
 use poolcheck_models::sync::{spawn, yield_now, Condvar, LockClass, Mutex, Plain};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Spawn `n` actors running `body(i)`, join them all.
@@ -384,4 +385,38 @@ fn monitors_finer_ghost_objects_lose_no_verdict() {
             "{variant}"
         );
     }
+}
+
+/// One go-h2 request, then a GOAWAY on the idle connection: at golang/net 4e4d966f the client
+/// never closes it. The leak needs the read loop's `MarkDead` (under `pool.mu`) to come before
+/// main's `CloseIdleConnections` (under `pool.mu` too): before dpor raced an acquisition with the
+/// start of the lock's last holding period, it passed this exhaustively in 48 executions while
+/// loom and PCT found the leak.
+const IDLE_GOAWAY: &str = r#"
+version = 1
+name = "one-req-idle-goaway"
+model = "go-h2"
+description = "one request, then GOAWAY on the idle connection"
+invariants = ["no-leak", "request-answered"]
+[[actors]]
+name = "A"
+ops = ["request", { op = "goaway", conn = 1, close = false }]
+[schedulers.dpor]
+[expect]
+"*" = "pass"
+"#;
+
+#[test]
+fn an_order_of_two_critical_sections_is_not_lost_in_a_scenario() {
+    let scenario = inline_scenario("one-req-idle-goaway", IDLE_GOAWAY);
+    let subject = scenario.subject("upstream-4e4d966f");
+    let dpor = explore_subject(&subject, ExploreOptions::new(Reduction::Source));
+    assert!(dpor.stats.exhausted, "{:?}", dpor.stats);
+    assert!(
+        dpor.outcomes
+            .iter()
+            .any(|(verdict, _)| verdict == "no-leak"),
+        "dpor must reach the leak: {:?}",
+        dpor.outcomes.iter().map(|o| &o.0).collect::<BTreeSet<_>>()
+    );
 }
