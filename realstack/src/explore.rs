@@ -14,8 +14,10 @@ use crate::exec::{execute_once, judge, Aggregate, CurrentWorld, RequestRow};
 use crate::glue::config;
 use crate::outcome::OutcomeClass;
 use crate::scenario::Case;
-use crate::schedule::{encode, Choice, Recording, Replaying, Tape};
 use crate::wire::WireRow;
+use poolcheck_harness::backend::{
+    install_quiet_panic_hook, Choice, Exploring, Recording, Replaying, Tape,
+};
 use shuttle::scheduler::{
     PctScheduler, RandomScheduler, Scheduler, UncontrolledNondeterminismCheckScheduler,
 };
@@ -133,7 +135,7 @@ pub fn explore_case(
     strategy: &Strategy,
     watchdog: Duration,
 ) -> CaseRun {
-    crate::quiet::install();
+    install_quiet_panic_hook();
     let shared = Shared {
         case: Arc::new(case.clone()),
         tape: Tape::default(),
@@ -163,7 +165,10 @@ pub fn explore_case(
     };
     let (verdict, detail) = judge_finish(&shared, invariants, &mut agg, finish, watchdog);
     if verdict != "pass" {
-        run.schedule = Some(encode(&shared.case.name, &shared.tape.choices()));
+        run.schedule = Some(crate::case_schedule(
+            &shared.case.name,
+            &shared.tape.choices(),
+        ));
     }
     run.verdict = verdict;
     run.detail = detail;
@@ -191,7 +196,7 @@ fn spawn_explorer(
     std::thread::Builder::new()
         .name(format!("realstack-{}", case.name))
         .spawn(move || {
-            crate::quiet::enter_exploring();
+            let _quiet = Exploring::enter();
             let runner = shuttle::Runner::new(
                 Recording::new(strategy.scheduler(), tape.clone()),
                 config(step_bound),
@@ -243,7 +248,7 @@ fn take_results(run: &mut CaseRun, agg: &mut Aggregate) {
 }
 
 fn wait(rx: &std::sync::mpsc::Receiver<Option<String>>, tape: &Tape, limit: Duration) -> Finish {
-    let mut last = (tape.steps(), Instant::now());
+    let mut last = (tape.decisions(), Instant::now());
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(p) => return Finish::Done(p),
@@ -251,7 +256,7 @@ fn wait(rx: &std::sync::mpsc::Receiver<Option<String>>, tape: &Tape, limit: Dura
                 return Finish::Done(Some("the exploring thread died".into()))
             }
             Err(RecvTimeoutError::Timeout) => {
-                let steps = tape.steps();
+                let steps = tape.decisions();
                 if steps != last.0 {
                     last = (steps, Instant::now());
                 } else if last.1.elapsed() >= limit {

@@ -9,9 +9,9 @@
 //!   not a scheduling point in shuttle.
 //! - [`LogicalTimer`]: hyper's `Timer`. Time is logical and never moves unless the scenario
 //!   advances it, so a sleep never fires by itself and `now()` is deterministic.
-//! - [`config`]: every shuttle `Config` field set in code: 4 MiB stacks (h2 overflows shuttle's
-//!   default 60 KiB with a silent SIGSEGV), no failure persistence (we record schedules), our
-//!   step bound, no wall-time bound (the watchdog handles hangs).
+//! - [`config`]: the harness's shuttle `Config` (every field set in code) with 4 MiB stacks (h2
+//!   overflows shuttle's default 60 KiB with a silent SIGSEGV), our step bound, no wall-time
+//!   bound (the watchdog handles hangs).
 //! - [`pick`] / [`delay`]: explored timing, from shuttle's own random source.
 
 use futures::future::BoxFuture;
@@ -24,19 +24,14 @@ use std::time::{Duration, Instant};
 
 use crate::scenario::Steps;
 
-/// Stack per shuttle task.
+/// Stack per shuttle task: h2 needs more than the models.
 pub const STACK_SIZE: usize = 4 << 20;
 
-/// The shuttle configuration of every real-stack exploration.
+/// The harness's shuttle configuration with our stack, our step bound and no wall-time bound
+/// (the watchdog handles hangs).
 pub fn config(step_bound: u64) -> shuttle::Config {
-    let mut c = shuttle::Config::new();
+    let mut c = poolcheck_harness::backend::shuttle_config(step_bound, None);
     c.stack_size = STACK_SIZE;
-    c.failure_persistence = shuttle::FailurePersistence::None;
-    c.max_steps = shuttle::MaxSteps::FailAfter(usize::try_from(step_bound).unwrap_or(usize::MAX));
-    c.max_time = None;
-    c.silence_warnings = true;
-    c.record_steps_in_span = false;
-    c.ungraceful_shutdown_config = shuttle::UngracefulShutdownConfig::default();
     c
 }
 

@@ -42,9 +42,7 @@ mod explore;
 mod glue;
 mod io;
 pub mod outcome;
-mod quiet;
 pub mod scenario;
-pub mod schedule;
 mod server;
 pub mod wire;
 mod world;
@@ -55,6 +53,7 @@ pub use outcome::{Disposition, OutcomeClass};
 pub use scenario::{load, parse, Budget, Case, RealScenario, Subject, PROPERTIES};
 pub use wire::WireRow;
 
+use poolcheck_harness::backend::{decode_schedule, encode_schedule, Choice};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -349,9 +348,25 @@ pub fn run_budget(sc: &RealScenario, scheduler: &str) -> Result<RealTrial, Error
     run(sc, scheduler, seed, iterations)
 }
 
+/// A real-stack schedule names its case: `<case>@` and the harness's `pc1` schedule, so one
+/// string replays one execution of one case.
+pub fn case_schedule(case: &str, choices: &[Choice]) -> String {
+    format!("{case}@{}", encode_schedule(choices))
+}
+
+/// The case and decisions of a schedule written by [`case_schedule`].
+pub fn decode_case_schedule(text: &str) -> Result<(String, Vec<Choice>), String> {
+    let (case, schedule) = text
+        .trim()
+        .split_once('@')
+        .ok_or("a real-stack schedule starts with `<case>@`")?;
+    Ok((case.to_owned(), decode_schedule(schedule)?))
+}
+
 /// Replay one execution from a schedule string (`<case>@pc1:...`) written by [`run`].
 pub fn replay(sc: &RealScenario, schedule: &str) -> Result<RealTrial, Error> {
-    let (case, choices) = schedule::decode(schedule).map_err(|e| Error::whole_file(&sc.path, e))?;
+    let (case, choices) =
+        decode_case_schedule(schedule).map_err(|e| Error::whole_file(&sc.path, e))?;
     let case = sc.case(&case).ok_or_else(|| {
         Error::whole_file(
             &sc.path,
@@ -480,5 +495,24 @@ pub fn differential(sc: &RealScenario, trials: &[&RealTrial]) -> Result<(), Stri
                 .map(|c| c.name())
                 .collect::<Vec<_>>(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_schedules_round_trip_through_the_harness_codec() {
+        let choices = vec![Choice::Task(0), Choice::Task(0), Choice::Random(0xbeef)];
+        let text = case_schedule("hyper-util-graceful", &choices);
+        assert_eq!(text, "hyper-util-graceful@pc1:t0*2,rbeef");
+        assert_eq!(
+            decode_case_schedule(&text).unwrap(),
+            ("hyper-util-graceful".to_owned(), choices)
+        );
+        assert!(decode_case_schedule("pc1:t0").unwrap_err().contains('@'));
+        assert!(decode_case_schedule("c@pc1:x1").unwrap_err().contains("x1"));
+        assert!(decode_case_schedule("c@pc1:t0*4000000,t0*4000000").is_err());
     }
 }

@@ -18,11 +18,12 @@ pub mod stderr;
 pub use coverage::{Coverage, CoverageSummary};
 pub use execute::{Program, Subject};
 pub use minimise::{simplest, Counts, Simplest, MINIMISE_BUDGET};
-pub use panic_hook::install_quiet_panic_hook;
+pub use panic_hook::{install_quiet_panic_hook, Exploring};
 pub use schedule::{
-    decode_schedule, encode_schedule, parse_items, Choice, MAX_SCHEDULE_BYTES,
-    MAX_SCHEDULE_CHOICES, MAX_SCHEDULE_TASK, SCHEDULE_VERSION,
+    decode_schedule, encode_schedule, parse_items, Choice, Recording, Replaying, Tape,
+    MAX_SCHEDULE_BYTES, MAX_SCHEDULE_CHOICES, MAX_SCHEDULE_TASK, SCHEDULE_VERSION,
 };
+pub use shuttle_backend::{shuttle_config, shuttle_scheduler, STACK_SIZE};
 
 use poolcheck_models::sync::{Ghost, Violation};
 use std::time::{Duration, Instant};

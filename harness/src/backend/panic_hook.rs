@@ -16,11 +16,12 @@ thread_local! {
     static EXPLORING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Marks the current thread as exploring while alive.
-pub(crate) struct Exploring(bool);
+/// Marks the current thread as exploring while alive: its panics are verdicts, not messages.
+pub struct Exploring(bool);
 
 impl Exploring {
-    pub(crate) fn enter() -> Self {
+    /// Mark the current thread until the value is dropped.
+    pub fn enter() -> Self {
         Exploring(EXPLORING.with(|e| e.replace(true)))
     }
 }

@@ -8,9 +8,9 @@
 
 use super::execute::GhostSlot;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
-use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The schedule format's version tag.
 pub const SCHEDULE_VERSION: &str = "pc1";
@@ -160,9 +160,18 @@ fn bad(item: &str) -> String {
     format!("bad schedule item `{shown}` (expected t<task>, r<hex> or either with *<count>)")
 }
 
-/// Shared view of what a [`Recording`] scheduler saw.
+/// Shared view of what a [`Recording`] scheduler saw: the current execution's decisions, the
+/// executions started, and a count of every decision taken (a watchdog on another thread reads
+/// it as a heartbeat, so the tape is `Send`).
 #[derive(Clone, Default)]
-pub(crate) struct Tape(Rc<RefCell<TapeState>>);
+pub struct Tape(Arc<TapeInner>);
+
+#[derive(Default)]
+struct TapeInner {
+    state: Mutex<TapeState>,
+    /// Decisions taken so far in the whole exploration.
+    decisions: AtomicU64,
+}
 
 #[derive(Default)]
 struct TapeState {
@@ -170,42 +179,74 @@ struct TapeState {
     executions: u64,
     /// Ghost steps taken before each preemption of the current execution.
     preempted_at: Vec<u64>,
+    /// Start no further execution.
+    stop: bool,
 }
 
 impl Tape {
-    pub(crate) fn choices(&self) -> Vec<Choice> {
-        self.0.borrow().choices.clone()
+    fn state(&self) -> MutexGuard<'_, TapeState> {
+        self.0.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn executions(&self) -> u64 {
-        self.0.borrow().executions
+    /// The current (or last, or violating) execution's decisions.
+    pub fn choices(&self) -> Vec<Choice> {
+        self.state().choices.clone()
+    }
+
+    /// Executions started.
+    pub fn executions(&self) -> u64 {
+        self.state().executions
+    }
+
+    /// Decisions taken so far in the whole exploration.
+    pub fn decisions(&self) -> u64 {
+        self.0.decisions.load(Ordering::Relaxed)
+    }
+
+    /// Start no further execution: the current one is the counterexample, and its decisions
+    /// stay on the tape. For subjects judged only when an execution has ended.
+    pub fn stop(&self) {
+        self.state().stop = true;
     }
 
     /// The current execution's preemptions (switches away from a task that could have gone on),
     /// each as the number of ghost steps taken before it.
     pub(crate) fn preempted_at(&self) -> Vec<u64> {
-        self.0.borrow().preempted_at.clone()
+        self.state().preempted_at.clone()
+    }
+
+    fn push(&self, c: Choice) {
+        self.state().choices.push(c);
+        self.0.decisions.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-/// Wraps a scheduler and records the decisions of the current execution.
-pub(crate) struct Recording<S> {
+/// Wraps a scheduler and records the decisions of the current execution on a [`Tape`].
+pub struct Recording<S> {
     inner: Option<S>,
     tape: Tape,
-    slot: GhostSlot,
+    /// The model execution's ghost slot: stop at its violation, count preemptions in its steps.
+    slot: Option<GhostSlot>,
     stopped: bool,
 }
 
 impl<S> Recording<S> {
-    /// Record `inner`'s decisions on `tape`; stop exploring once the execution in `slot`
-    /// reports a violation.
-    pub(crate) fn new(inner: S, tape: Tape, slot: GhostSlot) -> Self {
+    /// Record `inner`'s decisions on `tape`; exploring stops when [`Tape::stop`] is called.
+    pub fn new(inner: S, tape: Tape) -> Self {
         Recording {
             inner: Some(inner),
             tape,
-            slot,
+            slot: None,
             stopped: false,
         }
+    }
+
+    /// Record `inner`'s decisions on `tape`; stop exploring once the execution in `slot`
+    /// reports a violation.
+    pub(crate) fn watching(inner: S, tape: Tape, slot: GhostSlot) -> Self {
+        let mut recording = Recording::new(inner, tape);
+        recording.slot = Some(slot);
+        recording
     }
 
     fn inner(&mut self) -> &mut S {
@@ -227,11 +268,12 @@ impl<S> Drop for Recording<S> {
 
 impl<S: Scheduler> Scheduler for Recording<S> {
     fn new_execution(&mut self) -> Option<Schedule> {
-        if self.stopped {
+        if self.stopped || self.tape.state().stop {
+            self.stopped = true;
             return None; // keep the violating execution's decisions on the tape
         }
         let next = self.inner().new_execution()?;
-        let mut t = self.tape.0.borrow_mut();
+        let mut t = self.tape.state();
         t.choices.clear();
         t.preempted_at.clear();
         t.executions += 1;
@@ -244,36 +286,38 @@ impl<S: Scheduler> Scheduler for Recording<S> {
         current: Option<TaskId>,
         yielding: bool,
     ) -> Option<TaskId> {
-        if self.slot.stop_requested() {
+        if self.slot.as_ref().is_some_and(GhostSlot::stop_requested) {
             self.stopped = true;
             return None;
         }
         let next = self.inner().next_task(runnable, current, yielding)?;
-        let mut t = self.tape.0.borrow_mut();
-        t.choices.push(Choice::Task(usize::from(next)));
-        if is_preemption(runnable, current, yielding, next) {
-            t.preempted_at.push(self.slot.steps());
+        self.tape.push(Choice::Task(usize::from(next)));
+        if let Some(slot) = self.slot.as_ref() {
+            if is_preemption(runnable, current, yielding, next) {
+                self.tape.state().preempted_at.push(slot.steps());
+            }
         }
         Some(next)
     }
 
     fn next_u64(&mut self) -> u64 {
         let v = self.inner().next_u64();
-        self.tape.0.borrow_mut().choices.push(Choice::Random(v));
+        self.tape.push(Choice::Random(v));
         v
     }
 }
 
-/// Replays one recorded execution; a decision that does not fit (the model changed) panics with
-/// a message saying where the schedule diverged.
-pub(crate) struct Replaying {
+/// Replays one recorded execution; a decision that does not fit (the subject changed) panics
+/// with a message saying where the schedule diverged.
+pub struct Replaying {
     choices: Vec<Choice>,
     pos: usize,
     started: bool,
 }
 
 impl Replaying {
-    pub(crate) fn new(choices: Vec<Choice>) -> Self {
+    /// Feed back `choices`, once.
+    pub fn new(choices: Vec<Choice>) -> Self {
         Replaying {
             choices,
             pos: 0,
@@ -310,7 +354,7 @@ impl Scheduler for Replaying {
             ),
             None => panic!(
                 "schedule diverged: it ended at decision {at} but the execution \
-                            continues"
+                 continues"
             ),
         }
     }

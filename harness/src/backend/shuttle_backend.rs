@@ -12,7 +12,7 @@ use std::time::Instant;
 
 /// Stack per shuttle task: the default (60 KiB) is too small for real protocol code and dies
 /// with SIGSEGV and no message.
-const STACK_SIZE: usize = 2 << 20;
+pub const STACK_SIZE: usize = 2 << 20;
 
 pub(super) fn run(
     subject: &Subject,
@@ -20,7 +20,7 @@ pub(super) fn run(
     bounds: Bounds,
     slot: &GhostSlot,
 ) -> RunResult {
-    let (scheduler, budget) = match scheduler_for(spec) {
+    let (scheduler, budget) = match shuttle_scheduler(spec) {
         Ok(s) => s,
         Err(e) => return result(Verdict::InputError(e), 0, Default::default(), None),
     };
@@ -65,7 +65,7 @@ pub(super) fn explore<S: Scheduler + 'static>(
 ) -> Explored {
     let tape = Tape::default();
     let runner = shuttle::Runner::new(
-        Recording::new(scheduler, tape.clone(), slot.clone()),
+        Recording::watching(scheduler, tape.clone(), slot.clone()),
         config(subject, bounds),
     );
     let body = {
@@ -130,8 +130,12 @@ impl Explored {
     }
 }
 
-/// The scheduler and the number of executions it should complete (None: as many as it likes).
-fn scheduler_for(spec: &SchedulerSpec) -> Result<(Box<dyn Scheduler + Send>, Option<u64>), String> {
+/// The shuttle scheduler of `spec` and the number of executions it should complete (None: as
+/// many as it likes); an error for a scheduler that is not shuttle's or a schedule that does not
+/// decode.
+pub fn shuttle_scheduler(
+    spec: &SchedulerSpec,
+) -> Result<(Box<dyn Scheduler + Send>, Option<u64>), String> {
     Ok(match spec {
         SchedulerSpec::Random { seed, iterations } => (
             Box::new(RandomScheduler::new_from_seed(*seed, to_usize(*iterations))),
@@ -171,13 +175,20 @@ fn to_usize(n: u64) -> usize {
 }
 
 fn config(subject: &Subject, bounds: Bounds) -> shuttle::Config {
+    // Our own step bound (in the facade) fires first with a clear report; this is a backstop
+    // for steps taken outside the facade.
+    shuttle_config(subject.step_bound.saturating_mul(4), Some(bounds.wall))
+}
+
+/// The shuttle configuration of every exploration, every field set in code: our stack size, no
+/// failure persistence (we record schedules), at most `max_steps` steps per execution, the
+/// wall-time bound, no warnings, no tracing spans.
+pub fn shuttle_config(max_steps: u64, max_time: Option<std::time::Duration>) -> shuttle::Config {
     let mut c = shuttle::Config::new();
     c.stack_size = STACK_SIZE;
     c.failure_persistence = shuttle::FailurePersistence::None;
-    // Our own step bound (in the facade) fires first with a clear report; this is a backstop
-    // for steps taken outside the facade.
-    c.max_steps = shuttle::MaxSteps::FailAfter(to_usize(subject.step_bound.saturating_mul(4)));
-    c.max_time = Some(bounds.wall);
+    c.max_steps = shuttle::MaxSteps::FailAfter(to_usize(max_steps));
+    c.max_time = max_time;
     c.silence_warnings = true;
     c.record_steps_in_span = false;
     c
