@@ -721,15 +721,18 @@ fn balanced(html: &str) -> Result<(), String> {
     }
 }
 
-/// The shipped `real-goaway-vs-request.toml`, with `edit` applied, in a fresh work folder.
+/// The shipped `real-goaway-vs-request.toml`, with `edit` applied, in a fresh work folder with
+/// the model scenario its differential check runs.
 fn real_goaway_workdir(test: &str, edit: impl Fn(&str) -> String) -> Option<Work> {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/real-goaway-vs-request.toml");
-    let Ok(text) = std::fs::read_to_string(&file) else {
-        eprintln!("skipped: {} is not there", file.display());
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let read = |name: &str| std::fs::read_to_string(shipped.join(format!("{name}.toml")));
+    let (Ok(text), Ok(model)) = (read("real-goaway-vs-request"), read("goaway-vs-request")) else {
+        eprintln!("skipped: the shipped goaway scenarios are not there");
         return None;
     };
     let dir = workdir(test);
     write_scenario(&dir, "real-goaway-vs-request", &edit(&text));
+    write_scenario(&dir, "goaway-vs-request", &model);
     Some(dir)
 }
 

@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod generate;
 pub mod monitor;
+pub mod outcome;
 pub mod report;
 pub mod scenario;
 pub mod trace;

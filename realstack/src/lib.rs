@@ -37,6 +37,7 @@
 //!   the client (hyper-util's "canceled" path) counts as `ok`.
 
 mod client;
+pub mod differential;
 mod exec;
 mod explore;
 mod glue;
@@ -47,6 +48,7 @@ mod server;
 pub mod wire;
 mod world;
 
+pub use differential::{differential, run_model_side, Comparison, ModelSide};
 pub use exec::RequestRow;
 pub use explore::Strategy;
 pub use outcome::{Disposition, OutcomeClass};
@@ -458,43 +460,6 @@ impl RealTrial {
                 *self.interesting.entry(key).or_default() += n;
             }
         }
-    }
-}
-
-/// The differential check: every class the real stack showed must be one the model allows,
-/// except the scenario's documented known differences. Returns the classes that break it.
-pub fn differential(sc: &RealScenario, trials: &[&RealTrial]) -> Result<(), String> {
-    let Some(d) = &sc.differential else {
-        return Ok(());
-    };
-    let seen: Vec<OutcomeClass> = trials
-        .iter()
-        .flat_map(|t| t.outcome_counts.iter())
-        .filter(|(_, n)| **n > 0)
-        .filter_map(|(c, _)| OutcomeClass::from_name(c))
-        .collect();
-    let mut unexplained: Vec<&str> = seen
-        .iter()
-        .filter(|c| !d.allowed.contains(c) && !d.known_differences.contains(c))
-        .map(|c| c.name())
-        .collect();
-    unexplained.sort_unstable();
-    unexplained.dedup();
-    if unexplained.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}: the real stack shows {} which model scenario `{}` forbids; that is a model \
-             bug or a real bug (allowed: {:?}; known differences: {:?})",
-            sc.name,
-            unexplained.join(", "),
-            d.model_scenario,
-            d.allowed.iter().map(|c| c.name()).collect::<Vec<_>>(),
-            d.known_differences
-                .iter()
-                .map(|c| c.name())
-                .collect::<Vec<_>>(),
-        ))
     }
 }
 

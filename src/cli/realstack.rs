@@ -455,19 +455,20 @@ fn judgement(t: &RealTrial) -> String {
     }
 }
 
-/// The differential check as a trial of its own: every outcome class the real stack showed must
-/// be one the mirrored model scenario allows, or a documented known difference.
+/// The differential check as a trial of its own: the mirrored model scenario is run and its
+/// outcome classes compared with the real trials' both ways (`poolcheck_realstack::differential`).
 fn differential(sc: &RealScenario, trials: &[RealTrial]) -> Option<Done> {
-    let d = sc.differential.as_ref()?;
     let refs: Vec<&RealTrial> = trials.iter().collect();
-    let result = real::differential(sc, &refs);
-    let judgement = match &result {
-        Ok(()) => format!(
-            "every class seen is allowed by model scenario `{}` or a known difference",
-            d.model_scenario
+    let (result, executions, elapsed) = match real::run_model_side(sc) {
+        Ok(None) => return None,
+        Ok(Some(model)) => (
+            real::differential(sc, &refs, &model),
+            model.executions,
+            model.elapsed,
         ),
-        Err(e) => e.clone(),
+        Err(e) => (Err(e.to_string()), 0, Duration::ZERO),
     };
+    let (Ok(judgement) | Err(judgement)) = result.clone();
     Some(Done {
         scenario: sc.name.clone(),
         variant: VARIANT.into(),
@@ -481,9 +482,9 @@ fn differential(sc: &RealScenario, trials: &[RealTrial]) -> Option<Done> {
         .into(),
         ok: result.is_ok(),
         judgement,
-        // It explores nothing itself: it compares the trials above.
-        executions: 0,
-        elapsed: Duration::ZERO,
+        // The model side's exploration; the real trials above are counted on their own rows.
+        executions,
+        elapsed,
         seed: None,
         note: None,
         counterexample: None,

@@ -5,7 +5,11 @@
 //! names are stable across executions of the same scenario. A pair seen in only one order is a
 //! race window the exploration never opened; the std baseline typically leaves most of them
 //! one-way, which is the point of comparing it with loom and PCT.
+//!
+//! Outcome coverage: how many requests of the completed executions ended in each
+//! [`OutcomeClass`](crate::outcome::OutcomeClass), which the differential check compares with what the real crates showed.
 
+use crate::outcome::{model_outcomes, OutcomeCounts};
 use poolcheck_models::sync::{Ghost, RecordKind};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +26,7 @@ const MAX_PAIRS: usize = 1 << 18;
 #[derive(Clone, Debug, Default)]
 pub struct Coverage {
     seen: BTreeSet<(String, Acq, Acq)>,
+    outcomes: OutcomeCounts,
 }
 
 /// The summary reported with a run.
@@ -33,11 +38,16 @@ pub struct CoverageSummary {
     pub both_orders: usize,
     /// Up to five pairs seen in one order only, as `lock: A#1 before B#0`.
     pub one_way: Vec<String>,
+    /// Requests per outcome class, over the completed executions.
+    pub outcomes: OutcomeCounts,
 }
 
 impl Coverage {
     /// Add the orders of one completed execution.
     pub fn add(&mut self, g: &Ghost) {
+        for class in model_outcomes(g) {
+            *self.outcomes.entry(class).or_default() += 1;
+        }
         let mut per_lock: BTreeMap<usize, Vec<Acq>> = BTreeMap::new();
         let mut counts: BTreeMap<(usize, usize), usize> = BTreeMap::new();
         for r in &g.log {
@@ -69,7 +79,10 @@ impl Coverage {
 
     /// Pairs and how many were seen both ways.
     pub fn summary(&self) -> CoverageSummary {
-        let mut s = CoverageSummary::default();
+        let mut s = CoverageSummary {
+            outcomes: self.outcomes.clone(),
+            ..CoverageSummary::default()
+        };
         for (lock, a, b) in &self.seen {
             let reverse = self.seen.contains(&(lock.clone(), b.clone(), a.clone()));
             if reverse && a > b {
