@@ -202,7 +202,7 @@ fn load_checked(path: &Path) -> Result<bool, String> {
         Ok(Loaded::Model(_)) => Ok(true),
         Ok(Loaded::Real(p)) => match poolcheck_realstack::load(&p) {
             Ok(_) => Ok(true),
-            Err(e) if e.line_col.is_some() => Ok(false),
+            Err(e) if e.line > 0 => Ok(false),
             Err(e) => Err(format!("real-stack error without a place: {}", e.message)),
         },
         Err(e) if e.line > 0 => Ok(false),

@@ -9,9 +9,8 @@
 //! `cargo test --features model -- real-` runs them all.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use poolcheck_realstack::{
-    self as real, Disposition, OutcomeClass, RealScenario, RealTrial, Strategy,
-};
+use poolcheck_harness::backend::SchedulerSpec;
+use poolcheck_realstack::{self as real, Disposition, OutcomeClass, RealScenario, RealTrial};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -119,7 +118,11 @@ fn budget_trial(sc: &RealScenario, scheduler: &str) -> Result<(), Failed> {
 }
 
 fn determinism(sc: &RealScenario) -> Result<(), Failed> {
-    let run = || real::run(sc, "random", 11, CHECK_ITERATIONS).expect("random runs");
+    let random = SchedulerSpec::Random {
+        seed: 11,
+        iterations: CHECK_ITERATIONS,
+    };
+    let run = || real::run(sc, &random, real::WATCHDOG).expect("random runs");
     let (a, b) = (run(), run());
     let same = a.wire_digest == b.wire_digest
         && a.wire_log == b.wire_log
@@ -140,9 +143,9 @@ fn determinism(sc: &RealScenario) -> Result<(), Failed> {
 }
 
 fn nondeterminism_check(sc: &RealScenario) -> Result<(), Failed> {
-    let t = real::run(sc, "nondeterminism", 5, CHECK_ITERATIONS).expect("runs");
+    let t = real::check_nondeterminism(sc, 5, CHECK_ITERATIONS).expect("runs");
     // The check replays every schedule; a forbidden outcome is not its business.
-    if t.verdict == "nondeterminism" || t.verdict == "subject-panic" {
+    if t.verdict == "nondeterminism" || t.verdict == "model-panic" {
         Err(t.render_text().into())
     } else {
         Ok(())
@@ -211,7 +214,12 @@ fn wrong_expectation_replays() -> Result<(), Failed> {
             Disposition::Forbidden,
         );
     }
-    let found = real::run(&sc, "pct", 1, 2000).map_err(|e| e.to_string())?;
+    let pct = SchedulerSpec::Pct {
+        seed: 1,
+        depth: 3,
+        iterations: 2000,
+    };
+    let found = real::run(&sc, &pct, real::WATCHDOG).map_err(|e| e.to_string())?;
     if found.verdict != "failed-unprocessed-not-retried" {
         return Err(format!("no counterexample:\n{}", found.render_text()).into());
     }
@@ -260,11 +268,11 @@ name = "C"
 start_after = [0, 3]
 "#;
     let sc = real::parse(Path::new("real-watchdog.toml"), text).map_err(|e| e.to_string())?;
-    let strategy = Strategy::Random {
+    let random = SchedulerSpec::Random {
         seed: 1,
         iterations: 200,
     };
-    let t = real::run_strategy(&sc, &strategy, Duration::from_secs(2));
+    let t = real::run(&sc, &random, Duration::from_secs(2)).map_err(|e| e.to_string())?;
     if t.verdict == "request-answered"
         && t.detail
             .as_deref()

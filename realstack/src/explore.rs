@@ -15,77 +15,13 @@ use crate::glue::config;
 use crate::outcome::OutcomeClass;
 use crate::scenario::Case;
 use crate::wire::WireRow;
-use poolcheck_harness::backend::{
-    install_quiet_panic_hook, Choice, Exploring, Recording, Replaying, Tape,
-};
-use shuttle::scheduler::{
-    PctScheduler, RandomScheduler, Scheduler, UncontrolledNondeterminismCheckScheduler,
-};
+use poolcheck_harness::backend::{install_quiet_panic_hook, Exploring, Recording, Tape};
+use shuttle::scheduler::Scheduler;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// How to pick schedules.
-#[derive(Clone, Debug)]
-pub enum Strategy {
-    /// shuttle's random scheduler.
-    Random {
-        /// Seed.
-        seed: u64,
-        /// Executions.
-        iterations: u64,
-    },
-    /// shuttle's PCT scheduler.
-    Pct {
-        /// Seed.
-        seed: u64,
-        /// Bug depth.
-        depth: usize,
-        /// Executions.
-        iterations: u64,
-    },
-    /// Feed back one recorded execution.
-    Replay(Vec<Choice>),
-    /// shuttle's uncontrolled-nondeterminism check around the random scheduler: every
-    /// schedule runs twice and must take the same decisions.
-    Nondeterminism {
-        /// Seed.
-        seed: u64,
-        /// Executions (each run twice).
-        iterations: u64,
-    },
-}
-
-impl Strategy {
-    fn scheduler(&self) -> Box<dyn Scheduler + Send> {
-        match self {
-            Strategy::Random { seed, iterations } => {
-                Box::new(RandomScheduler::new_from_seed(*seed, to_usize(*iterations)))
-            }
-            Strategy::Pct {
-                seed,
-                depth,
-                iterations,
-            } => Box::new(PctScheduler::new_from_seed(
-                *seed,
-                *depth,
-                to_usize(*iterations),
-            )),
-            Strategy::Replay(choices) => Box::new(Replaying::new(choices.clone())),
-            Strategy::Nondeterminism { seed, iterations } => {
-                Box::new(UncontrolledNondeterminismCheckScheduler::new(
-                    RandomScheduler::new_from_seed(*seed, to_usize(*iterations)),
-                ))
-            }
-        }
-    }
-}
-
-fn to_usize(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
 
 /// What exploring one case found.
 #[derive(Clone, Debug, Default)]
@@ -127,12 +63,12 @@ struct Shared {
     current: CurrentWorld,
 }
 
-/// Explore `case` with `strategy`.
+/// Explore `case` with `scheduler`.
 pub fn explore_case(
     case: &Case,
     invariants: &[String],
     step_bound: u64,
-    strategy: &Strategy,
+    scheduler: Box<dyn Scheduler + Send>,
     watchdog: Duration,
 ) -> CaseRun {
     install_quiet_panic_hook();
@@ -143,11 +79,11 @@ pub fn explore_case(
         current: Arc::default(),
     };
     let start = Instant::now();
-    let rx = match spawn_explorer(&shared, invariants, step_bound, strategy) {
+    let rx = match spawn_explorer(&shared, invariants, step_bound, scheduler) {
         Ok(rx) => rx,
         Err(e) => {
             return CaseRun {
-                verdict: "subject-panic".into(),
+                verdict: "model-panic".into(),
                 detail: Some(format!("cannot start the exploring thread: {e}")),
                 ..CaseRun::default()
             }
@@ -182,7 +118,7 @@ fn spawn_explorer(
     shared: &Shared,
     invariants: &[String],
     step_bound: u64,
-    strategy: &Strategy,
+    scheduler: Box<dyn Scheduler + Send>,
 ) -> std::io::Result<std::sync::mpsc::Receiver<Option<String>>> {
     let (tx, rx) = channel();
     let Shared {
@@ -192,15 +128,12 @@ fn spawn_explorer(
         current,
     } = shared.clone();
     let invariants = invariants.to_vec();
-    let strategy = strategy.clone();
     std::thread::Builder::new()
         .name(format!("realstack-{}", case.name))
         .spawn(move || {
             let _quiet = Exploring::enter();
-            let runner = shuttle::Runner::new(
-                Recording::new(strategy.scheduler(), tape.clone()),
-                config(step_bound),
-            );
+            let runner =
+                shuttle::Runner::new(Recording::new(scheduler, tape.clone()), config(step_bound));
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 runner.run(move || {
                     if execute_once(&case, &invariants, &agg, &current) {
@@ -304,7 +237,7 @@ fn failed_execution(
     if panic.contains("nondeterminism") {
         return ("nondeterminism".into(), Some(first_line(&panic)));
     }
-    ("subject-panic".into(), Some(first_line(&panic)))
+    ("model-panic".into(), Some(first_line(&panic)))
 }
 
 fn stuck_execution(

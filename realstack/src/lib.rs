@@ -8,7 +8,7 @@
 //! acceptable, forbidden or interesting. Every execution is judged on three levels:
 //!
 //! - the wire ([`wire`]): every byte the client end wrote and read, decoded with h2's own codec;
-//!   `stream-after-goaway`, `max-streams` and `hpack-consistent` are checked on the frames;
+//!   `stream-after-goaway`, `max-streams` and `frames-decode` are checked on the frames;
 //! - the requests ([`outcome`]): each ends as `ok`, `ok-after-retry`, `refused-retryable`,
 //!   `failed-unprocessed-not-retried`, `failed-after-processing` or `hung`, decided from ground
 //!   truth (what the server's handlers accepted, what crossed the wire); `hung` and a request
@@ -18,7 +18,8 @@
 //! # Using it
 //! ```no_run
 //! let sc = poolcheck_realstack::load("scenarios/real-goaway-vs-request.toml".as_ref()).unwrap();
-//! let trial = poolcheck_realstack::run(&sc, "pct", 1, 200).unwrap();
+//! let pct = poolcheck_harness::backend::SchedulerSpec::Pct { seed: 1, depth: 3, iterations: 200 };
+//! let trial = poolcheck_realstack::run(&sc, &pct, poolcheck_realstack::WATCHDOG).unwrap();
 //! println!("{}", trial.render_text());
 //! if let Some(schedule) = &trial.schedule {
 //!     let again = poolcheck_realstack::replay(&sc, schedule).unwrap();
@@ -36,6 +37,10 @@
 //! - `ok-after-retry` needs the retry to cross the wire; a retry of a request that never left
 //!   the client (hyper-util's "canceled" path) counts as `ok`.
 
+// A located error is a cold-path value a person reads (the harness's `ScenarioError`); boxing
+// it would only add noise.
+#![allow(clippy::result_large_err)]
+
 mod client;
 pub mod differential;
 mod exec;
@@ -50,17 +55,16 @@ mod world;
 
 pub use differential::{differential, run_model_side, Comparison, ModelSide};
 pub use exec::RequestRow;
-pub use explore::Strategy;
 pub use outcome::{Disposition, OutcomeClass};
-pub use scenario::{load, parse, Budget, Case, RealScenario, Subject, PROPERTIES};
+pub use scenario::{load, parse, Case, RealScenario, Subject, PROPERTIES};
 pub use wire::WireRow;
 
-use poolcheck_harness::backend::{decode_schedule, encode_schedule, Choice};
+use poolcheck_harness::backend::{
+    decode_schedule, encode_schedule, shuttle_scheduler, Choice, Replaying, SchedulerSpec,
+};
 use serde::{Deserialize, Serialize};
+use shuttle::scheduler::{RandomScheduler, Scheduler, UncontrolledNondeterminismCheckScheduler};
 use std::collections::BTreeMap;
-use std::fmt;
-use std::ops::Range;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The one variant of a real subject: the crate versions in Cargo.lock.
@@ -81,49 +85,10 @@ pub fn is_real_subject(model: &str) -> bool {
     scenario::SUBJECTS.contains(&model)
 }
 
-/// A scenario or usage error, located in its file where it has a place.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line and column, when the error has a place.
-    pub line_col: Option<(usize, usize)>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl Error {
-    fn at(path: &Path, source: &str, span: Range<usize>, message: String) -> Self {
-        let start = span.start.min(source.len());
-        let before = &source[..start];
-        let line = before.matches('\n').count() + 1;
-        let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-        Error {
-            path: path.to_owned(),
-            line_col: Some((line, col)),
-            message,
-        }
-    }
-
-    fn whole_file(path: &Path, message: String) -> Self {
-        Error {
-            path: path.to_owned(),
-            line_col: None,
-            message,
-        }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line_col {
-            Some((l, c)) => write!(f, "{}:{l}:{c}: {}", self.path.display(), self.message),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
+/// A scenario or usage error, located in its file where it has a place: the harness's
+/// [`ScenarioError`](poolcheck_harness::scenario::ScenarioError), so real-crate and model
+/// scenarios report the same way.
+pub use poolcheck_harness::scenario::ScenarioError as Error;
 
 /// The result of exploring a real-stack scenario with one scheduler.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,7 +102,7 @@ pub struct RealTrial {
     /// The scenario's expected verdict for `upstream`.
     pub expected: String,
     /// `pass` or the violated property (a forbidden class's name, `request-answered`,
-    /// `processed-once`, a wire property, `bound-hit`, `subject-panic`, `nondeterminism`).
+    /// `processed-once`, a wire property, `bound-hit`, `model-panic`, `nondeterminism`).
     pub verdict: String,
     /// Verdict as expected?
     pub ok: bool,
@@ -276,78 +241,58 @@ pub fn outcome_table(case_counts: &BTreeMap<String, BTreeMap<String, u64>>) -> S
     out
 }
 
-/// Explore every case of `sc` with `scheduler` (`random` or `pct`; `pct` takes its depth from
-/// the file, default 3), `iterations` executions per case, stopping at the first violation.
+/// The schedulers a real-crate scenario runs under (shuttle's; the real crates' own
+/// synchronisation is invisible to loom, dpor and the facade).
+pub const SCHEDULERS: &[&str] = &["random", "pct"];
+
+/// Explore every case of `sc` with `spec` (random or pct, its iterations per case), stopping
+/// at the first violation; `watchdog` is how long an execution may take no scheduling decision
+/// ([`WATCHDOG`]; tests use a short one to show the watchdog at work).
 pub fn run(
     sc: &RealScenario,
-    scheduler: &str,
-    seed: u64,
-    iterations: u64,
+    spec: &SchedulerSpec,
+    watchdog: Duration,
 ) -> Result<RealTrial, Error> {
-    let strategy = match scheduler {
-        "random" => Strategy::Random { seed, iterations },
-        "pct" => {
-            let depth = match sc.budget("pct") {
-                Some(Budget::Pct { depth, .. }) => depth,
-                _ => 3,
-            };
-            Strategy::Pct {
-                seed,
-                depth,
-                iterations,
-            }
-        }
-        "nondeterminism" => Strategy::Nondeterminism { seed, iterations },
-        "replay" => {
-            return Err(Error::whole_file(
-                &sc.path,
-                "`replay` needs a schedule: call `replay(scenario, schedule)`".into(),
-            ))
-        }
-        other => {
-            return Err(Error::whole_file(
-                &sc.path,
-                format!("unknown scheduler `{other}`; expected random, pct or nondeterminism"),
-            ))
-        }
-    };
-    Ok(run_cases(
-        sc,
-        scheduler,
-        Some(seed),
-        &sc.cases,
-        &strategy,
-        WATCHDOG,
-    ))
-}
-
-/// Explore every case with `strategy` and a watchdog period of your choice (tests use a short
-/// one to show the watchdog at work). The trial is named after the strategy's scheduler.
-pub fn run_strategy(sc: &RealScenario, strategy: &Strategy, watchdog: Duration) -> RealTrial {
-    let (name, seed) = match strategy {
-        Strategy::Random { seed, .. } => ("random", Some(*seed)),
-        Strategy::Pct { seed, .. } => ("pct", Some(*seed)),
-        Strategy::Replay(_) => ("replay", None),
-        Strategy::Nondeterminism { seed, .. } => ("nondeterminism", Some(*seed)),
-    };
-    run_cases(sc, name, seed, &sc.cases, strategy, watchdog)
+    if !SCHEDULERS.contains(&spec.name()) {
+        return Err(Error::whole_file(
+            &sc.path,
+            format!(
+                "real crates run under {} only, not {}",
+                SCHEDULERS.join(" and "),
+                spec.name()
+            ),
+        ));
+    }
+    let make = || shuttle_scheduler(spec).map(|(s, _)| s);
+    run_cases(sc, spec.name(), spec.seed(), &sc.cases, &make, watchdog)
 }
 
 /// Explore with the scenario's own budget for `scheduler` (`random` or `pct`).
 pub fn run_budget(sc: &RealScenario, scheduler: &str) -> Result<RealTrial, Error> {
-    let budget = sc.budget(scheduler).ok_or_else(|| {
+    let spec = sc.scheduler(scheduler).ok_or_else(|| {
         Error::whole_file(
             &sc.path,
             format!("the scenario has no [schedulers.{scheduler}] budget"),
         )
     })?;
-    let (seed, iterations) = match budget {
-        Budget::Random { seed, iterations }
-        | Budget::Pct {
-            seed, iterations, ..
-        } => (seed, iterations),
+    run(sc, spec, WATCHDOG)
+}
+
+/// shuttle's uncontrolled-nondeterminism check around its random scheduler: every schedule runs
+/// twice and must take the same decisions (verdict `nondeterminism` otherwise).
+pub fn check_nondeterminism(
+    sc: &RealScenario,
+    seed: u64,
+    iterations: u64,
+) -> Result<RealTrial, Error> {
+    let make = || -> Result<Box<dyn Scheduler + Send>, String> {
+        let random =
+            RandomScheduler::new_from_seed(seed, usize::try_from(iterations).unwrap_or(usize::MAX));
+        Ok(Box::new(UncontrolledNondeterminismCheckScheduler::new(
+            random,
+        )))
     };
-    run(sc, scheduler, seed, iterations)
+    run_cases(sc, "nondeterminism", Some(seed), &sc.cases, &make, WATCHDOG)
 }
 
 /// A real-stack schedule names its case: `<case>@` and the harness's `pc1` schedule, so one
@@ -375,24 +320,30 @@ pub fn replay(sc: &RealScenario, schedule: &str) -> Result<RealTrial, Error> {
             format!("the schedule is for case `{case}`, which the scenario does not have"),
         )
     })?;
-    Ok(run_cases(
+    let make = || -> Result<Box<dyn Scheduler + Send>, String> {
+        Ok(Box::new(Replaying::new(choices.clone())))
+    };
+    run_cases(
         sc,
         "replay",
         None,
         std::slice::from_ref(case),
-        &Strategy::Replay(choices),
+        &make,
         WATCHDOG,
-    ))
+    )
 }
+
+/// A shuttle scheduler for each case, or why there is none.
+type MakeScheduler<'a> = dyn Fn() -> Result<Box<dyn Scheduler + Send>, String> + 'a;
 
 fn run_cases(
     sc: &RealScenario,
     scheduler: &str,
     seed: Option<u64>,
     cases: &[Case],
-    strategy: &Strategy,
+    make: &MakeScheduler<'_>,
     watchdog: Duration,
-) -> RealTrial {
+) -> Result<RealTrial, Error> {
     let mut trial = RealTrial {
         scenario: sc.name.clone(),
         variant: VARIANT.into(),
@@ -416,7 +367,8 @@ fn run_cases(
     };
     let mut digest = wire::DIGEST_SEED;
     for case in cases {
-        let run = explore::explore_case(case, &sc.invariants, sc.step_bound, strategy, watchdog);
+        let scheduler = make().map_err(|e| Error::whole_file(&sc.path, e))?;
+        let run = explore::explore_case(case, &sc.invariants, sc.step_bound, scheduler, watchdog);
         digest = digest.rotate_left(5) ^ run.digest;
         if trial.add_case(case, run) {
             break;
@@ -424,7 +376,7 @@ fn run_cases(
     }
     trial.wire_digest = format!("{digest:016x}");
     trial.ok = trial.verdict == trial.expected;
-    trial
+    Ok(trial)
 }
 
 impl RealTrial {

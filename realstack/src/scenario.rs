@@ -9,14 +9,14 @@
 
 use crate::outcome::{Disposition, OutcomeClass};
 use crate::Error;
+use poolcheck_harness::backend::SchedulerSpec;
+use poolcheck_harness::scenario::limits::{kebab_case, ITERATIONS, PCT_DEPTH, STEP_BOUND};
+use poolcheck_harness::scenario::{read_source, MAX_SCENARIO_BYTES, SCENARIO_VERSION};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-
-/// The scenario format's version.
-pub const SCENARIO_VERSION: i64 = 1;
 
 /// Real-crate subjects: the values `model` and `client` may take.
 pub const SUBJECTS: &[&str] = &["h2", "hyper", "hyper-util"];
@@ -40,7 +40,7 @@ pub const PROPERTIES: &[(&str, &str)] = &[
         "after the client acknowledged MAX_CONCURRENT_STREAMS, it never has more streams open",
     ),
     (
-        "hpack-consistent",
+        "frames-decode",
         "every frame on the wire decodes, header blocks included",
     ),
 ];
@@ -51,20 +51,13 @@ pub const DEFAULT_INVARIANTS: &[&str] = &[
     "processed-once",
     "stream-after-goaway",
     "max-streams",
-    "hpack-consistent",
+    "frames-decode",
 ];
 
-/// The default scheduling-step bound per execution.
-pub const DEFAULT_STEP_BOUND: u64 = 20_000;
-
-/// `step_bound`'s range (the same as model scenarios').
-pub const STEP_BOUND: RangeInclusive<u64> = 1..=1_000_000;
-
-/// `iterations`' range (pct, random).
-pub const ITERATIONS: RangeInclusive<u64> = 1..=10_000_000;
-
-/// `[schedulers.pct] depth`'s range.
-pub const PCT_DEPTH: RangeInclusive<usize> = 1..=64;
+/// The default shuttle-step bound per execution of the real crates. Not the models'
+/// `DEFAULT_STEP_BOUND` (5,000 facade scheduling points): every await point of h2, hyper and
+/// hyper-util is a shuttle step, so one request takes hundreds.
+pub const REAL_DEFAULT_STEP_BOUND: u64 = 20_000;
 
 /// A request `body` at most, in bytes (the body is one buffer in memory).
 pub const MAX_BODY: usize = 1 << 20;
@@ -81,26 +74,6 @@ pub const MAX_STREAMS: u32 = (1 << 31) - 1;
 /// The largest step count in `start_after`, `handshake_after`, `shutdown_after` and
 /// `respond_after`.
 pub const MAX_STEPS: u32 = 1_000_000;
-
-/// A scenario or case name: lowercase letters and digits in words joined by single dashes, at
-/// most 100 characters (the harness's rule).
-fn kebab_case(what: &str, name: &str) -> Result<(), String> {
-    let ok = name.len() <= 100
-        && name.split('-').all(|w| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-    if ok {
-        return Ok(());
-    }
-    let shown: String = name.chars().take(40).collect();
-    Err(format!(
-        "the {what} `{}` is not kebab-case (lowercase letters and digits joined by single \
-         dashes, at most 100 characters)",
-        shown.escape_debug()
-    ))
-}
 
 /// A request name: 1 to 32 ASCII letters, digits, `-`, `_` or `.`, starting with a letter or
 /// digit (the harness's actor-name rule: requests are lanes in reports).
@@ -295,39 +268,8 @@ pub struct Differential {
     pub note: String,
 }
 
-/// A scheduler and its budget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Budget {
-    /// shuttle's random scheduler.
-    Random {
-        /// Seed.
-        seed: u64,
-        /// Executions per case.
-        iterations: u64,
-    },
-    /// shuttle's PCT scheduler.
-    Pct {
-        /// Seed.
-        seed: u64,
-        /// Bug depth.
-        depth: usize,
-        /// Executions per case.
-        iterations: u64,
-    },
-}
-
-impl Budget {
-    /// `random` or `pct`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Budget::Random { .. } => "random",
-            Budget::Pct { .. } => "pct",
-        }
-    }
-}
-
 /// A validated real-stack scenario.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RealScenario {
     /// The file it came from.
     pub path: PathBuf,
@@ -343,8 +285,8 @@ pub struct RealScenario {
     pub invariants: Vec<String>,
     /// Scheduling steps per execution.
     pub step_bound: u64,
-    /// Schedulers in file order.
-    pub schedulers: Vec<Budget>,
+    /// Schedulers with their budgets (iterations per case), in file order: random, pct.
+    pub schedulers: Vec<SchedulerSpec>,
     /// The expected verdict of variant `upstream`.
     pub expect: String,
     /// The differential check, if this scenario mirrors a model scenario.
@@ -354,9 +296,9 @@ pub struct RealScenario {
 }
 
 impl RealScenario {
-    /// The scheduler budget named `name`.
-    pub fn budget(&self, name: &str) -> Option<Budget> {
-        self.schedulers.iter().copied().find(|b| b.name() == name)
+    /// The scheduler named `name`, with the file's budget.
+    pub fn scheduler(&self, name: &str) -> Option<&SchedulerSpec> {
+        self.schedulers.iter().find(|b| b.name() == name)
     }
 
     /// The case named `name`.
@@ -478,54 +420,8 @@ struct RawServer {
 
 /// Load and validate one real-stack scenario file.
 pub fn load(path: &Path) -> Result<RealScenario, Error> {
-    let source = read_source(path)?;
+    let source = read_source(path, MAX_SCENARIO_BYTES)?;
     parse(path, &source)
-}
-
-/// Scenario files larger than this are rejected before they are read (the harness's limit).
-pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
-
-/// The text of the regular file `path` (never a FIFO or a device, also not through a symlink:
-/// the type and size come from `stat` before it is opened), at most [`MAX_SCENARIO_BYTES`],
-/// valid UTF-8 (else an error at the first bad byte).
-fn read_source(path: &Path) -> Result<String, Error> {
-    use std::io::Read as _;
-    let whole = |m: String| Error::whole_file(path, m);
-    let cannot = |e: std::io::Error| whole(format!("cannot read the file: {e}"));
-    let meta = std::fs::metadata(path).map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(whole(
-            "not a regular file (a folder, FIFO, socket or device): only regular files are read"
-                .into(),
-        ));
-    }
-    let too_big = |n: u64| {
-        whole(format!(
-            "the file is {n} bytes; at most {MAX_SCENARIO_BYTES} are read"
-        ))
-    };
-    if meta.len() > MAX_SCENARIO_BYTES {
-        return Err(too_big(meta.len()));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(cannot)?
-        .take(MAX_SCENARIO_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
-        return Err(too_big(bytes.len() as u64));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-        Error::at(
-            path,
-            &text,
-            at..at + 1,
-            "the file is not valid UTF-8".into(),
-        )
-    })
 }
 
 /// Parse and validate scenario text that claims to come from `path`.
@@ -535,7 +431,8 @@ pub fn parse(path: &Path, source: &str) -> Result<RealScenario, Error> {
             path,
             source,
             e.span().unwrap_or(0..0),
-            e.message().trim().to_owned(),
+            "",
+            e.message().trim(),
         )
     })?;
     Cx { path, source }.build(raw)
@@ -548,7 +445,7 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn err(&self, span: Range<usize>, message: impl Into<String>) -> Error {
-        Error::at(self.path, self.source, span, message.into())
+        Error::at(self.path, self.source, span, "", message)
     }
 
     fn build(&self, raw: RawScenario) -> Result<RealScenario, Error> {
@@ -573,7 +470,7 @@ impl Cx<'_> {
         let model = self.subject(&raw.model)?;
         let invariants = self.invariants(raw.invariants)?;
         let step_bound = match raw.step_bound {
-            None => DEFAULT_STEP_BOUND,
+            None => REAL_DEFAULT_STEP_BOUND,
             Some(s) => u64::try_from(*s.get_ref())
                 .ok()
                 .filter(|n| STEP_BOUND.contains(n))
@@ -941,16 +838,16 @@ impl Cx<'_> {
     }
 
     /// The budgets, each in range; at least one.
-    fn schedulers(&self, raw: RawSchedulers) -> Result<Vec<Budget>, Error> {
+    fn schedulers(&self, raw: RawSchedulers) -> Result<Vec<SchedulerSpec>, Error> {
         let mut out = Vec::new();
         if let Some(r) = raw.random {
-            out.push(Budget::Random {
+            out.push(SchedulerSpec::Random {
                 seed: r.seed,
                 iterations: self.ranged(&r.iterations, "iterations", &ITERATIONS)?,
             });
         }
         if let Some(p) = raw.pct {
-            out.push(Budget::Pct {
+            out.push(SchedulerSpec::Pct {
                 seed: p.seed,
                 depth: self.ranged(&p.depth, "depth", &PCT_DEPTH)?,
                 iterations: self.ranged(&p.iterations, "iterations", &ITERATIONS)?,
@@ -1035,9 +932,12 @@ name = "A"
     #[test]
     fn errors_point_at_the_line() {
         let bad = MINIMAL.replace("client = \"h2\"", "client = \"curl\"");
-        let e = load_str(&bad).unwrap_err().to_string();
-        assert!(e.starts_with("scenarios/t.toml:13:"), "{e}");
-        assert!(e.contains("unknown real subject `curl`"), "{e}");
+        let e = load_str(&bad).unwrap_err();
+        assert_eq!(
+            (e.file.as_path(), e.line),
+            (Path::new("scenarios/t.toml"), 13)
+        );
+        assert!(e.message.contains("unknown real subject `curl`"), "{e}");
         let bad = format!("{MINIMAL}[outcomes]\nhung = \"interesting\"\n");
         let e = load_str(&bad).unwrap_err().to_string();
         assert!(e.contains("always forbidden"), "{e}");

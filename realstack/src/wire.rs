@@ -14,7 +14,7 @@
 //!   for the SETTINGS that carried it). A stream counts as open until both sides' END_STREAM
 //!   crossed the client end or either side reset it; the client's own processing of what it
 //!   read can only lag, so the count never blames the client for a stream it closed.
-//! - `hpack-consistent`: a chunk that does not decode (bad frame, bad header block, bad
+//! - `frames-decode`: a chunk that does not decode (bad frame, bad header block, bad
 //!   preface).
 
 use crate::world::{Chunk, Dir};
@@ -210,7 +210,7 @@ pub fn decode(chunks: &[Chunk], hosts: &[String]) -> Decoded {
                 out.rows.push(row(format!("UNDECODABLE: {e}")));
                 violation(
                     &mut out,
-                    "hpack-consistent",
+                    "frames-decode",
                     format!("conn {} {direction}: {e}", chunk.conn),
                 );
                 continue;
@@ -488,11 +488,11 @@ mod tests {
                 frame(0x1, 0x5, 1, &[0xff, 0xff, 0xff, 0xff]),
             ],
         )]);
-        assert_eq!(properties(&d), ["hpack-consistent"]);
+        assert_eq!(properties(&d), ["frames-decode"]);
         let d = run(&[chunk(
             Dir::ClientWrite,
             &[b"GET / HTTP/1.1\r\n\r\n".to_vec()],
         )]);
-        assert_eq!(properties(&d), ["hpack-consistent"]);
+        assert_eq!(properties(&d), ["frames-decode"]);
     }
 }

@@ -7,10 +7,11 @@
 //! how it ended. The crates' own tasks are not lanes: shuttle schedules them, but what they do
 //! between two await points is only visible through the bytes they write.
 
+use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::report::{Counterexample, REPORT_VERSION};
 use poolcheck_harness::trace::{Trace, TraceRow, TraceViolation};
 use poolcheck_realstack::{
-    Budget, OutcomeClass, RealScenario, RealTrial, RequestRow, WireRow, CRATE_VERSIONS, PROPERTIES,
+    OutcomeClass, RealScenario, RealTrial, RequestRow, WireRow, CRATE_VERSIONS, PROPERTIES,
 };
 use std::collections::BTreeMap;
 
@@ -44,18 +45,19 @@ pub fn counterexample(sc: &RealScenario, t: &RealTrial, budget: &str) -> Option<
 
 /// A budget in words, with the crate versions explored: `pct, depth 3, 500 iterations per case
 /// x 4 cases, seed 1; h2 0.4.20, hyper 1.12.0, hyper-util 0.1.21`.
-pub fn budget_words(b: &Budget, cases: usize) -> String {
-    let budget = match b {
-        Budget::Random { seed, iterations } => {
+pub fn budget_words(spec: &SchedulerSpec, cases: usize) -> String {
+    let budget = match spec {
+        SchedulerSpec::Random { seed, iterations } => {
             format!("random, {iterations} iterations per case x {cases} cases, seed {seed}")
         }
-        Budget::Pct {
+        SchedulerSpec::Pct {
             seed,
             depth,
             iterations,
         } => format!(
             "pct, depth {depth}, {iterations} iterations per case x {cases} cases, seed {seed}"
         ),
+        other => other.name().to_owned(),
     };
     format!("{budget}; {CRATE_VERSIONS}")
 }
@@ -185,7 +187,7 @@ pub fn holds_when(verdict: &str) -> String {
     }
     match verdict {
         "bound-hit" => "every execution ends within the scenario's step bound".into(),
-        "subject-panic" => "the real crates and the scenario's tasks never panic".into(),
+        "model-panic" => "the real crates and the scenario's tasks never panic".into(),
         "nondeterminism" => {
             "the same schedule gives the same execution (shuttle's nondeterminism check)".into()
         }
@@ -230,7 +232,7 @@ mod tests {
     fn every_real_verdict_has_a_definition() {
         let names = PROPERTIES.iter().map(|(n, _)| *n);
         let classes = OutcomeClass::ALL.iter().map(|c| c.name());
-        let harness = ["bound-hit", "subject-panic", "nondeterminism"].into_iter();
+        let harness = ["bound-hit", "model-panic", "nondeterminism"].into_iter();
         for v in names.chain(classes).chain(harness) {
             assert!(!holds_when(v).is_empty(), "{v} has no definition");
         }

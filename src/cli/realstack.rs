@@ -11,20 +11,18 @@ use super::exec::{write_report, Done, Sink};
 use super::index::{self, RunInfo};
 use super::matrix::Meta;
 use super::real_report::{budget_words, counterexample, wire_trace};
+use super::run::{default_spec, with_overrides};
 use super::{output, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::report::Counterexample;
-use poolcheck_harness::scenario::{hint_for, read_source, ScenarioError, MAX_SCENARIO_BYTES};
+use poolcheck_harness::scenario::hint_for;
 use poolcheck_harness::trace::render_table;
 use poolcheck_realstack::{
-    self as real, Budget, OutcomeClass, RealScenario, RealTrial, Strategy, CRATE_VERSIONS,
-    PROPERTIES, VARIANT,
+    self as real, OutcomeClass, RealScenario, RealTrial, CRATE_VERSIONS, PROPERTIES, SCHEDULERS,
+    VARIANT,
 };
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The schedulers a real-crate scenario runs under.
-const SCHEDULERS: &[&str] = &["random", "pct"];
 
 /// `poolcheck run` on a real-crate scenario.
 pub fn run(cli: &Cli, a: &RunArgs, path: &Path) -> Result<Outcome, CliError> {
@@ -180,7 +178,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<RealScenario>, CliError> {
     for p in paths {
         match real::load(p) {
             Ok(sc) => scenarios.push(sc),
-            Err(e) => errors.push(located(&e)),
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
@@ -263,43 +261,23 @@ fn outcome(results: &[Done]) -> Outcome {
 
 /// Load a real-crate scenario; an error points at its file, line and column.
 fn load(path: &Path) -> Result<RealScenario, CliError> {
-    real::load(path).map_err(|e| CliError::from(located(&e)))
+    real::load(path).map_err(CliError::from)
 }
 
-fn located(e: &real::Error) -> ScenarioError {
-    let source = read_source(&e.path, MAX_SCENARIO_BYTES).unwrap_or_default();
-    match e.line_col {
-        Some((line, col)) if line > 0 => {
-            let start: usize = source
-                .split_inclusive('\n')
-                .take(line - 1)
-                .map(str::len)
-                .sum();
-            let at = (start + col.saturating_sub(1)).min(source.len());
-            let end = source
-                .get(at..)
-                .and_then(|rest| rest.find('\n'))
-                .map_or(source.len(), |n| at + n.max(1));
-            ScenarioError::at(&e.path, &source, at..end, "", e.message.clone())
-        }
-        _ => ScenarioError::whole_file(&e.path, e.message.clone()),
-    }
-}
-
-/// The budgets `run`'s arguments select: the file's, or the one named, with the overrides and
-/// the shard applied.
-fn select(sc: &RealScenario, a: &RunArgs) -> Result<Vec<Budget>, CliError> {
+/// The budgets `run`'s arguments select: the file's, or the one named (its default budget
+/// where the file has none), with the overrides and the shard applied as for models.
+fn select(sc: &RealScenario, a: &RunArgs) -> Result<Vec<SchedulerSpec>, CliError> {
     check_args(a)?;
-    let named: Vec<Budget> = match a.scheduler.as_deref() {
+    let named: Vec<SchedulerSpec> = match a.scheduler.as_deref() {
         None => sc.schedulers.clone(),
-        Some(s) => vec![sc.budget(s).unwrap_or_else(|| default_budget(s))],
+        Some(s) => vec![sc.scheduler(s).cloned().unwrap_or_else(|| default_spec(s))],
     };
     let mut out = Vec::new();
-    for b in named {
-        let b = with_overrides(b, a);
+    for spec in named {
+        let spec = with_overrides(&spec, a);
         match a.shard {
-            None => out.push(b),
-            Some(shard) => out.extend(shard.apply(&to_spec(&b)).map(|s| from_spec(&s, &b))),
+            None => out.push(spec),
+            Some(shard) => out.extend(shard.apply(&spec)),
         }
     }
     Ok(out)
@@ -333,87 +311,11 @@ fn check_args(a: &RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn default_budget(scheduler: &str) -> Budget {
-    match scheduler {
-        "pct" => Budget::Pct {
-            seed: 1,
-            depth: 3,
-            iterations: 200,
-        },
-        _ => Budget::Random {
-            seed: 1,
-            iterations: 200,
-        },
-    }
-}
-
-fn with_overrides(b: Budget, a: &RunArgs) -> Budget {
-    match b {
-        Budget::Random { seed, iterations } => Budget::Random {
-            seed: a.seed.unwrap_or(seed),
-            iterations: a.iterations.unwrap_or(iterations),
-        },
-        Budget::Pct {
-            seed,
-            depth,
-            iterations,
-        } => Budget::Pct {
-            seed: a.seed.unwrap_or(seed),
-            depth,
-            iterations: a.iterations.unwrap_or(iterations),
-        },
-    }
-}
-
-/// The shard arithmetic is the models' (`--shard K/N`: seed + K, a share of the iterations).
-fn to_spec(b: &Budget) -> SchedulerSpec {
-    match *b {
-        Budget::Random { seed, iterations } => SchedulerSpec::Random { seed, iterations },
-        Budget::Pct {
-            seed,
-            depth,
-            iterations,
-        } => SchedulerSpec::Pct {
-            seed,
-            depth,
-            iterations,
-        },
-    }
-}
-
-fn from_spec(s: &SchedulerSpec, original: &Budget) -> Budget {
-    match *s {
-        SchedulerSpec::Random { seed, iterations } => Budget::Random { seed, iterations },
-        SchedulerSpec::Pct {
-            seed,
-            depth,
-            iterations,
-        } => Budget::Pct {
-            seed,
-            depth,
-            iterations,
-        },
-        _ => *original,
-    }
-}
-
 /// Explore with one budget; judge it and write its reports.
-fn run_budget(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> (RealTrial, Done) {
-    let strategy = match *b {
-        Budget::Random { seed, iterations } => Strategy::Random { seed, iterations },
-        Budget::Pct {
-            seed,
-            depth,
-            iterations,
-        } => Strategy::Pct {
-            seed,
-            depth,
-            iterations,
-        },
-    };
+fn run_budget(sc: &RealScenario, spec: &SchedulerSpec, sink: &Sink<'_>) -> (RealTrial, Done) {
     let trial = {
         let _quiet = poolcheck_harness::backend::stderr::silence();
-        real::run_strategy(sc, &strategy, real::WATCHDOG)
+        real::run(sc, spec, real::WATCHDOG).expect("only random and pct are selected")
     };
     let mut done = Done {
         scenario: trial.scenario.clone(),
@@ -427,7 +329,7 @@ fn run_budget(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> (RealTrial, Don
         elapsed: Duration::from_millis(trial.elapsed_ms),
         seed: trial.seed,
         note: None,
-        counterexample: counterexample(sc, &trial, &budget_words(b, sc.cases.len())),
+        counterexample: counterexample(sc, &trial, &budget_words(spec, sc.cases.len())),
         report: None,
     };
     write_report(&mut done, sink);
@@ -435,11 +337,8 @@ fn run_budget(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> (RealTrial, Don
 }
 
 /// A budget `--max-seconds` left no time for.
-fn not_started(sc: &RealScenario, b: &Budget, sink: &Sink<'_>) -> Done {
-    let seed = match b {
-        Budget::Random { seed, .. } | Budget::Pct { seed, .. } => Some(*seed),
-    };
-    sink.not_started([&sc.name, VARIANT, b.name(), &sc.expect], seed)
+fn not_started(sc: &RealScenario, spec: &SchedulerSpec, sink: &Sink<'_>) -> Done {
+    sink.not_started([&sc.name, VARIANT, spec.name(), &sc.expect], spec.seed())
 }
 
 fn judgement(t: &RealTrial) -> String {

@@ -241,7 +241,8 @@ fn check_overrides(a: &RunArgs, schedulers: &[SchedulerSpec]) -> Result<(), CliE
     Ok(())
 }
 
-fn with_overrides(spec: &SchedulerSpec, a: &RunArgs) -> SchedulerSpec {
+/// `spec` with `run`'s `--seed`, `--iterations` and `--preemption-bound` applied where it takes them.
+pub(super) fn with_overrides(spec: &SchedulerSpec, a: &RunArgs) -> SchedulerSpec {
     let mut spec = spec.clone();
     match &mut spec {
         SchedulerSpec::Loom {
