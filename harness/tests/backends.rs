@@ -7,7 +7,9 @@ use poolcheck_harness::report::Counterexample;
 use poolcheck_harness::scenario::{Expectation, Scenario};
 use poolcheck_harness::trial::{run_trial, trials_of};
 use poolcheck_models::model::{Model, ModelInfo, ScenarioSpec, VariantInfo, VariantKind};
-use poolcheck_models::sync::{probe, spawn, yield_now, ConnPhase, Event, LockClass, Mutex, Plain};
+use poolcheck_models::sync::{
+    probe, spawn, yield_now, ConnPhase, Event, LockClass, Mutex, Plain, FACADE_DEADLOCK,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -285,9 +287,28 @@ fn counterexample_json_round_trips() {
     let _ = Counterexample::replay_command; // the full report round-trip lives in the CLI tests
 }
 
+/// Every scheduler reports a deadlock as `request-answered` naming who waits for what. Under
+/// shuttle's schedulers and dpor the facade sees it itself, before shuttle's detector would print
+/// its message and panic; loom's own detector reports it under loom.
 #[test]
 fn a_deadlock_is_reported_as_request_answered_naming_each_blocked_actor() {
-    for spec in [loom(), pct(1), SchedulerSpec::Std { iterations: 2_000 }] {
+    let dpor = SchedulerSpec::Dpor {
+        preemption_bound: Some(2),
+        max_executions: 1_000,
+    };
+    let random = SchedulerSpec::Random {
+        seed: 1,
+        iterations: 2_000,
+    };
+    let dfs = SchedulerSpec::Dfs {
+        max_iterations: 1_000,
+    };
+    let found = run(&subject("deadlock"), &pct(1), Bounds::default());
+    let replay = SchedulerSpec::Replay {
+        schedule: found.schedule.expect("a schedule"),
+    };
+    let std = SchedulerSpec::Std { iterations: 2_000 };
+    for spec in [loom(), pct(1), random, dfs, replay, dpor, std] {
         let bounds = Bounds {
             std_execution: Duration::from_millis(300),
             ..Bounds::default()
@@ -308,6 +329,14 @@ fn a_deadlock_is_reported_as_request_answered_naming_each_blocked_actor() {
         assert!(
             v.message.contains("B waits for lock mu (held by A)"),
             "{}",
+            v.message
+        );
+        let by_facade = !matches!(spec.name(), "loom" | "std");
+        assert_eq!(
+            v.message.starts_with(FACADE_DEADLOCK),
+            by_facade,
+            "{}: {}",
+            spec.name(),
             v.message
         );
     }

@@ -86,6 +86,7 @@ td.cell .v { font-weight: bold; }
 td.pass { background: #f0fdf4; color: #15803d; }
 td.caught { background: #eff6ff; color: #1d4ed8; }
 td.bad { background: #fee2e2; color: #b91c1c; outline: 2px solid #dc2626; outline-offset: -2px; }
+td.open { outline: 2px dashed #94a3b8; outline-offset: -2px; }
 td.cell .r { display: block; font-size: 10px; font-weight: normal; color: #475569; }
 td.cell .r a { color: #1d4ed8; }
 ul.variants { columns: 2; font-size: 12px; margin: 6px 0 0; padding-left: 18px; }
@@ -244,13 +245,17 @@ fn verdict_cell(
         out.push_str("<td class=\"cell\"></td>");
         return;
     }
-    let class = if trials.iter().any(|d| !d.ok) {
+    let mut class = if trials.iter().any(|d| !d.ok) {
         "bad"
     } else if trials.iter().all(|d| d.verdict == "pass") {
         "pass"
     } else {
         "caught"
-    };
+    }
+    .to_owned();
+    if trials.iter().any(|d| d.unjudged()) {
+        class.push_str(" open");
+    }
     let title: Vec<String> = trials
         .iter()
         .map(|d| format!("{}: {}", d.scheduler, d.judgement))
@@ -301,8 +306,10 @@ fn legend(out: &mut String, results: &[Done], short: &Shorthand) {
     out.push_str(
         "</p>\n<p>A cell is the verdict of every scheduler of that scenario x variant, or the \
          most common one then <code>keys:verdict</code> for the others; <code>!</code> and a red \
-         outline mark a cell with a trial not as expected. Under a verdict, each scheduler that \
-         wrote a report links to it. Hover a cell for each trial's judgement.</p>\n",
+         outline mark a cell with a trial not as expected; <code>?</code> and a dashed outline \
+         mark a cell with a trial its scenario file has no expectation for (unjudged: \
+         <code>poolcheck bless</code> records one). Under a verdict, each scheduler that wrote a \
+         report links to it. Hover a cell for each trial's judgement.</p>\n",
     );
 }
 
@@ -409,6 +416,30 @@ mod tests {
             "../scenarios/s.toml"
         );
         assert_eq!(href(Path::new("a/b"), Path::new("c")), "../../c");
+    }
+
+    /// A cell with an unjudged trial carries the `?` mark and the dashed outline, and the legend
+    /// says what both mean.
+    #[test]
+    fn the_legend_explains_the_unjudged_mark() {
+        let mut r = super::super::matrix::tests::results();
+        for d in r.iter_mut().filter(|d| d.variant == "bug-b") {
+            d.expected = poolcheck_harness::trial::UNJUDGED.into();
+        }
+        let info = RunInfo {
+            date: utc(0),
+            command: "poolcheck gate".into(),
+            commit: "abc".into(),
+            versions: "poolcheck 0".into(),
+        };
+        let meta = super::super::matrix::tests::meta();
+        let html = render(&r, &meta, &info, Path::new("reports"));
+        assert!(html.contains("class=\"cell caught open\""), "{html}");
+        assert!(html.contains("<span class=\"v\">RA s:.?</span>"), "{html}");
+        assert!(
+            html.contains("<code>?</code> and a dashed outline"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -581,7 +581,7 @@ pub fn summary_line(results: &[Done]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::time::Duration;
 
@@ -603,7 +603,8 @@ mod tests {
         }
     }
 
-    fn meta() -> Meta {
+    /// Three scenarios of two models, for the matrix's and the index's tests.
+    pub(in crate::cli) fn meta() -> Meta {
         let sc = |name: &str, model: &str| ScenarioMeta {
             name: name.into(),
             model: model.into(),
@@ -624,7 +625,8 @@ mod tests {
         }
     }
 
-    fn results() -> Vec<Done> {
+    /// Trials of [`meta`]'s scenarios: folded, disagreeing and not-as-expected cells.
+    pub(in crate::cli) fn results() -> Vec<Done> {
         vec![
             done("s1", "bug-b", "loom", "request-answered", true),
             done("s1", "bug-b", "std", "pass", true),

@@ -7,7 +7,7 @@ use crate::monitor::{CustomMonitor, MonitorSet};
 use poolcheck_models::model::{Model, ScenarioSpec};
 use poolcheck_models::sync::{
     deadlock_violation, install_traced, Backend, Exec, Ghost, Observer, Record, RecordKind,
-    StepLog, Violation, ViolationPanic,
+    StepLog, Violation, ViolationPanic, SCHEDULER_DEADLOCK,
 };
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -237,10 +237,7 @@ pub(crate) fn classify_panic(payload: &(dyn Any + Send), ghost: Option<&Ghost>) 
     }
     let text = panic_text(payload);
     if text.contains("deadlock") {
-        return Verdict::Violation(deadlock_violation(
-            ghost,
-            "deadlock: every actor is blocked",
-        ));
+        return Verdict::Violation(deadlock_violation(ghost, SCHEDULER_DEADLOCK));
     }
     if text.contains("max_steps") || text.contains("step bound") {
         return Verdict::BoundHit(format!("scheduler step bound: {text}"));

@@ -247,6 +247,7 @@ impl Proof {
 /// Explore `subject` with `spec` within `bounds`.
 pub fn run(subject: &Subject, spec: &SchedulerSpec, bounds: Bounds) -> RunResult {
     install_quiet_panic_hook();
+    // A backstop: the facade ends model deadlocks itself, but a case it misses must not print.
     let _quiet = stderr::silence();
     let (bounds, stop) = bounds.starting_now();
     let slot = execute::GhostSlot::with_deadline(stop);

@@ -290,6 +290,15 @@ impl<S: Scheduler> Scheduler for Recording<S> {
             self.stopped = true;
             return None;
         }
+        // shuttle offers parked tasks too, for a spurious wake-up. Under a model (a slot) the
+        // facade parks an actor only until another unparks it, and would park it again at once:
+        // a schedule of spurious wake-ups is the same execution made longer (DFS would follow one
+        // to its step bound). Real crates keep them.
+        let awake: Vec<&Task> = match self.slot {
+            Some(_) => runnable.iter().copied().filter(|t| t.runnable()).collect(),
+            None => runnable.to_vec(),
+        };
+        let runnable = &awake[..];
         let next = self.inner().next_task(runnable, current, yielding)?;
         self.tape.push(Choice::Task(usize::from(next)));
         if let Some(slot) = self.slot.as_ref() {

@@ -1,19 +1,24 @@
-//! Keeping third-party text off stderr while executions run.
+//! Keeping third-party text off stderr while explorations run.
 //!
 //! shuttle's runtime prints `Test deadlocked, and SHUTTLE_CAPTURE_BACKTRACE is not set...` with
 //! `eprintln!` (no setting turns it off but one that captures a backtrace on every block) when no
-//! task can run, just before it fails the execution with the panic the harness turns into a
-//! `request-answered` verdict naming who waits for what. Until the facade recognises such a
-//! deadlock itself and ends the execution first, the harness points the process's file
-//! descriptor 2 at the null device while any exploration runs ([`silence`], nested and shared by
-//! every thread), and poolcheck writes its own messages to [`original`], a copy of stderr as it was
-//! before the first silence. Outside explorations fd 2 is the original again.
+//! task can run, just before it fails the execution with a panic, and `test panicked in task ...`
+//! when a task panics. Model explorations normally never get there: the facade owns blocking
+//! under shuttle and `dpor`, sees every live actor blocked on a facade primitive (when one blocks,
+//! joins, or ends), and ends the execution itself with a `request-answered` violation naming who
+//! waits for what (`poolcheck_models::sync`, `controlled` and `deadlock`); loom reports a
+//! deadlock with a panic only, which the quiet panic hook keeps silent. The real h2/hyper crates
+//! (`realstack`) block on shuttle's own primitives, which the facade does not see. So the
+//! harness still points the process's file descriptor 2 at the null device while any
+//! exploration runs ([`silence`], nested and shared by every thread), as a backstop for what the
+//! facade does not see, and poolcheck writes its own messages to [`original`], a copy of stderr as
+//! it was before the first silence. Outside explorations fd 2 is the original again.
 //!
 //! # Limitations
 //! The descriptor is process-wide: while one thread explores, anything else written to fd 2 by
-//! any code that does not use [`original`] is lost. The harness's panic hook writes panics that
-//! are not verdicts to [`original`] while silenced, so a harness bug still shows. Unix only, like
-//! the rest of poolcheck (file descriptors and `dup2`).
+//! any code that does not use [`original`] is lost. The harness's panic hook writes
+//! panics that are not verdicts to [`original`] while silenced, so a harness bug still shows.
+//! Unix only, like the rest of poolcheck (file descriptors and `dup2`).
 
 use std::fs::File;
 use std::sync::{Mutex, OnceLock};

@@ -7,10 +7,11 @@ pub enum Backend {
     Std,
     /// loom: exhaustive exploration with a preemption bound.
     Loom,
-    /// shuttle: random, PCT, DFS and replayed schedules.
+    /// shuttle: random, PCT, DFS and replayed schedules, with facade-owned blocking
+    /// (`controlled`), so the facade itself sees a deadlock.
     Shuttle,
     /// poolcheck's `dpor` scheduler on shuttle's execution engine: facade-owned blocking
-    /// (`controlled`) and step footprints.
+    /// (`controlled`), as under shuttle, and step footprints.
     Dpor,
 }
 

@@ -12,8 +12,7 @@ use std::time::Duration;
 enum Inner {
     Std(std::sync::Condvar),
     Loom(loom::sync::Condvar),
-    Shuttle(shuttle::sync::Condvar),
-    /// The `dpor` backend: waiters kept by the facade, numbered as an object.
+    /// shuttle and `dpor`: waiters kept by the facade, numbered as an object.
     Controlled(ControlledCond, usize),
 }
 
@@ -34,8 +33,9 @@ impl Condvar {
         let inner = match exec.backend() {
             Backend::Std => Inner::Std(std::sync::Condvar::new()),
             Backend::Loom => Inner::Loom(loom::sync::Condvar::new()),
-            Backend::Shuttle => Inner::Shuttle(shuttle::sync::Condvar::new()),
-            Backend::Dpor => Inner::Controlled(ControlledCond::default(), exec.new_object()),
+            Backend::Shuttle | Backend::Dpor => {
+                Inner::Controlled(ControlledCond::default(), exec.new_object())
+            }
         };
         Condvar {
             name: name.into(),
@@ -66,7 +66,7 @@ impl Condvar {
         }
     }
 
-    /// `dpor`: queue, release the lock (waking its waiters), park until notified, re-lock.
+    /// shuttle, `dpor`: queue, release the lock (waking its waiters), park until notified, re-lock.
     fn controlled_wait<'a, T>(
         &self,
         cond: &ControlledCond,
@@ -92,9 +92,6 @@ impl Condvar {
             (Inner::Std(c), GuardInner::Std(g)) => GuardInner::Std(self.std_wait(c, g)),
             (Inner::Loom(c), GuardInner::Loom(g)) => {
                 GuardInner::Loom(c.wait(g).unwrap_or_else(|p| p.into_inner()))
-            }
-            (Inner::Shuttle(c), GuardInner::Shuttle(g)) => {
-                GuardInner::Shuttle(c.wait(g).unwrap_or_else(|p| p.into_inner()))
             }
             _ => unreachable!("a condvar and a mutex of different backends in one execution"),
         }
@@ -123,7 +120,6 @@ impl Condvar {
         match &self.inner {
             Inner::Std(c) => c.notify_one(),
             Inner::Loom(c) => c.notify_one(),
-            Inner::Shuttle(c) => c.notify_one(),
             Inner::Controlled(c, id) => self.controlled_notify(c, *id, false),
         }
     }
@@ -134,7 +130,6 @@ impl Condvar {
         match &self.inner {
             Inner::Std(c) => c.notify_all(),
             Inner::Loom(c) => c.notify_all(),
-            Inner::Shuttle(c) => c.notify_all(),
             Inner::Controlled(c, id) => self.controlled_notify(c, *id, true),
         }
     }

@@ -6,7 +6,7 @@
 
 use super::backend::{Backend, Tid, Token};
 use super::controlled::Waiter;
-use super::deadlock::{all_blocked, deadlock_violation};
+use super::deadlock::{all_blocked, deadlock_violation, FACADE_DEADLOCK};
 use super::event::Event;
 use super::footprint::{is_judged, record_accesses, Object, Pending, StepLog};
 use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
@@ -51,7 +51,7 @@ pub struct Exec {
     run_token: RunToken,
     /// Where step footprints go (the `dpor` backend only).
     steps: Option<Arc<StepLog>>,
-    /// Actors parked by the facade itself (the `dpor` backend only).
+    /// Actors parked by the facade itself (the shuttle and `dpor` backends).
     parked: StdMutex<BTreeSet<ActorId>>,
     /// Numbers the unlocked objects (condition variables, `Plain` cells) in creation order.
     objects: AtomicUsize,
@@ -296,9 +296,13 @@ impl Exec {
         }
     }
 
-    /// Is shuttle tearing this `dpor` execution down (no more facade calls into it)?
+    /// Is shuttle tearing this execution down (no more facade calls into it)? Under `dpor` the
+    /// scheduler says so; under shuttle an execution ends only at a violation.
     pub(crate) fn halted(&self) -> bool {
-        self.steps.as_ref().is_some_and(|s| s.halted())
+        match &self.steps {
+            Some(s) => s.halted(),
+            None => self.backend == Backend::Shuttle && self.is_aborted(),
+        }
     }
 
     /// Number a new unlocked object; creating it writes the registry (ids are creation order).
@@ -307,7 +311,7 @@ impl Exec {
         self.objects.fetch_add(1, Ordering::SeqCst)
     }
 
-    /// Park the current actor (the `dpor` backend) until another unparks it; if every other live
+    /// Park the current actor (shuttle, `dpor`) until another unparks it; if every other live
     /// actor is blocked too, this is a deadlock and the execution stops with `request-answered`.
     pub(crate) fn park(&self, me: ActorId) {
         self.lock_parked().insert(me);
@@ -332,7 +336,7 @@ impl Exec {
             if g.violation.is_some() || !all_blocked(&g, stuck, me) {
                 return;
             }
-            deadlock_violation(Some(&g), "deadlock: every actor is blocked")
+            deadlock_violation(Some(&g), FACADE_DEADLOCK)
         };
         self.fail(v);
     }

@@ -1,12 +1,14 @@
-//! Blocking that the facade implements itself, for the `dpor` backend.
+//! Blocking that the facade implements itself, for the shuttle and `dpor` backends.
 //!
-//! Under loom and shuttle a facade lock is the scheduler's lock, and only the scheduler knows
-//! whether an actor blocks. The `dpor` backend runs on shuttle's execution engine but keeps lock
-//! and condition-variable state here, parking and unparking shuttle tasks itself. The facade then
-//! knows exactly when an actor blocks, whom a release wakes, and when every live actor is blocked
-//! (a deadlock, reported as `request-answered` before shuttle's own detector would panic), and a
-//! release or a notification is never a scheduling point (asyncio's and anyio's `release()` never
-//! suspend; a Go `Unlock` hands off without a scheduling decision of its own).
+//! Under loom a facade lock is loom's lock, and only loom knows whether an actor blocks. Under
+//! shuttle (random, PCT, DFS, replay) and `dpor` the actors run on shuttle's execution engine,
+//! but lock and condition-variable state is kept here, and the facade parks and unparks shuttle
+//! tasks itself. The facade then knows exactly when an actor blocks, whom a release wakes, and
+//! when every live actor is blocked: a deadlock, reported as `request-answered` naming who waits
+//! for what ([`super::deadlock`]) before shuttle's own detector would print its message and
+//! panic. A release or a notification is never a scheduling point (asyncio's and anyio's
+//! `release()` never suspend; a Go `Unlock` hands off without a scheduling decision of its own),
+//! so every shuttle scheduler and `dpor` explore the same steps.
 //!
 //! Locks are unfair: a released lock wakes every waiter and whoever runs first takes it (the
 //! barging of Go's `sync.Mutex` and of shuttle's own mutex). Condition variables wake waiters in
@@ -52,7 +54,7 @@ struct LockState {
     waiters: Vec<Waiter>,
 }
 
-/// The state of one facade lock under the `dpor` backend.
+/// The state of one facade lock under shuttle and `dpor`.
 #[derive(Default)]
 pub(crate) struct ControlledLock(StdMutex<LockState>);
 
@@ -104,7 +106,7 @@ impl ControlledLock {
     }
 }
 
-/// The waiters of one condition variable under the `dpor` backend.
+/// The waiters of one condition variable under shuttle and `dpor`.
 #[derive(Default)]
 pub(crate) struct ControlledCond(StdMutex<VecDeque<(Waiter, Arc<AtomicBool>)>>);
 

@@ -3,7 +3,15 @@
 
 use super::record::{ActorId, Ghost, Violation, WaitFor};
 
-/// Would `me` blocking now leave no actor able to run? Every other actor has finished, is
+/// The headline of a deadlock the facade saw itself (shuttle's schedulers and `dpor`): every
+/// live actor blocked on a facade lock, condition, permit or join.
+pub const FACADE_DEADLOCK: &str = "deadlock: every actor is blocked on a facade primitive";
+
+/// The headline of a deadlock a scheduler reported (loom's own detector, or shuttle's for a
+/// block the facade did not see).
+pub const SCHEDULER_DEADLOCK: &str = "deadlock reported by the scheduler: every actor is blocked";
+
+/// Would `me` blocking (or ending) now leave no actor able to run? Every other actor has finished, is
 /// `stuck` (parked by the facade, or waiting to attempt an operation that cannot complete), or
 /// joins an actor that has not finished.
 pub(crate) fn all_blocked(g: &Ghost, stuck: impl Fn(ActorId) -> bool, me: ActorId) -> bool {

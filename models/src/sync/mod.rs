@@ -40,7 +40,7 @@ pub use context::{
     actor_count, current_actor, install, install_traced, probe, try_current_actor, uninstall,
     Aborted, Exec, ExecGuard, Observer, ViolationPanic,
 };
-pub use deadlock::deadlock_violation;
+pub use deadlock::{deadlock_violation, FACADE_DEADLOCK, SCHEDULER_DEADLOCK};
 pub use event::{CallbackKind, CloseReason, ConnPhase, Event, Outcome, UserEvent};
 pub use footprint::{Access, Footprint, Object, Pending, Step, StepLog};
 pub use mutex::{Mutex, MutexGuard};

@@ -11,9 +11,8 @@ use std::sync::Arc;
 enum Inner<T> {
     Std(std::sync::Mutex<T>),
     Loom(loom::sync::Mutex<T>),
-    Shuttle(shuttle::sync::Mutex<T>),
-    /// The `dpor` backend: the facade keeps the lock state; the data's std mutex is never
-    /// contended (one actor runs at a time).
+    /// shuttle and `dpor`: the facade keeps the lock state (so it sees every block and every
+    /// deadlock); the data's std mutex is never contended (one actor runs at a time).
     Controlled(ControlledLock, std::sync::Mutex<T>),
 }
 
@@ -30,7 +29,6 @@ pub struct Mutex<T> {
 pub(crate) enum GuardInner<'a, T> {
     Std(std::sync::MutexGuard<'a, T>),
     Loom(loom::sync::MutexGuard<'a, T>),
-    Shuttle(shuttle::sync::MutexGuard<'a, T>),
     Controlled(std::sync::MutexGuard<'a, T>),
 }
 
@@ -57,8 +55,7 @@ impl<T> Mutex<T> {
         let inner = match exec.backend() {
             Backend::Std => Inner::Std(std::sync::Mutex::new(value)),
             Backend::Loom => Inner::Loom(loom::sync::Mutex::new(value)),
-            Backend::Shuttle => Inner::Shuttle(shuttle::sync::Mutex::new(value)),
-            Backend::Dpor => {
+            Backend::Shuttle | Backend::Dpor => {
                 Inner::Controlled(ControlledLock::default(), std::sync::Mutex::new(value))
             }
         };
@@ -94,7 +91,6 @@ impl<T> Mutex<T> {
                 Err(std::sync::TryLockError::WouldBlock) => return None,
             }),
             Inner::Loom(m) => GuardInner::Loom(m.try_lock().ok()?),
-            Inner::Shuttle(m) => GuardInner::Shuttle(m.try_lock().ok()?),
             Inner::Controlled(lock, data) => {
                 self.exec.scheduling_point();
                 if !lock.try_acquire(&self.exec, self.object()) {
@@ -115,7 +111,6 @@ impl<T> Mutex<T> {
         match &self.inner {
             Inner::Std(m) => GuardInner::Std(self.std_lock(m)),
             Inner::Loom(m) => GuardInner::Loom(m.lock().unwrap_or_else(|p| p.into_inner())),
-            Inner::Shuttle(m) => GuardInner::Shuttle(m.lock().unwrap_or_else(|p| p.into_inner())),
             Inner::Controlled(lock, data) => {
                 let me = self.exec.actor_of_current();
                 self.exec.set_pending(me, Some(Pending::Lock(self.id)));
@@ -126,10 +121,11 @@ impl<T> Mutex<T> {
         }
     }
 
-    /// Re-take the lock after a condition-variable wait (`dpor`: the wake-up was the decision).
+    /// Re-take the lock after a condition-variable wait (no scheduling point of its own: the
+    /// wake-up was the decision).
     pub(crate) fn relock_controlled(&self) -> GuardInner<'_, T> {
         let Inner::Controlled(lock, data) = &self.inner else {
-            unreachable!("only the dpor backend re-locks through the facade");
+            unreachable!("only shuttle and dpor re-lock through the facade");
         };
         let me = self.exec.actor_of_current();
         self.exec.set_pending(me, Some(Pending::Lock(self.id)));
@@ -137,7 +133,7 @@ impl<T> Mutex<T> {
         GuardInner::Controlled(uncontended(data))
     }
 
-    /// Give the lock back (`dpor`), waking its waiters.
+    /// Give the lock back (shuttle, `dpor`), waking its waiters.
     pub(crate) fn release_controlled(&self) {
         if self.exec.halted() {
             return;
@@ -181,7 +177,6 @@ impl<T> Deref for MutexGuard<'_, T> {
         match self.inner.as_ref().expect("guard in use") {
             GuardInner::Std(g) => g,
             GuardInner::Loom(g) => g,
-            GuardInner::Shuttle(g) => g,
             GuardInner::Controlled(g) => g,
         }
     }
@@ -192,7 +187,6 @@ impl<T> DerefMut for MutexGuard<'_, T> {
         match self.inner.as_mut().expect("guard in use") {
             GuardInner::Std(g) => &mut *g,
             GuardInner::Loom(g) => &mut *g,
-            GuardInner::Shuttle(g) => &mut *g,
             GuardInner::Controlled(g) => &mut *g,
         }
     }

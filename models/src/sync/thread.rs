@@ -41,6 +41,10 @@ where
         let out = f();
         child_exec.record(actor, RecordKind::Done);
         child_exec.finished(actor);
+        if matches!(child_exec.backend(), Backend::Shuttle | Backend::Dpor) {
+            // The last actor able to run may end with every other one blocked for ever.
+            child_exec.fail_if_deadlocked(actor);
+        }
         out
     };
     let inner = match e.backend() {
@@ -69,9 +73,13 @@ impl<T> JoinHandle<T> {
         if e.backend() == Backend::Dpor {
             // Joining is a step of its own, taken once the actor has finished.
             e.set_pending(me, Some(Pending::Join(self.actor)));
-            if !e.is_done(self.actor) {
-                e.fail_if_deadlocked(me);
-            }
+        }
+        if matches!(e.backend(), Backend::Shuttle | Backend::Dpor) && !e.is_done(self.actor) {
+            // Blocking on an actor that every other actor keeps from finishing is a deadlock,
+            // seen here before shuttle's own detector would print and panic.
+            e.fail_if_deadlocked(me);
+        }
+        if e.backend() == Backend::Dpor {
             e.scheduling_point();
             e.set_pending(me, None);
         }
