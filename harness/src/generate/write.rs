@@ -54,9 +54,22 @@ pub fn to_toml(
         "\n# Every variant's verdict under the budget above, as run when this file was generated.\n[expect]"
     );
     for (variant, expected) in expect {
-        let _ = writeln!(w, "{variant} = \"{expected}\"");
+        let _ = writeln!(w, "{} = \"{expected}\"", toml_key(variant));
     }
     out
+}
+
+/// `name` as a TOML key: bare when TOML allows it, else quoted (`"upstream-1.0.9"`: a bare
+/// key with dots would be a dotted key).
+fn toml_key(name: &str) -> String {
+    let bare = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
 }
 
 fn op_text(op: &OpSpec) -> String {
@@ -86,5 +99,20 @@ fn value_text(v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Str(s) => format!("{s:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::toml_key;
+
+    #[test]
+    fn a_variant_name_with_dots_is_a_quoted_key() {
+        assert_eq!(toml_key("httpcore-1062"), "httpcore-1062");
+        assert_eq!(toml_key("upstream-1.0.9"), "\"upstream-1.0.9\"");
+        assert_eq!(
+            toml_key("fixed-without=goaway-zero"),
+            "\"fixed-without=goaway-zero\""
+        );
     }
 }
