@@ -165,6 +165,8 @@ pub fn describe_event(e: &Event) -> String {
         Event::RequestStarted { req } => format!("request {req} starts"),
         Event::RequestFinished { req, outcome } => format!("request {req} ends: {outcome:?}"),
         Event::RequestAssigned { req, conn } => format!("request {req} assigned to conn {conn}"),
+        Event::RequestCancelled { req } => format!("request {req} CANCELLED"),
+        Event::PoolClosed => "pool closed".into(),
         Event::StreamOpened { conn, stream, req } => {
             format!("conn {conn}: stream {stream} opened for request {req}")
         }

@@ -1,6 +1,11 @@
-//! `closed-while-active`: the pool never closes (expires, evicts as surplus, or closes to make
-//! room) a connection that carries an in-flight request, and no stream is allocated on a
-//! connection the pool already closed.
+//! `closed-while-active`: no connection is closed, whatever the reason (the pool expiring or
+//! evicting it, its owner closing it, an error path or a cancellation path), while a request of
+//! another actor is active on it: between the pool assigning, creating or checking it out for
+//! that request (assigned but not started counts) and the request's end. And no stream is
+//! opened on a connection already closed.
+//!
+//! A request may close its own connection (discard, its own cancellation or error path), and the
+//! end-of-run teardown on the main actor is judged by `no-leak` and `request-answered` instead.
 
 use super::{Cx, Monitor, MonitorInfo};
 use poolcheck_models::sync::{CloseReason, Event, Record, RecordKind};
@@ -8,21 +13,18 @@ use poolcheck_models::sync::{CloseReason, Event, Record, RecordKind};
 /// Registry entry.
 pub const INFO: MonitorInfo = MonitorInfo {
     name: "closed-while-active",
-    holds_when: "the pool never closes, expires or evicts a connection that carries an in-flight \
-                 request, and no request opens a stream on a connection the pool closed",
+    holds_when: "no connection is closed, for any reason (expiry, eviction, its owner, an error \
+                 or cancellation path), while another actor's request is active on it (assigned \
+                 but not started counts), and no stream is opened on a closed connection",
     new: || Box::new(ClosedWhileActive::default()),
 };
 
+/// The execution's main actor, which runs the end-of-run teardown.
+const MAIN: usize = 0;
+
 #[derive(Default)]
 struct ClosedWhileActive {
-    closed_by_pool: Vec<(u32, CloseReason)>,
-}
-
-fn by_pool(reason: CloseReason) -> bool {
-    matches!(
-        reason,
-        CloseReason::Expired | CloseReason::Surplus | CloseReason::MakeRoom
-    )
+    closed: Vec<(u32, CloseReason)>,
 }
 
 impl Monitor for ClosedWhileActive {
@@ -31,22 +33,29 @@ impl Monitor for ClosedWhileActive {
             return Ok(());
         };
         match ev {
-            Event::ConnClosed { conn, reason } if by_pool(*reason) => {
-                self.closed_by_pool.push((*conn, *reason));
-                let c = cx.world.conn(*conn).expect("world saw it");
-                if let Some((stream, req)) = c.streams.iter().next() {
+            Event::ConnClosed { conn, reason } => {
+                self.closed.push((*conn, *reason));
+                if rec.actor == MAIN {
+                    return Ok(());
+                }
+                let victim = cx
+                    .world
+                    .active_on(*conn)
+                    .into_iter()
+                    .find(|(req, _)| cx.world.started_by.get(req) != Some(&rec.actor));
+                if let Some((req, how)) = victim {
                     return Err(format!(
-                        "{} closed connection {conn} ({reason:?}) while request {req} is active \
-                         on its stream {stream}",
-                        cx.actor(rec.actor)
+                        "{} closed connection {conn} ({reason:?}) while request {req} {}",
+                        cx.actor(rec.actor),
+                        how.describe()
                     ));
                 }
             }
             Event::StreamOpened { conn, stream, req } => {
-                if let Some((_, reason)) = self.closed_by_pool.iter().find(|(c, _)| c == conn) {
+                if let Some((_, reason)) = self.closed.iter().find(|(c, _)| c == conn) {
                     return Err(format!(
-                        "request {req} opened stream {stream} on connection {conn}, which the \
-                         pool already closed ({reason:?})"
+                        "request {req} opened stream {stream} on connection {conn}, which was \
+                         already closed ({reason:?})"
                     ));
                 }
             }

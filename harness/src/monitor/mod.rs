@@ -16,10 +16,13 @@ mod no_leak;
 mod permit_accounting;
 mod request_answered;
 mod single_owner;
+mod spurious_error;
 mod stream_after_goaway;
+#[cfg(test)]
+mod tests;
 mod world;
 
-pub use world::{ConnView, World};
+pub use world::{Activity, ConnView, World};
 
 use poolcheck_models::sync::{Ghost, Observer, Record, RecordKind, Violation};
 use std::sync::Arc;
@@ -97,6 +100,7 @@ pub fn registry() -> Vec<MonitorInfo> {
         max_streams::INFO,
         hpack_consistent::INFO,
         flow_control_consistent::INFO,
+        spurious_error::INFO,
     ]
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Shared by every monitor so that each invariant is a few lines over one consistent view.
 
-use poolcheck_models::sync::{ConnPhase, Event, Outcome, Record, RecordKind};
+use poolcheck_models::sync::{ActorId, ConnPhase, Event, Outcome, Record, RecordKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One connection.
@@ -35,17 +35,42 @@ pub struct World {
     pub requests: BTreeMap<u32, Option<Outcome>>,
     /// Resources opened and not yet closed, by (kind, id).
     pub open_resources: BTreeSet<(&'static str, u32)>,
+    /// The connection each request was last assigned, created or checked out for (kept after it
+    /// finishes: what it used).
+    pub assigned: BTreeMap<u32, u32>,
+    /// The actor that started each request.
+    pub started_by: BTreeMap<u32, ActorId>,
+}
+
+/// How a request is active on a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// Its stream is open there.
+    Stream(u32),
+    /// The pool assigned, created or checked out the connection for it, and it has not
+    /// finished: it is about to use it (assigned but not started).
+    Assigned,
+}
+
+impl Activity {
+    /// "is active on its stream 3", for violation messages.
+    pub fn describe(self) -> String {
+        match self {
+            Activity::Stream(stream) => format!("is active on its stream {stream}"),
+            Activity::Assigned => "was handed it and has not finished".into(),
+        }
+    }
 }
 
 impl World {
     /// Update the view from one record (only probes change it).
     pub fn apply(&mut self, rec: &Record) {
         if let RecordKind::Probe(ev) = &rec.kind {
-            self.apply_event(ev);
+            self.apply_event(ev, rec.actor);
         }
     }
 
-    fn apply_event(&mut self, ev: &Event) {
+    fn apply_event(&mut self, ev: &Event, actor: ActorId) {
         match ev {
             Event::ConnCreated { conn } => {
                 self.conns.entry(*conn).or_default();
@@ -72,6 +97,10 @@ impl World {
             }
             Event::RequestStarted { req } => {
                 self.requests.insert(*req, None);
+                self.started_by.insert(*req, actor);
+            }
+            Event::RequestAssigned { req, conn } | Event::ConnCheckedOut { req, conn } => {
+                self.assigned.insert(*req, *conn);
             }
             Event::RequestFinished { req, outcome } => {
                 self.requests.insert(*req, Some(outcome.clone()));
@@ -98,9 +127,10 @@ impl World {
             Event::StreamOpened { conn, stream, .. } | Event::StreamClosed { conn, stream } => {
                 tagged(2, *conn, *stream)
             }
-            Event::RequestStarted { req } | Event::RequestFinished { req, .. } => {
-                tagged(3, *req, 0)
-            }
+            Event::RequestStarted { req }
+            | Event::RequestFinished { req, .. }
+            | Event::RequestAssigned { req, .. }
+            | Event::ConnCheckedOut { req, .. } => tagged(3, *req, 0),
             Event::ResourceOpened { kind, id } | Event::ResourceClosed { kind, id } => {
                 let kind = kind
                     .bytes()
@@ -109,6 +139,28 @@ impl World {
             }
             _ => None,
         }
+    }
+
+    /// The requests active on `conn` now: its open streams, then the unfinished requests it was
+    /// assigned to that have no stream there yet. Finished requests are not active.
+    pub fn active_on(&self, conn: u32) -> Vec<(u32, Activity)> {
+        let mut active: Vec<(u32, Activity)> = self.conns.get(&conn).map_or(Vec::new(), |c| {
+            c.streams
+                .iter()
+                .map(|(s, r)| (*r, Activity::Stream(*s)))
+                .collect()
+        });
+        let unfinished = |r: &u32| matches!(self.requests.get(r), Some(None));
+        for (req, _) in self
+            .assigned
+            .iter()
+            .filter(|(r, c)| **c == conn && unfinished(r))
+        {
+            if !active.iter().any(|(r, _)| r == req) {
+                active.push((*req, Activity::Assigned));
+            }
+        }
+        active
     }
 
     /// The connection's view, if it was ever mentioned.

@@ -19,9 +19,20 @@
 //! The fixed pool hands a new connection to its creator; `create-after-close` instead feeds it
 //! to the idle list first (the background-replenish shape of HikariCP, bb8 and r2d2), which is
 //! where its missing `closed` re-check matters.
+//!
+//! Concepts beyond the basic pool, each off unless the scenario asks for it: follow-up requests
+//! on the connection in hand and cancellation at any of their awaits ([`query`]), per-connection
+//! idle timers fired by a timer task ([`timers`]), a connect shared by the checkouts waiting on
+//! it (`shared_connect`, in [`pool`]), reference-counted connections closed by their connection
+//! task ([`conn_task`]), and a peer that stops reading so closes and writes really block
+//! ([`peer`]).
 
+pub mod conn_task;
 pub mod ops;
+pub mod peer;
 pub mod pool;
+pub mod query;
+pub mod timers;
 pub mod variant;
 
 pub use ops::Op;
@@ -67,8 +78,12 @@ impl TypedModel for CheckoutPoolModel {
             create_steps: spec.config.u32("create_steps", 1),
             connect_failures: spec.config.u32("connect_failures", 0),
             max_lifetime: u64::from(spec.config.u32("max_lifetime", 0)),
+            idle_timers: spec.config.bool("idle_timers", false),
+            shared_connect: spec.config.bool("shared_connect", false),
+            conn_tasks: spec.config.bool("conn_tasks", false),
+            peer_stops_reading: spec.config.bool("peer_stops_reading", false),
         };
-        Pool::new(variant, config)
+        Pool::new(variant, config, ops::cancel_targets(spec))
     }
 
     fn run_op(pool: &Pool, held: &mut Option<(u32, u32)>, at: OpAt<'_>, op: Op) {

@@ -6,22 +6,63 @@ use super::pool::Pool;
 use crate::model::{param, Args, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError};
 use crate::sync::{advance_clock, yield_now};
 use crate::typed::{parse_all, unknown_op, Ops};
+use std::collections::BTreeSet;
+
+/// The awaits of each operation at which `cancel_at` may cancel it.
+const CANCEL_POINTS: &[(&str, &[&str])] = &[
+    ("checkout", &["connect", "wait"]),
+    ("use", &["use"]),
+    ("query", &["send", "reply"]),
+];
 
 const OPS: &[OpInfo] = &[
     OpInfo {
         name: "checkout",
         doc: "check a connection out (idle, new, or handed over after waiting); may be cancelled",
-        params: &[],
+        params: &[param(
+            "cancel_at",
+            ParamKind::Str,
+            "cancel it at this await: `connect` (a connect step) or `wait` (starting to wait)",
+        )],
     },
     OpInfo {
         name: "use",
-        doc: "use the connection in hand for `steps` awaits (default 1)",
+        doc: "use the connection in hand for `steps` awaits (default 1); a cancellation at one \
+              ends the lease and checks the connection in",
+        params: &[
+            param(
+                "steps",
+                ParamKind::Int,
+                "awaits while using the connection (default 1)",
+            )
+            .range(0, 1_000_000),
+            param(
+                "cancel_at",
+                ParamKind::Str,
+                "cancel the lease at this await: `use`",
+            ),
+        ],
+    },
+    OpInfo {
+        name: "query",
+        doc: "a follow-up request on the connection in hand: send a command, read its reply; \
+              cancellable at either await",
         params: &[param(
-            "steps",
-            ParamKind::Int,
-            "awaits while using the connection (default 1)",
-        )
-        .range(0, 1_000_000)],
+            "cancel_at",
+            ParamKind::Str,
+            "cancel it at this await: `send` (nothing written) or `reply` (reply left unread)",
+        )],
+    },
+    OpInfo {
+        name: "timers",
+        doc: "one pass of the timer task: fire every idle timer due (needs `idle_timers`)",
+        params: &[],
+    },
+    OpInfo {
+        name: "drive",
+        doc: "the connection task: close each connection whose last reference is dropped, until \
+              the pool is closed and none is left (needs `conn_tasks`)",
+        params: &[],
     },
     OpInfo {
         name: "checkin",
@@ -103,15 +144,44 @@ pub(super) const CONFIG: &[ParamInfo] = &[
         "logical time a connection lives from creation; `reap` evicts it (default 0: forever)",
     )
     .range(0, 1_000_000),
+    param(
+        "idle_timers",
+        ParamKind::Bool,
+        "a connection going idle arms its own idle timer, fired by `timers` (default false)",
+    ),
+    param(
+        "shared_connect",
+        ParamKind::Bool,
+        "a checkout finding a connect in flight waits for it instead of connecting (default \
+         false)",
+    ),
+    param(
+        "conn_tasks",
+        ParamKind::Bool,
+        "a connection task (`drive`) closes each connection when its last reference (the \
+         pool's, each lease's) is dropped (default false)",
+    ),
+    param(
+        "peer_stops_reading",
+        ParamKind::Bool,
+        "closes and command writes really block until the other actors' requests finished \
+         (default false)",
+    ),
 ];
 
 /// One parsed operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
-    /// `checkout`.
-    Checkout,
-    /// `use`: awaits while using the connection.
-    Use(i64),
+    /// `checkout`, cancelled at an await if `cancel_at` names one.
+    Checkout(Option<&'static str>),
+    /// `use`: awaits while using the connection; cancelled at one if `cancel_at` says so.
+    Use(i64, Option<&'static str>),
+    /// `query`, cancelled at an await if `cancel_at` names one.
+    Query(Option<&'static str>),
+    /// `timers`.
+    Timers,
+    /// `drive`.
+    Drive,
     /// `checkin`, released a second time when `twice`.
     Checkin {
         /// Release it twice.
@@ -137,8 +207,11 @@ impl Ops for Op {
     fn parse(op: &OpSpec, _config: &Args) -> Result<Op, String> {
         let a = &op.args;
         Ok(match op.name.as_str() {
-            "checkout" => Op::Checkout,
-            "use" => Op::Use(a.int("steps", 1)),
+            "checkout" => Op::Checkout(cancel_point(op)?),
+            "use" => Op::Use(a.int("steps", 1), cancel_point(op)?),
+            "query" => Op::Query(cancel_point(op)?),
+            "timers" => Op::Timers,
+            "drive" => Op::Drive,
             "checkin" => Op::Checkin {
                 twice: a.bool("twice", false),
             },
@@ -153,13 +226,85 @@ impl Ops for Op {
     }
 }
 
+/// The await named by `op`'s `cancel_at`, checked against the operation's awaits.
+fn cancel_point(op: &OpSpec) -> Result<Option<&'static str>, String> {
+    let name = op.args.str("cancel_at", "");
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let points = CANCEL_POINTS
+        .iter()
+        .find(|(o, _)| *o == op.name)
+        .map_or(&[][..], |(_, p)| *p);
+    points
+        .iter()
+        .find(|p| **p == name)
+        .map(|p| Some(*p))
+        .ok_or_else(|| {
+            format!(
+                "`{}` has no await `{name}` to cancel at (valid: {})",
+                op.name,
+                points.join(", ")
+            )
+        })
+}
+
 /// Operation order and targets; the harness checks actor counts and every integer's declared
 /// range (`max_size` at least 1...) for every model alike.
 pub(super) fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
-    for (a, ops) in parse_all::<Op>(spec)?.iter().enumerate() {
+    let all = parse_all::<Op>(spec)?;
+    for (a, ops) in all.iter().enumerate() {
         check_actor(spec, a, ops)?;
     }
+    check_tasks(spec, &all)
+}
+
+/// `timers` needs idle timers; connection tasks need exactly one `drive` and a `close-pool`
+/// (the task runs until the pool is closed).
+fn check_tasks(spec: &ScenarioSpec, all: &[Vec<Op>]) -> Result<(), SpecError> {
+    let find = |want: Op| -> Vec<(usize, usize)> {
+        let at = all.iter().enumerate().flat_map(|(a, ops)| {
+            let hits = ops.iter().enumerate().filter(|(_, op)| **op == want);
+            hits.map(move |(o, _)| (a, o)).collect::<Vec<_>>()
+        });
+        at.collect()
+    };
+    if !spec.config.bool("idle_timers", false) {
+        if let Some((a, o)) = find(Op::Timers).first().copied() {
+            return Err(SpecError::op(
+                a,
+                o,
+                "`timers` needs `idle_timers = true` in [config]",
+            ));
+        }
+    }
+    let drives = find(Op::Drive);
+    if !spec.config.bool("conn_tasks", false) {
+        return match drives.first() {
+            Some((a, o)) => Err(SpecError::op(
+                *a,
+                *o,
+                "`drive` needs `conn_tasks = true` in [config]",
+            )),
+            None => Ok(()),
+        };
+    }
+    if drives.len() != 1 || find(Op::ClosePool).is_empty() {
+        return Err(SpecError::config(
+            "conn_tasks",
+            "connection tasks need exactly one `drive` operation and a `close-pool` (the task \
+             runs until the pool is closed)",
+        ));
+    }
     Ok(())
+}
+
+/// The actors some `cancel` operation targets.
+pub(super) fn cancel_targets(spec: &ScenarioSpec) -> BTreeSet<String> {
+    let ops = spec.actors.iter().flat_map(|a| &a.ops);
+    ops.filter(|op| op.name == "cancel")
+        .map(|op| op.args.str("target", "").to_owned())
+        .collect()
 }
 
 fn check_actor(spec: &ScenarioSpec, a: usize, ops: &[Op]) -> Result<(), SpecError> {
@@ -167,11 +312,11 @@ fn check_actor(spec: &ScenarioSpec, a: usize, ops: &[Op]) -> Result<(), SpecErro
     for (o, op) in ops.iter().enumerate() {
         let err = |message: String| Err(SpecError::op(a, o, message));
         match op {
-            Op::Checkout if holding => {
+            Op::Checkout(_) if holding => {
                 return err("already holds a connection: check it in first".into())
             }
-            Op::Checkout => holding = true,
-            Op::Use(_) | Op::Checkin { .. } | Op::Discard if !holding => {
+            Op::Checkout(_) => holding = true,
+            Op::Use(..) | Op::Query(_) | Op::Checkin { .. } | Op::Discard if !holding => {
                 return err(format!(
                     "`{}` needs a connection in hand: add a `checkout` before it",
                     spec.actors[a].ops[o].name
@@ -194,14 +339,25 @@ fn check_actor(spec: &ScenarioSpec, a: usize, ops: &[Op]) -> Result<(), SpecErro
 /// Run one operation; `held` is the (request, connection) the actor has in hand.
 pub(super) fn run_op(pool: &Pool, actor: &str, op: Op, req: u32, held: &mut Option<(u32, u32)>) {
     match op {
-        Op::Checkout => *held = pool.checkout(actor, req).map(|conn| (req, conn)),
-        Op::Use(steps) => {
-            if held.is_some() {
-                for _ in 0..steps {
-                    yield_now("use connection");
+        Op::Checkout(cancel_at) => {
+            *held = pool.checkout(actor, req, cancel_at).map(|conn| (req, conn));
+        }
+        Op::Use(steps, cancel_at) => {
+            if let Some(lease) = *held {
+                if !pool.use_conn(actor, lease, steps, cancel_at) {
+                    *held = None;
                 }
             }
         }
+        Op::Query(cancel_at) => {
+            if let Some(lease) = *held {
+                if !pool.query(actor, req, lease, cancel_at) {
+                    *held = None;
+                }
+            }
+        }
+        Op::Timers => pool.fire_timers(),
+        Op::Drive => pool.drive(),
         Op::Checkin { twice } => {
             if let Some((r, conn)) = held.take() {
                 pool.checkin(r, conn);

@@ -5,6 +5,7 @@
 //! [`super::variant`]. Cancellation is cooperative, like a context or a future: a canceller marks
 //! the checkout, and the checkout observes it at its next wait or await.
 
+use super::peer::InFlight;
 use super::variant::{Fix, Variant};
 use crate::sync::{
     blocking, now, probe, yield_now, BlockKind, CloseReason, Condvar, ConnPhase, Event, LockClass,
@@ -25,19 +26,33 @@ pub struct Config {
     pub connect_failures: u32,
     /// Logical time a connection may live from its creation (0: forever).
     pub max_lifetime: u64,
+    /// A connection going idle arms its own idle timer, fired by a `timers` pass.
+    pub idle_timers: bool,
+    /// A checkout that finds a connect in flight waits for it instead of starting its own.
+    pub shared_connect: bool,
+    /// A connection task (`drive`) owns each connection and closes it when its last reference
+    /// (the pool's, each lease's) is dropped.
+    pub conn_tasks: bool,
+    /// The peer stops reading: a close or a command write really blocks ([`InFlight`]).
+    pub peer_stops_reading: bool,
 }
 
 #[derive(Default)]
-struct State {
-    size: i64,
+pub(super) struct State {
+    pub(super) size: i64,
     next_conn: u32,
-    idle: VecDeque<(u32, u64)>,
+    pub(super) idle: VecDeque<(u32, u64)>,
     waiters: VecDeque<u32>,
     delivered: BTreeMap<u32, u32>,
     pending: BTreeMap<String, u32>,
-    cancelled: BTreeSet<u32>,
+    /// actor -> the request it runs on a connection in hand (a lease, or a query on it): what
+    /// `cancel` reaches besides a pending checkout.
+    pub(super) busy: BTreeMap<String, u32>,
+    pub(super) cancelled: BTreeSet<u32>,
+    /// req -> the await at which the scenario cancels it (`cancel_at`).
+    pub(super) cancel_at: BTreeMap<u32, &'static str>,
     /// conn -> the request holding it (checked out, not yet checked in).
-    holders: BTreeMap<u32, u32>,
+    pub(super) holders: BTreeMap<u32, u32>,
     /// Requests whose connection attempt failed.
     failed: BTreeSet<u32>,
     /// conn -> when it was established (for `max_lifetime`).
@@ -45,16 +60,36 @@ struct State {
     /// Checked-out connections past their lifetime, to be closed at check-in.
     doomed: BTreeSet<u32>,
     /// Connections closed while checked out (lifetime-closes-in-use): never reused.
-    dead: BTreeSet<u32>,
-    closed: bool,
+    pub(super) dead: BTreeSet<u32>,
+    pub(super) closed: bool,
+    /// conn -> the commands sent on it whose replies are unread, oldest first.
+    pub(super) unread: BTreeMap<u32, VecDeque<u32>>,
+    /// conn -> (generation, fire time) of its armed idle timer.
+    pub(super) timers: BTreeMap<u32, (u32, u64)>,
+    /// conn -> the generation of the timer armed when it last went idle.
+    pub(super) idle_gen: BTreeMap<u32, u32>,
+    pub(super) next_gen: u32,
+    /// The request driving the connect that other checkouts wait on (`shared_connect`).
+    connecting: Option<u32>,
+    /// Waiters failed with the shared connect's cancellation.
+    shared_failed: BTreeSet<u32>,
+    /// conn -> references alive (the pool's, one per lease), with connection tasks.
+    pub(super) refs: BTreeMap<u32, u32>,
+    /// conn -> why the pool dropped its reference (the close the connection task performs).
+    pub(super) close_reason: BTreeMap<u32, CloseReason>,
 }
 
 /// The pool.
 pub struct Pool {
-    variant: Variant,
-    config: Config,
-    state: Mutex<State>,
-    changed: Condvar,
+    pub(super) variant: Variant,
+    pub(super) config: Config,
+    pub(super) state: Mutex<State>,
+    pub(super) changed: Condvar,
+    /// Wakes the connection task (`drive`) when a reference count reaches zero.
+    pub(super) refs_dropped: Condvar,
+    pub(super) requests: InFlight,
+    /// Actors some `cancel` targets: their `use` awaits observe cancellation.
+    pub(super) cancel_targets: BTreeSet<String>,
 }
 
 /// How a checkout ended.
@@ -62,7 +97,8 @@ pub type Checkout = Option<u32>;
 
 impl Pool {
     /// A new, empty pool.
-    pub fn new(variant: Variant, config: Config) -> Self {
+    /// `cancel_targets`: the actors a `cancel` operation may reach.
+    pub fn new(variant: Variant, config: Config, cancel_targets: BTreeSet<String>) -> Self {
         probe(Event::PoolLimit {
             max_connections: config.max_size,
         });
@@ -75,15 +111,22 @@ impl Pool {
                 State::default(),
             ),
             changed: Condvar::new("pool: connection returned, slot freed or checkout cancelled"),
+            refs_dropped: Condvar::new("connection task: a connection's last reference dropped"),
+            requests: InFlight::new(config.peer_stops_reading),
+            cancel_targets,
         }
     }
 
     /// Check a connection out for `actor`'s request `req`: an idle one, a new one if there is
     /// room, or one handed over by a check-in after waiting. `None` when cancelled or the pool is closed.
-    pub fn checkout(&self, actor: &str, req: u32) -> Checkout {
-        probe(Event::RequestStarted { req });
+    /// `cancel_at` names the await (`connect`, `wait`) at which the scenario cancels it.
+    pub fn checkout(&self, actor: &str, req: u32, cancel_at: Option<&'static str>) -> Checkout {
+        self.requests.started(req);
         let mut st = self.state.lock();
         st.pending.insert(actor.to_owned(), req);
+        if let Some(point) = cancel_at {
+            st.cancel_at.insert(req, point);
+        }
         let got = loop {
             if let Some(end) = self.woken(&mut st, req) {
                 break end;
@@ -92,12 +135,27 @@ impl Pool {
                 break None;
             }
             if let Some((conn, _)) = st.idle.pop_back() {
+                Self::stop_idle_timer(&mut st, conn);
                 break Some(conn);
             }
+            if self.config.shared_connect && st.connecting.is_some() {
+                // Wait on the connect in flight: its connection is handed to the first waiter.
+                st = self.enqueue_and_wait(st, req);
+                continue;
+            }
             if self.has_room(&mut st, req) {
+                // A waiter that creates its own connection leaves the queue: no check-in may
+                // hand it a second one meanwhile.
+                st.waiters.retain(|w| *w != req);
+                st.connecting = Some(req);
                 drop(st);
                 let conn = self.create(actor, req);
                 st = self.state.lock();
+                if st.connecting == Some(req) {
+                    // The checkouts waiting on this connect may now start their own.
+                    st.connecting = None;
+                    self.changed.notify_all();
+                }
                 match conn {
                     Some(conn) if !self.variant.has(Fix::CloseCreatedAfterClose) => {
                         self.add_created(&mut st, conn);
@@ -106,21 +164,41 @@ impl Pool {
                     _ => break conn,
                 }
             }
-            if !st.waiters.contains(&req) {
-                st.waiters.push_back(req);
+            if st.reach(req, "wait") {
+                continue;
             }
-            st = self.wait(st);
+            st = self.enqueue_and_wait(st, req);
         };
         st.pending.remove(actor);
         st.waiters.retain(|w| *w != req);
-        let cancelled = st.cancelled.contains(&req);
-        let failed = st.failed.remove(&req);
-        if let Some(conn) = got {
-            st.holders.insert(conn, req);
-            probe(Event::ConnCheckedOut { conn, req });
-        }
+        let end = match got {
+            Some(conn) => {
+                st.holders.insert(conn, req);
+                st.busy.insert(actor.to_owned(), req);
+                if self.config.conn_tasks {
+                    *st.refs.entry(conn).or_default() += 1;
+                }
+                probe(Event::ConnCheckedOut { conn, req });
+                Ok(conn)
+            }
+            None if st.shared_failed.remove(&req) => Err(Outcome::Cancelled),
+            None if st.cancelled.contains(&req) => Err(Outcome::Cancelled),
+            None if st.failed.remove(&req) => Err(Outcome::Error("connect failed".into())),
+            None => Err(Outcome::RetryableError("pool closed".into())),
+        };
         drop(st);
-        self.finish_checkout(req, got, cancelled, failed)
+        self.finish_checkout(req, end)
+    }
+
+    fn enqueue_and_wait<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        req: u32,
+    ) -> MutexGuard<'a, State> {
+        if !st.waiters.contains(&req) {
+            st.waiters.push_back(req);
+        }
+        self.wait(st)
     }
 
     /// Bug (create-after-close): the creator feeds the pool instead of keeping its connection,
@@ -146,6 +224,9 @@ impl Pool {
 
     /// After a wake-up: a hand-off or a cancellation ends the wait.
     fn woken(&self, st: &mut MutexGuard<'_, State>, req: u32) -> Option<Checkout> {
+        if st.shared_failed.contains(&req) {
+            return Some(None);
+        }
         let cancelled = st.cancelled.contains(&req);
         if !self.variant.has(Fix::ReturnDeliveredOnCancel) && cancelled {
             // Bug: leaves without looking for a connection handed over to it.
@@ -184,8 +265,9 @@ impl Pool {
 
     /// Establish a connection outside the lock; cancellation is observed at each await.
     fn create(&self, actor: &str, req: u32) -> Checkout {
-        let conn = self.state.lock().next_conn_id();
+        let conn = self.state.lock().next_conn_id(self.config.conn_tasks);
         probe(Event::ConnCreated { conn });
+        probe(Event::RequestAssigned { req, conn });
         probe(Event::ResourceOpened {
             kind: "conn",
             id: conn,
@@ -195,9 +277,12 @@ impl Pool {
             phase: ConnPhase::Connecting,
         });
         blocking(BlockKind::NetWrite, "connect");
-        for _ in 0..self.config.create_steps {
+        for step in 0..self.config.create_steps {
             yield_now("connect");
-            if self.is_cancelled(req) {
+            if self.state.lock().reach(req, "connect") {
+                if let Some(conn) = self.finish_shared_connect(req, conn, step + 1) {
+                    return conn;
+                }
                 return self.abandon_create(actor, req, conn);
             }
         }
@@ -222,34 +307,67 @@ impl Pool {
 
     /// A cancelled creation: close the half-open connection and free its slot (or not).
     fn abandon_create(&self, _actor: &str, req: u32, conn: u32) -> Checkout {
-        if self.variant.has(Fix::CloseOnCreateTimeout) {
-            close(conn, CloseReason::Owner);
+        let mut st = self.state.lock();
+        if !self.variant.has(Fix::DetachSharedConnect) {
+            // Bug (shared-connect-cancels-waiters): the driver's cancellation is every waiter's.
+            let waiters: Vec<u32> = st.waiters.iter().copied().collect();
+            st.shared_failed.extend(waiters);
         }
-        if self.variant.has(Fix::ReleaseSlotOnCancel) {
-            let mut st = self.state.lock();
+        let frees_slot = self.variant.has(Fix::ReleaseSlotOnCancel);
+        if frees_slot {
             st.retire(conn);
             probe(Event::ResourceClosed {
                 kind: "slot",
                 id: req,
             });
-            drop(st);
+        }
+        drop(st);
+        if frees_slot || !self.variant.has(Fix::DetachSharedConnect) {
             self.changed.notify_all();
         }
+        if self.variant.has(Fix::CloseOnCreateTimeout) {
+            self.close_conn(conn, CloseReason::Owner);
+        }
         None
+    }
+
+    /// A connect others wait on, whose driver was cancelled at connect step `done`: the fixed
+    /// pool finishes it on their behalf (golang/go#22724's fix: the shared lookup runs on a
+    /// context the first caller's cancellation does not reach) and hands the connection to the
+    /// first waiter; the driver itself ends cancelled. `None`: abandon it as usual.
+    fn finish_shared_connect(&self, req: u32, conn: u32, done: u32) -> Option<Checkout> {
+        let shared = self.config.shared_connect && !self.state.lock().waiters.is_empty();
+        if !shared || !self.variant.has(Fix::DetachSharedConnect) {
+            return None;
+        }
+        for _ in done..self.config.create_steps {
+            yield_now("connect (for the waiters)");
+        }
+        if conn <= self.config.connect_failures {
+            return Some(self.fail_create(req, conn));
+        }
+        probe(Event::ResourceClosed {
+            kind: "slot",
+            id: req,
+        });
+        let mut st = self.state.lock();
+        st.connecting = None;
+        self.return_idle(&mut st, conn);
+        drop(st);
+        self.changed.notify_all();
+        Some(None)
     }
 
     /// A connection attempt that failed: close what was opened and free the slot it reserved
     /// (or not), so a waiting checkout can try again.
     fn fail_create(&self, req: u32, conn: u32) -> Checkout {
-        close(conn, CloseReason::Error);
         let mut st = self.state.lock();
         st.failed.insert(req);
-        if !self.variant.has(Fix::ReleaseSlotOnConnectFailure) {
-            // Bug (connect-failure-leaks-slot): the size counter keeps the failed attempt.
-            return None;
-        }
+        // Bug (connect-failure-leaks-slot): the size counter keeps the failed attempt.
         // size-check-then-create counts an attempt only once it succeeds: nothing to give back.
-        if self.variant.has(Fix::ReserveWithCheck) {
+        let gives_back = self.variant.has(Fix::ReleaseSlotOnConnectFailure)
+            && self.variant.has(Fix::ReserveWithCheck);
+        if gives_back {
             st.size -= 1;
             probe(Event::ResourceClosed {
                 kind: "slot",
@@ -257,18 +375,17 @@ impl Pool {
             });
         }
         drop(st);
-        self.changed.notify_all();
+        if self.variant.has(Fix::ReleaseSlotOnConnectFailure) {
+            self.changed.notify_all();
+        }
+        self.close_conn(conn, CloseReason::Error);
         None
     }
 
-    fn is_cancelled(&self, req: u32) -> bool {
-        self.state.lock().cancelled.contains(&req)
-    }
-
     /// Record the end of a checkout; a connection in hand is in use until check-in.
-    fn finish_checkout(&self, req: u32, got: Checkout, cancelled: bool, failed: bool) -> Checkout {
-        match got {
-            Some(conn) => {
+    fn finish_checkout(&self, req: u32, end: Result<u32, Outcome>) -> Checkout {
+        match end {
+            Ok(conn) => {
                 probe(Event::ConnPhase {
                     conn,
                     phase: ConnPhase::Active,
@@ -278,41 +395,42 @@ impl Pool {
                     stream: req,
                     req,
                 });
+                Some(conn)
             }
-            None if cancelled => probe(Event::RequestFinished {
-                req,
-                outcome: Outcome::Cancelled,
-            }),
-            None if failed => probe(Event::RequestFinished {
-                req,
-                outcome: Outcome::Error("connect failed".into()),
-            }),
-            None => probe(Event::RequestFinished {
-                req,
-                outcome: Outcome::RetryableError("pool closed".into()),
-            }),
+            Err(outcome) => {
+                self.requests.finished(req, outcome);
+                None
+            }
         }
-        got
     }
 
     /// Give a connection back: hand it to the first waiter, or put it on the idle list. A
     /// request that no longer holds `conn` (a second release) is ignored.
     pub fn checkin(&self, req: u32, conn: u32) {
+        self.checkin_with(req, conn, Outcome::Response);
+    }
+
+    /// Check in, ending the lease with `outcome` (a lease cancelled while in use ends
+    /// `Cancelled`, its connection still clean).
+    pub(super) fn checkin_with(&self, req: u32, conn: u32, outcome: Outcome) {
         let mut st = self.state.lock();
         let held = st.release_hold(req, conn);
         // lifetime-closes-in-use: the reaper closed it under its holder already.
         let dead = st.dead.contains(&conn);
         // A connection evicted while checked out is closed now, like one returned to a closed pool.
         let closed_before_ping = st.closed || st.doomed.remove(&conn);
+        if held && self.config.conn_tasks {
+            if closed_before_ping && !dead {
+                return self.release_last(st, req, conn, outcome);
+            }
+            self.drop_ref(&mut st, conn, None);
+        }
         drop(st);
         if !held || dead {
             return self.release_again(req, conn, closed_before_ping, dead);
         }
         probe(Event::StreamClosed { conn, stream: req });
-        probe(Event::RequestFinished {
-            req,
-            outcome: Outcome::Response,
-        });
+        self.requests.finished(req, outcome);
         self.put_back(conn, closed_before_ping);
     }
 
@@ -321,10 +439,10 @@ impl Pool {
     fn release_again(&self, req: u32, conn: u32, closed_before_ping: bool, dead: bool) {
         if dead {
             probe(Event::StreamClosed { conn, stream: req });
-            return probe(Event::RequestFinished {
+            return self.requests.finished(
                 req,
-                outcome: Outcome::Error("connection closed under the request".into()),
-            });
+                Outcome::Error("connection closed under the request".into()),
+            );
         }
         if self.variant.has(Fix::IgnoreDoubleRelease) {
             probe(Event::Note(format!(
@@ -354,10 +472,11 @@ impl Pool {
         self.changed.notify_all();
     }
 
+    /// The slot is freed and waiters told before the close, which may be slow.
     fn close_returned(&self, conn: u32) {
         self.state.lock().retire(conn);
-        close(conn, CloseReason::Owner);
         self.changed.notify_all();
+        self.close_conn(conn, CloseReason::Owner);
     }
 
     fn return_idle(&self, st: &mut MutexGuard<'_, State>, conn: u32) {
@@ -373,6 +492,9 @@ impl Pool {
             None => {
                 let expire_at = now() + self.config.idle_timeout;
                 st.idle.push_back((conn, expire_at));
+                if self.config.idle_timers {
+                    Self::arm_idle_timer(st, conn, expire_at);
+                }
                 probe(Event::ConnPhase {
                     conn,
                     phase: ConnPhase::Idle {
@@ -385,28 +507,35 @@ impl Pool {
 
     /// Close the connection in hand instead of returning it (it broke), freeing its slot.
     pub fn discard(&self, req: u32, conn: u32) {
-        probe(Event::StreamClosed { conn, stream: req });
-        probe(Event::RequestFinished {
-            req,
-            outcome: Outcome::Error("connection broken".into()),
-        });
+        let broken = Outcome::Error("connection broken".into());
+        self.close_held(req, conn, broken, CloseReason::Error);
+    }
+
+    /// End the lease `req` with `outcome` and close its connection (broken, or out of sync),
+    /// freeing its slot; waiters are told before the close, which may be slow.
+    pub(super) fn close_held(&self, req: u32, conn: u32, outcome: Outcome, reason: CloseReason) {
         let mut st = self.state.lock();
-        st.release_hold(req, conn);
+        if st.release_hold(req, conn) && self.config.conn_tasks {
+            self.drop_ref(&mut st, conn, None);
+        }
         st.retire(conn);
         drop(st);
-        close(conn, CloseReason::Error);
+        // Bug (discard-skips-notify): the freed slot is not announced to waiting checkouts.
         if self.variant.has(Fix::NotifyOnDiscard) {
             self.changed.notify_all();
         }
-        // Bug (discard-skips-notify): the freed slot is not announced to waiting checkouts.
+        self.close_conn(conn, reason);
+        probe(Event::StreamClosed { conn, stream: req });
+        self.requests.finished(req, outcome);
     }
 
-    /// Cancel `target`'s pending checkout, if it has one now.
+    /// Cancel `target`'s request in progress, if it has one now: a pending checkout, a lease,
+    /// or a query on it. It observes the cancellation at its next await.
     pub fn cancel(&self, target: &str) {
         let mut st = self.state.lock();
-        if let Some(req) = st.pending.get(target).copied() {
-            st.cancelled.insert(req);
-            probe(Event::Note(format!("cancels request {req} of {target}")));
+        let current = st.pending.get(target).or_else(|| st.busy.get(target));
+        if let Some(req) = current.copied() {
+            st.cancel(req);
         }
         drop(st);
         self.changed.notify_all();
@@ -424,6 +553,9 @@ impl Pool {
             .map(|(c, _)| *c)
             .collect();
         self.evict_in_use(&mut st, t);
+        if !self.variant.has(Fix::CloseOutsideLock) {
+            return self.reap_under_lock(st, &expired);
+        }
         if !self.variant.has(Fix::ReapUnderLock) {
             drop(st);
             yield_now("reaper: close outside the lock");
@@ -432,7 +564,7 @@ impl Pool {
                 st.idle.retain(|(c, _)| *c != conn);
                 st.retire(conn);
                 drop(st);
-                close(conn, CloseReason::Expired);
+                self.close_conn(conn, CloseReason::Expired);
             }
             return;
         }
@@ -441,9 +573,22 @@ impl Pool {
             st.retire(*conn);
         }
         drop(st);
+        self.changed.notify_all();
         for conn in expired {
-            close(conn, CloseReason::Expired);
+            self.close_conn(conn, CloseReason::Expired);
         }
+    }
+
+    /// Bug (close-under-lock): the expired connections are closed while the pool lock is held
+    /// (ebean-orm/ebean-datasource#126: `closeConnectionFully` under the queue lock); a close
+    /// that blocks on the network stalls every checkout behind the lock.
+    fn reap_under_lock(&self, mut st: MutexGuard<'_, State>, expired: &[u32]) {
+        st.idle.retain(|(c, _)| !expired.contains(c));
+        for conn in expired {
+            st.retire(*conn);
+            self.close_conn_locked(&mut st, *conn, CloseReason::Expired);
+        }
+        drop(st);
         self.changed.notify_all();
     }
 
@@ -469,7 +614,7 @@ impl Pool {
             // Bug (lifetime-closes-in-use): closes a connection its holder is still using.
             st.dead.insert(conn);
             st.retire(conn);
-            close(conn, CloseReason::Expired);
+            self.close_conn_locked(st, conn, CloseReason::Expired);
         }
     }
 
@@ -480,15 +625,20 @@ impl Pool {
         if std::mem::replace(&mut st.closed, true) {
             return;
         }
+        probe(Event::PoolClosed);
         let idle: Vec<u32> = st.idle.drain(..).map(|(c, _)| c).collect();
         for conn in &idle {
             st.retire(*conn);
         }
-        drop(st);
-        for conn in idle {
-            close(conn, CloseReason::Owner);
+        if self.config.conn_tasks {
+            self.drop_pool_refs(&mut st);
+            self.refs_dropped.notify_all();
         }
+        drop(st);
         self.changed.notify_all();
+        for conn in idle {
+            self.close_conn(conn, CloseReason::Owner);
+        }
     }
 
     /// Connections open now (for the end-of-run capacity check).
@@ -504,12 +654,13 @@ impl State {
             return false;
         }
         self.holders.remove(&conn);
+        self.busy.retain(|_, r| *r != req);
         probe(Event::ConnCheckedIn { conn, req });
         true
     }
 
     /// The pool stops counting `conn` (it is about to be closed outside the lock).
-    fn retire(&mut self, conn: u32) {
+    pub(super) fn retire(&mut self, conn: u32) {
         self.size -= 1;
         probe(Event::ConnPhase {
             conn,
@@ -518,19 +669,63 @@ impl State {
     }
 
     /// A new connection's id; its lifetime counts from the start of its connect (taken under
-    /// this lock so that tracking it adds no scheduling point).
-    fn next_conn_id(&mut self) -> u32 {
+    /// this lock so that tracking it adds no scheduling point). With connection tasks the pool
+    /// holds the first reference.
+    fn next_conn_id(&mut self, counted: bool) -> u32 {
         self.next_conn += 1;
         self.born.insert(self.next_conn, now());
+        if counted {
+            self.refs.insert(self.next_conn, 1);
+        }
         self.next_conn
+    }
+
+    /// Mark `req` cancelled (a canceller, a timeout, a dropped future).
+    pub(super) fn cancel(&mut self, req: u32) {
+        if self.cancelled.insert(req) {
+            probe(Event::RequestCancelled { req });
+        }
+    }
+
+    /// `req` reaches the await `point`: the scenario's `cancel_at` fires there. Is it
+    /// cancelled now?
+    pub(super) fn reach(&mut self, req: u32, point: &'static str) -> bool {
+        if self.cancel_at.get(&req) == Some(&point) {
+            self.cancel(req);
+        }
+        self.cancelled.contains(&req)
     }
 }
 
-fn close(conn: u32, reason: CloseReason) {
-    blocking(BlockKind::BodyClose, "close connection");
-    probe(Event::ConnClosed { conn, reason });
-    probe(Event::ResourceClosed {
-        kind: "conn",
-        id: conn,
-    });
+impl Pool {
+    /// The pool is done with `conn` (not holding its lock): close it, or with connection tasks
+    /// drop the pool's reference and let the task close it.
+    pub(super) fn close_conn(&self, conn: u32, reason: CloseReason) {
+        if self.config.conn_tasks {
+            let mut st = self.state.lock();
+            self.drop_ref(&mut st, conn, Some(reason));
+            // The pool let go of a slot too: the task may be done.
+            return self.refs_dropped.notify_all();
+        }
+        self.close_now(conn, reason);
+    }
+
+    /// [`Pool::close_conn`] from under the pool lock (the bugs that close there).
+    fn close_conn_locked(&self, st: &mut MutexGuard<'_, State>, conn: u32, reason: CloseReason) {
+        if self.config.conn_tasks {
+            return self.drop_ref(st, conn, Some(reason));
+        }
+        self.close_now(conn, reason);
+    }
+
+    /// The close itself: may block on the network, and does when the peer stopped reading.
+    pub(super) fn close_now(&self, conn: u32, reason: CloseReason) {
+        blocking(BlockKind::BodyClose, "close connection");
+        self.requests.stall();
+        probe(Event::ConnClosed { conn, reason });
+        probe(Event::ResourceClosed {
+            kind: "conn",
+            id: conn,
+        });
+    }
 }

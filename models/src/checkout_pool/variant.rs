@@ -88,6 +88,37 @@ pub enum Fix {
     /// them. After: it closes only idle ones and marks checked-out ones evicted, to be closed at
     /// check-in (HikariCP's soft eviction).
     ExpireAtCheckin,
+    /// A command cancelled after it was sent but before its reply was read leaves the reply on
+    /// the connection, which goes back to the pool; the next command on it reads that reply
+    /// instead of its own (redis/redis-py#2624: "the following redis operation on the same
+    /// connection will send the command, and then promptly continue to read the response from
+    /// the previous, canceled command"; CVE-2023-28859). After: the cancellation path closes
+    /// the connection (`read_response`'s `except BaseException: await self.disconnect()`).
+    DisconnectOnCancelledRead,
+    /// A connection's idle timer that fired just as a checkout took the connection closes it
+    /// anyway, under its new holder (eclipse-vertx/vertx-sql-client#881: "gets a connection
+    /// from pool some milliseconds behind IDLE expiration time, then ... the connection ...
+    /// disappears when you use it"; the pool-managed timer of #883). After: the callback closes
+    /// the connection only if it is still idle under the timer that fired.
+    RecheckIdleOnTimer,
+    /// Checkouts waiting on one connect in flight share its fate: when its driver is cancelled,
+    /// every waiter fails "cancelled" too (golang/go#22724: "A lookup performed by a canceled
+    /// context might affect subsequent lookups", the singleflight lookup shared by concurrent
+    /// dials ran on the first caller's context). After: the connect goes on for the waiters on
+    /// a context the driver's cancellation does not reach, and the first waiter gets it.
+    DetachSharedConnect,
+    /// Dropping a lease's reference to a connection decrements the count without waking the
+    /// connection task, so a task already waiting never sees the count reach zero and never
+    /// closes the connection (hyperium/h2#502: "Client connection is not closed after dropping
+    /// SendRequest"; fixed by hyperium/h2#538, "Wake up connection when dropping
+    /// SendRequest"). After: the drop that reaches zero wakes the task.
+    WakeOnLastDrop,
+    /// The reaper closes expired connections while it holds the pool lock; a close that blocks
+    /// on the network stalls every checkout behind the lock (ebean-orm/ebean-datasource#126:
+    /// "Long running close on wrapped connection may block pool", `closeConnectionFully`
+    /// under the queue lock; fixed by #127, closing outside it). After: retire them under the
+    /// lock, close them after releasing it.
+    CloseOutsideLock,
 }
 
 impl typed::Fix for Fix {
@@ -104,6 +135,11 @@ impl typed::Fix for Fix {
         Fix::ReleaseSlotOnConnectFailure,
         Fix::CloseCreatedAfterClose,
         Fix::ExpireAtCheckin,
+        Fix::DisconnectOnCancelledRead,
+        Fix::RecheckIdleOnTimer,
+        Fix::DetachSharedConnect,
+        Fix::WakeOnLastDrop,
+        Fix::CloseOutsideLock,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -178,6 +214,36 @@ impl typed::Fix for Fix {
             changes: "the age pass closes only idle connections and marks checked-out ones to close at check-in",
             why: "otherwise a connection past max_lifetime is closed mid-query",
         },
+        FixInfo {
+            name: "disconnect-on-cancelled-read",
+            upstream: "https://github.com/redis/redis-py/issues/2624",
+            changes: "a command cancelled while its reply is pending closes the connection",
+            why: "otherwise the connection goes back with the reply unread and the next command reads it",
+        },
+        FixInfo {
+            name: "recheck-idle-on-timer",
+            upstream: "https://github.com/eclipse-vertx/vertx-sql-client/pull/881",
+            changes: "an idle timer's callback closes the connection only if it is still idle under that timer",
+            why: "otherwise a timer that fired as a checkout took the connection closes it under its holder",
+        },
+        FixInfo {
+            name: "detach-shared-connect",
+            upstream: "https://github.com/golang/go/issues/22724",
+            changes: "a connect others wait on goes on when its driver is cancelled, for the first waiter",
+            why: "otherwise every waiter fails with the driver's cancellation",
+        },
+        FixInfo {
+            name: "wake-on-last-drop",
+            upstream: "https://github.com/hyperium/h2/issues/502",
+            changes: "the drop of a connection's last reference wakes its connection task",
+            why: "otherwise a task already waiting never closes the connection",
+        },
+        FixInfo {
+            name: "close-outside-lock",
+            upstream: "https://github.com/ebean-orm/ebean-datasource/issues/126",
+            changes: "the reaper retires expired connections under the lock and closes them after releasing it",
+            why: "otherwise a close that blocks on the network stalls every checkout behind the lock",
+        },
     ];
 }
 
@@ -221,6 +287,17 @@ impl typed::Release for Release {
             FixSpec::AllBut(&[Fix::CloseCreatedAfterClose]),
         ),
         (Release::Design, FixSpec::AllBut(&[Fix::ExpireAtCheckin])),
+        (
+            Release::Design,
+            FixSpec::AllBut(&[Fix::DisconnectOnCancelledRead]),
+        ),
+        (Release::Design, FixSpec::AllBut(&[Fix::RecheckIdleOnTimer])),
+        (
+            Release::Design,
+            FixSpec::AllBut(&[Fix::DetachSharedConnect]),
+        ),
+        (Release::Design, FixSpec::AllBut(&[Fix::WakeOnLastDrop])),
+        (Release::Design, FixSpec::AllBut(&[Fix::CloseOutsideLock])),
     ];
     const INFO: &'static [VariantInfo] = &[
         VariantInfo {
@@ -306,6 +383,41 @@ impl typed::Release for Release {
             upstream: "https://github.com/fantom-lang/fantom/pull/93",
             summary: "the reaper closes a connection past max_lifetime while it is checked out \
                   instead of at check-in",
+        },
+        VariantInfo {
+            name: "cancel-returns-dirty",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/redis/redis-py/issues/2624",
+            summary: "a command cancelled before its reply was read goes back to the pool with \
+                  the reply pending: the next command reads it",
+        },
+        VariantInfo {
+            name: "idle-timer-closes-in-use",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/eclipse-vertx/vertx-sql-client/pull/881",
+            summary: "an idle timer that fired as a checkout took the connection closes it \
+                  under its new holder",
+        },
+        VariantInfo {
+            name: "shared-connect-cancels-waiters",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/golang/go/issues/22724",
+            summary: "the driver of a connect others wait on is cancelled: every waiter fails \
+                  cancelled too",
+        },
+        VariantInfo {
+            name: "drop-skips-wake",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/hyperium/h2/issues/502",
+            summary: "dropping a connection's last reference does not wake its connection \
+                  task: the connection is never closed",
+        },
+        VariantInfo {
+            name: "close-under-lock",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/ebean-orm/ebean-datasource/issues/126",
+            summary: "the reaper closes expired connections under the pool lock: a blocking \
+                  close stalls every checkout",
         },
     ];
 }

@@ -87,6 +87,15 @@ pub enum Event {
         /// Connection number.
         conn: u32,
     },
+    /// Someone cancelled request `req` (a canceller, a timeout, a dropped future): from here the
+    /// request may end [`Outcome::Cancelled`] or with an error (for `spurious-error`).
+    RequestCancelled {
+        /// Request number.
+        req: u32,
+    },
+    /// The pool's owner closed the pool: later and waiting checkouts may fail (for
+    /// `spurious-error`).
+    PoolClosed,
     /// A request's stream became active on a connection: from here until [`Event::StreamClosed`]
     /// the connection must not be idle, expirable, evictable or closed by the pool.
     StreamOpened {
