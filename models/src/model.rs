@@ -115,6 +115,9 @@ pub struct ParamInfo {
     pub min: i64,
     /// The largest value an integer parameter accepts (the loader checks it).
     pub max: i64,
+    /// The values a string parameter takes, when it is one of a fixed set (empty: any; the
+    /// model checks them, generated scenarios draw from them).
+    pub choices: &'static [&'static str],
 }
 
 /// The range of an integer parameter that does not declare one: not negative, and at most
@@ -131,7 +134,14 @@ impl ParamInfo {
             doc,
             min: DEFAULT_INT_RANGE.0,
             max: DEFAULT_INT_RANGE.1,
+            choices: &[],
         }
+    }
+
+    /// The same string parameter taking one of `choices`.
+    pub const fn one_of(mut self, choices: &'static [&'static str]) -> Self {
+        self.choices = choices;
+        self
     }
 
     /// The same parameter accepting `min..=max`.

@@ -166,6 +166,7 @@ fn random_op(model: &dyn Model, actors: &[String], rng: &mut Rng) -> OpSpec {
         let value = match p.kind {
             ParamKind::Int => Value::Int(1 + rng.below(3) as i64),
             ParamKind::Bool => Value::Bool(rng.below(2) == 1),
+            ParamKind::Str if !p.choices.is_empty() => Value::Str((*rng.pick(p.choices)).into()),
             ParamKind::Str => Value::Str(rng.pick(actors).clone()),
         };
         args.insert(p.name.to_owned(), value);

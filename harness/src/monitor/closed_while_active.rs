@@ -1,21 +1,23 @@
 //! `closed-while-active`: no connection is closed, whatever the reason (the pool expiring or
 //! evicting it, its owner closing it, an error path or a cancellation path), while a request of
-//! another actor is active on it: between the pool assigning, creating or checking it out for
-//! that request (assigned but not started counts) and the request's end. And no stream is
+//! another actor is active on it: from the pool checking it out to the request (checked out but
+//! not started counts) or the request's stream opening, to the request's end. And no stream is
 //! opened on a connection already closed.
 //!
-//! A request may close its own connection (discard, its own cancellation or error path), and the
-//! end-of-run teardown on the main actor is judged by `no-leak` and `request-answered` instead.
+//! A request may close its own connection (discard, its own cancellation or error path); the
+//! end-of-run teardown on the main actor is judged by `no-leak` and `request-answered`; and a
+//! shared connection merely assigned to a request that has not started may be closed (httpcore
+//! then retries the request on another connection).
 
-use super::{Cx, Monitor, MonitorInfo};
+use super::{Activity, Cx, Monitor, MonitorInfo};
 use poolcheck_models::sync::{CloseReason, Event, Record, RecordKind};
 
 /// Registry entry.
 pub const INFO: MonitorInfo = MonitorInfo {
     name: "closed-while-active",
     holds_when: "no connection is closed, for any reason (expiry, eviction, its owner, an error \
-                 or cancellation path), while another actor's request is active on it (assigned \
-                 but not started counts), and no stream is opened on a closed connection",
+                 or cancellation path), while another actor's request is active on it (checked \
+                 out but not started counts), and no stream is opened on a closed connection",
     new: || Box::new(ClosedWhileActive::default()),
 };
 
@@ -38,11 +40,12 @@ impl Monitor for ClosedWhileActive {
                 if rec.actor == MAIN {
                     return Ok(());
                 }
-                let victim = cx
-                    .world
-                    .active_on(*conn)
-                    .into_iter()
-                    .find(|(req, _)| cx.world.started_by.get(req) != Some(&rec.actor));
+                // A shared connection merely assigned to a request that has not started may
+                // go: httpcore retries such a request on another connection.
+                let victim = cx.world.active_on(*conn).into_iter().find(|(req, how)| {
+                    !matches!(how, Activity::Assigned)
+                        && cx.world.started_by.get(req) != Some(&rec.actor)
+                });
                 if let Some((req, how)) = victim {
                     return Err(format!(
                         "{} closed connection {conn} ({reason:?}) while request {req} {}",

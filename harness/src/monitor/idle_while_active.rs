@@ -1,7 +1,8 @@
 //! `idle-while-active`: no connection is Idle (and so expirable or evictable) while a request is
-//! active on it: from the pool assigning or checking it out for the request (assigned but not
-//! started counts, unless the request's own actor moves its connection to Idle on its way to
-//! the stream) to the response's close.
+//! active on it: from the pool checking it out to the request (checked out but not started
+//! counts, and so does a follow-up request on it) or the request's stream opening, to the
+//! response's close. A shared connection merely assigned to a request that has not started
+//! may be Idle: httpcore's are, between their handshake and a request activating them.
 //!
 //! Checked in both orders: a connection entering Idle while it carries a stream, and a stream
 //! being allocated on a connection whose state says Idle (encode/httpcore#1062: the last stream's
@@ -15,8 +16,8 @@ use poolcheck_models::sync::{ConnPhase, Event, Record, RecordKind};
 pub const INFO: MonitorInfo = MonitorInfo {
     name: "idle-while-active",
     holds_when: "no connection is Idle, expirable or evictable while a request is active on it, \
-                 from its assignment (assigned but not started counts, when another actor sets it Idle) to \
-                 the response's close",
+                 from its check-out (checked out but not started counts) or its stream's \
+                 opening to the response's close",
     new: || Box::new(IdleWhileActive),
 };
 
@@ -32,12 +33,14 @@ impl Monitor for IdleWhileActive {
                 conn,
                 phase: ConnPhase::Idle { expire_at },
             } => {
-                // A request's own actor may set its connection Idle before the request starts
-                // its stream (httpcore's handshake does); another actor may not.
-                let victim = cx.world.active_on(*conn).into_iter().find(|(req, how)| {
-                    matches!(how, Activity::Stream(_))
-                        || cx.world.started_by.get(req) != Some(&rec.actor)
-                });
+                // A shared connection assigned to a request that has not started may be Idle
+                // (httpcore's connections are, after their handshake, until a request
+                // activates them); one checked out to its caller never may.
+                let victim = cx
+                    .world
+                    .active_on(*conn)
+                    .into_iter()
+                    .find(|(_, how)| !matches!(how, Activity::Assigned));
                 if let Some((req, how)) = victim {
                     return Err(format!(
                         "{} set connection {conn} Idle (expire_at {expire_at:?}) while request \

@@ -35,9 +35,9 @@ pub struct World {
     pub requests: BTreeMap<u32, Option<Outcome>>,
     /// Resources opened and not yet closed, by (kind, id).
     pub open_resources: BTreeSet<(&'static str, u32)>,
-    /// The connection each request was last assigned, created or checked out for (kept after it
-    /// finishes: what it used).
-    pub assigned: BTreeMap<u32, u32>,
+    /// The connection each request was last assigned, created or checked out for, and how
+    /// (kept after it finishes: what it used).
+    pub assigned: BTreeMap<u32, (u32, Activity)>,
     /// The actor that started each request.
     pub started_by: BTreeMap<u32, ActorId>,
 }
@@ -47,9 +47,12 @@ pub struct World {
 pub enum Activity {
     /// Its stream is open there.
     Stream(u32),
-    /// The pool assigned, created or checked out the connection for it, and it has not
-    /// finished: it is about to use it (assigned but not started).
+    /// The pool assigned or created the connection for it (a shared connection, or one being
+    /// established), and it has not finished: it is about to use it (assigned but not started).
     Assigned,
+    /// A one-request-at-a-time pool checked the connection out to it, and it has not finished:
+    /// the connection is the caller's alone, for this request and any follow-up on it.
+    CheckedOut,
 }
 
 impl Activity {
@@ -58,6 +61,7 @@ impl Activity {
         match self {
             Activity::Stream(stream) => format!("is active on its stream {stream}"),
             Activity::Assigned => "was handed it and has not finished".into(),
+            Activity::CheckedOut => "has it checked out and has not finished".into(),
         }
     }
 }
@@ -99,8 +103,11 @@ impl World {
                 self.requests.insert(*req, None);
                 self.started_by.insert(*req, actor);
             }
-            Event::RequestAssigned { req, conn } | Event::ConnCheckedOut { req, conn } => {
-                self.assigned.insert(*req, *conn);
+            Event::RequestAssigned { req, conn } => {
+                self.assigned.insert(*req, (*conn, Activity::Assigned));
+            }
+            Event::ConnCheckedOut { req, conn } => {
+                self.assigned.insert(*req, (*conn, Activity::CheckedOut));
             }
             Event::RequestFinished { req, outcome } => {
                 self.requests.insert(*req, Some(outcome.clone()));
@@ -151,13 +158,9 @@ impl World {
                 .collect()
         });
         let unfinished = |r: &u32| matches!(self.requests.get(r), Some(None));
-        for (req, _) in self
-            .assigned
-            .iter()
-            .filter(|(r, c)| **c == conn && unfinished(r))
-        {
-            if !active.iter().any(|(r, _)| r == req) {
-                active.push((*req, Activity::Assigned));
+        for (req, (c, how)) in &self.assigned {
+            if *c == conn && unfinished(req) && !active.iter().any(|(r, _)| r == req) {
+                active.push((*req, *how));
             }
         }
         active

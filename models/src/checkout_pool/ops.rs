@@ -8,13 +8,6 @@ use crate::sync::{advance_clock, yield_now};
 use crate::typed::{parse_all, unknown_op, Ops};
 use std::collections::BTreeSet;
 
-/// The awaits of each operation at which `cancel_at` may cancel it.
-const CANCEL_POINTS: &[(&str, &[&str])] = &[
-    ("checkout", &["connect", "wait"]),
-    ("use", &["use"]),
-    ("query", &["send", "reply"]),
-];
-
 const OPS: &[OpInfo] = &[
     OpInfo {
         name: "checkout",
@@ -23,7 +16,8 @@ const OPS: &[OpInfo] = &[
             "cancel_at",
             ParamKind::Str,
             "cancel it at this await: `connect` (a connect step) or `wait` (starting to wait)",
-        )],
+        )
+        .one_of(&["connect", "wait"])],
     },
     OpInfo {
         name: "use",
@@ -51,7 +45,8 @@ const OPS: &[OpInfo] = &[
             "cancel_at",
             ParamKind::Str,
             "cancel it at this await: `send` (nothing written) or `reply` (reply left unread)",
-        )],
+        )
+        .one_of(&["send", "reply"])],
     },
     OpInfo {
         name: "timers",
@@ -226,16 +221,15 @@ impl Ops for Op {
     }
 }
 
-/// The await named by `op`'s `cancel_at`, checked against the operation's awaits.
+/// The await named by `op`'s `cancel_at`, checked against the awaits its parameter declares.
 fn cancel_point(op: &OpSpec) -> Result<Option<&'static str>, String> {
     let name = op.args.str("cancel_at", "");
     if name.is_empty() {
         return Ok(None);
     }
-    let points = CANCEL_POINTS
-        .iter()
-        .find(|(o, _)| *o == op.name)
-        .map_or(&[][..], |(_, p)| *p);
+    let info = OPS.iter().find(|o| o.name == op.name);
+    let param = info.and_then(|o| o.params.iter().find(|p| p.name == "cancel_at"));
+    let points = param.map_or(&[][..], |p| p.choices);
     points
         .iter()
         .find(|p| **p == name)

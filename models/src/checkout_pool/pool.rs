@@ -151,7 +151,7 @@ impl Pool {
                 drop(st);
                 let conn = self.create(actor, req);
                 st = self.state.lock();
-                if st.connecting == Some(req) {
+                if st.connecting == Some(req) && self.config.shared_connect {
                     // The checkouts waiting on this connect may now start their own.
                     st.connecting = None;
                     self.changed.notify_all();
@@ -361,13 +361,16 @@ impl Pool {
     /// A connection attempt that failed: close what was opened and free the slot it reserved
     /// (or not), so a waiting checkout can try again.
     fn fail_create(&self, req: u32, conn: u32) -> Checkout {
+        // Closed before its slot is freed: a new connection may then take its place.
+        self.close_conn(conn, CloseReason::Error);
         let mut st = self.state.lock();
         st.failed.insert(req);
-        // Bug (connect-failure-leaks-slot): the size counter keeps the failed attempt.
+        if !self.variant.has(Fix::ReleaseSlotOnConnectFailure) {
+            // Bug (connect-failure-leaks-slot): the size counter keeps the failed attempt.
+            return None;
+        }
         // size-check-then-create counts an attempt only once it succeeds: nothing to give back.
-        let gives_back = self.variant.has(Fix::ReleaseSlotOnConnectFailure)
-            && self.variant.has(Fix::ReserveWithCheck);
-        if gives_back {
+        if self.variant.has(Fix::ReserveWithCheck) {
             st.size -= 1;
             probe(Event::ResourceClosed {
                 kind: "slot",
@@ -375,10 +378,7 @@ impl Pool {
             });
         }
         drop(st);
-        if self.variant.has(Fix::ReleaseSlotOnConnectFailure) {
-            self.changed.notify_all();
-        }
-        self.close_conn(conn, CloseReason::Error);
+        self.changed.notify_all();
         None
     }
 
