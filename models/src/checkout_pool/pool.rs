@@ -11,6 +11,7 @@ use crate::sync::{
     blocking, now, probe, yield_now, BlockKind, CloseReason, Condvar, ConnPhase, Event, LockClass,
     Mutex, MutexGuard, Outcome,
 };
+use crate::typed::{IllegalTransition, Transition};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// The pool's configuration.
@@ -37,6 +38,86 @@ pub struct Config {
     pub peer_stops_reading: bool,
 }
 
+/// Where the pool's books put one connection, and every move the pool makes with it:
+///
+/// ```text
+/// Connecting   --checked out by its creator-->                        Held(req)
+/// Connecting   --added to the pool (create-after-close), finished
+///                for its waiters (shared connect)-->                  Idle | Delivered(w)
+/// Connecting   --abandoned, failed, slot freed-->                     Retired
+/// Idle         --checked out--> Held(req);  --reaped, timer fired, pool closed--> Retired
+/// Delivered(w) --taken by w--> Held(w);     --w was cancelled--> Idle | Delivered(next)
+/// Held(req)    --checked in by req--> Returning;  --discarded, expired-->         Retired
+/// Returning    --pinged, put back--> Idle | Delivered(w);  --pool closed, evicted--> Retired
+/// ```
+///
+/// Any other move is a bug in the model's bookkeeping: an [`IllegalTransition`] (`model-panic`).
+/// Four bug variants make moves whose point is that the pool no longer knows where the
+/// connection is (`double-release` puts back a connection it does not hold;
+/// `reaper-races-checkout`, `lifetime-closes-in-use` and `idle-timer-closes-in-use` close one
+/// someone holds): from then on the connection is `Untracked`, every move is accepted, and only
+/// the invariants judge it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Books {
+    Connecting,
+    Idle,
+    Delivered(u32),
+    Held(u32),
+    Returning,
+    Retired,
+    Untracked,
+}
+
+impl Books {
+    const MACHINE: &'static str = "checkout-pool connection";
+
+    fn illegal(self, event: &'static str) -> Result<Self, IllegalTransition> {
+        Err(IllegalTransition::new(Self::MACHINE, self, event))
+    }
+
+    /// Checked out by `req`: a new connection by its creator, an idle one, or one handed to
+    /// `req` while it waited.
+    fn checked_out(self, req: u32) -> Result<Self, IllegalTransition> {
+        match self {
+            Books::Connecting | Books::Idle => Ok(Books::Held(req)),
+            Books::Delivered(w) if w == req => Ok(Books::Held(req)),
+            Books::Untracked => Ok(self),
+            _ => self.illegal("be checked out"),
+        }
+    }
+
+    /// Checked in by its holder `req`.
+    fn checked_in(self, req: u32) -> Result<Self, IllegalTransition> {
+        match self {
+            Books::Held(h) if h == req => Ok(Books::Returning),
+            Books::Untracked => Ok(self),
+            _ => self.illegal("be checked in"),
+        }
+    }
+
+    /// Back in the pool: handed to the waiter `to`, or idle.
+    fn returned(self, to: Option<u32>) -> Result<Self, IllegalTransition> {
+        match self {
+            Books::Connecting | Books::Returning | Books::Delivered(_) => {
+                Ok(to.map_or(Books::Idle, Books::Delivered))
+            }
+            Books::Untracked => Ok(self),
+            _ => self.illegal("go back to the pool"),
+        }
+    }
+
+    /// No longer counted by the pool (about to be closed).
+    fn retired(self) -> Result<Self, IllegalTransition> {
+        match self {
+            Books::Connecting | Books::Idle | Books::Held(_) | Books::Returning => {
+                Ok(Books::Retired)
+            }
+            Books::Untracked => Ok(self),
+            _ => self.illegal("be retired"),
+        }
+    }
+}
+
 #[derive(Default)]
 pub(super) struct State {
     pub(super) size: i64,
@@ -61,6 +142,8 @@ pub(super) struct State {
     doomed: BTreeSet<u32>,
     /// Connections closed while checked out (lifetime-closes-in-use): never reused.
     pub(super) dead: BTreeSet<u32>,
+    /// Where each connection is, by the pool's books.
+    books: BTreeMap<u32, Books>,
     pub(super) closed: bool,
     /// conn -> the commands sent on it whose replies are unread, oldest first.
     pub(super) unread: BTreeMap<u32, VecDeque<u32>>,
@@ -174,6 +257,7 @@ impl Pool {
         let end = match got {
             Some(conn) => {
                 st.holders.insert(conn, req);
+                st.book(conn, |b| b.checked_out(req));
                 st.busy.insert(actor.to_owned(), req);
                 if self.config.conn_tasks {
                     *st.refs.entry(conn).or_default() += 1;
@@ -369,6 +453,7 @@ impl Pool {
             // Bug (connect-failure-leaks-slot): the size counter keeps the failed attempt.
             return None;
         }
+        st.book(conn, Books::retired);
         // size-check-then-create counts an attempt only once it succeeds: nothing to give back.
         if self.variant.has(Fix::ReserveWithCheck) {
             st.size -= 1;
@@ -419,6 +504,9 @@ impl Pool {
         let dead = st.dead.contains(&conn);
         // A connection evicted while checked out is closed now, like one returned to a closed pool.
         let closed_before_ping = st.closed || st.doomed.remove(&conn);
+        if held && !dead {
+            st.book(conn, |b| b.checked_in(req));
+        }
         if held && self.config.conn_tasks {
             if closed_before_ping && !dead {
                 return self.release_last(st, req, conn, outcome);
@@ -451,6 +539,7 @@ impl Pool {
             return;
         }
         // Bug (double-release): no ownership check; the connection goes back once more.
+        self.state.lock().untrack(conn);
         self.put_back(conn, closed_before_ping);
     }
 
@@ -485,6 +574,7 @@ impl Pool {
             .iter()
             .copied()
             .find(|w| !st.delivered.contains_key(w));
+        st.book(conn, |b| b.returned(waiter));
         match waiter {
             Some(w) => {
                 st.delivered.insert(w, conn);
@@ -562,6 +652,10 @@ impl Pool {
             for conn in expired {
                 let mut st = self.state.lock();
                 st.idle.retain(|(c, _)| *c != conn);
+                if st.books.get(&conn) != Some(&Books::Idle) {
+                    // Taken (or closed) while the reaper was outside the lock.
+                    st.untrack(conn);
+                }
                 st.retire(conn);
                 drop(st);
                 self.close_conn(conn, CloseReason::Expired);
@@ -613,6 +707,7 @@ impl Pool {
             }
             // Bug (lifetime-closes-in-use): closes a connection its holder is still using.
             st.dead.insert(conn);
+            st.untrack(conn);
             st.retire(conn);
             self.close_conn_locked(st, conn, CloseReason::Expired);
         }
@@ -659,8 +754,24 @@ impl State {
         true
     }
 
+    /// Move `conn` in the books; an illegal move is a model bug (`model-panic`).
+    fn book(&mut self, conn: u32, step: impl FnOnce(Books) -> Result<Books, IllegalTransition>) {
+        let entry = self
+            .books
+            .get_mut(&conn)
+            .expect("every connection is booked when its id is taken");
+        *entry = step(*entry).or_panic();
+    }
+
+    /// A bug variant lost track of `conn` (it closes a connection someone holds, or puts back
+    /// one nobody holds): from now on only the invariants judge it.
+    pub(super) fn untrack(&mut self, conn: u32) {
+        self.book(conn, |_| Ok(Books::Untracked));
+    }
+
     /// The pool stops counting `conn` (it is about to be closed outside the lock).
     pub(super) fn retire(&mut self, conn: u32) {
+        self.book(conn, Books::retired);
         self.size -= 1;
         probe(Event::ConnPhase {
             conn,
@@ -674,6 +785,7 @@ impl State {
     fn next_conn_id(&mut self, counted: bool) -> u32 {
         self.next_conn += 1;
         self.born.insert(self.next_conn, now());
+        self.books.insert(self.next_conn, Books::Connecting);
         if counted {
             self.refs.insert(self.next_conn, 1);
         }
@@ -727,5 +839,26 @@ impl Pool {
             kind: "conn",
             id: conn,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_books_follow_a_connection_through_the_fixed_pool_and_reject_the_rest() {
+        let b = Books::Connecting
+            .checked_out(7)
+            .expect("its creator holds it");
+        let b = b.checked_in(7).expect("checked in");
+        let b = b.returned(Some(8)).expect("handed to a waiter");
+        assert!(b.checked_out(9).is_err(), "handed to 8, not to 9");
+        let b = b.checked_out(8).expect("the waiter takes it");
+        assert!(b.checked_in(7).is_err(), "only its holder checks it in");
+        assert_eq!(b.retired(), Ok(Books::Retired));
+        assert!(Books::Retired.retired().is_err(), "retired twice");
+        assert!(Books::Idle.returned(None).is_err(), "idle twice");
+        assert_eq!(Books::Untracked.returned(None), Ok(Books::Untracked));
     }
 }

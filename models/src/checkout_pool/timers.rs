@@ -62,6 +62,7 @@ impl Pool {
             Self::stop_idle_timer(&mut st, conn);
         } else if held && buggy {
             st.dead.insert(conn);
+            st.untrack(conn);
         } else {
             return;
         }

@@ -30,15 +30,71 @@
 use super::event_loop::{Cancelled, ConnectError, Loop, ProtocolView, Ready, Transport};
 use super::variant::Fix;
 use crate::sync::{probe, CallbackKind, Event, Plain};
+use crate::typed::{IllegalTransition, Transition};
 use std::sync::Arc;
 
-/// The future a cpython-23293 poll chain completes.
+/// The future a cpython-23293 poll chain completes (an `asyncio.Future`, `Lib/asyncio/futures.py`
+/// `set_result`, `cancel`, `result`), as the chain and its awaiting task move it:
+///
+/// ```text
+///   Pending --set_result(h)--> Done(h) --result read by the awaiting task--> Taken
+///      |                          |
+///      +--cancel--> Cancelled     +--cancel: no effect (`cancel()` of a done future is False)
+///                   set_result: InvalidStateError, the handle leaks (the bug, upstream's move)
+/// ```
+///
+/// Any other move (completing twice, reading the result twice or after a cancellation, cancelling
+/// a task that has returned) is a bug in the model: an [`IllegalTransition`] (`model-panic`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fut {
     Pending,
     Done(u32),
     Cancelled,
     Taken,
+}
+
+impl Fut {
+    const MACHINE: &'static str = "connect_pipe future";
+
+    /// `fut.set_result(handle)` from the poll chain, which stops polling once connected.
+    fn set_result(self, handle: u32) -> Result<Self, IllegalTransition> {
+        match self {
+            Fut::Pending => Ok(Fut::Done(handle)),
+            // `InvalidStateError`: the handle is never closed.
+            Fut::Cancelled => Ok(Fut::Cancelled),
+            Fut::Done(_) | Fut::Taken => Err(IllegalTransition::new(
+                Self::MACHINE,
+                self,
+                "complete again",
+            )),
+        }
+    }
+
+    /// `fut.cancel()`, from `Task.cancel()` of the task awaiting it.
+    fn cancel(self) -> Result<Self, IllegalTransition> {
+        match self {
+            Fut::Pending | Fut::Cancelled => Ok(Fut::Cancelled),
+            Fut::Done(_) => Ok(self),
+            Fut::Taken => Err(IllegalTransition::new(
+                Self::MACHINE,
+                self,
+                "be cancelled after its task returned",
+            )),
+        }
+    }
+
+    /// The awaiting task resumes: the handle once the future is done, `None` while pending.
+    fn take(self) -> Result<(Self, Option<u32>), IllegalTransition> {
+        match self {
+            Fut::Pending => Ok((self, None)),
+            Fut::Done(h) => Ok((Fut::Taken, Some(h))),
+            Fut::Cancelled | Fut::Taken => Err(IllegalTransition::new(
+                Self::MACHINE,
+                self,
+                "hand its result to a task that is gone",
+            )),
+        }
+    }
 }
 
 /// One `connect_pipe` call's poll (the `call_later` chain in cpython-23293).
@@ -127,9 +183,7 @@ fn connect_pipe_call_later(lp: &Loop, me: &str, poll: u32) -> Result<u32, Cancel
             lp.atomically(|| {
                 lp.polls().with(|v| {
                     let f = &mut v[slot(poll)].fut;
-                    if *f == Fut::Pending {
-                        *f = Fut::Cancelled;
-                    }
+                    *f = f.cancel().or_panic();
                 })
             });
             return Err(c);
@@ -147,9 +201,7 @@ pub fn poll_step(lp: &Loop, poll: u32) {
             stop_polling(poll);
             lp.polls().with(|v| {
                 let f = &mut v[slot(poll)].fut;
-                if *f == Fut::Pending {
-                    *f = Fut::Done(handle);
-                }
+                *f = f.set_result(handle).or_panic();
             });
         }
     }
@@ -175,12 +227,11 @@ fn attempt(lp: &Loop, poll: u32) -> Option<u32> {
 }
 
 fn take_result(lp: &Loop, poll: u32) -> Option<u32> {
-    lp.polls().with(|v| match v[slot(poll)].fut {
-        Fut::Done(h) => {
-            v[slot(poll)].fut = Fut::Taken;
-            Some(h)
-        }
-        _ => None,
+    lp.polls().with(|v| {
+        let f = &mut v[slot(poll)].fut;
+        let (next, handle) = f.take().or_panic();
+        *f = next;
+        handle
     })
 }
 
@@ -304,5 +355,22 @@ impl PipeTransport {
         if readable {
             lp.call_soon(Ready::PipeReadable(self.id, 0));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_future_completes_once_and_a_cancelled_one_drops_the_result() {
+        assert_eq!(Fut::Pending.set_result(7), Ok(Fut::Done(7)));
+        assert_eq!(Fut::Cancelled.set_result(7), Ok(Fut::Cancelled));
+        assert!(Fut::Done(7).set_result(8).is_err());
+        assert_eq!(Fut::Done(7).cancel(), Ok(Fut::Done(7)));
+        assert_eq!(Fut::Done(7).take(), Ok((Fut::Taken, Some(7))));
+        assert_eq!(Fut::Pending.take(), Ok((Fut::Pending, None)));
+        assert!(Fut::Taken.take().is_err() && Fut::Cancelled.take().is_err());
+        assert!(Fut::Taken.cancel().is_err());
     }
 }

@@ -37,6 +37,7 @@
 use super::event_loop::{ConnectError, Loop, ProtocolView, Ready, Transport};
 use super::variant::{Fix, Variant};
 use crate::sync::{probe, CallbackKind, Event, Plain};
+use crate::typed::{IllegalTransition, Transition};
 use std::sync::Arc;
 
 /// One pipe between the transport and the child.
@@ -56,15 +57,92 @@ struct Pipe {
     eof: bool,
 }
 
+/// `_pending_calls`: a deque while `_connect_pipes` runs, `None` once it has called
+/// `connection_made` and the queued calls (`_call` then goes straight to `call_soon`).
+#[derive(Debug)]
+enum PendingCalls {
+    Queueing(Vec<Ready>),
+    Flushed,
+}
+
+impl PendingCalls {
+    const MACHINE: &'static str = "subprocess transport _pending_calls";
+
+    /// `_call`: queued while post-init runs; once flushed, the call is handed back to run now.
+    fn call(&mut self, r: Ready) -> Option<Ready> {
+        match self {
+            PendingCalls::Queueing(q) => {
+                q.push(r);
+                None
+            }
+            PendingCalls::Flushed => Some(r),
+        }
+    }
+
+    /// The end of post-init takes the queued calls; it happens once.
+    fn flush(&mut self) -> Result<Vec<Ready>, IllegalTransition> {
+        match std::mem::replace(self, PendingCalls::Flushed) {
+            PendingCalls::Queueing(q) => Ok(q),
+            PendingCalls::Flushed => Err(IllegalTransition::new(
+                Self::MACHINE,
+                PendingCalls::Flushed,
+                "finish post-init again",
+            )),
+        }
+    }
+}
+
+/// The child's exit (`_returncode`) and `_finished`, as `_process_exited` and `_try_finish` move
+/// them:
+///
+/// ```text
+///   Running --_process_exited--> Exited --_try_finish (every pipe stored, disconnected)--+
+///                                                                                       v
+///                                                                                  Finished
+/// ```
+///
+/// `_try_finish` before the exit or with a pipe still connected changes nothing; exiting twice
+/// or finishing again is a bug in the model ([`IllegalTransition`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exit {
+    Running,
+    Exited(i32),
+    Finished(i32),
+}
+
+impl Exit {
+    const MACHINE: &'static str = "subprocess transport exit";
+
+    /// `_process_exited(returncode)`.
+    fn exited(self, returncode: i32) -> Result<Self, IllegalTransition> {
+        match self {
+            Exit::Running => Ok(Exit::Exited(returncode)),
+            _ => Err(IllegalTransition::new(Self::MACHINE, self, "exit again")),
+        }
+    }
+
+    /// `_try_finish`: `_finished` once the child has exited and `pipes_done`; whether it did.
+    fn try_finish(self, pipes_done: bool) -> Result<(Self, bool), IllegalTransition> {
+        match self {
+            Exit::Exited(rc) if pipes_done => Ok((Exit::Finished(rc), true)),
+            Exit::Running | Exit::Exited(_) => Ok((self, false)),
+            Exit::Finished(_) => Err(IllegalTransition::new(Self::MACHINE, self, "finish again")),
+        }
+    }
+
+    /// `self._returncode is not None`.
+    fn has_exited(self) -> bool {
+        self != Exit::Running
+    }
+}
+
 #[derive(Debug)]
 struct State {
     pipes: Vec<Pipe>,
-    /// `_pending_calls`: `Some` until post-init finishes.
-    pending: Option<Vec<Ready>>,
-    /// `_finished`.
-    finished: bool,
-    /// `_returncode`.
-    returncode: Option<i32>,
+    /// `_pending_calls`.
+    pending: PendingCalls,
+    /// `_returncode` and `_finished`.
+    exit: Exit,
     /// `_closed`.
     closed: bool,
     /// The child process is running.
@@ -123,9 +201,8 @@ impl SubprocessTransport {
             variant,
             state: Plain::new(State {
                 pipes: vec![Pipe::default(); pipes],
-                pending: Some(Vec::new()),
-                finished: false,
-                returncode: None,
+                pending: PendingCalls::Queueing(Vec::new()),
+                exit: Exit::Running,
                 closed: false,
                 child_alive: true,
             }),
@@ -188,8 +265,7 @@ impl SubprocessTransport {
 
     /// The end of post-init: `connection_made`, then the pending calls, then no more queueing.
     fn connected(&self, lp: &Loop) {
-        let pending = self.state.with(|s| s.pending.take());
-        let pending = pending.expect("post-init finishes once (assert _pending_calls is not None)");
+        let pending = self.state.with(|s| s.pending.flush()).or_panic();
         lp.call_soon(Ready::Protocol(self.id, CallbackKind::Made));
         for r in pending {
             lp.call_soon(r);
@@ -198,14 +274,7 @@ impl SubprocessTransport {
 
     /// `_call`: queue until post-init finishes, then `call_soon`.
     fn call(&self, lp: &Loop, r: Ready) {
-        let queued = self.state.with(|s| match &mut s.pending {
-            Some(q) => {
-                q.push(r);
-                true
-            }
-            None => false,
-        });
-        if !queued {
+        if let Some(r) = self.state.with(|s| s.pending.call(r)) {
             lp.call_soon(r);
         }
     }
@@ -262,10 +331,7 @@ impl SubprocessTransport {
 
     /// `_process_exited`, called by the child watcher.
     pub fn process_exited(&self, lp: &Loop) {
-        self.state.with(|s| {
-            assert!(s.returncode.is_none(), "_process_exited twice (model bug)");
-            s.returncode = Some(0);
-        });
+        self.state.with(|s| s.exit = s.exit.exited(0).or_panic());
         self.call(lp, Ready::Protocol(self.id, CallbackKind::Exited));
         self.try_finish(lp);
     }
@@ -274,10 +340,10 @@ impl SubprocessTransport {
     /// `connection_lost` is due.
     fn try_finish(&self, lp: &Loop) {
         let finish = self.state.with(|s| {
-            assert!(!s.finished, "_try_finish after finishing (model bug)");
-            let done = s.returncode.is_some() && s.pipes.iter().all(|p| p.stored && p.disconnected);
-            s.finished = done;
-            done
+            let pipes_done = s.pipes.iter().all(|p| p.stored && p.disconnected);
+            let (exit, finished) = s.exit.try_finish(pipes_done).or_panic();
+            s.exit = exit;
+            finished
         });
         if !finish {
             return;
@@ -313,7 +379,7 @@ impl SubprocessTransport {
         for fd in stored {
             self.close_pipe(lp, fd);
         }
-        if self.state.with(|s| s.returncode.is_none()) {
+        if self.state.with(|s| !s.exit.has_exited()) {
             // `self._proc.kill()`.
             self.child_exit(lp);
         }
@@ -380,5 +446,34 @@ impl SubprocessTransport {
         if readable {
             lp.call_soon(Ready::PipeReadable(self.id, fd));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_machine_finishes_once_after_the_exit() {
+        let e = Exit::Running;
+        assert_eq!(e.try_finish(true), Ok((Exit::Running, false)));
+        let e = e.exited(0).expect("first exit");
+        assert_eq!(e.try_finish(false), Ok((e, false)));
+        let (e, done) = e.try_finish(true).expect("finishes");
+        assert!(done && e.has_exited());
+        assert!(
+            e.try_finish(true).is_err(),
+            "finishing again is a model bug"
+        );
+        assert!(e.exited(0).is_err(), "exiting again is a model bug");
+    }
+
+    #[test]
+    fn pending_calls_queue_until_flushed_once() {
+        let mut p = PendingCalls::Queueing(Vec::new());
+        assert!(p.call(Ready::ConnectionLost(1)).is_none());
+        assert_eq!(p.flush().map(|q| q.len()), Ok(1));
+        assert!(p.call(Ready::ConnectionLost(1)).is_some());
+        assert!(p.flush().is_err(), "post-init finishes once");
     }
 }
