@@ -13,7 +13,8 @@
 //!
 //! It is a test target of both `poolcheck-harness` and `poolcheck-models` (this one file):
 //! cargo-mutants builds its unmutated baseline with the tests of each package it mutates, so
-//! each must have it. `cargo test -p poolcheck-models --test mutants` runs it by hand; a filter
+//! each must have it. It builds only with the `mutants` feature, so `cargo test --features model`
+//! skips it; `cargo test -p poolcheck-models --features mutants --test mutants` runs it by hand; a filter
 //! argument keeps only trials whose `scenario/variant/scheduler` name contains it (underscores
 //! match dashes), and `--times` prints each trial's executions and wall time (to see which
 //! trials a mutant pays for; the times are never judged).
