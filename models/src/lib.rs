@@ -11,6 +11,8 @@
 //! - loom allows at most four spawned actors per execution.
 //! - Time is logical: only explicit [`sync::advance_clock`] steps move it.
 
+#[cfg(test)]
+mod check_tests;
 pub mod checkout_pool;
 pub mod go_h2;
 pub mod httpcore;
