@@ -10,7 +10,7 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use poolcheck_harness::backend::SchedulerSpec;
-use poolcheck_realstack::{self as real, Disposition, OutcomeClass, RealScenario, RealTrial};
+use poolcheck_realstack::{self as real, Disposition, OutcomeClass, RealRun, RealScenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -91,11 +91,11 @@ fn stem(p: &Path) -> String {
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
 }
 
-type Cache = Mutex<BTreeMap<(String, String), Arc<OnceLock<RealTrial>>>>;
+type Cache = Mutex<BTreeMap<(String, String), Arc<OnceLock<RealRun>>>>;
 
 /// Each scenario x scheduler budget runs once per process, shared by its trial and the
 /// differential check.
-fn budget_run(sc: &RealScenario, scheduler: &str) -> RealTrial {
+fn budget_run(sc: &RealScenario, scheduler: &str) -> RealRun {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cell = CACHE
         .get_or_init(Cache::default)
@@ -109,12 +109,16 @@ fn budget_run(sc: &RealScenario, scheduler: &str) -> RealTrial {
 }
 
 fn budget_trial(sc: &RealScenario, scheduler: &str) -> Result<(), Failed> {
-    let t = budget_run(sc, scheduler);
+    let spec = sc.scheduler(scheduler).expect("a budget the file declares");
+    let t = real::judge(sc, spec, &budget_run(sc, scheduler));
     if t.ok {
-        Ok(())
-    } else {
-        Err(t.render_text().into())
+        return Ok(());
     }
+    let mut msg = format!("{}\n", t.judgement);
+    if let Some(c) = &t.counterexample {
+        msg.push_str(&c.render_text());
+    }
+    Err(msg.into())
 }
 
 fn determinism(sc: &RealScenario) -> Result<(), Failed> {
@@ -154,12 +158,12 @@ fn nondeterminism_check(sc: &RealScenario) -> Result<(), Failed> {
 
 /// The real trials against the model scenario they mirror, run here.
 fn differential(sc: &RealScenario) -> Result<(), Failed> {
-    let trials: Vec<RealTrial> = sc
+    let trials: Vec<RealRun> = sc
         .schedulers
         .iter()
         .map(|b| budget_run(sc, b.name()))
         .collect();
-    let refs: Vec<&RealTrial> = trials.iter().collect();
+    let refs: Vec<&RealRun> = trials.iter().collect();
     let model = real::run_model_side(sc)
         .map_err(|e| e.to_string())?
         .ok_or("no model side")?;
@@ -174,12 +178,12 @@ fn differential(sc: &RealScenario) -> Result<(), Failed> {
 fn differential_catches_an_undocumented_difference() -> Result<(), Failed> {
     let path = scenarios_dir().join("real-goaway-vs-request.toml");
     let mut sc = real::load(&path).map_err(|e| e.to_string())?;
-    let trials: Vec<RealTrial> = sc
+    let trials: Vec<RealRun> = sc
         .schedulers
         .iter()
         .map(|b| budget_run(&sc, b.name()))
         .collect();
-    let refs: Vec<&RealTrial> = trials.iter().collect();
+    let refs: Vec<&RealRun> = trials.iter().collect();
     let model = real::run_model_side(&sc)
         .map_err(|e| e.to_string())?
         .ok_or("no model side")?;

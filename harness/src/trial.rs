@@ -10,10 +10,11 @@
 //! (`bound-hit`, `model-panic`, `input-error`) fails it, as those fail every trial.
 //! `poolcheck bless` writes what it observed into the file.
 
-use crate::backend::{self, Bounds, RunResult, SchedulerSpec, Verdict};
-use crate::report::Counterexample;
+use crate::backend::{self, Bounds, SchedulerSpec, Verdict};
+use crate::report::{Counterexample, ReportPaths};
 use crate::scenario::Scenario;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One scenario x variant x scheduler.
 #[derive(Clone)]
@@ -64,23 +65,67 @@ impl Trial {
     }
 }
 
-/// A judged trial.
+/// A judged trial: what every trial gives, a model's or the real crates', and what is printed,
+/// written as a report, folded into the verdict matrix and merged across shards.
 #[derive(Clone, Debug)]
 pub struct TrialResult {
-    /// `scenario/variant/scheduler`.
-    pub name: String,
-    /// What was expected (`None`: unjudged).
-    pub expected: Option<String>,
-    /// What happened.
+    /// Scenario name.
+    pub scenario: String,
+    /// Variant.
+    pub variant: String,
+    /// Scheduler name.
+    pub scheduler: String,
+    /// `pass` or the invariant(s) that must catch the variant, or [`UNJUDGED`].
+    pub expected: String,
+    /// `pass`, an invariant, `bound-hit`, `model-panic`...
     pub verdict: String,
-    /// Whether that is as expected.
+    /// As expected?
     pub ok: bool,
-    /// Why it is (not) as expected, in words.
+    /// Why (not), in words.
     pub judgement: String,
-    /// The exploration's result.
-    pub run: RunResult,
-    /// The counterexample, when an execution failed.
+    /// Executions explored.
+    pub executions: u64,
+    /// Wall time (reports only; never in a verdict or a trace).
+    pub elapsed: Duration,
+    /// Seed, where the scheduler has one.
+    pub seed: Option<u64>,
+    /// What a pass covers, where the scheduler says (`exhaustive: N executions`).
+    pub note: Option<String>,
+    /// The failing execution, when there was one.
     pub counterexample: Option<Counterexample>,
+    /// Where its reports were written, once they are.
+    pub report: Option<ReportPaths>,
+}
+
+impl TrialResult {
+    /// The result of `t` before it is judged: nothing explored yet, not as expected.
+    pub fn of(t: &Trial, verdict: &str, judgement: String) -> Self {
+        TrialResult {
+            scenario: t.scenario.name.clone(),
+            variant: t.variant.clone(),
+            scheduler: t.scheduler.name().to_owned(),
+            expected: t.expected_text().to_owned(),
+            verdict: verdict.to_owned(),
+            ok: false,
+            judgement,
+            executions: 0,
+            elapsed: Duration::ZERO,
+            seed: t.scheduler.seed(),
+            note: None,
+            counterexample: None,
+            report: None,
+        }
+    }
+
+    /// `scenario/variant/scheduler`.
+    pub fn name(&self) -> String {
+        format!("{}/{}/{}", self.scenario, self.variant, self.scheduler)
+    }
+
+    /// Without an expectation in its scenario file (see [`UNJUDGED`])?
+    pub fn unjudged(&self) -> bool {
+        self.expected == UNJUDGED
+    }
 }
 
 /// Every trial of a scenario: each scheduler for each variant, then each pinned schedule.
@@ -116,16 +161,16 @@ pub fn run_trial(t: &Trial, bounds: Bounds) -> TrialResult {
         Some(e) => judge(e, &run.verdict, &t.scheduler, &t.variant),
         None => unjudged(&run.verdict, &t.variant),
     };
-    let counterexample = Counterexample::from_run(t, &run);
-    TrialResult {
-        name: t.name(),
-        expected: t.expected.clone(),
-        verdict: run.verdict.name().to_owned(),
-        ok,
-        judgement,
-        run,
-        counterexample,
-    }
+    let mut r = TrialResult::of(t, run.verdict.name(), judgement);
+    r.ok = ok;
+    r.executions = run.executions;
+    r.elapsed = run.elapsed;
+    r.note = run
+        .proof
+        .filter(|_| r.verdict == "pass")
+        .map(|p| p.describe(run.executions));
+    r.counterexample = Counterexample::from_run(t, &run);
+    r
 }
 
 /// A trial without an expectation: fine whatever it found, except a harness verdict, which no

@@ -12,7 +12,7 @@
 //! the model scenario's own budget for [`MODEL_SCHEDULERS`]' first scheduler it lists, and must
 //! pass: a model that fails its own scenario says nothing about the real crates.
 
-use crate::{Error, RealScenario, RealTrial};
+use crate::{Error, RealRun, RealScenario};
 use poolcheck_harness::backend::{self, Bounds, SchedulerSpec};
 use poolcheck_harness::outcome::{OutcomeClass, OutcomeCounts};
 use poolcheck_harness::scenario::{load_file, Loaded};
@@ -133,11 +133,11 @@ impl Comparison {
     }
 }
 
-/// The differential check of `sc` over its real trials and its model side: `Ok` with the
+/// The differential check of `sc` over its real runs and its model side: `Ok` with the
 /// comparison in words, or `Err` saying what breaks it.
 pub fn differential(
     sc: &RealScenario,
-    trials: &[&RealTrial],
+    runs: &[&RealRun],
     model: &ModelSide,
 ) -> Result<String, String> {
     let Some(d) = &sc.differential else {
@@ -151,7 +151,7 @@ pub fn differential(
         ));
     }
     let mut real = OutcomeCounts::new();
-    for (class, n) in trials.iter().flat_map(|t| t.outcome_counts.iter()) {
+    for (class, n) in runs.iter().flat_map(|t| t.outcome_counts.iter()) {
         if let Some(c) = OutcomeClass::from_name(class) {
             *real.entry(c).or_default() += n;
         }

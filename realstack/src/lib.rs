@@ -19,11 +19,15 @@
 //! ```no_run
 //! let sc = poolcheck_realstack::load("scenarios/real-goaway-vs-request.toml".as_ref()).unwrap();
 //! let pct = poolcheck_harness::backend::SchedulerSpec::Pct { seed: 1, depth: 3, iterations: 200 };
-//! let trial = poolcheck_realstack::run(&sc, &pct, poolcheck_realstack::WATCHDOG).unwrap();
-//! println!("{}", trial.render_text());
-//! if let Some(schedule) = &trial.schedule {
+//! let run = poolcheck_realstack::run(&sc, &pct, poolcheck_realstack::WATCHDOG).unwrap();
+//! print!("{}", run.render_outcomes());
+//! let trial = poolcheck_realstack::judge(&sc, &pct, &run); // the harness's `TrialResult`
+//! if let Some(c) = &trial.counterexample {
+//!     print!("{}", c.render_text());
+//! }
+//! if let Some(schedule) = &run.schedule {
 //!     let again = poolcheck_realstack::replay(&sc, schedule).unwrap();
-//!     assert_eq!(again.verdict, trial.verdict);
+//!     assert_eq!(again.verdict, run.verdict);
 //! }
 //! ```
 //!
@@ -48,6 +52,7 @@ mod explore;
 mod glue;
 mod io;
 pub mod outcome;
+pub mod report;
 pub mod scenario;
 mod server;
 pub mod wire;
@@ -56,13 +61,13 @@ mod world;
 pub use differential::{differential, run_model_side, Comparison, ModelSide};
 pub use exec::RequestRow;
 pub use outcome::{Disposition, OutcomeClass};
+pub use report::{judge, wire_trace};
 pub use scenario::{load, parse, Case, RealScenario, Subject, PROPERTIES};
 pub use wire::WireRow;
 
 use poolcheck_harness::backend::{
     decode_schedule, encode_schedule, shuttle_scheduler, Choice, Replaying, SchedulerSpec,
 };
-use serde::{Deserialize, Serialize};
 use shuttle::scheduler::{RandomScheduler, Scheduler, UncontrolledNondeterminismCheckScheduler};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -90,30 +95,20 @@ pub fn is_real_subject(model: &str) -> bool {
 /// scenarios report the same way.
 pub use poolcheck_harness::scenario::ScenarioError as Error;
 
-/// The result of exploring a real-stack scenario with one scheduler.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RealTrial {
-    /// Scenario name.
-    pub scenario: String,
-    /// Always [`VARIANT`].
-    pub variant: String,
-    /// `random`, `pct`, `replay` or `nondeterminism`.
-    pub scheduler: String,
-    /// The scenario's expected verdict for `upstream`.
-    pub expected: String,
+/// One exploration of a real-stack scenario with one scheduler: what the harness's
+/// `RunResult` is to a model, with the wire and the outcome classes. [`judge`] makes it the
+/// harness's one trial result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RealRun {
     /// `pass` or the violated property (a forbidden class's name, `request-answered`,
     /// `processed-once`, a wire property, `bound-hit`, `model-panic`, `nondeterminism`).
     pub verdict: String,
-    /// Verdict as expected?
-    pub ok: bool,
     /// The violation in words.
     pub detail: Option<String>,
     /// Executions explored (all cases).
     pub executions: u64,
-    /// Wall time in milliseconds.
-    pub elapsed_ms: u64,
-    /// The scheduler's seed.
-    pub seed: Option<u64>,
+    /// Wall time (reports only).
+    pub elapsed: Duration,
     /// The case of the counterexample (or of the last case run).
     pub case: String,
     /// The violating execution's schedule (`<case>@pc1:...`), replayable with [`replay`].
@@ -134,29 +129,17 @@ pub struct RealTrial {
     pub wire_digest: String,
 }
 
-impl RealTrial {
-    /// `scenario/upstream/scheduler`.
-    pub fn name(&self) -> String {
-        format!("{}/{}/{}", self.scenario, self.variant, self.scheduler)
-    }
-
-    /// The outcome table, the verdict and, for a counterexample, its requests, wire and replay
+impl RealRun {
+    /// The verdict, the outcome table and, for a counterexample, its requests, wire and replay
     /// string. A pure function of the value.
     pub fn render_text(&self) -> String {
-        let mut out = format!("{}: {}", self.name(), self.verdict);
-        if !self.ok {
-            out.push_str(&format!(" (expected {})", self.expected));
-        }
-        out.push('\n');
+        let mut out = format!("{}\n", self.verdict);
         if let Some(d) = &self.detail {
             out.push_str(&format!("{d}\n"));
         }
-        out.push_str(&format!(
-            "{} executions in {} ms\n\n",
-            self.executions, self.elapsed_ms
-        ));
+        out.push_str(&format!("{} executions\n\n", self.executions));
         out.push_str(&self.render_outcomes());
-        if self.schedule.is_some() {
+        if let Some(s) = &self.schedule {
             out.push_str(&format!("\ncounterexample (case {}):\n", self.case));
             out.push_str(&self.render_requests());
             out.push('\n');
@@ -166,15 +149,11 @@ impl RealTrial {
                     w.seq, w.conn, w.host, w.direction, w.frame
                 ));
             }
-        }
-        if let Some(s) = &self.schedule {
             out.push_str(&format!("\nreplay schedule: {s}\n"));
         }
         out
     }
-}
 
-impl RealTrial {
     /// The outcome table (requests per class, per case, over every explored execution), the
     /// interesting classes seen and the replacement connections opened.
     pub fn render_outcomes(&self) -> String {
@@ -248,11 +227,7 @@ pub const SCHEDULERS: &[&str] = &["random", "pct"];
 /// Explore every case of `sc` with `spec` (random or pct, its iterations per case), stopping
 /// at the first violation; `watchdog` is how long an execution may take no scheduling decision
 /// ([`WATCHDOG`]; tests use a short one to show the watchdog at work).
-pub fn run(
-    sc: &RealScenario,
-    spec: &SchedulerSpec,
-    watchdog: Duration,
-) -> Result<RealTrial, Error> {
+pub fn run(sc: &RealScenario, spec: &SchedulerSpec, watchdog: Duration) -> Result<RealRun, Error> {
     if !SCHEDULERS.contains(&spec.name()) {
         return Err(Error::whole_file(
             &sc.path,
@@ -264,11 +239,11 @@ pub fn run(
         ));
     }
     let make = || shuttle_scheduler(spec).map(|(s, _)| s);
-    run_cases(sc, spec.name(), spec.seed(), &sc.cases, &make, watchdog)
+    run_cases(sc, &sc.cases, &make, watchdog)
 }
 
 /// Explore with the scenario's own budget for `scheduler` (`random` or `pct`).
-pub fn run_budget(sc: &RealScenario, scheduler: &str) -> Result<RealTrial, Error> {
+pub fn run_budget(sc: &RealScenario, scheduler: &str) -> Result<RealRun, Error> {
     let spec = sc.scheduler(scheduler).ok_or_else(|| {
         Error::whole_file(
             &sc.path,
@@ -284,7 +259,7 @@ pub fn check_nondeterminism(
     sc: &RealScenario,
     seed: u64,
     iterations: u64,
-) -> Result<RealTrial, Error> {
+) -> Result<RealRun, Error> {
     let make = || -> Result<Box<dyn Scheduler + Send>, String> {
         let random =
             RandomScheduler::new_from_seed(seed, usize::try_from(iterations).unwrap_or(usize::MAX));
@@ -292,7 +267,7 @@ pub fn check_nondeterminism(
             random,
         )))
     };
-    run_cases(sc, "nondeterminism", Some(seed), &sc.cases, &make, WATCHDOG)
+    run_cases(sc, &sc.cases, &make, WATCHDOG)
 }
 
 /// A real-stack schedule names its case: `<case>@` and the harness's `pc1` schedule, so one
@@ -311,7 +286,7 @@ pub fn decode_case_schedule(text: &str) -> Result<(String, Vec<Choice>), String>
 }
 
 /// Replay one execution from a schedule string (`<case>@pc1:...`) written by [`run`].
-pub fn replay(sc: &RealScenario, schedule: &str) -> Result<RealTrial, Error> {
+pub fn replay(sc: &RealScenario, schedule: &str) -> Result<RealRun, Error> {
     let (case, choices) =
         decode_case_schedule(schedule).map_err(|e| Error::whole_file(&sc.path, e))?;
     let case = sc.case(&case).ok_or_else(|| {
@@ -323,14 +298,7 @@ pub fn replay(sc: &RealScenario, schedule: &str) -> Result<RealTrial, Error> {
     let make = || -> Result<Box<dyn Scheduler + Send>, String> {
         Ok(Box::new(Replaying::new(choices.clone())))
     };
-    run_cases(
-        sc,
-        "replay",
-        None,
-        std::slice::from_ref(case),
-        &make,
-        WATCHDOG,
-    )
+    run_cases(sc, std::slice::from_ref(case), &make, WATCHDOG)
 }
 
 /// A shuttle scheduler for each case, or why there is none.
@@ -338,23 +306,15 @@ type MakeScheduler<'a> = dyn Fn() -> Result<Box<dyn Scheduler + Send>, String> +
 
 fn run_cases(
     sc: &RealScenario,
-    scheduler: &str,
-    seed: Option<u64>,
     cases: &[Case],
     make: &MakeScheduler<'_>,
     watchdog: Duration,
-) -> Result<RealTrial, Error> {
-    let mut trial = RealTrial {
-        scenario: sc.name.clone(),
-        variant: VARIANT.into(),
-        scheduler: scheduler.into(),
-        expected: sc.expect.clone(),
+) -> Result<RealRun, Error> {
+    let mut run = RealRun {
         verdict: "pass".into(),
-        ok: false,
         detail: None,
         executions: 0,
-        elapsed_ms: 0,
-        seed,
+        elapsed: Duration::ZERO,
         case: String::new(),
         schedule: None,
         outcome_counts: BTreeMap::new(),
@@ -368,23 +328,23 @@ fn run_cases(
     let mut digest = wire::DIGEST_SEED;
     for case in cases {
         let scheduler = make().map_err(|e| Error::whole_file(&sc.path, e))?;
-        let run = explore::explore_case(case, &sc.invariants, sc.step_bound, scheduler, watchdog);
-        digest = digest.rotate_left(5) ^ run.digest;
-        if trial.add_case(case, run) {
+        let explored =
+            explore::explore_case(case, &sc.invariants, sc.step_bound, scheduler, watchdog);
+        digest = digest.rotate_left(5) ^ explored.digest;
+        if run.add_case(case, explored) {
             break;
         }
     }
-    trial.wire_digest = format!("{digest:016x}");
-    trial.ok = trial.verdict == trial.expected;
-    Ok(trial)
+    run.wire_digest = format!("{digest:016x}");
+    Ok(run)
 }
 
-impl RealTrial {
-    /// Fold one case's exploration into the trial; `true` when it found a violation (which
-    /// becomes the trial's verdict and reported execution).
+impl RealRun {
+    /// Fold one case's exploration into the run; `true` when it found a violation (which
+    /// becomes the run's verdict and reported execution).
     fn add_case(&mut self, case: &Case, run: explore::CaseRun) -> bool {
         self.executions += run.executions;
-        self.elapsed_ms += u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.elapsed += run.elapsed;
         self.count_classes(case, &run.counts);
         self.replacements.insert(case.name.clone(), run.replaced);
         self.case = case.name.clone();

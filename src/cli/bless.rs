@@ -13,12 +13,12 @@
 //! and the exit code is 1.
 
 use super::diagnostic::CliError;
-use super::exec::{self, Done, Sink};
+use super::exec::{self, Sink};
 use super::scenarios::load_all;
 use super::{BlessArgs, Cli, Outcome};
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::scenario::{load_file, Loaded, Scenario, SCHEDULER_DEFAULT};
-use poolcheck_harness::trial::{trials_of, Trial, ANY_OF};
+use poolcheck_harness::trial::{trials_of, Trial, TrialResult, ANY_OF};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use toml_edit::{DocumentMut, InlineTable, Item, Value};
@@ -51,7 +51,7 @@ pub fn bless(cli: &Cli, a: &BlessArgs) -> Result<Outcome, CliError> {
     let mut refused = 0;
     let mut edited = Vec::new();
     for s in &catalog.models {
-        let mine: Vec<(&Trial, &Done)> = trials
+        let mine: Vec<(&Trial, &TrialResult)> = trials
             .iter()
             .zip(&results)
             .filter(|(t, _)| Arc::ptr_eq(&t.scenario, s))
@@ -102,7 +102,11 @@ type Changes = BTreeMap<String, Vec<(String, String)>>;
 
 /// The changes the trials that ran call for, and the trials whose verdict cannot be written (a
 /// harness verdict) in words.
-fn changes_of(s: &Scenario, ran: &[(&Trial, &Done)], changed: bool) -> (Changes, Vec<String>) {
+fn changes_of(
+    s: &Scenario,
+    ran: &[(&Trial, &TrialResult)],
+    changed: bool,
+) -> (Changes, Vec<String>) {
     let mut out = Changes::new();
     let mut cannot = Vec::new();
     for (t, d) in ran {

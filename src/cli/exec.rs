@@ -8,58 +8,15 @@ use super::Outcome;
 use console::Term;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use poolcheck_harness::backend::{stderr, Bounds, SchedulerSpec, INPUT_ERROR};
-use poolcheck_harness::report::{write_reports, Counterexample, ReportPaths};
+use poolcheck_harness::report::write_reports;
 use poolcheck_harness::scenario::{read_source, ScenarioError, MAX_SCENARIO_BYTES};
-use poolcheck_harness::trial::{run_trial, Trial, UNJUDGED};
+use poolcheck_harness::trial::{run_trial, Trial, TrialResult};
 use std::io::IsTerminal as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// A judged trial, ready to print.
-#[derive(Clone, Debug)]
-pub struct Done {
-    /// Scenario name.
-    pub scenario: String,
-    /// Variant.
-    pub variant: String,
-    /// Scheduler name.
-    pub scheduler: String,
-    /// `pass` or the invariant that must catch the variant, or `unjudged`.
-    pub expected: String,
-    /// `pass`, an invariant, `bound-hit` or `model-panic`.
-    pub verdict: String,
-    /// As expected?
-    pub ok: bool,
-    /// Why (not), in words.
-    pub judgement: String,
-    /// Executions explored.
-    pub executions: u64,
-    /// Wall time.
-    pub elapsed: Duration,
-    /// Seed, where the scheduler has one.
-    pub seed: Option<u64>,
-    /// What a pass covers, where the scheduler says (`exhaustive: N executions`).
-    pub note: Option<String>,
-    /// The failing execution, when there was one.
-    pub counterexample: Option<Counterexample>,
-    /// Where its reports were written.
-    pub report: Option<ReportPaths>,
-}
-
-impl Done {
-    /// Without an expectation in its scenario file (see [`UNJUDGED`])?
-    pub fn unjudged(&self) -> bool {
-        self.expected == UNJUDGED
-    }
-
-    /// `scenario/variant/scheduler`.
-    pub fn name(&self) -> String {
-        format!("{}/{}/{}", self.scenario, self.variant, self.scheduler)
-    }
-}
 
 /// Where and how results are written.
 pub struct Sink<'a> {
@@ -84,9 +41,9 @@ impl Sink<'_> {
     }
 
     /// The result of a trial `--max-seconds` left no time for.
-    pub fn not_started(&self, name: [&str; 4], seed: Option<u64>) -> Done {
+    pub fn not_started(&self, name: [&str; 4], seed: Option<u64>) -> TrialResult {
         let [scenario, variant, scheduler, expected] = name.map(str::to_owned);
-        Done {
+        TrialResult {
             scenario,
             variant,
             scheduler,
@@ -111,9 +68,9 @@ pub fn run_all(
     trials: &[Trial],
     jobs: usize,
     sink: &Sink<'_>,
-    on_done: &(dyn Fn(&Done) + Sync),
+    on_done: &(dyn Fn(&TrialResult) + Sync),
     bar: &ProgressBar,
-) -> Vec<Done> {
+) -> Vec<TrialResult> {
     let next = AtomicUsize::new(0);
     let state = Mutex::new(Ordered {
         results: vec![None; trials.len()],
@@ -142,12 +99,12 @@ pub fn run_all(
 
 /// Results by trial index, and how many of them (a prefix) have been shown.
 struct Ordered {
-    results: Vec<Option<Done>>,
+    results: Vec<Option<TrialResult>>,
     shown: usize,
 }
 
 impl Ordered {
-    fn show_ready(&mut self, show: &dyn Fn(&Done)) {
+    fn show_ready(&mut self, show: &dyn Fn(&TrialResult)) {
         while let Some(Some(d)) = self.results.get(self.shown) {
             show(d);
             self.shown += 1;
@@ -174,7 +131,7 @@ pub fn progress(len: usize) -> ProgressBar {
 
 /// Run, judge, and write the reports of one trial. A panic out of the harness becomes a failed
 /// trial, never a crash of the whole gate.
-fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
+fn run_one(t: &Trial, sink: &Sink<'_>) -> TrialResult {
     let started = Instant::now();
     if sink.out_of_time() {
         let name = [
@@ -189,40 +146,15 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
         deadline: sink.deadline,
         ..Bounds::default()
     };
-    let mut done = Done {
-        scenario: t.scenario.name.clone(),
-        variant: t.variant.clone(),
-        scheduler: t.scheduler.name().to_owned(),
-        expected: t.expected_text().to_owned(),
-        verdict: "harness-panic".into(),
-        ok: false,
-        judgement: String::new(),
-        executions: 0,
-        elapsed: Duration::ZERO,
-        seed: t.scheduler.seed(),
-        note: None,
-        counterexample: None,
-        report: None,
-    };
-    match catch_unwind(AssertUnwindSafe(|| run_trial(t, bounds))) {
-        Ok(r) => {
-            done.verdict = r.verdict;
-            done.ok = r.ok;
-            done.judgement = r.judgement;
-            done.executions = r.run.executions;
-            done.note = r
-                .run
-                .proof
-                .filter(|_| done.verdict == "pass")
-                .map(|p| p.describe(r.run.executions));
-            done.elapsed = r.run.elapsed;
-            done.counterexample = r.counterexample;
-        }
+    let mut done = match catch_unwind(AssertUnwindSafe(|| run_trial(t, bounds))) {
+        Ok(r) => r,
         Err(p) => {
-            done.judgement = format!("the harness panicked: {}", panic_text(p.as_ref()));
-            done.elapsed = started.elapsed();
+            let why = format!("the harness panicked: {}", panic_text(p.as_ref()));
+            let mut r = TrialResult::of(t, "harness-panic", why);
+            r.elapsed = started.elapsed();
+            r
         }
-    }
+    };
     write_report(&mut done, sink);
     done
 }
@@ -230,7 +162,7 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> Done {
 /// The outcome of `results` (the first `trials.len()` of them belong to `trials`, in order):
 /// an input error when any trial could not run as its input is, after printing each one
 /// located (a pinned schedule at its line in the scenario file); else as expected or not.
-pub fn outcome_of(trials: &[Trial], results: &[Done]) -> Outcome {
+pub fn outcome_of(trials: &[Trial], results: &[TrialResult]) -> Outcome {
     let mut input_errors = Vec::new();
     for (i, d) in results
         .iter()
@@ -271,7 +203,7 @@ pub fn outcome_of(trials: &[Trial], results: &[Done]) -> Outcome {
 
 /// Write the reports of `done`'s counterexample, if it has one, and record where. A report that
 /// cannot be written is a warning: the trial's verdict stands.
-pub fn write_report(done: &mut Done, sink: &Sink<'_>) {
+pub fn write_report(done: &mut TrialResult, sink: &Sink<'_>) {
     if done.verdict == INPUT_ERROR {
         return; // not a counterexample: the input is reported as an error instead
     }

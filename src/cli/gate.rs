@@ -5,12 +5,12 @@
 //! trial is as expected.
 
 use super::diagnostic::CliError;
-use super::exec::{self, Done, Sink};
+use super::exec::{self, Sink};
 use super::index::{self, RunInfo};
 use super::matrix::{self, Matrix, Meta};
 use super::scenarios::load_all;
 use super::{output, realstack, Cli, Format, GateArgs, Outcome};
-use poolcheck_harness::trial::{trials_of, Trial};
+use poolcheck_harness::trial::{trials_of, Trial, TrialResult};
 use poolcheck_realstack::RealScenario;
 use std::io::Write as _;
 
@@ -50,7 +50,7 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
         print!("{}", table.header());
     }
     let bar = exec::progress(sel.models.len() + sel.real_names.len());
-    let show = |d: &Done| {
+    let show = |d: &TrialResult| {
         if rows {
             bar.suspend(|| {
                 print!("{}", table.row(d));
@@ -60,7 +60,7 @@ pub fn gate(cli: &Cli, a: &GateArgs) -> Result<Outcome, CliError> {
     };
     let mut results = exec::run_all(&sel.models, a.jobs, &sink, &show, &bar);
     bar.set_message("real-crate trials");
-    let show_real = |d: &Done| {
+    let show_real = |d: &TrialResult| {
         bar.inc(1);
         show(d);
     };

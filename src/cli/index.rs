@@ -8,10 +8,10 @@
 //! self-closed). Links to reports and scenario files are relative to the page, so the folder can
 //! be moved or served as it is.
 
-use super::exec::Done;
 use super::matrix::{column_key, Block, Matrix, Meta, Shorthand};
 use poolcheck_harness::report::html::escape;
 use poolcheck_harness::report::write_atomic;
+use poolcheck_harness::trial::TrialResult;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
@@ -48,7 +48,12 @@ impl RunInfo {
 }
 
 /// Write `<reports>/index.html` for `results`. A page that cannot be written is a warning.
-pub fn write(reports: &Path, results: &[Done], meta: &Meta, info: &RunInfo) -> Option<PathBuf> {
+pub fn write(
+    reports: &Path,
+    results: &[TrialResult],
+    meta: &Meta,
+    info: &RunInfo,
+) -> Option<PathBuf> {
     let path = reports.join("index.html");
     let page = render(results, meta, info, reports);
     match write_atomic(&path, page.as_bytes()) {
@@ -94,7 +99,7 @@ ul.variants { columns: 2; font-size: 12px; margin: 6px 0 0; padding-left: 18px; 
 ";
 
 /// The page.
-pub fn render(results: &[Done], meta: &Meta, info: &RunInfo, reports: &Path) -> String {
+pub fn render(results: &[TrialResult], meta: &Meta, info: &RunInfo, reports: &Path) -> String {
     let m = Matrix::new(results, meta);
     let short = Shorthand::new(results);
     let mut out = format!(
@@ -125,8 +130,8 @@ fn header(out: &mut String, info: &RunInfo) {
     out.push_str("</dl>\n");
 }
 
-fn summary(out: &mut String, results: &[Done], reports: &Path) {
-    let bad: Vec<&Done> = results.iter().filter(|d| !d.ok).collect();
+fn summary(out: &mut String, results: &[TrialResult], reports: &Path) {
+    let bad: Vec<&TrialResult> = results.iter().filter(|d| !d.ok).collect();
     writeln!(
         out,
         "<p class=\"summary{}\">{}</p>",
@@ -236,7 +241,7 @@ fn scenario_cell(out: &mut String, name: &str, meta: &Meta, reports: &Path) {
 
 fn verdict_cell(
     out: &mut String,
-    trials: &[&Done],
+    trials: &[&TrialResult],
     variant: &str,
     short: &Shorthand,
     reports: &Path,
@@ -281,7 +286,7 @@ fn verdict_cell(
 }
 
 /// `html md json` links to a trial's reports, relative to the page.
-fn report_links(d: &Done, reports: &Path) -> Option<String> {
+fn report_links(d: &TrialResult, reports: &Path) -> Option<String> {
     let p = d.report.as_ref()?;
     let link = |path: &Path, label: &str| {
         format!("<a href=\"{}\">{label}</a>", escape(&href(reports, path)))
@@ -294,7 +299,7 @@ fn report_links(d: &Done, reports: &Path) -> Option<String> {
     ))
 }
 
-fn legend(out: &mut String, results: &[Done], short: &Shorthand) {
+fn legend(out: &mut String, results: &[TrialResult], short: &Shorthand) {
     out.push_str("<h2>Legend</h2>\n<p class=\"legend\">");
     for (s, n) in short.verdicts_in(results) {
         write!(out, "<span><code>{}</code> {}</span>", escape(s), escape(n)).expect("String");

@@ -7,9 +7,9 @@
 //! What it prints depends only on the results' names, verdicts and judgements and on the
 //! catalogue (never on time or hashing), so the same run prints the same bytes.
 
-use super::exec::Done;
 use poolcheck_harness::monitor;
 use poolcheck_harness::scenario::Scenario;
+use poolcheck_harness::trial::TrialResult;
 use poolcheck_models::model;
 use poolcheck_realstack::RealScenario;
 use std::path::PathBuf;
@@ -137,14 +137,14 @@ pub struct Row {
 #[derive(Clone, Debug)]
 pub struct Matrix<'a> {
     /// The results, in run order.
-    pub results: &'a [Done],
+    pub results: &'a [TrialResult],
     /// Per model, in the order of the results.
     pub blocks: Vec<Block>,
 }
 
 impl<'a> Matrix<'a> {
     /// Arrange `results` by model, scenario and variant.
-    pub fn new(results: &'a [Done], meta: &Meta) -> Self {
+    pub fn new(results: &'a [TrialResult], meta: &Meta) -> Self {
         let mut blocks: Vec<Block> = Vec::new();
         for (i, d) in results.iter().enumerate() {
             let model = meta
@@ -177,13 +177,13 @@ impl<'a> Matrix<'a> {
     }
 
     /// The trials of one cell.
-    pub fn trials(&self, cell: &[usize]) -> Vec<&'a Done> {
+    pub fn trials(&self, cell: &[usize]) -> Vec<&'a TrialResult> {
         cell.iter().map(|&i| &self.results[i]).collect()
     }
 }
 
 impl Block {
-    fn add(&mut self, i: usize, d: &Done) {
+    fn add(&mut self, i: usize, d: &TrialResult) {
         let col = match self.variants.iter().position(|v| *v == d.variant) {
             Some(c) => c,
             None => {
@@ -258,7 +258,7 @@ const SCHEDULER_ORDER: &[&str] = &[
 
 impl Shorthand {
     /// Short forms for every verdict and scheduler of `results`.
-    pub fn new(results: &[Done]) -> Self {
+    pub fn new(results: &[TrialResult]) -> Self {
         let mut s = Shorthand {
             verdicts: vec![("pass".into(), ".".into())],
             schedulers: Vec::new(),
@@ -323,12 +323,12 @@ impl Shorthand {
     }
 
     /// `(short, name)` of the verdicts `results` show, in shorthand order.
-    pub fn verdicts_in(&self, results: &[Done]) -> Vec<(&str, &str)> {
+    pub fn verdicts_in(&self, results: &[TrialResult]) -> Vec<(&str, &str)> {
         used(&self.verdicts, results.iter().map(|d| d.verdict.as_str()))
     }
 
     /// `(key, name)` of the schedulers `results` ran, in shorthand order.
-    pub fn schedulers_in(&self, results: &[Done]) -> Vec<(&str, &str)> {
+    pub fn schedulers_in(&self, results: &[TrialResult]) -> Vec<(&str, &str)> {
         used(
             &self.schedulers,
             results.iter().map(|d| d.scheduler.as_str()),
@@ -338,7 +338,7 @@ impl Shorthand {
     /// The text of one cell: the verdict every trial gave (`RA`), or the most common one then
     /// each other with the keys of the schedulers that gave it (`RA s:.`); `!` after it when a
     /// trial of the cell is not as expected. Empty when the cell has no trial.
-    pub fn cell(&self, trials: &[&Done]) -> String {
+    pub fn cell(&self, trials: &[&TrialResult]) -> String {
         if trials.is_empty() {
             return String::new();
         }
@@ -498,7 +498,7 @@ fn wrap(items: &[String], indent: &str, width: usize) -> String {
     out
 }
 
-fn legend(results: &[Done], short: &Shorthand) -> String {
+fn legend(results: &[TrialResult], short: &Shorthand) -> String {
     let verdicts: Vec<String> = short
         .verdicts_in(results)
         .iter()
@@ -517,7 +517,7 @@ fn legend(results: &[Done], short: &Shorthand) -> String {
         "a cell is the verdict of every scheduler, or the most common one then `keys:verdict` \
          for the others;\n`!` marks a cell with a trial not as expected\n",
     );
-    if results.iter().any(Done::unjudged) {
+    if results.iter().any(TrialResult::unjudged) {
         out.push_str(
             "`?` marks a cell with a trial its scenario file has no expectation for (unjudged)\n",
         );
@@ -526,7 +526,7 @@ fn legend(results: &[Done], short: &Shorthand) -> String {
 }
 
 /// Every trial not as expected, with its judgement, report and replay command.
-pub fn not_as_expected(results: &[Done]) -> String {
+pub fn not_as_expected(results: &[TrialResult]) -> String {
     let mut out = String::new();
     for d in results.iter().filter(|d| !d.ok) {
         out.push_str(&format!(
@@ -547,8 +547,8 @@ pub fn not_as_expected(results: &[Done]) -> String {
 
 /// The unjudged trials that ran (no expectation in their file) with what each gave, for
 /// `poolcheck bless` to record; empty when there are none.
-pub fn unjudged(results: &[Done]) -> String {
-    let open: Vec<&Done> = results.iter().filter(|d| d.ok && d.unjudged()).collect();
+pub fn unjudged(results: &[TrialResult]) -> String {
+    let open: Vec<&TrialResult> = results.iter().filter(|d| d.ok && d.unjudged()).collect();
     if open.is_empty() {
         return String::new();
     }
@@ -565,7 +565,7 @@ pub fn unjudged(results: &[Done]) -> String {
 
 /// `N trial(s): X as expected, Y not` (then `, Z unjudged` when some are), after a blank line.
 /// An unjudged trial counts as neither as expected nor not, unless a harness verdict failed it.
-pub fn summary_line(results: &[Done]) -> String {
+pub fn summary_line(results: &[TrialResult]) -> String {
     let bad = results.iter().filter(|d| !d.ok).count();
     let open = results.iter().filter(|d| d.ok && d.unjudged()).count();
     let tail = if open > 0 {
@@ -585,8 +585,14 @@ pub(super) mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn done(scenario: &str, variant: &str, scheduler: &str, verdict: &str, ok: bool) -> Done {
-        Done {
+    fn done(
+        scenario: &str,
+        variant: &str,
+        scheduler: &str,
+        verdict: &str,
+        ok: bool,
+    ) -> TrialResult {
+        TrialResult {
             scenario: scenario.into(),
             variant: variant.into(),
             scheduler: scheduler.into(),
@@ -626,7 +632,7 @@ pub(super) mod tests {
     }
 
     /// Trials of [`meta`]'s scenarios: folded, disagreeing and not-as-expected cells.
-    pub(in crate::cli) fn results() -> Vec<Done> {
+    pub(in crate::cli) fn results() -> Vec<TrialResult> {
         vec![
             done("s1", "bug-b", "loom", "request-answered", true),
             done("s1", "bug-b", "std", "pass", true),

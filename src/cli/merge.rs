@@ -8,12 +8,11 @@
 //! merged verdict. The output is the same table or JSON object as `run` and `gate`.
 
 use super::diagnostic::CliError;
-use super::exec::Done;
 use super::output::{self, Table, OUTPUT_VERSION};
 use super::{Format, MergeArgs, Outcome};
 use poolcheck_harness::report::ReportPaths;
 use poolcheck_harness::scenario::{read_source, MAX_REPORT_BYTES};
-use poolcheck_harness::trial::{accepts, UNJUDGED};
+use poolcheck_harness::trial::{accepts, TrialResult, UNJUDGED};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -67,7 +66,7 @@ pub fn merge(a: &MergeArgs) -> Result<Outcome, CliError> {
     let merged = groups
         .iter()
         .map(|g| merge_group(g))
-        .collect::<Result<Vec<Done>, CliError>>()?;
+        .collect::<Result<Vec<TrialResult>, CliError>>()?;
     match a.format {
         Format::Json => println!("{}", output::json(&merged)),
         Format::Text => print!("{}", text(&merged)),
@@ -101,7 +100,7 @@ fn read(path: &Path) -> Result<Output, CliError> {
 }
 
 /// The shards of one trial, judged together.
-fn merge_group(shards: &[Record]) -> Result<Done, CliError> {
+fn merge_group(shards: &[Record]) -> Result<TrialResult, CliError> {
     let first = &shards[0];
     if let Some(other) = shards.iter().find(|r| r.expected != first.expected) {
         return Err(CliError::usage(
@@ -133,7 +132,7 @@ fn merge_group(shards: &[Record]) -> Result<Done, CliError> {
         ),
     };
     let shown = shards.iter().find(|r| r.verdict == verdict);
-    Ok(Done {
+    Ok(TrialResult {
         scenario: first.scenario.clone(),
         variant: first.variant.clone(),
         scheduler: first.scheduler.clone(),
@@ -152,10 +151,10 @@ fn merge_group(shards: &[Record]) -> Result<Done, CliError> {
 
 /// Shards of an unjudged trial: the first violation any shard found (else `pass`), failed only
 /// where a shard failed (a harness verdict).
-fn merge_unjudged(shards: &[Record]) -> Done {
+fn merge_unjudged(shards: &[Record]) -> TrialResult {
     let first = &shards[0];
     let shown = shards.iter().find(|r| r.verdict != "pass").unwrap_or(first);
-    Done {
+    TrialResult {
         scenario: first.scenario.clone(),
         variant: first.variant.clone(),
         scheduler: first.scheduler.clone(),
@@ -181,7 +180,7 @@ fn report_paths(json: &str) -> ReportPaths {
     }
 }
 
-fn text(merged: &[Done]) -> String {
+fn text(merged: &[TrialResult]) -> String {
     let mut table = Table::new(&[]);
     for d in merged {
         table.fit(&[

@@ -12,7 +12,6 @@ mod list;
 mod matrix;
 mod merge;
 mod output;
-mod real_report;
 mod realstack;
 mod replay;
 mod run;

@@ -3,11 +3,10 @@
 //! `{"version": 1, "ok": bool, "trials": [...]}` that `run --format json` and
 //! `gate --format json` print.
 
-use super::exec::Done;
 use poolcheck_harness::monitor;
 use poolcheck_harness::report::Counterexample;
 use poolcheck_harness::trace::render_table;
-use poolcheck_harness::trial::Trial;
+use poolcheck_harness::trial::{Trial, TrialResult};
 use serde::Serialize;
 
 /// The JSON output's format version.
@@ -44,12 +43,12 @@ struct JsonTrial<'a> {
     covers: Option<&'a str>,
 }
 
-fn simplest(d: &Done) -> Option<&poolcheck_harness::report::Simplicity> {
+fn simplest(d: &TrialResult) -> Option<&poolcheck_harness::report::Simplicity> {
     d.counterexample.as_ref()?.simplest.as_ref()
 }
 
 /// Every result as one JSON object (one line).
-pub fn json(results: &[Done]) -> String {
+pub fn json(results: &[TrialResult]) -> String {
     let trials = results
         .iter()
         .map(|d| JsonTrial {
@@ -136,13 +135,13 @@ impl Table {
     }
 
     /// One trial's row.
-    pub fn row(&self, d: &Done) -> String {
+    pub fn row(&self, d: &TrialResult) -> String {
         line(&cells(d), &self.widths)
     }
 }
 
 /// The summary table at once: a header, one line per trial, then [`footer`].
-pub fn summary(trials: &[Trial], results: &[Done]) -> String {
+pub fn summary(trials: &[Trial], results: &[TrialResult]) -> String {
     let table = Table::new(trials);
     let mut out = table.header();
     for d in results {
@@ -153,8 +152,8 @@ pub fn summary(trials: &[Trial], results: &[Done]) -> String {
 }
 
 /// The count, then every trial not as expected with its judgement and report.
-pub fn footer(results: &[Done]) -> String {
-    let bad: Vec<&Done> = results.iter().filter(|d| !d.ok).collect();
+pub fn footer(results: &[TrialResult]) -> String {
+    let bad: Vec<&TrialResult> = results.iter().filter(|d| !d.ok).collect();
     let mut out = super::matrix::summary_line(results);
     for d in bad {
         out.push_str(&format!(
@@ -173,7 +172,7 @@ pub fn footer(results: &[Done]) -> String {
     out
 }
 
-fn cells(d: &Done) -> [String; 9] {
+fn cells(d: &TrialResult) -> [String; 9] {
     [
         d.scenario.clone(),
         d.variant.clone(),
@@ -232,7 +231,7 @@ pub fn counterexample(c: &Counterexample, replay: Option<&str>) -> String {
 }
 
 /// A trial's last line: its verdict, executions, time, and whether that is what was expected.
-pub fn verdict_line(d: &Done) -> String {
+pub fn verdict_line(d: &TrialResult) -> String {
     let how = if d.ok {
         "as expected"
     } else {

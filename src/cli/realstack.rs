@@ -4,21 +4,21 @@
 //! every file plus the differential check, and `list` names them.
 //!
 //! The scenario loader recognises these files (`Loaded::Real(path)`) and every command routes
-//! them here; each trial becomes a [`Done`], so output, JSON and exit codes are the models'.
+//! them here; each trial becomes a [`TrialResult`], so output, JSON and exit codes are the models'.
 
 use super::diagnostic::CliError;
-use super::exec::{write_report, Done, Sink};
+use super::exec::{write_report, Sink};
 use super::index::{self, RunInfo};
 use super::matrix::Meta;
-use super::real_report::{budget_words, counterexample, wire_trace};
 use super::run::{default_spec, with_overrides};
 use super::{output, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::report::Counterexample;
 use poolcheck_harness::scenario::hint_for;
 use poolcheck_harness::trace::render_table;
+use poolcheck_harness::trial::TrialResult;
 use poolcheck_realstack::{
-    self as real, OutcomeClass, RealScenario, RealTrial, CRATE_VERSIONS, PROPERTIES, SCHEDULERS,
+    self as real, OutcomeClass, RealRun, RealScenario, CRATE_VERSIONS, PROPERTIES, SCHEDULERS,
     VARIANT,
 };
 use std::path::{Path, PathBuf};
@@ -38,21 +38,21 @@ pub fn run(cli: &Cli, a: &RunArgs, path: &Path) -> Result<Outcome, CliError> {
         deadline: super::exec::deadline(a.max_seconds),
     };
     let mut results = Vec::new();
-    let mut trials = Vec::new();
+    let mut runs = Vec::new();
     for b in &budgets {
         if sink.out_of_time() {
             results.push(not_started(&sc, b, &sink));
             continue;
         }
-        let (trial, done) = run_budget(&sc, b, &sink);
+        let (run, done) = run_budget(&sc, b, &sink);
         if a.format == Format::Text {
-            print!("{}", text(&trial, &done));
+            print!("{}", text(&run, &done));
         }
-        trials.push(trial);
+        runs.push(run);
         results.push(done);
     }
-    if budgets.len() == SCHEDULERS.len() && trials.len() == budgets.len() {
-        if let Some(d) = differential(&sc, &trials) {
+    if budgets.len() == SCHEDULERS.len() && runs.len() == budgets.len() {
+        if let Some(d) = differential(&sc, &runs) {
             if a.format == Format::Text {
                 println!("{}: {}: {}\n", d.name(), d.verdict, d.judgement);
             }
@@ -94,8 +94,8 @@ pub fn replay(_cli: &Cli, c: &Counterexample, path: &Path) -> Result<Outcome, Cl
         "replaying {} / {} (schedule {schedule})",
         c.scenario, c.scheduler
     );
-    let trial = real::replay(&sc, schedule).map_err(|e| CliError::usage(e.to_string(), None))?;
-    if let Some(d) = trial
+    let run = real::replay(&sc, schedule).map_err(|e| CliError::usage(e.to_string(), None))?;
+    if let Some(d) = run
         .detail
         .as_deref()
         .filter(|d| d.contains("schedule diverged"))
@@ -105,30 +105,30 @@ pub fn replay(_cli: &Cli, c: &Counterexample, path: &Path) -> Result<Outcome, Cl
             Some("rerun the scenario to write a fresh report".to_owned()),
         ));
     }
-    let trace = wire_trace(&trial);
+    let trace = real::wire_trace(&run);
     println!(
         "{} / {} / {}: {}",
-        c.scenario, c.variant, c.scheduler, trial.verdict
+        c.scenario, c.variant, c.scheduler, run.verdict
     );
-    if let Some(d) = &trial.detail {
+    if let Some(d) = &run.detail {
         println!("{d}");
     }
     print!("\n{}", render_table(&trace));
-    let (result, words) = if trial.verdict != c.verdict {
+    let (result, words) = if run.verdict != c.verdict {
         let words = format!(
             "NOT reproduced: the replay gives {}, the report says {}",
-            trial.verdict, c.verdict
+            run.verdict, c.verdict
         );
         (Outcome::NotAsExpected, words)
     } else if c.trace.as_ref() != Some(&trace) {
         let words = format!(
             "{} again, but the wire differs from the report's (have the crates changed since \
              it was written?)",
-            trial.verdict
+            run.verdict
         );
         (Outcome::NotAsExpected, words)
     } else {
-        let words = format!("reproduced: {}, the same wire as the report", trial.verdict);
+        let words = format!("reproduced: {}, the same wire as the report", run.verdict);
         (Outcome::AsExpected, words)
     };
     println!("\n{words}");
@@ -143,12 +143,12 @@ pub fn gate(
     scenarios: &[RealScenario],
     selected: &dyn Fn(&str) -> bool,
     sink: &Sink<'_>,
-    show: &dyn Fn(&Done),
-) -> Vec<Done> {
+    show: &dyn Fn(&TrialResult),
+) -> Vec<TrialResult> {
     let mut results = Vec::new();
     for sc in scenarios {
         let diff_wanted = sc.differential.is_some() && selected(&name(sc, "differential"));
-        let mut trials = Vec::new();
+        let mut runs = Vec::new();
         let mut all_ran = true;
         for b in &sc.schedulers {
             if (diff_wanted || selected(&name(sc, b.name()))) && sink.out_of_time() {
@@ -157,13 +157,13 @@ pub fn gate(
                 results.push(done);
                 all_ran = false;
             } else if diff_wanted || selected(&name(sc, b.name())) {
-                let (trial, done) = run_budget(sc, b, sink);
+                let (run, done) = run_budget(sc, b, sink);
                 show(&done);
-                trials.push(trial);
+                runs.push(run);
                 results.push(done);
             }
         }
-        if let Some(d) = differential(sc, &trials).filter(|_| diff_wanted && all_ran) {
+        if let Some(d) = differential(sc, &runs).filter(|_| diff_wanted && all_ran) {
             show(&d);
             results.push(d);
         }
@@ -251,7 +251,7 @@ fn name(sc: &RealScenario, scheduler: &str) -> String {
     format!("{}/{VARIANT}/{scheduler}", sc.name)
 }
 
-fn outcome(results: &[Done]) -> Outcome {
+fn outcome(results: &[TrialResult]) -> Outcome {
     if results.iter().all(|d| d.ok) {
         Outcome::AsExpected
     } else {
@@ -312,52 +312,25 @@ fn check_args(a: &RunArgs) -> Result<(), CliError> {
 }
 
 /// Explore with one budget; judge it and write its reports.
-fn run_budget(sc: &RealScenario, spec: &SchedulerSpec, sink: &Sink<'_>) -> (RealTrial, Done) {
-    let trial = {
+fn run_budget(sc: &RealScenario, spec: &SchedulerSpec, sink: &Sink<'_>) -> (RealRun, TrialResult) {
+    let run = {
         let _quiet = poolcheck_harness::backend::stderr::silence();
         real::run(sc, spec, real::WATCHDOG).expect("only random and pct are selected")
     };
-    let mut done = Done {
-        scenario: trial.scenario.clone(),
-        variant: trial.variant.clone(),
-        scheduler: trial.scheduler.clone(),
-        expected: trial.expected.clone(),
-        verdict: trial.verdict.clone(),
-        ok: trial.ok,
-        judgement: judgement(&trial),
-        executions: trial.executions,
-        elapsed: Duration::from_millis(trial.elapsed_ms),
-        seed: trial.seed,
-        note: None,
-        counterexample: counterexample(sc, &trial, &budget_words(spec, sc.cases.len())),
-        report: None,
-    };
+    let mut done = real::judge(sc, spec, &run);
     write_report(&mut done, sink);
-    (trial, done)
+    (run, done)
 }
 
 /// A budget `--max-seconds` left no time for.
-fn not_started(sc: &RealScenario, spec: &SchedulerSpec, sink: &Sink<'_>) -> Done {
+fn not_started(sc: &RealScenario, spec: &SchedulerSpec, sink: &Sink<'_>) -> TrialResult {
     sink.not_started([&sc.name, VARIANT, spec.name(), &sc.expect], spec.seed())
-}
-
-fn judgement(t: &RealTrial) -> String {
-    let got = match (&t.detail, t.verdict.as_str()) {
-        (_, "pass") => "no forbidden outcome and no property violated".to_owned(),
-        (Some(d), v) => format!("{v} in case {}: {d}", t.case),
-        (None, v) => format!("{v} in case {}", t.case),
-    };
-    if t.ok {
-        got
-    } else {
-        format!("expected {}, got {got}", t.expected)
-    }
 }
 
 /// The differential check as a trial of its own: the mirrored model scenario is run and its
 /// outcome classes compared with the real trials' both ways (`poolcheck_realstack::differential`).
-fn differential(sc: &RealScenario, trials: &[RealTrial]) -> Option<Done> {
-    let refs: Vec<&RealTrial> = trials.iter().collect();
+fn differential(sc: &RealScenario, runs: &[RealRun]) -> Option<TrialResult> {
+    let refs: Vec<&RealRun> = runs.iter().collect();
     let (result, executions, elapsed) = match real::run_model_side(sc) {
         Ok(None) => return None,
         Ok(Some(model)) => (
@@ -368,7 +341,7 @@ fn differential(sc: &RealScenario, trials: &[RealTrial]) -> Option<Done> {
         Err(e) => (Err(e.to_string()), 0, Duration::ZERO),
     };
     let (Ok(judgement) | Err(judgement)) = result.clone();
-    Some(Done {
+    Some(TrialResult {
         scenario: sc.name.clone(),
         variant: VARIANT.into(),
         scheduler: "differential".into(),
@@ -393,7 +366,7 @@ fn differential(sc: &RealScenario, trials: &[RealTrial]) -> Option<Done> {
 
 /// One trial as text: the verdict and outcome table, the counterexample with its wire and
 /// report paths, then the judgement line.
-fn text(t: &RealTrial, d: &Done) -> String {
+fn text(run: &RealRun, d: &TrialResult) -> String {
     let mut out = String::new();
     match &d.counterexample {
         Some(c) => {
@@ -404,8 +377,8 @@ fn text(t: &RealTrial, d: &Done) -> String {
             }
         }
         None => {
-            out.push_str(&format!("{}: {}\n\n", t.name(), t.verdict));
-            out.push_str(&t.render_outcomes());
+            out.push_str(&format!("{}: {}\n\n", d.name(), d.verdict));
+            out.push_str(&run.render_outcomes());
         }
     }
     out.push_str(&output::verdict_line(d));

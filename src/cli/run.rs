@@ -2,15 +2,15 @@
 //! name, with command-line overrides of the file's budget, optionally as one shard of N.
 
 use super::diagnostic::CliError;
-use super::exec::{self, Done, Sink};
+use super::exec::{self, Sink};
 use super::index::{self, RunInfo};
 use super::matrix::{self, Matrix, Meta};
 use super::scenarios::load_one;
 use super::{output, realstack, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::scenario::limits::{self, in_range};
-use poolcheck_harness::scenario::{hint_for, Expectation, Loaded, Scenario};
-use poolcheck_harness::trial::{trials_of, Trial};
+use poolcheck_harness::scenario::{default_budget, hint_for, Expectation, Loaded, Scenario};
+use poolcheck_harness::trial::{trials_of, Trial, TrialResult};
 use std::io::Write as _;
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
         deadline: exec::deadline(a.max_seconds),
     };
     let bar = exec::progress(trials.len());
-    let show = |d: &Done| {
+    let show = |d: &TrialResult| {
         if a.format == Format::Text {
             bar.suspend(|| {
                 print!("{}", text(d));
@@ -67,7 +67,7 @@ fn shard_text(a: &RunArgs) -> String {
 }
 
 /// One trial's result: its counterexample in full, then the verdict and the judgement.
-fn text(d: &Done) -> String {
+fn text(d: &TrialResult) -> String {
     let mut out = String::new();
     if let Some(c) = &d.counterexample {
         let replay = d.report.as_ref().map(|p| p.replay_command());
@@ -155,32 +155,9 @@ fn schedulers(s: &Scenario, a: &RunArgs) -> Result<Vec<SchedulerSpec>, CliError>
         .unwrap_or_else(|| default_spec(name))])
 }
 
-/// The budget of a scheduler the scenario file does not list.
+/// The budget of a scheduler the scenario file does not list (one of [`SCHEDULERS`]).
 pub fn default_spec(name: &str) -> SchedulerSpec {
-    match name {
-        "loom" => SchedulerSpec::Loom {
-            preemption_bound: 2,
-            max_executions: 200_000,
-            max_branches: 10_000,
-        },
-        "random" => SchedulerSpec::Random {
-            seed: 1,
-            iterations: 1000,
-        },
-        "pct" => SchedulerSpec::Pct {
-            seed: 1,
-            depth: 3,
-            iterations: 1000,
-        },
-        "dfs" => SchedulerSpec::Dfs {
-            max_iterations: 10_000,
-        },
-        "dpor" => SchedulerSpec::Dpor {
-            preemption_bound: None,
-            max_executions: 100_000,
-        },
-        _ => SchedulerSpec::Std { iterations: 100 },
-    }
+    default_budget(name).expect("a scheduler name `run` accepts")
 }
 
 /// The numeric overrides are in the ranges the loader enforces for the same keys in a file.

@@ -130,16 +130,33 @@ impl Counterexample {
 
     /// The counterexample of a failed run of `origin`; `None` when the run passed.
     pub fn of(origin: &Origin<'_>, run: &RunResult) -> Option<Self> {
-        let verdict = run.verdict.name();
-        if verdict == "pass" {
-            return None;
-        }
         let detail = match &run.verdict {
             crate::backend::Verdict::BoundHit(d) | crate::backend::Verdict::ModelPanic(d) => {
                 Some(d.clone())
             }
             _ => None,
         };
+        let mut c = Self::found(origin, run.verdict.name(), run.executions, run.elapsed)?;
+        c.detail = detail;
+        c.schedule = run.schedule.clone();
+        c.loom_checkpoint = run.loom_checkpoint.clone();
+        c.simplest = simplicity(run);
+        c.trace = run.ghost.as_ref().map(|g| trace_of(g, &run.verdict));
+        Some(c)
+    }
+
+    /// What every subject's counterexample has, whatever explored it (a model's backend, the
+    /// real crates' runner): its provenance, verdict, budget and counts; the caller adds the
+    /// way to replay it and its interleaving. `None` when `verdict` is `pass`.
+    pub fn found(
+        origin: &Origin<'_>,
+        verdict: &str,
+        executions: u64,
+        elapsed: std::time::Duration,
+    ) -> Option<Self> {
+        if verdict == "pass" {
+            return None;
+        }
         let scheduler = origin.scheduler;
         Some(Counterexample {
             version: REPORT_VERSION,
@@ -149,13 +166,13 @@ impl Counterexample {
             variant: origin.variant.to_owned(),
             scheduler: scheduler.name().to_owned(),
             seed: scheduler.seed(),
-            budget: budget(scheduler),
+            budget: budget(scheduler, None),
             verdict: verdict.to_owned(),
-            detail,
-            executions: run.executions,
-            elapsed_ms: u64::try_from(run.elapsed.as_millis()).unwrap_or(u64::MAX),
-            schedule: run.schedule.clone(),
-            loom_checkpoint: run.loom_checkpoint.clone(),
+            detail: None,
+            executions,
+            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            schedule: None,
+            loom_checkpoint: None,
             preemption_bound: match scheduler {
                 SchedulerSpec::Loom {
                     preemption_bound, ..
@@ -168,8 +185,8 @@ impl Counterexample {
                 } => *preemption_bound,
                 _ => None,
             },
-            simplest: simplicity(run),
-            trace: run.ghost.as_ref().map(|g| trace_of(g, &run.verdict)),
+            simplest: None,
+            trace: None,
             outcomes: None,
         })
     }
@@ -235,7 +252,13 @@ impl Counterexample {
     }
 }
 
-fn budget(s: &SchedulerSpec) -> String {
+/// A scheduler's budget in words: `pct, depth 3, 2000 iterations, seed 1`. A subject that
+/// spends it once per case (the real crates) says so: `500 iterations per case x 4 cases`.
+pub fn budget(s: &SchedulerSpec, cases: Option<usize>) -> String {
+    let iterations = |n: &u64| match cases {
+        Some(c) => format!("{n} iterations per case x {c} cases"),
+        None => format!("{n} iterations"),
+    };
     match s {
         SchedulerSpec::Loom {
             preemption_bound,
@@ -249,12 +272,15 @@ fn budget(s: &SchedulerSpec) -> String {
         SchedulerSpec::Pct {
             seed,
             depth,
-            iterations,
+            iterations: n,
         } => {
-            format!("pct, depth {depth}, {iterations} iterations, seed {seed}")
+            format!("pct, depth {depth}, {}, seed {seed}", iterations(n))
         }
-        SchedulerSpec::Random { seed, iterations } => {
-            format!("random, {iterations} iterations, seed {seed}")
+        SchedulerSpec::Random {
+            seed,
+            iterations: n,
+        } => {
+            format!("random, {}, seed {seed}", iterations(n))
         }
         SchedulerSpec::Dfs { max_iterations } => {
             format!("dfs, at most {max_iterations} iterations")

@@ -10,7 +10,7 @@ mod ladder;
 pub mod markdown;
 pub mod write;
 
-pub use counterexample::{trace_of, Counterexample, Origin, Simplicity, REPORT_VERSION};
+pub use counterexample::{budget, trace_of, Counterexample, Origin, Simplicity, REPORT_VERSION};
 #[cfg(test)]
 pub(crate) use example::example;
 pub use html::render_html;

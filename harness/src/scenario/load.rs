@@ -3,12 +3,10 @@
 // A located error is a cold-path value a person reads; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+use super::defaults::{DEFAULT_DPOR_EXECUTIONS, DEFAULT_LOOM_BRANCHES, DEFAULT_LOOM_EXECUTIONS};
 use super::error::{hint_for, ScenarioError};
 use super::limits::{self, in_range};
-use super::raw::{
-    RawActor, RawExpect, RawScenario, RawSchedulers, DEFAULT_DPOR_EXECUTIONS,
-    DEFAULT_LOOM_BRANCHES, DEFAULT_LOOM_EXECUTIONS,
-};
+use super::raw::{RawActor, RawExpect, RawScenario, RawSchedulers};
 use super::read::{read_source, MAX_SCENARIO_BYTES};
 use super::{Expectation, Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
 use crate::backend::{decode_schedule, SchedulerSpec};

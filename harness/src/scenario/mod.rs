@@ -5,12 +5,14 @@
 //! loader ([`load_file`]) rejects anything it does not understand with a located
 //! [`ScenarioError`]. See the README's "Scenario format" section for the reference.
 
+pub mod defaults;
 mod error;
 pub mod limits;
 mod load;
 mod raw;
 mod read;
 
+pub use defaults::default_budget;
 pub use error::{close_matches, hint_for, line_col, ScenarioError};
 pub use limits::MAX_PREEMPTION_BOUND;
 pub use load::{load_dir, load_file, Loaded, OTHER_VARIANTS, SCENARIO_VERSION, SCHEDULER_DEFAULT};

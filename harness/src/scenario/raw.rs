@@ -59,12 +59,6 @@ pub(super) struct RawLoom {
     pub max_branches: Option<Spanned<usize>>,
 }
 
-/// `[schedulers.loom] max_executions` when the file leaves it out.
-pub(super) const DEFAULT_LOOM_EXECUTIONS: u64 = 200_000;
-
-/// `[schedulers.loom] max_branches` when the file leaves it out.
-pub(super) const DEFAULT_LOOM_BRANCHES: usize = 10_000;
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPct {
@@ -89,9 +83,6 @@ pub(super) struct RawDpor {
     #[serde(default)]
     pub max_executions: Option<Spanned<u64>>,
 }
-
-/// `[schedulers.dpor] max_executions` when the file leaves it out.
-pub(super) const DEFAULT_DPOR_EXECUTIONS: u64 = 100_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

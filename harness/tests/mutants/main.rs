@@ -47,11 +47,11 @@ fn main() -> ExitCode {
         let r = run_trial(t, Bounds::default());
         ran += 1;
         if times {
-            let secs = r.run.elapsed.as_secs_f64();
-            println!("{secs:8.3}s {:>7} {}", r.run.executions, r.name);
+            let secs = r.elapsed.as_secs_f64();
+            println!("{secs:8.3}s {:>7} {}", r.executions, r.name());
         }
         if !r.ok {
-            eprintln!("FAILED {} after {ran} trial(s)\n{}", r.name, r.judgement);
+            eprintln!("FAILED {} after {ran} trial(s)\n{}", r.name(), r.judgement);
             if let Some(c) = &r.counterexample {
                 eprintln!("{}", c.render_text());
             }

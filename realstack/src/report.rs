@@ -1,5 +1,6 @@
-//! A real-stack trial as a harness [`Counterexample`], so it is written, printed and replayed
-//! like a model's: the same Markdown, JSON and HTML reports, with a wire-level ladder.
+//! A real-stack run judged as a harness trial: the harness's [`TrialResult`], with a
+//! [`Counterexample`] built by the harness's builder, so it is written, printed and replayed like
+//! a model's: the same Markdown, JSON and HTML reports, with a wire-level ladder.
 //!
 //! The interleaving of a real-stack execution is its wire, as the client end saw it: one lane
 //! for the client and one per server connection (`server <host>#<conn>`), one row per decoded
@@ -7,63 +8,74 @@
 //! how it ended. The crates' own tasks are not lanes: shuttle schedules them, but what they do
 //! between two await points is only visible through the bytes they write.
 
-use poolcheck_harness::backend::SchedulerSpec;
-use poolcheck_harness::report::{Counterexample, REPORT_VERSION};
-use poolcheck_harness::trace::{Trace, TraceRow, TraceViolation};
-use poolcheck_realstack::{
-    OutcomeClass, RealScenario, RealTrial, RequestRow, WireRow, CRATE_VERSIONS, PROPERTIES,
+use crate::{
+    OutcomeClass, RealRun, RealScenario, RequestRow, WireRow, CRATE_VERSIONS, PROPERTIES, VARIANT,
 };
+use poolcheck_harness::backend::SchedulerSpec;
+use poolcheck_harness::report::{budget, Counterexample, Origin};
+use poolcheck_harness::trace::{Trace, TraceRow, TraceViolation};
+use poolcheck_harness::trial::TrialResult;
 use std::collections::BTreeMap;
 
-/// The counterexample of a failed trial; `None` when it passed. `budget` is in words.
-pub fn counterexample(sc: &RealScenario, t: &RealTrial, budget: &str) -> Option<Counterexample> {
-    if t.verdict == "pass" {
-        return None;
+/// `run`, explored with `spec`, judged against the scenario's expectation for [`VARIANT`].
+pub fn judge(sc: &RealScenario, spec: &SchedulerSpec, run: &RealRun) -> TrialResult {
+    let ok = run.verdict == sc.expect;
+    TrialResult {
+        scenario: sc.name.clone(),
+        variant: VARIANT.into(),
+        scheduler: spec.name().to_owned(),
+        expected: sc.expect.clone(),
+        verdict: run.verdict.clone(),
+        ok,
+        judgement: judgement(sc, run, ok),
+        executions: run.executions,
+        elapsed: run.elapsed,
+        seed: spec.seed(),
+        note: None,
+        counterexample: counterexample(sc, spec, run),
+        report: None,
     }
-    Some(Counterexample {
-        version: REPORT_VERSION,
-        scenario: t.scenario.clone(),
-        scenario_file: sc.path.display().to_string(),
-        model: sc.model.name().to_owned(),
-        variant: t.variant.clone(),
-        scheduler: t.scheduler.clone(),
-        seed: t.seed,
-        budget: budget.to_owned(),
-        verdict: t.verdict.clone(),
-        // The violation's message is in the trace; a second copy would print twice.
-        detail: None,
-        executions: t.executions,
-        elapsed_ms: t.elapsed_ms,
-        schedule: t.schedule.clone(),
-        loom_checkpoint: None,
-        preemption_bound: None,
-        simplest: None,
-        trace: Some(wire_trace(t)),
-        outcomes: Some(outcomes(t)),
-    })
 }
 
-/// A budget in words, with the crate versions explored: `pct, depth 3, 500 iterations per case
-/// x 4 cases, seed 1; h2 0.4.20, hyper 1.12.0, hyper-util 0.1.21`.
-pub fn budget_words(spec: &SchedulerSpec, cases: usize) -> String {
-    let budget = match spec {
-        SchedulerSpec::Random { seed, iterations } => {
-            format!("random, {iterations} iterations per case x {cases} cases, seed {seed}")
-        }
-        SchedulerSpec::Pct {
-            seed,
-            depth,
-            iterations,
-        } => format!(
-            "pct, depth {depth}, {iterations} iterations per case x {cases} cases, seed {seed}"
-        ),
-        other => other.name().to_owned(),
+fn judgement(sc: &RealScenario, run: &RealRun, ok: bool) -> String {
+    let got = match (&run.detail, run.verdict.as_str()) {
+        (_, "pass") => "no forbidden outcome and no property violated".to_owned(),
+        (Some(d), v) => format!("{v} in case {}: {d}", run.case),
+        (None, v) => format!("{v} in case {}", run.case),
     };
-    format!("{budget}; {CRATE_VERSIONS}")
+    if ok {
+        got
+    } else {
+        format!("expected {}, got {got}", sc.expect)
+    }
+}
+
+/// The counterexample of a failed run; `None` when it passed. Its budget names the crate
+/// versions explored: `pct, depth 3, 500 iterations per case x 4 cases, seed 1; h2 0.4.20, ...`.
+pub fn counterexample(
+    sc: &RealScenario,
+    spec: &SchedulerSpec,
+    run: &RealRun,
+) -> Option<Counterexample> {
+    let file = sc.path.display().to_string();
+    let origin = Origin {
+        scenario: &sc.name,
+        scenario_file: &file,
+        model: sc.model.name(),
+        variant: VARIANT,
+        scheduler: spec,
+    };
+    let mut c = Counterexample::found(&origin, &run.verdict, run.executions, run.elapsed)?;
+    c.budget = format!("{}; {CRATE_VERSIONS}", budget(spec, Some(sc.cases.len())));
+    // `detail` stays empty: the violation's message is in the trace, and twice would be noise.
+    c.schedule.clone_from(&run.schedule);
+    c.trace = Some(wire_trace(run));
+    c.outcomes = Some(outcomes(run));
+    Some(c)
 }
 
 /// The outcome table over the whole exploration, then the failing execution's requests.
-fn outcomes(t: &RealTrial) -> String {
+fn outcomes(t: &RealRun) -> String {
     let mut out = t.render_outcomes();
     out.push_str(&format!(
         "\nrequests of the failing execution (case {}):\n",
@@ -76,7 +88,7 @@ fn outcomes(t: &RealTrial) -> String {
 /// The wire of the reported execution as a trace: frames, then the requests' endings, then the
 /// violation. A pure function of the trial, so a replay that reproduces the execution gives the
 /// same trace.
-pub fn wire_trace(t: &RealTrial) -> Trace {
+pub fn wire_trace(t: &RealRun) -> Trace {
     let (actors, lane_of) = lanes(&t.wire_log);
     let mut rows: Vec<TraceRow> = t
         .wire_log
@@ -150,7 +162,7 @@ fn request_row(seq: usize, step: u64, r: &RequestRow) -> TraceRow {
 
 /// The violation, pinned to the row that shows it: the request whose class is forbidden (or
 /// that hung, or was processed twice), else the last frame.
-fn violation(t: &RealTrial, rows: &[TraceRow], first_request: usize) -> Option<TraceViolation> {
+fn violation(t: &RealRun, rows: &[TraceRow], first_request: usize) -> Option<TraceViolation> {
     if t.verdict == "pass" {
         return None;
     }
