@@ -98,23 +98,38 @@ pub struct TrialResult {
 }
 
 impl TrialResult {
-    /// The result of `t` before it is judged: nothing explored yet, not as expected.
-    pub fn of(t: &Trial, verdict: &str, judgement: String) -> Self {
+    /// The trial `[scenario, variant, scheduler, expected]` ending with `verdict` for the
+    /// reason `judgement`, before anything else is known: nothing explored, not as expected.
+    pub fn named(name: [&str; 4], verdict: &str, judgement: String) -> Self {
+        let [scenario, variant, scheduler, expected] = name.map(str::to_owned);
         TrialResult {
-            scenario: t.scenario.name.clone(),
-            variant: t.variant.clone(),
-            scheduler: t.scheduler.name().to_owned(),
-            expected: t.expected_text().to_owned(),
+            scenario,
+            variant,
+            scheduler,
+            expected,
             verdict: verdict.to_owned(),
             ok: false,
             judgement,
             executions: 0,
             elapsed: Duration::ZERO,
-            seed: t.scheduler.seed(),
+            seed: None,
             note: None,
             counterexample: None,
             report: None,
         }
+    }
+
+    /// [`TrialResult::named`] for `t`, with its scheduler's seed.
+    pub fn of(t: &Trial, verdict: &str, judgement: String) -> Self {
+        let name = [
+            t.scenario.name.as_str(),
+            &t.variant,
+            t.scheduler.name(),
+            t.expected_text(),
+        ];
+        let mut r = Self::named(name, verdict, judgement);
+        r.seed = t.scheduler.seed();
+        r
     }
 
     /// `scenario/variant/scheduler`.

@@ -20,21 +20,14 @@ use std::collections::BTreeMap;
 /// `run`, explored with `spec`, judged against the scenario's expectation for [`VARIANT`].
 pub fn judge(sc: &RealScenario, spec: &SchedulerSpec, run: &RealRun) -> TrialResult {
     let ok = run.verdict == sc.expect;
-    TrialResult {
-        scenario: sc.name.clone(),
-        variant: VARIANT.into(),
-        scheduler: spec.name().to_owned(),
-        expected: sc.expect.clone(),
-        verdict: run.verdict.clone(),
-        ok,
-        judgement: judgement(sc, run, ok),
-        executions: run.executions,
-        elapsed: run.elapsed,
-        seed: spec.seed(),
-        note: None,
-        counterexample: counterexample(sc, spec, run),
-        report: None,
-    }
+    let name = [sc.name.as_str(), VARIANT, spec.name(), &sc.expect];
+    let mut r = TrialResult::named(name, &run.verdict, judgement(sc, run, ok));
+    r.ok = ok;
+    r.executions = run.executions;
+    r.elapsed = run.elapsed;
+    r.seed = spec.seed();
+    r.counterexample = counterexample(sc, spec, run);
+    r
 }
 
 fn judgement(sc: &RealScenario, run: &RealRun, ok: bool) -> String {

@@ -18,6 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The judgement of a trial `--max-seconds` left no time for.
+const NOT_STARTED: &str = "the --max-seconds budget ran out before this trial started";
+
 /// Where and how results are written.
 pub struct Sink<'a> {
     /// The reports folder.
@@ -42,22 +45,9 @@ impl Sink<'_> {
 
     /// The result of a trial `--max-seconds` left no time for.
     pub fn not_started(&self, name: [&str; 4], seed: Option<u64>) -> TrialResult {
-        let [scenario, variant, scheduler, expected] = name.map(str::to_owned);
-        TrialResult {
-            scenario,
-            variant,
-            scheduler,
-            expected,
-            verdict: "bound-hit".into(),
-            ok: false,
-            judgement: "the --max-seconds budget ran out before this trial started".into(),
-            executions: 0,
-            elapsed: Duration::ZERO,
-            seed,
-            note: None,
-            counterexample: None,
-            report: None,
-        }
+        let mut r = TrialResult::named(name, "bound-hit", NOT_STARTED.into());
+        r.seed = seed;
+        r
     }
 }
 
@@ -134,13 +124,7 @@ pub fn progress(len: usize) -> ProgressBar {
 fn run_one(t: &Trial, sink: &Sink<'_>) -> TrialResult {
     let started = Instant::now();
     if sink.out_of_time() {
-        let name = [
-            t.scenario.name.as_str(),
-            &t.variant,
-            t.scheduler.name(),
-            t.expected_text(),
-        ];
-        return sink.not_started(name, t.scheduler.seed());
+        return TrialResult::of(t, "bound-hit", NOT_STARTED.into());
     }
     let bounds = Bounds {
         deadline: sink.deadline,
