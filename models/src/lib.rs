@@ -11,6 +11,7 @@
 //! - loom allows at most four spawned actors per execution.
 //! - Time is logical: only explicit [`sync::advance_clock`] steps move it.
 
+pub mod cancel;
 #[cfg(test)]
 mod check_tests;
 pub mod checkout_pool;

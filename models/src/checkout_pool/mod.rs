@@ -83,7 +83,7 @@ impl TypedModel for CheckoutPoolModel {
             conn_tasks: spec.config.bool("conn_tasks", false),
             peer_stops_reading: spec.config.bool("peer_stops_reading", false),
         };
-        Pool::new(variant, config, ops::cancel_targets(spec))
+        Pool::new(variant, config, crate::cancel::cancel_targets(spec))
     }
 
     fn run_op(pool: &Pool, held: &mut Option<(u32, u32)>, at: OpAt<'_>, op: Op) {

@@ -3,10 +3,10 @@
 //! targets), and run against the [`Pool`].
 
 use super::pool::Pool;
+use crate::cancel::{cancel_point, check_target};
 use crate::model::{param, Args, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError};
 use crate::sync::{advance_clock, yield_now};
 use crate::typed::{parse_all, unknown_op, Ops};
-use std::collections::BTreeSet;
 
 const OPS: &[OpInfo] = &[
     OpInfo {
@@ -34,7 +34,8 @@ const OPS: &[OpInfo] = &[
                 "cancel_at",
                 ParamKind::Str,
                 "cancel the lease at this await: `use`",
-            ),
+            )
+            .one_of(&["use"]),
         ],
     },
     OpInfo {
@@ -202,9 +203,9 @@ impl Ops for Op {
     fn parse(op: &OpSpec, _config: &Args) -> Result<Op, String> {
         let a = &op.args;
         Ok(match op.name.as_str() {
-            "checkout" => Op::Checkout(cancel_point(op)?),
-            "use" => Op::Use(a.int("steps", 1), cancel_point(op)?),
-            "query" => Op::Query(cancel_point(op)?),
+            "checkout" => Op::Checkout(cancel_at(op)?),
+            "use" => Op::Use(a.int("steps", 1), cancel_at(op)?),
+            "query" => Op::Query(cancel_at(op)?),
             "timers" => Op::Timers,
             "drive" => Op::Drive,
             "checkin" => Op::Checkin {
@@ -221,26 +222,9 @@ impl Ops for Op {
     }
 }
 
-/// The await named by `op`'s `cancel_at`, checked against the awaits its parameter declares.
-fn cancel_point(op: &OpSpec) -> Result<Option<&'static str>, String> {
-    let name = op.args.str("cancel_at", "");
-    if name.is_empty() {
-        return Ok(None);
-    }
-    let info = OPS.iter().find(|o| o.name == op.name);
-    let param = info.and_then(|o| o.params.iter().find(|p| p.name == "cancel_at"));
-    let points = param.map_or(&[][..], |p| p.choices);
-    points
-        .iter()
-        .find(|p| **p == name)
-        .map(|p| Some(*p))
-        .ok_or_else(|| {
-            format!(
-                "`{}` has no await `{name}` to cancel at (valid: {})",
-                op.name,
-                points.join(", ")
-            )
-        })
+/// The await named by `op`'s `cancel_at` ([`cancel_point`] over this model's operations).
+fn cancel_at(op: &OpSpec) -> Result<Option<&'static str>, String> {
+    cancel_point(op, OPS)
 }
 
 /// Operation order and targets; the harness checks actor counts and every integer's declared
@@ -293,14 +277,6 @@ fn check_tasks(spec: &ScenarioSpec, all: &[Vec<Op>]) -> Result<(), SpecError> {
     Ok(())
 }
 
-/// The actors some `cancel` operation targets.
-pub(super) fn cancel_targets(spec: &ScenarioSpec) -> BTreeSet<String> {
-    let ops = spec.actors.iter().flat_map(|a| &a.ops);
-    ops.filter(|op| op.name == "cancel")
-        .map(|op| op.args.str("target", "").to_owned())
-        .collect()
-}
-
 fn check_actor(spec: &ScenarioSpec, a: usize, ops: &[Op]) -> Result<(), SpecError> {
     let mut holding = false;
     for (o, op) in ops.iter().enumerate() {
@@ -317,12 +293,10 @@ fn check_actor(spec: &ScenarioSpec, a: usize, ops: &[Op]) -> Result<(), SpecErro
                 ))
             }
             Op::Checkin { .. } | Op::Discard => holding = false,
-            Op::Cancel(target) if !spec.actors.iter().any(|x| &x.name == target) => {
-                let names: Vec<&str> = spec.actors.iter().map(|x| x.name.as_str()).collect();
-                return err(format!(
-                    "`cancel` targets `{target}`, which is not an actor ({})",
-                    names.join(", ")
-                ));
+            Op::Cancel(target) => {
+                if let Err(message) = check_target(spec, target) {
+                    return err(message);
+                }
             }
             _ => {}
         }

@@ -7,6 +7,7 @@
 
 use super::peer::InFlight;
 use super::variant::{Fix, Variant};
+use crate::cancel::CancelBook;
 use crate::sync::{
     blocking, now, probe, yield_now, BlockKind, CloseReason, Condvar, ConnPhase, Event, LockClass,
     Mutex, MutexGuard, Outcome,
@@ -129,9 +130,8 @@ pub(super) struct State {
     /// actor -> the request it runs on a connection in hand (a lease, or a query on it): what
     /// `cancel` reaches besides a pending checkout.
     pub(super) busy: BTreeMap<String, u32>,
-    pub(super) cancelled: BTreeSet<u32>,
-    /// req -> the await at which the scenario cancels it (`cancel_at`).
-    pub(super) cancel_at: BTreeMap<u32, &'static str>,
+    /// Cancelled requests and the awaits the scenario cancels them at.
+    pub(super) cancels: CancelBook,
     /// conn -> the request holding it (checked out, not yet checked in).
     pub(super) holders: BTreeMap<u32, u32>,
     /// Requests whose connection attempt failed.
@@ -208,7 +208,7 @@ impl Pool {
         let mut st = self.state.lock();
         st.pending.insert(actor.to_owned(), req);
         if let Some(point) = cancel_at {
-            st.cancel_at.insert(req, point);
+            st.cancels.cancel_at(req, point);
         }
         let got = loop {
             if let Some(end) = self.woken(&mut st, req) {
@@ -266,7 +266,7 @@ impl Pool {
                 Ok(conn)
             }
             None if st.shared_failed.remove(&req) => Err(Outcome::Cancelled),
-            None if st.cancelled.contains(&req) => Err(Outcome::Cancelled),
+            None if st.cancels.is_cancelled(req) => Err(Outcome::Cancelled),
             None if st.failed.remove(&req) => Err(Outcome::Error("connect failed".into())),
             None => Err(Outcome::RetryableError("pool closed".into())),
         };
@@ -311,7 +311,7 @@ impl Pool {
         if st.shared_failed.contains(&req) {
             return Some(None);
         }
-        let cancelled = st.cancelled.contains(&req);
+        let cancelled = st.cancels.is_cancelled(req);
         if !self.variant.has(Fix::ReturnDeliveredOnCancel) && cancelled {
             // Bug: leaves without looking for a connection handed over to it.
             return Some(None);
@@ -794,18 +794,12 @@ impl State {
 
     /// Mark `req` cancelled (a canceller, a timeout, a dropped future).
     pub(super) fn cancel(&mut self, req: u32) {
-        if self.cancelled.insert(req) {
-            probe(Event::RequestCancelled { req });
-        }
+        self.cancels.cancel(req);
     }
 
-    /// `req` reaches the await `point`: the scenario's `cancel_at` fires there. Is it
-    /// cancelled now?
+    /// `req` reaches the await `point` ([`CancelBook::reach`]): is it cancelled now?
     pub(super) fn reach(&mut self, req: u32, point: &'static str) -> bool {
-        if self.cancel_at.get(&req) == Some(&point) {
-            self.cancel(req);
-        }
-        self.cancelled.contains(&req)
+        self.cancels.reach(req, point)
     }
 }
 

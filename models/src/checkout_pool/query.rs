@@ -27,7 +27,7 @@ impl Pool {
         // Only a lease something may cancel looks at the flag (no scheduling point otherwise).
         let observes = cancel_at.is_some() || self.cancel_targets.contains(actor);
         if let Some(point) = cancel_at {
-            self.state.lock().cancel_at.insert(lease, point);
+            self.state.lock().cancels.cancel_at(lease, point);
         }
         for _ in 0..steps {
             yield_now("use connection");
@@ -54,7 +54,7 @@ impl Pool {
         let mut st = self.state.lock();
         st.busy.insert(actor.to_owned(), req);
         if let Some(point) = cancel_at {
-            st.cancel_at.insert(req, point);
+            st.cancels.cancel_at(req, point);
         }
         drop(st);
         blocking(BlockKind::NetWrite, "send command");

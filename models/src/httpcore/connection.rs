@@ -19,11 +19,10 @@
 
 use super::h2state::{H2Error, H2Event, H2State};
 use super::peer::{Network, ReadError};
+use super::task::Task;
 use super::variant::{Fix, Variant};
 use crate::sync::BlockKind;
-use crate::sync::{
-    now, probe, yield_now, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain, Semaphore,
-};
+use crate::sync::{now, probe, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain, Semaphore};
 use crate::typed::{IllegalTransition, Transition};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -92,17 +91,6 @@ pub enum ReqError {
     Network(String),
     /// The task was cancelled.
     Cancelled,
-}
-
-/// Where a request's task is cancelled: the `await` that raises `CancelledError`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CancelAt {
-    /// Never.
-    Never,
-    /// `await self._max_streams_semaphore.acquire()` (before it has a stream).
-    PermitWait,
-    /// The first await of `_receive_response` (request sent, no response yet).
-    ResponseWait,
 }
 
 /// Per-connection configuration.
@@ -210,17 +198,17 @@ impl Http2Connection {
     /// `handle_async_request` (http2.py 85-187): mark ACTIVE, send the preface once, take a permit, open a stream,
     /// send HEADERS, wait for the response HEADERS. Returns the stream id; the caller owns the
     /// response and must call [`Http2Connection::response_closed`] (via the body stream).
-    pub fn handle_async_request(&self, req: u32, cancel: CancelAt) -> Result<u32, ReqError> {
+    pub fn handle_async_request(&self, task: &Task<'_>) -> Result<u32, ReqError> {
+        // Before the section (http2.py 96): a cancellation here has nothing to undo.
+        task.checkpoint("state-lock")?;
         self.mark_active()?;
+        // Between the ACTIVE mark and the `try` of http2.py 141: nothing undoes the mark.
+        self.outside_try(task.checkpoint("init-lock"))?;
         self.ensure_connection_init()?;
-        if cancel == CancelAt::PermitWait {
-            yield_now("await _max_streams_semaphore.acquire() -> CancelledError");
-            self.leave_without_stream();
-            return Err(ReqError::Cancelled);
-        }
+        self.outside_try(task.checkpoint("permit"))?;
         self.acquire_stream_permit();
-        let stream = self.allocate_stream(req)?;
-        match self.send_and_receive(stream, cancel) {
+        let stream = self.allocate_stream(task.req)?;
+        match self.send_and_receive(stream, task) {
             Ok(()) => Ok(stream),
             Err(e) => {
                 // `except BaseException`, shielded: close the stream's response, re-raise.
@@ -372,13 +360,21 @@ impl Http2Connection {
         ReqError::ConnectionNotAvailable
     }
 
-    /// A request cancelled in `await self._max_streams_semaphore.acquire()` (http2.py 131),
-    /// before it has a stream. 1.0.9 raises straight out of `acquire()`, outside the `try` of
-    /// http2.py 141-187: the connection stays ACTIVE with `_request_count` raised until some
-    /// other stream's close finds `_events` empty, and for good if none does. Fix
-    /// `undo-active-on-cancel` (ours): undo the ACTIVE mark under `_state_lock`. The `pending`
-    /// count is `idle-counts-pending`'s own bookkeeping, not upstream state: it is undone either
-    /// way.
+    /// A cancellation raised between the ACTIVE mark and the stream: leave without one.
+    fn outside_try(&self, cancelled: Result<(), ReqError>) -> Result<(), ReqError> {
+        if cancelled.is_err() {
+            self.leave_without_stream();
+        }
+        cancelled
+    }
+
+    /// A request cancelled in `async with self._init_lock` (http2.py 104) or in `await
+    /// self._max_streams_semaphore.acquire()` (http2.py 131), before it has a stream. 1.0.9
+    /// raises straight out of them, outside the `try` of http2.py 141-187: the connection stays
+    /// ACTIVE with `_request_count` raised until some other stream's close finds `_events`
+    /// empty, and for good if none does. Fix `undo-active-on-cancel` (ours): undo the ACTIVE
+    /// mark under `_state_lock`. The `pending` count is `idle-counts-pending`'s own
+    /// bookkeeping, not upstream state: it is undone either way.
     fn leave_without_stream(&self) {
         if !self.variant.has(Fix::UndoActiveOnCancel) {
             self.f.with(|f| f.pending -= 1);
@@ -393,14 +389,11 @@ impl Http2Connection {
     }
 
     /// http2.py 141-153: send HEADERS, (no body: `_send_request_body` returns at once for a GET,
-    /// 253-263, abstracted away), wait for the response HEADERS; `CancelAt::ResponseWait` raises
-    /// at the first await of `_receive_response`.
-    fn send_and_receive(&self, stream: u32, cancel: CancelAt) -> Result<(), ReqError> {
-        self.send_request_headers(stream)?;
-        if cancel == CancelAt::ResponseWait {
-            yield_now("await _receive_response() -> CancelledError");
-            return Err(ReqError::Cancelled);
-        }
+    /// 253-263, abstracted away), wait for the response HEADERS; a cancellation at `response`
+    /// raises at the first await of `_receive_response`.
+    fn send_and_receive(&self, stream: u32, task: &Task<'_>) -> Result<(), ReqError> {
+        self.send_request_headers(stream, task)?;
+        task.checkpoint("response")?;
         self.receive_response(stream)
     }
 
@@ -408,7 +401,9 @@ impl Http2Connection {
     /// stream raises `ProtocolError`, which the `except` at http2.py 171-185 turns into
     /// `RemoteProtocolError` after GOAWAY and `LocalProtocolError` otherwise ("Max outbound
     /// streams is 100, 100 open", encode/httpcore#943).
-    fn send_request_headers(&self, stream: u32) -> Result<(), ReqError> {
+    /// A cancellation at `write` raises at the write's first await (`async with
+    /// self._write_lock`), after h2 queued the HEADERS.
+    fn send_request_headers(&self, stream: u32, task: &Task<'_>) -> Result<(), ReqError> {
         let sent: Result<(), H2Error> = self.h2.with(|h| h.send_headers(stream));
         if let Err(e) = sent {
             return Err(match self.f.with(|f| f.connection_terminated) {
@@ -416,6 +411,7 @@ impl Http2Connection {
                 _ => ReqError::LocalProtocol(e.to_string()),
             });
         }
+        task.checkpoint("write")?;
         probe(Event::HeadersSent {
             conn: self.id,
             stream,

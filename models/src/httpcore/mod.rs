@@ -43,16 +43,22 @@
 
 pub mod connection;
 pub mod h2state;
+pub mod http11;
+pub mod http_connection;
 pub mod ops;
 pub mod peer;
 pub mod pool;
+pub mod task;
 pub mod variant;
 
-pub use connection::{CancelAt, ConnConfig, Http2Connection, ReqError};
+pub use connection::{ConnConfig, Http2Connection, ReqError};
 pub use h2state::{ClientFrame, H2Error, H2Event, H2State, ServerFrame};
-pub use ops::{Cancel, Op};
+pub use http11::Http11Connection;
+pub use http_connection::{HttpConnection, Negotiation, Protocol};
+pub use ops::Op;
 pub use peer::{Network, PeerConfig, Plan, Respond};
 pub use pool::{outcome_of, Pool, PoolConfig, Response};
+pub use task::{Cancels, Task};
 pub use variant::{Fix, Release, Variant};
 
 use crate::model::{Args, ModelInfo, ScenarioSpec, SpecError};
@@ -100,14 +106,19 @@ impl TypedModel for HttpcoreModel {
         let c = &spec.config;
         let net = Arc::new(Network::new(peer_config(c)));
         World {
-            pool: Pool::new(variant, pool_config(c), net.clone()),
+            pool: Pool::new(
+                variant,
+                pool_config(c),
+                net.clone(),
+                Cancels::new(crate::cancel::cancel_targets(spec)),
+            ),
             net,
             close_pool_at_end: c.bool("close_pool_at_end", false),
         }
     }
 
     fn run_op(w: &World, kept: &mut VecDeque<Response>, at: OpAt<'_>, op: Op) {
-        ops::run_op(&w.pool, &w.net, op, at.req, kept);
+        ops::run_op(&w.pool, &w.net, op, at, kept);
     }
 
     /// Responses still kept when the actor ends are read and closed.
@@ -138,6 +149,9 @@ fn pool_config(c: &Args) -> PoolConfig {
             local_max_streams: c.u32("local_max_streams", 2),
             stream_ids: c.u32("stream_ids", 100),
         },
+        http2: c.bool("http2", true),
+        // Checked by `ops::check` before any execution.
+        http11: ops::alpn(c).unwrap_or_default(),
     }
 }
 

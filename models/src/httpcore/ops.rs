@@ -5,13 +5,14 @@
 //! maintenance actor moves the clock and runs pool passes, a peer actor plays the server of a
 //! connection. Operations never block the peer, so a peer script cannot deadlock by itself.
 
-use super::connection::CancelAt;
 use super::h2state::ServerFrame;
 use super::peer::{Network, Plan};
 use super::pool::{outcome_of, Pool, Response};
+use super::task::{Task, POINTS};
+use crate::cancel::{cancel_point, check_target};
 use crate::model::{param, Args, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError};
 use crate::sync::{advance_clock, yield_now, Outcome};
-use crate::typed::{unknown_op, Ops};
+use crate::typed::{unknown_op, OpAt, Ops};
 use std::collections::VecDeque;
 
 const CONN: ParamInfo = param(
@@ -36,11 +37,19 @@ const OPS: &[OpInfo] = &[
               ConnectionNotAvailable is retried as upstream",
         params: &[
             param(
+                "cancel_at",
+                ParamKind::Str,
+                "cancel the task at this await: `wait` (suspended waiting for a connection; \
+                 raised when it resumes), `request-lock`, `connect`, `state-lock`, `init-lock` \
+                 (HTTP/2), `permit` (HTTP/2: its stream permit), `write` (its HEADERS), \
+                 `response` (the response HEADERS), `body` (reading the body)",
+            )
+            .one_of(POINTS),
+            param(
                 "cancel_after",
                 ParamKind::Str,
-                "where the task is cancelled: `none` (default), `permit` (while waiting for its \
-                 stream permit), `sent` (HEADERS sent, before the response), `headers` (response \
-                 HEADERS received; the response is closed without reading the body)",
+                "the older spelling of three `cancel_at` points: `permit`, `sent` (= `response`), \
+                 `headers` (= `body`); `none` (default)",
             ),
             param(
                 "hold",
@@ -65,6 +74,16 @@ const OPS: &[OpInfo] = &[
             ParamKind::Bool,
             "read to END_STREAM first (default true); false closes it early, as a cancelled \
              reader does",
+        )],
+    },
+    OpInfo {
+        name: "cancel",
+        doc: "cancel the request `target` runs now, if any: it raises at its next await (or \
+              wakes from waiting for a connection to raise)",
+        params: &[param(
+            "target",
+            ParamKind::Str,
+            "the actor whose request is cancelled (required)",
         )],
     },
     OpInfo {
@@ -202,6 +221,18 @@ pub(super) const CONFIG: &[ParamInfo] = &[
         "full responses carry a DATA frame (default false: END_STREAM on HEADERS)",
     ),
     param(
+        "http2",
+        ParamKind::Bool,
+        "the pool offers `h2` in ALPN (default true); false: every connection is HTTP/1.1, and \
+         one still connecting is not available to a second request",
+    ),
+    param(
+        "alpn",
+        ParamKind::Str,
+        "what the server selects, per connection in creation order, comma-separated: `h2` \
+         (default) or `http/1.1`; the last holds for later connections (`\"http/1.1,h2\"`)",
+    ),
+    param(
         "close_pool_at_end",
         ParamKind::Bool,
         "close the pool after the actors end (default false: idle pooled connections count as \
@@ -210,12 +241,12 @@ pub(super) const CONFIG: &[ParamInfo] = &[
 ];
 
 /// One parsed operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// `request`.
     Request {
-        /// Where it is cancelled.
-        cancel: Cancel,
+        /// The await at which the scenario cancels it.
+        cancel_at: Option<&'static str>,
         /// Awaits before reading the body.
         hold: u32,
         /// Keep the response open.
@@ -226,6 +257,8 @@ pub enum Op {
         /// Read the body first.
         read_body: bool,
     },
+    /// `cancel`: the target actor.
+    Cancel(String),
     /// `tick`.
     Tick(u64),
     /// `pool-maintain`.
@@ -280,30 +313,6 @@ pub enum Op {
     },
 }
 
-/// `request`'s `cancel_after`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cancel {
-    /// Not cancelled.
-    None,
-    /// While waiting for its permit.
-    Permit,
-    /// After sending HEADERS, before the response.
-    Sent,
-    /// After the response HEADERS, before the body.
-    Headers,
-}
-
-impl Cancel {
-    /// Where the connection sees the cancellation.
-    pub fn at(self) -> CancelAt {
-        match self {
-            Cancel::Permit => CancelAt::PermitWait,
-            Cancel::Sent => CancelAt::ResponseWait,
-            Cancel::None | Cancel::Headers => CancelAt::Never,
-        }
-    }
-}
-
 impl Ops for Op {
     const INFO: &'static [OpInfo] = OPS;
 
@@ -314,10 +323,11 @@ impl Ops for Op {
         let stream = a.u32("stream", 0);
         Ok(match op.name.as_str() {
             "request" => Op::Request {
-                cancel: parse_cancel(a.str("cancel_after", "none"))?,
+                cancel_at: request_cancel_point(op)?,
                 hold: a.u32("hold", 0),
                 keep: a.bool("keep", false),
             },
+            "cancel" => Op::Cancel(a.str("target", "").to_owned()),
             "close-response" => Op::CloseResponse {
                 read_body: a.bool("read_body", true),
             },
@@ -348,15 +358,23 @@ impl Ops for Op {
     }
 }
 
-fn parse_cancel(s: &str) -> Result<Cancel, String> {
-    match s {
-        "none" => Ok(Cancel::None),
-        "permit" => Ok(Cancel::Permit),
-        "sent" => Ok(Cancel::Sent),
-        "headers" => Ok(Cancel::Headers),
-        other => Err(format!(
-            "`cancel_after = \"{other}\"` is not one of `none`, `permit`, `sent`, `headers`"
-        )),
+/// `request`'s `cancel_at`, or the point its older `cancel_after` names.
+fn request_cancel_point(op: &OpSpec) -> Result<Option<&'static str>, String> {
+    let at = cancel_point(op, OPS)?;
+    let after = match op.args.str("cancel_after", "none") {
+        "none" => None,
+        "permit" => Some("permit"),
+        "sent" => Some("response"),
+        "headers" => Some("body"),
+        other => {
+            return Err(format!(
+                "`cancel_after = \"{other}\"` is not one of `none`, `permit`, `sent`, `headers`"
+            ))
+        }
+    };
+    match (at, after) {
+        (Some(_), Some(_)) => Err("give `cancel_at` or `cancel_after`, not both".into()),
+        (at, after) => Ok(at.or(after)),
     }
 }
 
@@ -369,8 +387,30 @@ pub fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         for (o, op) in actor.ops.iter().enumerate() {
             let err = |message: String| SpecError::op(a, o, message);
             match Op::parse(op, &spec.config).map_err(err)? {
-                Op::Request { cancel, keep, .. } if keep && cancel != Cancel::None => {
-                    return Err(err("a cancelled request has no response to keep".into()))
+                Op::Request {
+                    cancel_at: Some(point),
+                    ..
+                } if !spec.config.bool("http2", true) && H2_ONLY.contains(&point) => {
+                    return Err(err(format!(
+                        "with `http2 = false` every connection is HTTP/1.1, which has no await \
+                         `{point}` (HTTP/2 only: {})",
+                        H2_ONLY.join(", ")
+                    )))
+                }
+                Op::Request {
+                    cancel_at: Some(_),
+                    keep: true,
+                    ..
+                } => return Err(err("a cancelled request has no response to keep".into())),
+                Op::Cancel(target) => check_target(spec, &target).map_err(err)?,
+                Op::Settings { conn, .. } | Op::Reset { conn, .. } | Op::Goaway { conn, .. }
+                    if http11_conn(&spec.config, conn) =>
+                {
+                    return Err(err(format!(
+                        "connection {conn} speaks HTTP/1.1 (`http2`/`alpn`): `{}` is an HTTP/2 \
+                         frame",
+                        op.name
+                    )))
                 }
                 Op::Request { keep: true, .. } => kept += 1,
                 Op::CloseResponse { .. } if kept == 0 => {
@@ -388,8 +428,12 @@ pub fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
     Ok(())
 }
 
+/// The awaits only an HTTP/2 connection has.
+const H2_ONLY: &[&str] = &["init-lock", "permit"];
+
 /// The configuration's string values; the harness checks every integer's declared range.
 fn check_config(spec: &ScenarioSpec) -> Result<(), SpecError> {
+    alpn(&spec.config).map_err(|m| SpecError::config("alpn", m))?;
     match spec.config.str("respond", "full") {
         "full" | "headers" | "manual" => Ok(()),
         other => Err(SpecError::config(
@@ -399,26 +443,66 @@ fn check_config(spec: &ScenarioSpec) -> Result<(), SpecError> {
     }
 }
 
-pub(super) fn run_op(pool: &Pool, net: &Network, op: Op, req: u32, kept: &mut VecDeque<Response>) {
+/// `alpn`: per connection, whether the server selects HTTP/1.1.
+pub(super) fn alpn(c: &Args) -> Result<Vec<bool>, String> {
+    let text = c.str("alpn", "h2");
+    text.split(',')
+        .map(|p| match p.trim() {
+            "h2" => Ok(false),
+            "http/1.1" => Ok(true),
+            other => Err(format!(
+                "`alpn` lists `{other}`: each entry is `h2` or `http/1.1` (\"{text}\")"
+            )),
+        })
+        .collect()
+}
+
+/// Does connection `conn` speak HTTP/1.1 under this configuration?
+fn http11_conn(c: &Args, conn: u32) -> bool {
+    let per_conn = alpn(c).unwrap_or_default();
+    let n = usize::try_from(conn)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(1);
+    !c.bool("http2", true)
+        || per_conn
+            .get(n)
+            .or(per_conn.last())
+            .copied()
+            .unwrap_or(false)
+}
+
+pub(super) fn run_op(
+    pool: &Pool,
+    net: &Network,
+    op: Op,
+    at: OpAt<'_>,
+    kept: &mut VecDeque<Response>,
+) {
     match op {
-        Op::Request { cancel, hold, keep } => {
-            let Some(resp) = pool.handle_async_request(req, cancel.at()) else {
-                return;
-            };
-            for _ in 0..hold {
-                yield_now("hold the response");
+        Op::Request {
+            cancel_at,
+            hold,
+            keep,
+        } => {
+            let task = pool.cancels.task(at.actor, at.req, cancel_at);
+            if let Some(resp) = pool.handle_async_request(&task) {
+                for _ in 0..hold {
+                    yield_now("hold the response");
+                }
+                if keep {
+                    return kept.push_back(resp);
+                }
+                read_and_close(pool, &resp, &task);
             }
-            if keep {
-                kept.push_back(resp);
-            } else {
-                finish_response(pool, &resp, cancel != Cancel::Headers);
-            }
+            pool.cancels.finished(at.actor, at.req);
         }
         Op::CloseResponse { read_body } => {
             if let Some(resp) = kept.pop_front() {
                 finish_response(pool, &resp, read_body);
+                pool.cancels.finished(at.actor, resp.req);
             }
         }
+        Op::Cancel(target) => pool.cancel(&target),
         Op::Tick(by) => advance_clock(by),
         Op::PoolMaintain => {
             yield_now("pool maintenance");
@@ -428,6 +512,13 @@ pub(super) fn run_op(pool: &Pool, net: &Network, op: Op, req: u32, kept: &mut Ve
         Op::Await => yield_now("await"),
         _ => run_peer_op(net, op),
     }
+}
+
+/// Read the body and close the response, unless the task is cancelled at `body`: then
+/// `PoolByteStream.__aiter__`'s `except` closes it unread.
+fn read_and_close(pool: &Pool, resp: &Response, task: &Task<'_>) {
+    let read_body = task.checkpoint("body").is_ok();
+    finish_response(pool, resp, read_body);
 }
 
 fn run_peer_op(net: &Network, op: Op) {

@@ -1,4 +1,6 @@
-//! The network and the remote peer: one socket per connection, and an HTTP/2 server behind it.
+//! The network and the remote peer: one socket per connection, and an HTTP/2 server behind it
+//! (or an HTTP/1.1 one: the same frames, a request/response cycle numbered like a stream, no
+//! preface and no SETTINGS, [`super::http11`]).
 //!
 //! The server reacts to what the client writes (the preface, request HEADERS, RST_STREAM) and to
 //! the scenario's peer operations (`settings`, `respond`, `reset`, `end-stream`, `goaway`,
@@ -114,13 +116,20 @@ impl Network {
         self.config.body
     }
 
-    /// `connect_tcp` + `start_tls` succeeded: the socket of connection `conn` exists.
-    pub fn connect(&self, conn: u32) {
-        let _w = self.wires.lock();
+    /// `connect_tcp` + `start_tls` succeeded: the socket of connection `conn` exists. An
+    /// HTTP/1.1 server needs no preface: what the peer sent early is readable at once.
+    pub fn connect(&self, conn: u32, http11: bool) {
+        let mut all = self.wires.lock();
         probe(Event::ResourceOpened {
             kind: "conn",
             id: conn,
         });
+        if http11 {
+            let w = all.entry(conn).or_default();
+            w.started = true;
+            let early = std::mem::take(&mut w.early);
+            w.inbound.extend(early);
+        }
     }
 
     /// `network_stream.write(data)`: deliver the client's frames; the server reacts at once.

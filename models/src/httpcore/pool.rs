@@ -1,7 +1,6 @@
 //! `AsyncConnectionPool` (encode/httpcore 1.0.9, commit 9820975,
-//! `httpcore/_async/connection_pool.py`) with `PoolByteStream`, and the `AsyncHTTPConnection`
-//! wrapper (`httpcore/_async/connection.py` 69-103, 167-200) that connects lazily under its
-//! `_request_lock` and then delegates to [`Http2Connection`].
+//! `httpcore/_async/connection_pool.py`) with `PoolByteStream`, over `AsyncHTTPConnection`s
+//! ([`HttpConnection`]) that connect lazily and speak HTTP/2 or HTTP/1.1.
 //!
 //! The pool's `_optional_thread_lock` is a no-op under asyncio: its sections contain no `await`,
 //! so they are atomic; they are modelled as [`Plain`] sections (no scheduling point), and the two
@@ -9,9 +8,17 @@
 //! are one. `pool_request.wait_for_connection()` awaits an event only when no connection is
 //! assigned yet: a facade lock and condition variable stand for the event.
 //!
-//! Abstractions: one origin (every connection can handle every request); connections speak
-//! HTTP/2 over TLS, so a connection that is still connecting counts as available (ALPN pending,
-//! connection.py 176-184); connecting never fails.
+//! Abstractions: one origin (every connection can handle every request); connecting never
+//! fails. Whether a connection still connecting may take a second request depends on the pool
+//! offering HTTP/2 ([`HttpConnection::is_available`]).
+//!
+//! A request may be cancelled at the awaits [`super::task`] lists; here at `wait`
+//! (`pool_request.wait_for_connection()`), which a `cancel` from another actor also wakes.
+//! Fix `reclaim-orphaned-connection` (after encode/httpcore#1099, for #1093): a request that
+//! fails or is cancelled drops the connection the pool created or handed to it if no request
+//! ever started on it and no other request is assigned to it. Upstream (connection_pool.py
+//! 250-258) only removes the request: a connection still connecting, or an HTTP/1.1 one still
+//! NEW, is then neither available, idle, expired nor closed, and holds its pool slot for good.
 //!
 //! Fix `close-in-section` (ours): every connection that `_assign_requests_to_connections` or
 //! `aclose` removes is marked CLOSED inside that section ([`Http2Connection::begin_close`]), and
@@ -19,16 +26,16 @@
 //! closes them one `await connection.aclose()` at a time, so a request handed the second
 //! connection of the list while it was still idle can open a stream on it before its `aclose`.
 
-use super::connection::{CancelAt, ConnConfig, Http2Connection, ReqError};
+use super::connection::{ConnConfig, ReqError};
+use super::http_connection::{HttpConnection, Negotiation, Protocol};
 use super::peer::Network;
+use super::task::{Cancels, Task};
 use super::variant::{Fix, Variant};
-use crate::sync::{
-    probe, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome, Plain,
-};
+use crate::sync::{probe, CloseReason, Condvar, Event, LockClass, Mutex, Outcome, Plain};
 use std::sync::Arc;
 
 /// The pool's configuration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct PoolConfig {
     /// `max_connections`.
     pub max_connections: u32,
@@ -36,105 +43,21 @@ pub struct PoolConfig {
     pub max_keepalive_connections: u32,
     /// Per-connection settings.
     pub conn: ConnConfig,
+    /// The pool offers `h2` in ALPN (`http2=True`; otherwise every connection is HTTP/1.1).
+    pub http2: bool,
+    /// Connection `n` (from 1) negotiates HTTP/1.1 if `http11[n - 1]` (the last entry holds for
+    /// later connections); empty: HTTP/2 wherever offered.
+    pub http11: Vec<bool>,
 }
 
-/// `AsyncHTTPConnection`: connects on first use, then delegates.
-pub struct HttpConnection {
-    id: u32,
-    variant: Variant,
-    config: ConnConfig,
-    net: Arc<Network>,
-    connection: Plain<Option<Arc<Http2Connection>>>,
-    request_lock: Mutex<()>,
-}
-
-impl HttpConnection {
-    /// `AsyncHTTPConnection.__init__` (connection.py 39-67): not connected yet.
-    fn new(id: u32, variant: Variant, config: ConnConfig, net: Arc<Network>) -> Self {
-        probe(Event::ConnCreated { conn: id });
-        probe(Event::ConnPhase {
-            conn: id,
-            phase: ConnPhase::Connecting,
-        });
-        HttpConnection {
-            id,
-            variant,
-            config,
-            net,
-            connection: Plain::new(None),
-            request_lock: Mutex::new(
-                format!("conn{id}._request_lock"),
-                LockClass::blocking_ok("request"),
-                (),
-            ),
-        }
-    }
-
-    /// The connection's number.
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
-    /// `handle_async_request` (connection.py 69-103): connect under `_request_lock` if needed.
-    fn handle_async_request(
-        &self,
-        req: u32,
-        cancel: CancelAt,
-    ) -> Result<(Arc<Http2Connection>, u32), ReqError> {
-        let h2 = {
-            let _g = self.request_lock.lock();
-            match self.connection.get() {
-                Some(c) => c,
-                None => {
-                    self.net.connect(self.id);
-                    let c = Arc::new(Http2Connection::new(
-                        self.id,
-                        self.variant,
-                        self.config,
-                        self.net.clone(),
-                    ));
-                    self.connection.set(Some(c.clone()));
-                    c
-                }
-            }
-        };
-        let stream = h2.handle_async_request(req, cancel)?;
-        Ok((h2, stream))
-    }
-
-    /// `is_available` (connection.py 175-185): a connection still connecting counts as
-    /// available (HTTP/2 over TLS, ALPN pending; the model has no HTTP/1.1).
-    fn is_available(&self) -> bool {
-        self.connection.get().is_none_or(|c| c.is_available())
-    }
-
-    /// `has_expired` (connection.py 187-190).
-    fn has_expired(&self) -> bool {
-        self.connection.get().is_some_and(|c| c.has_expired())
-    }
-
-    /// `is_idle` (connection.py 192-195).
-    fn is_idle(&self) -> bool {
-        self.connection.get().is_some_and(|c| c.is_idle())
-    }
-
-    /// `is_closed` (connection.py 197-200; an unconnected connection is never closed: connecting
-    /// never fails in the model).
-    fn is_closed(&self) -> bool {
-        self.connection.get().is_some_and(|c| c.is_closed())
-    }
-
-    /// `aclose` (connection.py 170-173) up to its await: the HTTP/2 connection's `_state = CLOSED`.
-    fn begin_close(&self, reason: CloseReason) {
-        if let Some(c) = self.connection.get() {
-            c.begin_close(reason);
-        }
-    }
-
-    /// The rest of `aclose`: the network close.
-    fn finish_close(&self) {
-        if let Some(c) = self.connection.get() {
-            c.finish_close();
+impl PoolConfig {
+    /// How connection `id` picks its protocol.
+    fn negotiation(&self, id: u32) -> Negotiation {
+        let n = usize::try_from(id).unwrap_or(usize::MAX).saturating_sub(1);
+        let http11 = self.http11.get(n).or(self.http11.last()).copied();
+        Negotiation {
+            http2_offered: self.http2,
+            selects_http11: !self.http2 || http11.unwrap_or(false),
         }
     }
 }
@@ -144,8 +67,8 @@ pub struct Response {
     /// Request number.
     pub req: u32,
     /// The connection it arrived on.
-    pub conn: Arc<Http2Connection>,
-    /// Its stream id.
+    pub conn: Protocol,
+    /// Its stream id (HTTP/1.1: its cycle on the connection).
     pub stream: u32,
 }
 
@@ -180,11 +103,13 @@ pub struct Pool {
     st: Plain<PoolState>,
     assigned_lock: Mutex<()>,
     assigned: Condvar,
+    /// Cancellations of this execution's requests.
+    pub cancels: Cancels,
 }
 
 impl Pool {
     /// `AsyncConnectionPool.__init__` (connection_pool.py 48-126): a new, empty pool.
-    pub fn new(variant: Variant, config: PoolConfig, net: Arc<Network>) -> Self {
+    pub fn new(variant: Variant, config: PoolConfig, net: Arc<Network>, cancels: Cancels) -> Self {
         probe(Event::PoolLimit {
             max_connections: config.max_connections,
         });
@@ -199,13 +124,15 @@ impl Pool {
                 (),
             ),
             assigned: Condvar::new("pool: connection assigned to request"),
+            cancels,
         }
     }
 
     /// `handle_async_request` (connection_pool.py 199-268): queue the request, assign it, send
     /// it, retry on `ConnectionNotAvailable`. On failure the request leaves the queue and the
     /// outcome is recorded; on success the caller owns the response.
-    pub fn handle_async_request(&self, req: u32, cancel: CancelAt) -> Option<Response> {
+    pub fn handle_async_request(&self, task: &Task<'_>) -> Option<Response> {
+        let req = task.req;
         probe(Event::RequestStarted { req });
         let mut pass = self.st.with(|st| {
             st.requests.push(PoolRequest {
@@ -216,8 +143,10 @@ impl Pool {
         });
         loop {
             self.finish_pass(&pass, Some(req));
-            let connection = self.wait_for_connection(req);
-            match connection.handle_async_request(req, cancel) {
+            let sent = self
+                .wait_for_connection(task)
+                .and_then(|connection| connection.handle_async_request(task));
+            match sent {
                 Ok((conn, stream)) => return Some(Response { req, conn, stream }),
                 Err(ReqError::ConnectionNotAvailable) => {
                     self.st.with(|st| {
@@ -227,7 +156,7 @@ impl Pool {
                     });
                 }
                 Err(e) => {
-                    self.leave(req);
+                    self.leave_failed(req);
                     probe(Event::RequestFinished {
                         req,
                         outcome: outcome_of(e),
@@ -236,6 +165,15 @@ impl Pool {
                 }
             }
             pass = self.st.with(|st| self.assign(st));
+        }
+    }
+
+    /// `cancel target=...`: cancel the request `target` runs now; a request waiting for its
+    /// connection wakes to raise.
+    pub fn cancel(&self, target: &str) {
+        if self.cancels.cancel(target) {
+            let _g = self.assigned_lock.lock();
+            self.assigned.notify_all();
         }
     }
 
@@ -256,14 +194,62 @@ impl Pool {
         self.close_connections(&pass.closing);
     }
 
-    /// The `except BaseException` branch and `PoolByteStream.aclose`'s second half: remove the
-    /// request, reassign, close what the pass removed.
+    /// `PoolByteStream.aclose`'s second half: remove the request, reassign, close what the
+    /// pass removed.
     fn leave(&self, req: u32) {
         let pass = self.st.with(|st| {
             st.requests.retain(|r| r.req != req);
             self.assign(st)
         });
         self.finish_pass(&pass, None);
+    }
+
+    /// The `except BaseException` branch (connection_pool.py 250-258): as [`Pool::leave`]; with
+    /// `reclaim-orphaned-connection`, the request's connection goes too if it is an orphan.
+    fn leave_failed(&self, req: u32) {
+        let pass = self.st.with(|st| {
+            let orphan = self.orphan_of(st, req);
+            st.requests.retain(|r| r.req != req);
+            let mut pass = self.assign_after_reclaim(st, orphan.as_ref());
+            if let Some(c) = orphan {
+                pass.closing.push((c, CloseReason::Owner));
+            }
+            pass
+        });
+        self.finish_pass(&pass, None);
+    }
+
+    /// Fix `reclaim-orphaned-connection`: the connection assigned to `req` if nothing will ever
+    /// use it once `req` leaves (no request started on it, no other request assigned to it).
+    fn orphan_of(&self, st: &PoolState, req: u32) -> Option<Arc<HttpConnection>> {
+        if !self.variant.has(Fix::ReclaimOrphanedConnection) {
+            return None;
+        }
+        let mine = st
+            .requests
+            .iter()
+            .find(|r| r.req == req)?
+            .connection
+            .clone()?;
+        let shared = st
+            .requests
+            .iter()
+            .any(|r| r.req != req && r.connection.as_ref().is_some_and(|c| Arc::ptr_eq(c, &mine)));
+        (!shared && mine.is_unused()).then_some(mine)
+    }
+
+    /// Drop `orphan` from the pool (before the pass, so that its slot is free for the queued
+    /// requests), then run the pass.
+    fn assign_after_reclaim(
+        &self,
+        st: &mut PoolState,
+        orphan: Option<&Arc<HttpConnection>>,
+    ) -> Pass {
+        if let Some(c) = orphan {
+            st.connections.retain(|x| !Arc::ptr_eq(x, c));
+            c.reclaim();
+        }
+        self.assign(st)
     }
 
     /// `PoolByteStream.aclose` (connection_pool.py 409-420): close the connection's response,
@@ -278,17 +264,26 @@ impl Pool {
     }
 
     /// `pool_request.wait_for_connection()` (connection_pool.py 31-37): no await when already
-    /// assigned (the event is set). No pool timeout.
-    fn wait_for_connection(&self, req: u32) -> Arc<HttpConnection> {
-        if let Some(c) = self.assigned_to(req) {
-            return c;
+    /// assigned (the event is set). No pool timeout. A task cancelled before it waits raises
+    /// at once; one cancelled while it waits (the scenario's `cancel_at = "wait"`, or a
+    /// `cancel`) raises when it resumes, even if a connection was assigned meanwhile.
+    fn wait_for_connection(&self, task: &Task<'_>) -> Result<Arc<HttpConnection>, ReqError> {
+        if let Some(c) = self.assigned_to(task.req) {
+            return Ok(c);
         }
         let mut g = self.assigned_lock.lock();
+        let mut waited = false;
         loop {
-            if let Some(c) = self.assigned_to(req) {
-                return c;
+            if waited {
+                task.resumed("wait")?;
+            } else {
+                task.pending()?;
+            }
+            if let Some(c) = self.assigned_to(task.req) {
+                return Ok(c);
             }
             g = self.assigned.wait(g);
+            waited = true;
         }
     }
 
@@ -409,6 +404,7 @@ impl Pool {
             st.next_conn,
             self.variant,
             self.config.conn,
+            self.config.negotiation(st.next_conn),
             self.net.clone(),
         ));
         st.connections.push(c.clone());

@@ -6,9 +6,10 @@
 //!   changes cites the 1.0.9 lines it replaces (`// fix <name>:` in [`super::connection`] and
 //!   [`super::pool`]).
 //! - `fixed` applies every fix: five for the bugs BUGS.md lists (two of them, #1062's
-//!   delete-inside-the-lock and our pending count, together fix #1062) and four of our own for
+//!   delete-inside-the-lock and our pending count, together fix #1062), four of our own for
 //!   bugs found while modelling 1.0.9 (`undo-active-on-cancel`, `goaway-before-stream`,
-//!   `goaway-zero`, `close-in-section`).
+//!   `goaway-zero`, `close-in-section`), and `reclaim-orphaned-connection` for #1093 (after
+//!   the open PR #1099).
 //! - Every historical bug lived in 1.0.9 (none of their fixes is in a release of
 //!   encode/httpcore), so each historical variant is *1.0.9 minus the later fix*: `fixed` with
 //!   that fix undone (`httpcore-943` = `fixed-without=reset-on-early-close`), so that a
@@ -57,8 +58,9 @@ pub enum Fix {
     /// them. Before: `await self._max_streams_semaphore.acquire()` per step down, under
     /// `_read_lock`, waiting for permits held by streams that need `_read_lock` to finish.
     LowerLimitWithoutWaiting,
-    /// Ours: a request cancelled while waiting for its stream permit (http2.py 131, outside the
-    /// `try` of 141-187) undoes its ACTIVE mark and `_request_count` under `_state_lock`.
+    /// Ours: a request cancelled in `async with self._init_lock` (http2.py 104) or while waiting
+    /// for its stream permit (http2.py 131), both outside the `try` of 141-187, undoes its
+    /// ACTIVE mark and `_request_count` under `_state_lock`.
     /// Before (1.0.9): the connection stays ACTIVE until another stream's close, for good if
     /// none comes; the pool never expires or evicts it.
     UndoActiveOnCancel,
@@ -78,6 +80,12 @@ pub enum Fix {
     /// `await connection.aclose()` at a time, so a request can be handed (and open a stream on)
     /// a removed connection that is not closed yet.
     CloseInSection,
+    /// After encode/httpcore#1099 (open), for #1093: a request that fails or is cancelled drops
+    /// the connection assigned to it if no request started on it (still connecting, or an
+    /// HTTP/1.1 connection still NEW) and no other request is assigned to it. Before (1.0.9,
+    /// connection_pool.py 250-258): the request leaves the queue and the connection stays,
+    /// neither available (HTTP/1.1), idle, expired nor closed: its slot is never freed.
+    ReclaimOrphanedConnection,
 }
 
 impl typed::Fix for Fix {
@@ -91,6 +99,7 @@ impl typed::Fix for Fix {
         Fix::GoawayBeforeStream,
         Fix::GoawayZero,
         Fix::CloseInSection,
+        Fix::ReclaimOrphanedConnection,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -136,8 +145,8 @@ impl typed::Fix for Fix {
         FixInfo {
             name: "undo-active-on-cancel",
             upstream: "https://github.com/encode/httpcore/blob/1.0.9/httpcore/_async/http2.py#L131",
-            changes: "a request cancelled while waiting for its stream permit undoes its ACTIVE \
-                      mark and _request_count under _state_lock",
+            changes: "a request cancelled in _init_lock or while waiting for its stream permit \
+                      undoes its ACTIVE mark and _request_count under _state_lock",
             why: "1.0.9 raises out of acquire() outside the try: the connection stays ACTIVE \
                   with no stream until another stream closes, and for good if none does",
         },
@@ -164,6 +173,15 @@ impl typed::Fix for Fix {
                       removes them; only the network close waits",
             why: "1.0.9 closes them one await at a time, so a request can reuse a removed \
                   connection before its aclose runs",
+        },
+        FixInfo {
+            name: "reclaim-orphaned-connection",
+            upstream: "https://github.com/encode/httpcore/pull/1099",
+            changes: "a request that fails or is cancelled drops the connection assigned to it \
+                      if nothing started on it (connecting, or HTTP/1.1 NEW) and no other \
+                      request is assigned to it",
+            why: "1.0.9 only removes the request: such a connection is neither available, idle, \
+                  expired nor closed, and holds its pool slot (and socket) for good",
         },
     ];
 }
@@ -192,6 +210,10 @@ impl typed::Release for Release {
         (
             Release::Httpcore1_0_9,
             FixSpec::AllBut(&[Fix::LowerLimitWithoutWaiting]),
+        ),
+        (
+            Release::Httpcore1_0_9,
+            FixSpec::AllBut(&[Fix::ReclaimOrphanedConnection]),
         ),
     ];
     const INFO: &'static [VariantInfo] = &[
@@ -243,6 +265,15 @@ impl typed::Release for Release {
             upstream: "https://github.com/pydantic/httpx2/pull/1219",
             summary: "fixed-without=lower-limit-without-waiting: a lowered \
                       MAX_CONCURRENT_STREAMS waits for permits while holding _read_lock \
+                      (1.0.9's code there)",
+        },
+        VariantInfo {
+            name: "httpcore-1093",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/encode/httpcore/issues/1093",
+            summary: "fixed-without=reclaim-orphaned-connection: a request cancelled before \
+                      it starts on the connection the pool made for it (waiting for it, or at \
+                      the HTTP/1.1 _state_lock) leaves that connection in the pool for good \
                       (1.0.9's code there)",
         },
     ];
