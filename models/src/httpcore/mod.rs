@@ -1,11 +1,17 @@
-//! httpcore's async connection pool and HTTP/2 connection (encode/httpcore 1.0.9, commit
-//! 9820975), with the remote HTTP/2 server as a scripted peer, and the historical races of this
-//! code as variants ([`Variant`]).
+//! httpcore's async connection pool and its HTTP/2 and HTTP/1.1 connections (encode/httpcore
+//! 1.0.9, commit 9820975), with the remote server as a scripted peer, and the historical races of
+//! this code as variants ([`Variant`]).
 //!
 //! Layers, each in its own file and each citing the upstream file and lines it follows:
 //! - `pool.rs` ([`Pool`]): `AsyncConnectionPool` (`_assign_requests_to_connections`: expiry,
 //!   surplus idle eviction, make-room, reuse; closing outside the section) and the
 //!   `AsyncHTTPConnection` wrapper that connects lazily;
+//! - `http_connection.rs` ([`HttpConnection`]): `AsyncHTTPConnection`, which connects under its
+//!   `_request_lock` and picks HTTP/2 or HTTP/1.1 from the ALPN result (`http2`, `alpn`);
+//! - `http11.rs` ([`Http11Connection`]): `AsyncHTTP11Connection` (`_state_lock`, NEW, ACTIVE,
+//!   IDLE, CLOSED, one request/response cycle at a time);
+//! - `task.rs` ([`Task`]): where a request may be cancelled (`cancel_at`, `cancel target=...`),
+//!   over the shared [`crate::cancel`] book;
 //! - `connection.rs` ([`Http2Connection`]): `AsyncHTTP2Connection` (`_state_lock`,
 //!   `_init_lock`, `_read_lock`, `_write_lock`, `_max_streams_semaphore`, `_events`,
 //!   `_response_closed`, `aclose`...);
@@ -34,12 +40,12 @@
 //!   the facade's run token provides that). httpcore's threaded `_sync` build has races of its
 //!   own that this model does not show (a pool pass on one thread can read `is_idle()` while
 //!   another thread marks the connection ACTIVE under `_state_lock`, a different lock).
-//! - One origin, HTTP/2 only, GET requests without a body, no timeouts, no flow control, no
-//!   connect failures, no trace extension. `local_max_streams` (default 2) stands for h2's 100.
+//! - One origin, GET requests without a body, no timeouts, no flow control, no connect
+//!   failures, no trace extension. `local_max_streams` (default 2) stands for h2's 100.
 //! - The facade semaphore's `release` takes its count lock (anyio's does not suspend): one
 //!   extra scheduling point per release, which only adds interleavings.
-//! - Cancellation is deterministic (`cancel_after` names the await that raises), not a
-//!   cancel scope another actor triggers.
+//! - Cancellation lands at the awaits [`task::POINTS`] lists; one that arrives while the task
+//!   is blocked in a lock, a permit or a read is observed at its next await ([`task`]).
 
 pub mod connection;
 pub mod h2state;

@@ -514,10 +514,11 @@ pub(super) fn run_op(
     }
 }
 
-/// Read the body and close the response, unless the task is cancelled at `body`: then
-/// `PoolByteStream.__aiter__`'s `except` closes it unread.
+/// Read the body and close the response, unless the task is cancelled at `body`: its first read
+/// raises, and `PoolByteStream.__aiter__`'s `except` closes the response unread (that read is
+/// the await the cancellation takes, so the model adds no scheduling point of its own).
 fn read_and_close(pool: &Pool, resp: &Response, task: &Task<'_>) {
-    let read_body = task.checkpoint("body").is_ok();
+    let read_body = task.resumed("body").is_ok();
     finish_response(pool, resp, read_body);
 }
 

@@ -21,7 +21,7 @@
 //! NEW, is then neither available, idle, expired nor closed, and holds its pool slot for good.
 //!
 //! Fix `close-in-section` (ours): every connection that `_assign_requests_to_connections` or
-//! `aclose` removes is marked CLOSED inside that section ([`Http2Connection::begin_close`]), and
+//! `aclose` removes is marked CLOSED inside that section ([`super::Http2Connection::begin_close`]), and
 //! only the network close is left to `_close_connections`. Upstream (connection_pool.py 341-345)
 //! closes them one `await connection.aclose()` at a time, so a request handed the second
 //! connection of the list while it was still idle can open a stream on it before its `aclose`.
