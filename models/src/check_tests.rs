@@ -102,6 +102,42 @@ fn httpcore_refuses_an_unknown_respond_mode_and_a_kept_cancelled_response() {
 }
 
 #[test]
+fn httpcore_refuses_http2_only_awaits_and_frames_on_http11_and_strange_alpn() {
+    let one = |ops| vec![actor("A", ops)];
+    let h1 = [("http2", Value::Bool(false))];
+    let at_permit = one(vec![op("request", &[("cancel_at", text("permit"))])]);
+    refused(
+        "httpcore",
+        &spec(&h1, at_permit.clone()),
+        (Some(0), Some(0)),
+        "no await `permit`",
+    );
+    accepted("httpcore", &spec(&[], at_permit));
+    let both = [("cancel_at", text("wait")), ("cancel_after", text("sent"))];
+    let twice = spec(&[], one(vec![op("request", &both)]));
+    refused("httpcore", &twice, (Some(0), Some(0)), "not both");
+    let goaway = one(vec![op("goaway", &[("conn", int(2))])]);
+    let second_h1 = [("alpn", text("h2,http/1.1"))];
+    refused(
+        "httpcore",
+        &spec(&second_h1, goaway.clone()),
+        (Some(0), Some(0)),
+        "speaks HTTP/1.1",
+    );
+    accepted("httpcore", &spec(&[("alpn", text("http/1.1,h2"))], goaway));
+    let odd = spec(&[("alpn", text("h3"))], one(vec![op("request", &[])]));
+    let e = model("httpcore").check(&odd).expect_err("alpn");
+    assert_eq!(e.key, Some("alpn"));
+    let nobody = one(vec![op("cancel", &[("target", text("Z"))])]);
+    refused(
+        "httpcore",
+        &spec(&[], nobody),
+        (Some(0), Some(0)),
+        "not an actor",
+    );
+}
+
+#[test]
 fn lifecycle_refuses_transports_it_cannot_hold_and_failures_it_cannot_reach() {
     let one = |ops| {
         spec(
