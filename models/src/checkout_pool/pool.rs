@@ -504,8 +504,13 @@ impl Pool {
         let dead = st.dead.contains(&conn);
         // A connection evicted while checked out is closed now, like one returned to a closed pool.
         let closed_before_ping = st.closed || st.doomed.remove(&conn);
-        if held && !dead {
-            st.book(conn, |b| b.checked_in(req));
+        match (held, dead) {
+            (true, false) => st.book(conn, |b| b.checked_in(req)),
+            // Bug (double-release): a release by a non-holder goes back to the pool below
+            // (`release_again`); marked here, under the lock the check-in holds anyway, so that
+            // the bookkeeping adds no scheduling point.
+            (false, false) if !self.variant.has(Fix::IgnoreDoubleRelease) => st.untrack(conn),
+            _ => {}
         }
         if held && self.config.conn_tasks {
             if closed_before_ping && !dead {
@@ -539,7 +544,6 @@ impl Pool {
             return;
         }
         // Bug (double-release): no ownership check; the connection goes back once more.
-        self.state.lock().untrack(conn);
         self.put_back(conn, closed_before_ping);
     }
 
