@@ -12,7 +12,8 @@
 
 use crate::backend::{self, Bounds, SchedulerSpec, Verdict};
 use crate::report::{Counterexample, ReportPaths};
-use crate::scenario::Scenario;
+use crate::scenario::{Expectation, Scenario};
+use poolcheck_models::model::VariantKind;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -143,11 +144,16 @@ impl TrialResult {
     }
 }
 
-/// Every trial of a scenario: each scheduler for each variant, then each pinned schedule.
+/// Every trial of a scenario: each scheduler for each variant, then each pinned schedule, except
+/// those an exhaustive proof makes redundant ([`proved_by_dpor`]).
 pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
     let mut out = Vec::new();
     for e in &scenario.expect {
+        let proved = proved_by_dpor(scenario, e);
         for s in &scenario.schedulers {
+            if proved && !matches!(s, SchedulerSpec::Dpor { .. }) {
+                continue;
+            }
             out.push(Trial {
                 scenario: scenario.clone(),
                 variant: e.variant.clone(),
@@ -167,6 +173,28 @@ pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
         });
     }
     out
+}
+
+/// Does the file's unbounded `dpor` trial alone judge variant `e`? Only for a variant other than
+/// `fixed` that every scheduler must pass: an exhaustive pass covers every execution loom, PCT,
+/// random or the std threads could reach (they explore the same facade steps), so their passes
+/// would cost time and add no verdict. `fixed` keeps every scheduler (each must be seen passing
+/// it), and so does a variant some scheduler must catch (each must be seen catching it).
+fn proved_by_dpor(scenario: &Scenario, e: &Expectation) -> bool {
+    let unbounded = scenario.schedulers.iter().any(|s| {
+        matches!(
+            s,
+            SchedulerSpec::Dpor {
+                preemption_bound: None,
+                ..
+            }
+        )
+    });
+    let all_pass = scenario
+        .schedulers
+        .iter()
+        .all(|s| e.under(s.name()) == Some("pass"));
+    unbounded && all_pass && e.variant != VariantKind::Fixed.name()
 }
 
 /// Run and judge one trial.
