@@ -10,8 +10,8 @@
 use crate::outcome::{Disposition, OutcomeClass};
 use crate::Error;
 use poolcheck_harness::backend::SchedulerSpec;
-use poolcheck_harness::scenario::limits::{kebab_case, ITERATIONS, PCT_DEPTH, STEP_BOUND};
-use poolcheck_harness::scenario::{read_source, MAX_SCENARIO_BYTES, SCENARIO_VERSION};
+use poolcheck_harness::scenario::limits::{kebab_case, ITERATIONS, PCT_DEPTH};
+use poolcheck_harness::scenario::{read_source, Header, MAX_SCENARIO_BYTES};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::{Range, RangeInclusive};
@@ -449,43 +449,14 @@ impl Cx<'_> {
     }
 
     fn build(&self, raw: RawScenario) -> Result<RealScenario, Error> {
-        if *raw.version.get_ref() != SCENARIO_VERSION {
-            return Err(self.err(
-                raw.version.span(),
-                format!("unsupported version; this build reads version {SCENARIO_VERSION}"),
-            ));
-        }
-        let stem = self
-            .path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        kebab_case("scenario name", raw.name.get_ref())
-            .map_err(|m| self.err(raw.name.span(), m))?;
-        if raw.name.get_ref() != &stem {
-            return Err(self.err(
-                raw.name.span(),
-                format!("`name` must equal the file stem `{stem}`"),
-            ));
-        }
+        let header = Header {
+            path: self.path,
+            source: self.source,
+        };
+        header.check(&raw.version, &raw.name)?;
         let model = self.subject(&raw.model)?;
         let invariants = self.invariants(raw.invariants)?;
-        let step_bound = match raw.step_bound {
-            None => REAL_DEFAULT_STEP_BOUND,
-            Some(s) => u64::try_from(*s.get_ref())
-                .ok()
-                .filter(|n| STEP_BOUND.contains(n))
-                .ok_or_else(|| {
-                    self.err(
-                        s.span(),
-                        format!(
-                            "`step_bound` is {}; it must be between {} and {}",
-                            s.get_ref(),
-                            STEP_BOUND.start(),
-                            STEP_BOUND.end()
-                        ),
-                    )
-                })?,
-        };
+        let step_bound = header.step_bound(raw.step_bound.as_ref(), REAL_DEFAULT_STEP_BOUND)?;
         let outcomes = self.dispositions(&BTreeMap::new(), &raw.outcomes)?;
         let mut cases = Vec::new();
         for c in raw.cases.get_ref() {
@@ -944,5 +915,36 @@ name = "A"
         let bad = format!("{MINIMAL}colour = 1\n");
         let e = load_str(&bad).unwrap_err().to_string();
         assert!(e.contains("colour"), "{e}");
+    }
+
+    /// The header keys are the harness's: a real-crate file gets a model file's errors.
+    #[test]
+    fn a_bad_header_gets_the_model_loaders_error() {
+        let dir = std::env::temp_dir().join(format!("poolcheck-header-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let model = "\nversion = 1\nname = \"t\"\nmodel = \"httpcore\"\ndescription = \"d\"\n\
+                     invariants = []\n[schedulers.random]\nseed = 1\niterations = 2\n";
+        let model_error = |text: &str| {
+            let path = dir.join("t.toml");
+            std::fs::write(&path, text).unwrap();
+            let e = poolcheck_harness::scenario::load_file(&path)
+                .err()
+                .expect("an error");
+            (e.line, e.message)
+        };
+        let cases = [
+            ("version = 1\n", "version = 2\n"),
+            ("name = \"t\"\n", "name = \"u\"\n"),
+            (
+                "description = \"d\"\n",
+                "description = \"d\"\nstep_bound = 0\n",
+            ),
+        ];
+        for (good, bad) in cases {
+            let real = load_str(&MINIMAL.replacen(good, bad, 1)).unwrap_err();
+            let expected = model_error(&model.replacen(good, bad, 1));
+            assert_eq!((real.line, real.message), expected, "{bad}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

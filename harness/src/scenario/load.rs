@@ -5,6 +5,7 @@
 
 use super::defaults::{DEFAULT_DPOR_EXECUTIONS, DEFAULT_LOOM_BRANCHES, DEFAULT_LOOM_EXECUTIONS};
 use super::error::{hint_for, ScenarioError};
+use super::header::Header;
 use super::limits::{self, in_range};
 use super::raw::{RawActor, RawExpect, RawScenario, RawSchedulers};
 use super::read::{read_source, MAX_SCENARIO_BYTES};
@@ -128,35 +129,23 @@ impl Cx<'_> {
         ScenarioError::at(self.path, self.source, s.span(), field, msg)
     }
 
+    fn header(&self) -> Header<'_> {
+        Header {
+            path: self.path,
+            source: self.source,
+        }
+    }
+
     fn check_header(&self, raw: &RawScenario) -> Result<(), ScenarioError> {
-        if *raw.version.get_ref() != SCENARIO_VERSION {
-            return Err(self
-                .err(
-                    &raw.version,
-                    "version",
-                    "unsupported scenario format version",
-                )
-                .with_hint(format!("this poolcheck reads version = {SCENARIO_VERSION}")));
-        }
-        limits::kebab_case("scenario name", raw.name.get_ref())
-            .map_err(|m| self.err(&raw.name, "name", m))?;
-        let stem = self.path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        if raw.name.get_ref() != stem {
-            return Err(self
-                .err(
-                    &raw.name,
-                    "name",
-                    format!("the name must equal the file name `{stem}`"),
-                )
-                .with_hint("one scenario per file, named after it, so one grep finds both"));
-        }
-        Ok(())
+        self.header().check(&raw.version, &raw.name)
     }
 
     fn build(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
         let model = self.model(&raw.model)?;
         let invariants = self.invariants(&raw.invariants)?;
-        let step_bound = self.step_bound(raw.step_bound.as_ref())?;
+        let step_bound = self
+            .header()
+            .step_bound(raw.step_bound.as_ref(), DEFAULT_STEP_BOUND)?;
         let schedulers = self.schedulers(&raw.schedulers)?;
         let no_actors = Spanned::new(raw.model.span(), Vec::new());
         let raw_actors = raw.actors.as_ref().unwrap_or(&no_actors);
@@ -208,28 +197,6 @@ impl Cx<'_> {
             out.push(inv.get_ref().clone());
         }
         Ok(out)
-    }
-
-    fn step_bound(&self, raw: Option<&Spanned<i64>>) -> Result<u64, ScenarioError> {
-        let Some(s) = raw else {
-            return Ok(DEFAULT_STEP_BOUND);
-        };
-        let range = limits::STEP_BOUND;
-        u64::try_from(*s.get_ref())
-            .ok()
-            .filter(|n| range.contains(n))
-            .ok_or_else(|| {
-                self.err(
-                    s,
-                    "step_bound",
-                    format!(
-                        "`step_bound` is {}; it must be between {} and {}",
-                        s.get_ref(),
-                        range.start(),
-                        range.end()
-                    ),
-                )
-            })
     }
 
     /// Between 1 and 16 actors for every model, and at most 4 when loom is listed (loom runs

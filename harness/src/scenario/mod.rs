@@ -7,6 +7,7 @@
 
 pub mod defaults;
 mod error;
+mod header;
 pub mod limits;
 mod load;
 mod raw;
@@ -14,6 +15,7 @@ mod read;
 
 pub use defaults::default_budget;
 pub use error::{close_matches, hint_for, line_col, ScenarioError};
+pub use header::Header;
 pub use limits::MAX_PREEMPTION_BOUND;
 pub use load::{load_dir, load_file, Loaded, OTHER_VARIANTS, SCENARIO_VERSION, SCHEDULER_DEFAULT};
 pub use read::{read_source, MAX_REPORT_BYTES, MAX_SCENARIO_BYTES};
