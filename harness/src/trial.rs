@@ -10,6 +10,7 @@
 //! (`bound-hit`, `model-panic`, `input-error`) fails it, as those fail every trial.
 //! `poolcheck bless` writes what it observed into the file.
 
+use crate::backend::dpor::RaceTally;
 use crate::backend::{self, Bounds, SchedulerSpec, Verdict};
 use crate::report::{Counterexample, ReportPaths};
 use crate::scenario::{Expectation, Scenario};
@@ -96,6 +97,8 @@ pub struct TrialResult {
     pub counterexample: Option<Counterexample>,
     /// Where its reports were written, once they are.
     pub report: Option<ReportPaths>,
+    /// dpor: where the exploration's races were (`poolcheck run --races`).
+    pub races: Option<RaceTally>,
 }
 
 impl TrialResult {
@@ -117,6 +120,7 @@ impl TrialResult {
             note: None,
             counterexample: None,
             report: None,
+            races: None,
         }
     }
 
@@ -213,6 +217,7 @@ pub fn run_trial(t: &Trial, bounds: Bounds) -> TrialResult {
         .filter(|_| r.verdict == "pass")
         .map(|p| p.describe(run.executions));
     r.counterexample = Counterexample::from_run(t, &run);
+    r.races = run.races;
     r
 }
 

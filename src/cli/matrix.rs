@@ -606,6 +606,7 @@ pub(super) mod tests {
             note: None,
             counterexample: None,
             report: None,
+            races: None,
         }
     }
 

@@ -146,6 +146,7 @@ fn merge_group(shards: &[Record]) -> Result<TrialResult, CliError> {
         note: None,
         counterexample: None,
         report: shown.and_then(|r| r.report.as_deref()).map(report_paths),
+        races: None,
     })
 }
 
@@ -168,6 +169,7 @@ fn merge_unjudged(shards: &[Record]) -> TrialResult {
         note: None,
         counterexample: None,
         report: shown.report.as_deref().map(report_paths),
+        races: None,
     }
 }
 

@@ -92,6 +92,11 @@ struct RunArgs {
     /// the verdict matrix.
     #[arg(long)]
     rows: bool,
+    /// After each dpor trial, print where its races were: per object (lock, condition
+    /// variable, `Plain` cell, ghost object), the races found and the backtrack points they
+    /// added, most first (why a scenario needs many executions).
+    #[arg(long)]
+    races: bool,
     /// Stop after this many seconds overall (1 to 604800): trials still running stop with
     /// `bound-hit`, trials not started are reported as `bound-hit`, and the exit code is 1.
     #[arg(long, value_name = "N", value_parser = max_seconds)]

@@ -361,6 +361,7 @@ fn differential(sc: &RealScenario, runs: &[RealRun]) -> Option<TrialResult> {
         note: None,
         counterexample: None,
         report: None,
+        races: None,
     })
 }
 

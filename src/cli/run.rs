@@ -41,6 +41,9 @@ pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
         if a.format == Format::Text {
             bar.suspend(|| {
                 print!("{}", text(d));
+                if a.races {
+                    print!("{}", races_text(d));
+                }
                 let _ = std::io::stdout().flush();
             });
         }
@@ -75,6 +78,22 @@ fn text(d: &TrialResult) -> String {
     }
     out.push_str(&output::verdict_line(d));
     out
+}
+
+/// How many objects `--races` lists per trial.
+const RACE_ROWS: usize = 25;
+
+/// `--races`: the dpor trial's races per object, or why there is no such table.
+fn races_text(d: &TrialResult) -> String {
+    match &d.races {
+        Some(t) if !t.is_empty() => format!(
+            "races of {} by object:\n{}\n",
+            d.name(),
+            t.render(RACE_ROWS)
+        ),
+        Some(_) => format!("races of {}: none\n\n", d.name()),
+        None => format!("races of {}: only dpor counts races\n\n", d.name()),
+    }
 }
 
 /// The trials the arguments select, with overrides and the shard applied.

@@ -148,6 +148,10 @@ impl Observer for Deadline {
         self.monitors.ghost_objects(kind, touch);
     }
 
+    fn ghost_name(&self, k: u64) -> String {
+        self.monitors.ghost_name(k)
+    }
+
     fn on_record(&mut self, ghost: &Ghost, rec: &Record) -> Result<(), Violation> {
         self.records += 1;
         let due = self.records >= self.next_check;
@@ -300,5 +304,6 @@ pub(crate) fn result(
         ghost,
         coverage: CoverageSummary::default(),
         proof: None,
+        races: None,
     }
 }

@@ -220,6 +220,8 @@ pub struct RunResult {
     pub coverage: CoverageSummary,
     /// What a pass covers, for schedulers that enumerate (loom, dfs, dpor); None when sampled.
     pub proof: Option<Proof>,
+    /// dpor only: where the exploration's races were (`poolcheck run --races`).
+    pub races: Option<dpor::RaceTally>,
 }
 
 /// What an enumerating scheduler's pass covers.

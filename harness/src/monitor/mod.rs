@@ -175,6 +175,13 @@ impl Observer for MonitorSet {
     }
 
     /// One object per monitor that reads the record, and the part of the world view it changes.
+    fn ghost_name(&self, k: u64) -> String {
+        match usize::try_from(k).ok().and_then(|i| self.monitors.get(i)) {
+            Some((name, _)) => format!("monitor {name}"),
+            None => World::describe_key(k),
+        }
+    }
+
     fn ghost_objects(&self, kind: &RecordKind, touch: &mut dyn FnMut(u64)) {
         for (i, (_, m)) in self.monitors.iter().enumerate() {
             if m.reads(kind) {

@@ -148,6 +148,18 @@ impl World {
         }
     }
 
+    /// What a key of [`World::key_of`] stands for, in words (diagnostics).
+    pub fn describe_key(key: u64) -> String {
+        let (a, b) = ((key >> 24) & 0xffff_ffff, key & 0xff_ffff);
+        match key >> 56 {
+            1 => format!("world conn {a}"),
+            2 => format!("world conn {a} stream {b}"),
+            3 => format!("world request {a}"),
+            4 => format!("world resource {b}"),
+            _ => format!("world key {key:#x}"),
+        }
+    }
+
     /// The requests active on `conn` now: its open streams, then the unfinished requests it was
     /// assigned to that have no stream there yet. Finished requests are not active.
     pub fn active_on(&self, conn: u32) -> Vec<(u32, Activity)> {

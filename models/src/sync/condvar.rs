@@ -30,18 +30,17 @@ impl Condvar {
     /// A new condition variable; `name` says what it signals (`cc.cond: stream slot freed`).
     pub fn new(name: impl Into<String>) -> Self {
         let exec = exec();
+        let name = name.into();
         let inner = match exec.backend() {
             Backend::Std => Inner::Std(std::sync::Condvar::new()),
             Backend::Loom => Inner::Loom(loom::sync::Condvar::new()),
             Backend::Shuttle | Backend::Dpor => {
-                Inner::Controlled(ControlledCond::default(), exec.new_object())
+                let id = exec.new_object();
+                exec.name_object(Object::Cond(id), || name.clone());
+                Inner::Controlled(ControlledCond::default(), id)
             }
         };
-        Condvar {
-            name: name.into(),
-            exec,
-            inner,
-        }
+        Condvar { name, exec, inner }
     }
 
     /// Release the guard's lock, wait for a notification, re-acquire (a scheduling point).

@@ -20,6 +20,10 @@ use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
 pub trait Observer: Send {
     /// Called after `rec` was appended to `ghost.log` and applied to the ghost state.
     fn on_record(&mut self, ghost: &Ghost, rec: &Record) -> Result<(), Violation>;
+    /// What ghost object `k` stands for, in words (diagnostics only: `dpor`'s race counts).
+    fn ghost_name(&self, k: u64) -> String {
+        format!("#{k}")
+    }
     /// The ghost objects (see [`super::Object::Ghost`]) a probe, permit or clock record writes,
     /// for the `dpor` scheduler: two such records with no object in common must be judged the
     /// same in either order. The default, one object for every such record, is always sound.
@@ -271,6 +275,13 @@ impl Exec {
         }
     }
 
+    /// Name `object` for diagnostics (a no-op unless footprints are recorded).
+    pub(crate) fn name_object(&self, object: Object, name: impl FnOnce() -> String) {
+        if let Some(steps) = &self.steps {
+            steps.name(object, name);
+        }
+    }
+
     /// Announce the blocking operation `me` attempts at its next step (None: it has none).
     pub(crate) fn set_pending(&self, me: ActorId, op: Option<Pending>) {
         if let Some(steps) = &self.steps {
@@ -394,7 +405,10 @@ impl Exec {
             record_accesses(&kind, actor, |object, write| steps.touch(object, write));
             if is_judged(&kind) {
                 let obs = self.observer.lock().unwrap_or_else(|p| p.into_inner());
-                obs.ghost_objects(&kind, &mut |k| steps.touch(Object::Ghost(k), true));
+                obs.ghost_objects(&kind, &mut |k| {
+                    steps.name(Object::Ghost(k), || obs.ghost_name(k));
+                    steps.touch(Object::Ghost(k), true);
+                });
             }
         }
         apply(&mut g, actor, &kind);

@@ -102,6 +102,17 @@ impl Footprint {
         false
     }
 
+    /// The objects both steps touch, at least one of them writing (empty: they commute).
+    pub fn conflicting_objects(&self, other: &Footprint) -> Vec<Object> {
+        self.0
+            .iter()
+            .filter_map(|x| {
+                let y = other.0.iter().find(|y| y.object == x.object)?;
+                (x.write || y.write).then_some(x.object)
+            })
+            .collect()
+    }
+
     /// Touches nothing shared.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -126,6 +137,8 @@ struct StepState {
     pending: BTreeMap<ActorId, Pending>,
     held: BTreeSet<LockId>,
     finished: BTreeSet<ActorId>,
+    /// What each object of this execution is called, for diagnostics ([`StepLog::name_of`]).
+    names: BTreeMap<Object, String>,
 }
 
 /// A blocking operation an actor waits at a scheduling point to attempt. The scheduler runs the
@@ -235,6 +248,30 @@ impl StepLog {
         *self.state() = StepState::default();
     }
 
+    /// Name `object` for diagnostics, unless it has a name already (`name` is called only then).
+    pub(crate) fn name(&self, object: Object, name: impl FnOnce() -> String) {
+        self.state().names.entry(object).or_insert_with(name);
+    }
+
+    /// What `object` is, in words: its kind and the name its creator gave it (a lock's or
+    /// condition variable's name, the source line that created a `Plain` cell, what a ghost
+    /// object stands for). Only valid for objects of the current execution.
+    pub fn name_of(&self, object: Object) -> String {
+        let named = |kind: &str| match self.state().names.get(&object) {
+            Some(name) => format!("{kind} {name}"),
+            None => format!("{kind} {object:?}"),
+        };
+        match object {
+            Object::Lock(_) => named("lock"),
+            Object::Cond(_) => named("condvar"),
+            Object::Plain(_) => named("plain"),
+            Object::Ghost(_) => named("ghost"),
+            Object::Clock => "clock".into(),
+            Object::Registry => "registry (object and actor creation)".into(),
+            Object::Actor(_) => "actor life (spawn, finish, join)".into(),
+        }
+    }
+
     pub(crate) fn touch(&self, object: Object, write: bool) {
         self.state().accesses.push(Access { object, write });
     }
@@ -312,6 +349,8 @@ mod tests {
         assert!(read.conflicts(&write) && write.conflicts(&read) && write.conflicts(&write));
         assert!(!write.conflicts(&other));
         assert!(!Footprint::default().conflicts(&write));
+        assert_eq!(read.conflicting_objects(&write), vec![Object::Plain(1)]);
+        assert!(read.conflicting_objects(&read).is_empty());
     }
 
     #[test]

@@ -42,16 +42,18 @@ impl<T> Mutex<T> {
     /// A new lock named `name` (shown in traces) of class `class`.
     pub fn new(name: impl Into<String>, class: LockClass, value: T) -> Self {
         let exec = exec();
+        let name = name.into();
         let id = {
             let mut g = exec.lock_ghost();
             g.locks.push(LockInfo {
-                name: name.into(),
+                name: name.clone(),
                 class,
                 holder: None,
             });
             g.locks.len() - 1
         };
         exec.touch(Object::Registry, true);
+        exec.name_object(Object::Lock(id), || name);
         let inner = match exec.backend() {
             Backend::Std => Inner::Std(std::sync::Mutex::new(value)),
             Backend::Loom => Inner::Loom(loom::sync::Mutex::new(value)),

@@ -21,9 +21,17 @@ pub struct Plain<T> {
 }
 
 impl<T> Plain<T> {
-    /// Wrap a value.
+    /// Wrap a value. Under `dpor` the cell is named after the source line that created it (in
+    /// race counts).
+    #[track_caller]
     pub fn new(value: T) -> Self {
-        let tracked = try_exec().and_then(|e| Some((e.step_log()?.clone(), e.new_object())));
+        let at = std::panic::Location::caller();
+        let tracked = try_exec().and_then(|e| {
+            let log = e.step_log()?.clone();
+            let id = e.new_object();
+            log.name(Object::Plain(id), || format!("{}:{}", at.file(), at.line()));
+            Some((log, id))
+        });
         Plain {
             cell: std::sync::Mutex::new(value),
             tracked,

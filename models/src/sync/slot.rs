@@ -38,7 +38,10 @@ impl SlotLock {
                 class,
                 holder: None,
             });
-            g.locks.len() - 1
+            let id = g.locks.len() - 1;
+            drop(g);
+            e.name_object(Object::Lock(id), || name.clone());
+            id
         };
         let state = Mutex::new(
             format!("{name}.chan"),

@@ -10,7 +10,7 @@
 //! unreduced search the tests compare against.
 
 use super::races::{self, Race, StepView};
-use poolcheck_models::sync::{Footprint, LockId, Pending};
+use poolcheck_models::sync::{Footprint, LockId, Object, Pending};
 use std::collections::BTreeSet;
 
 /// How much of the tree is pruned.
@@ -70,6 +70,17 @@ impl DecisionState {
             _ => None,
         })
     }
+}
+
+/// A race of an execution that just ended, for diagnostics ([`super::RaceTally`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RaceSeen {
+    /// What the two steps conflict on (for a lock acquisition racing the start of the lock's
+    /// last holding period: the lock).
+    pub objects: Vec<Object>,
+    /// Reversing it added a backtrack point (otherwise one of its initials was already due
+    /// there, or the race was skipped).
+    pub backtracked: bool,
 }
 
 /// The depth-first exploration state, kept across executions.
@@ -229,23 +240,36 @@ impl Explorer {
     }
 
     /// The current execution ended; `ended` is its last step's footprint. Adds the backtrack
-    /// points its races call for.
-    pub fn end_execution(&mut self, ended: Option<Footprint>) {
+    /// points its races call for, and returns the races (of the part of the execution that did
+    /// not replay the previous one).
+    pub fn end_execution(&mut self, ended: Option<Footprint>) -> Vec<RaceSeen> {
         self.close_step(ended);
         self.nodes.truncate(self.depth);
         if self.reduction == Reduction::None {
-            return;
+            return Vec::new();
         }
         let first_new = self.replay.saturating_sub(1);
         let found = races::find(&self.views(self.nodes.len()), first_new);
+        let mut seen = Vec::with_capacity(found.len());
         for race in found {
-            if self.reduction == Reduction::BrokenSkipsReadRaces
-                && (self.reads_only(race.earlier) || self.reads_only(race.later))
-            {
-                continue;
-            }
-            self.reverse(&race);
+            let skipped = self.reduction == Reduction::BrokenSkipsReadRaces
+                && (self.reads_only(race.earlier) || self.reads_only(race.later));
+            let backtracked = !skipped && self.reverse(&race);
+            seen.push(RaceSeen {
+                objects: self.race_objects(&race),
+                backtracked,
+            });
         }
+        seen
+    }
+
+    fn race_objects(&self, race: &Race) -> Vec<Object> {
+        let (earlier, later) = (&self.nodes[race.earlier], &self.nodes[race.later]);
+        let objects = earlier.footprint.conflicting_objects(&later.footprint);
+        if objects.is_empty() {
+            return later.acquires.map(Object::Lock).into_iter().collect();
+        }
+        objects
     }
 
     fn reads_only(&self, step: usize) -> bool {
@@ -257,11 +281,12 @@ impl Explorer {
     }
 
     /// Make sure some initial of the reversed race is tried where the race starts (every
-    /// initial of a race is enabled there: see [`races::find`]).
-    fn reverse(&mut self, race: &Race) {
+    /// initial of a race is enabled there: see [`races::find`]). Returns whether that added a
+    /// backtrack point.
+    fn reverse(&mut self, race: &Race) -> bool {
         let node = &self.nodes[race.earlier];
         if race.initials.iter().any(|t| node.backtrack.contains(t)) {
-            return;
+            return false;
         }
         let asleep = |t: &usize| node.sleep.iter().any(|(s, _)| s == t);
         if let Some(t) = race
@@ -271,7 +296,9 @@ impl Explorer {
             .min_by_key(|t| (asleep(t), *t))
         {
             self.add_backtrack(race.earlier, t);
+            return true;
         }
+        false
     }
 
     /// Add `task` at node `at`; when the bound forbids it there, also at the nearest earlier node

@@ -17,9 +17,11 @@
 mod explorer;
 mod programs;
 mod races;
+mod tally;
 
-pub use explorer::{Decision, DecisionState, Explorer, Reduction};
+pub use explorer::{Decision, DecisionState, Explorer, RaceSeen, Reduction};
 pub use programs::{explore_program, explore_subject, Exploration, ExploreOptions};
+pub use tally::{ObjectRaces, RaceTally};
 
 use super::execute::GhostSlot;
 use super::shuttle_backend::explore;
@@ -31,7 +33,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 /// How one dpor exploration ended, beyond its verdict.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DporStats {
     /// Executions started.
     pub executions: u64,
@@ -43,6 +45,8 @@ pub struct DporStats {
     pub exhausted: bool,
     /// The bound dropped some backtrack point.
     pub pruned_by_bound: bool,
+    /// Where the races were (see [`RaceTally`]).
+    pub races: RaceTally,
 }
 
 /// Explore `subject` with dpor.
@@ -62,7 +66,7 @@ pub(super) fn run(
         stats.clone(),
     );
     let explored = explore(subject, scheduler, Backend::Dpor, Some(steps), bounds, slot);
-    let stats = *stats.borrow();
+    let stats = std::mem::take(&mut *stats.borrow_mut());
     let mut r = explored.into_result(slot, |n| cut_short(&stats, n, max_executions, bounds));
     r.proof = Some(
         match (bound, stats.pruned_by_bound || stats.over_bound > 0) {
@@ -70,6 +74,7 @@ pub(super) fn run(
             _ => Proof::Exhaustive,
         },
     );
+    r.races = Some(stats.races);
     r
 }
 
@@ -140,7 +145,12 @@ impl DporScheduler {
         // A cut-off happens at a decision, which has already closed the last step: taking the
         // log again would overwrite its footprint with the empty one of the step not taken.
         let last = (!self.cut_off).then(|| self.steps.take().footprint);
-        self.explorer.end_execution(last);
+        let seen = self.explorer.end_execution(last);
+        let steps = &self.steps;
+        self.stats
+            .borrow_mut()
+            .races
+            .add(&seen, |object| steps.name_of(object));
         if let Some(hook) = &mut self.on_end {
             let how = if self.cut_off {
                 Ended::CutOff

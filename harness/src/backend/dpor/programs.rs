@@ -161,7 +161,7 @@ fn explore(
         std::panic::resume_unwind(p);
     }
     let mut out = std::mem::take(&mut *found.borrow_mut());
-    out.stats = *stats.borrow();
+    out.stats = std::mem::take(&mut *stats.borrow_mut());
     out
 }
 
