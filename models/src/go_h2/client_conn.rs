@@ -26,7 +26,7 @@
 
 use super::encoder::{BufSlice, Held, HpackCell};
 use super::hpack::Field;
-use super::net::{ClientFrame, ErrCode, Net};
+use super::net::{ClientFrame, ErrCode, Wire};
 use super::state::{ConnLife, StreamState};
 use super::variant::Variant;
 use crate::sync::{
@@ -327,13 +327,14 @@ pub struct ClientConn {
     pub req_header_mu: SlotLock,
     /// `cc.henc` + `cc.hbuf`.
     pub hpack: HpackCell,
-    /// The connection.
-    pub net: Arc<Net>,
+    /// `cc.tconn`: the connection (written through `cc.bw`, read by the read loop's `cc.br`).
+    pub tconn: Arc<Wire>,
 }
 
 impl ClientConn {
     /// `newClientConn`'s fields (the preface is written by [`super::pool`]'s dial).
-    pub fn new(id: u32, host: &str, variant: Variant, net: Arc<Net>) -> Self {
+    pub fn new(host: &str, variant: Variant, tconn: Arc<Wire>) -> Self {
+        let id = tconn.id();
         let state = ConnState {
             streams: BTreeMap::new(),
             streams_reserved: 0,
@@ -365,7 +366,7 @@ impl ClientConn {
                 LockClass::blocking_ok("reqHeaderMu"),
             ),
             hpack: HpackCell::new(id),
-            net,
+            tconn,
         }
     }
 
@@ -505,7 +506,7 @@ impl ClientConn {
 
     /// `cc.tconn.Close()`.
     pub fn close_conn(&self, reason: CloseReason) {
-        self.net.close(self.id);
+        self.tconn.close();
         probe(Event::ConnClosed {
             conn: self.id,
             reason,
@@ -550,7 +551,7 @@ impl ClientConn {
             BlockKind::NetWrite,
             &format!("cc{}: {}", self.id, what.join(" + ")),
         );
-        self.net.write(self.id, frames).map_err(|e| {
+        self.tconn.write(frames).map_err(|e| {
             w.werr = Some(e.0.clone());
             ReqErr::Write(e.0)
         })

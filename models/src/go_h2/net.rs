@@ -9,13 +9,25 @@
 //! write whether or not it stalls. Peer-to-client frames queue without limit and are read by the
 //! connection's read loop, one per scheduling step.
 //!
+//! Each connection is full duplex with its own state, like the `net.Conn` that golang/net
+//! `http2/transport.go` (4e4d966f, `newClientConn` 699-700) wraps in `cc.bw` for writing and
+//! `cc.br` for the read loop: a [`Wire`] keeps the client-to-peer direction (with the peer's
+//! state, which the client's writes drive) and the peer-to-client direction behind two locks
+//! with a condition variable each. Writers and the read loop of one connection, and different
+//! connections, then touch no common object unless a frame really passes between them: the
+//! `dpor` scheduler sees them as independent, as they are (one lock for the whole network made
+//! every network step depend on every other). The connections are found by number in a
+//! [`Plain`] list (reading it commutes); a peer operation that waits for a connection to be
+//! dialed, or for any connection to be ready, waits on the network's own lock.
+//!
 //! Abstractions: frames are whole units (a frame never half-fits), HEADERS are never split into
 //! CONTINUATION frames, and the client's `bufio.Writer` is flushed at every `Flush` point of the
 //! original (every client write in the model is a write + flush).
 
 use super::peer::{Peer, PeerConfig};
-use crate::sync::{Condvar, LockClass, Mutex, MutexGuard};
+use crate::sync::{Condvar, LockClass, Mutex, MutexGuard, Plain};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// An HTTP/2 error code (RFC 7540 section 7), the ones the model uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,8 +187,8 @@ pub enum Read {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WriteError(pub String);
 
-/// One connection.
-pub struct Wire {
+/// The client-to-peer direction of one connection, and the peer the client's frames drive.
+pub struct Upstream {
     /// The peer playing the server.
     pub peer: Peer,
     /// Client-to-peer frames written but not read yet (the peer stopped reading).
@@ -190,24 +202,253 @@ pub struct Wire {
     client_closed: bool,
     /// SETTINGS ACKs the client wrote (for `await-settings`).
     client_acks: u32,
-    /// The execution ended: the read loop stops without processing anything more.
-    torn_down: bool,
+    /// The peer's close was passed on to the peer-to-client direction.
+    close_sent: bool,
 }
 
-impl Wire {
+impl Upstream {
     fn deliver_buffered(&mut self) {
         while let Some(f) = self.buffered.pop_front() {
             self.buffered_len -= f.wire_len();
             self.peer.on_frame(f);
         }
     }
+
+    /// The peer reads `f` now (its reply, if any, waits in its outbox for [`Wire::flush`]).
+    fn deliver(&mut self, f: ClientFrame) {
+        if f == ClientFrame::SettingsAck {
+            self.client_acks += 1;
+        }
+        self.peer.on_frame(f);
+    }
+
+    fn buffer(&mut self, f: ClientFrame) {
+        if f == ClientFrame::SettingsAck {
+            self.client_acks += 1;
+        }
+        self.buffered_len += f.wire_len();
+        self.buffered.push_back(f);
+    }
 }
 
-/// All connections of one execution, behind one lock (class `internal`: the kernel's socket
-/// buffers, not a lock of the original).
-pub struct Net {
-    state: Mutex<Vec<Wire>>,
+/// The peer-to-client direction of one connection: what the read loop reads.
+#[derive(Default)]
+struct Downstream {
+    /// Frames the peer sent and the read loop has not read yet.
+    frames: VecDeque<PeerFrame>,
+    /// The peer closed the connection: EOF once `frames` is drained.
+    peer_closed: bool,
+    /// The client closed its end (`tconn.Close`).
+    client_closed: bool,
+    /// The execution ended: the read loop stops without processing anything more.
+    torn_down: bool,
+}
+
+/// What a peer operation waiting on some connection ([`Net::peer_op_any`]) or on one not dialed
+/// yet waits on: the network's own lock, told about every dial and, while such an operation
+/// waits, about every change of a peer's state.
+struct Watch {
+    lock: Mutex<()>,
     changed: Condvar,
+    /// Peer operations waiting for any connection to be ready (read by every change: reads
+    /// commute, so a change is independent of another unless someone waits).
+    any_waiters: Plain<u32>,
+}
+
+impl Watch {
+    /// A peer's state changed: wake the operations waiting for any connection, if there are.
+    fn poke(&self) {
+        if self.any_waiters.get() > 0 {
+            drop(self.lock.lock());
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// One connection (class `internal` locks: the kernel's socket buffers, not locks of the
+/// original).
+pub struct Wire {
+    id: u32,
+    up: Mutex<Upstream>,
+    up_changed: Condvar,
+    down: Mutex<Downstream>,
+    down_changed: Condvar,
+    watch: Arc<Watch>,
+}
+
+impl Wire {
+    fn new(id: u32, peer: Peer, capacity: usize, watch: Arc<Watch>) -> Self {
+        let up = Upstream {
+            peer,
+            buffered: VecDeque::new(),
+            buffered_len: 0,
+            reading: true,
+            capacity,
+            stalled: 0,
+            client_closed: false,
+            client_acks: 0,
+            close_sent: false,
+        };
+        let class = || LockClass::internal("net");
+        let wire = Wire {
+            id,
+            up: Mutex::new(format!("conn{id} client->peer"), class(), up),
+            up_changed: Condvar::new(format!(
+                "conn{id} client->peer: read, room or state changed"
+            )),
+            down: Mutex::new(
+                format!("conn{id} peer->client"),
+                class(),
+                Downstream::default(),
+            ),
+            down_changed: Condvar::new(format!("conn{id} peer->client: frames or end")),
+            watch,
+        };
+        // The server accepts and queues its initial SETTINGS.
+        wire.flush(&mut wire.up.lock());
+        wire
+    }
+
+    /// The connection's number (dials count from 1).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Write and flush `frames` (the caller declared `blocking(NetWrite, ..)`); stalls while the
+    /// peer does not read and the buffer is full.
+    pub fn write(&self, frames: Vec<ClientFrame>) -> Result<(), WriteError> {
+        let mut up = self.up.lock();
+        for f in frames {
+            up = self.write_one(up, f)?;
+        }
+        self.flush(&mut up);
+        drop(up);
+        self.changed();
+        Ok(())
+    }
+
+    fn write_one<'a>(
+        &'a self,
+        mut up: MutexGuard<'a, Upstream>,
+        f: ClientFrame,
+    ) -> Result<MutexGuard<'a, Upstream>, WriteError> {
+        loop {
+            if up.client_closed {
+                return Err(WriteError(format!(
+                    "write {}: connection closed",
+                    f.describe()
+                )));
+            }
+            if up.peer.closed {
+                // The kernel accepts the write; the peer's close shows up on the read side.
+                return Ok(up);
+            }
+            if up.reading {
+                up.deliver(f);
+                return Ok(up);
+            }
+            if up.buffered_len + f.wire_len() <= up.capacity {
+                up.buffer(f);
+                return Ok(up);
+            }
+            // What the peer sent so far is on the wire while this writer waits for room.
+            self.flush(&mut up);
+            up.stalled += 1;
+            self.up_changed.notify_all();
+            up = self.up_changed.wait(up);
+            up.stalled -= 1;
+        }
+    }
+
+    /// Pass what the peer sent (and its close) on to the peer-to-client direction, in order:
+    /// called with the client-to-peer lock held after every change of the peer (lock order:
+    /// client->peer, then peer->client). Touches the other direction only when there is
+    /// something to pass on.
+    fn flush(&self, up: &mut Upstream) {
+        let closing = up.peer.closed && !up.close_sent;
+        if up.peer.inbound.is_empty() && !closing {
+            return;
+        }
+        let mut down = self.down.lock();
+        down.frames.extend(up.peer.inbound.drain(..));
+        down.peer_closed |= up.peer.closed;
+        up.close_sent = up.peer.closed;
+        drop(down);
+        self.down_changed.notify_all();
+    }
+
+    /// The peer's state or the client-to-peer buffer changed (the lock is released).
+    fn changed(&self) {
+        self.up_changed.notify_all();
+        self.watch.poke();
+    }
+
+    /// The read loop's `ReadFrame`: the next frame, or the end of the connection.
+    pub fn read(&self) -> Read {
+        let mut down = self.down.lock();
+        loop {
+            if down.torn_down {
+                return Read::TornDown;
+            }
+            if down.client_closed {
+                return Read::Eof;
+            }
+            if let Some(f) = down.frames.pop_front() {
+                return Read::Frame(f);
+            }
+            if down.peer_closed {
+                return Read::Eof;
+            }
+            down = self.down_changed.wait(down);
+        }
+    }
+
+    /// The client closes its end (`cc.tconn.Close()`, one call for both directions): stalled
+    /// writers fail, the read loop reads EOF.
+    pub fn close(&self) {
+        let mut up = self.up.lock();
+        up.client_closed = true;
+        self.down.lock().client_closed = true;
+        drop(up);
+        self.down_changed.notify_all();
+        self.changed();
+    }
+
+    /// The execution ended: the read loop stops.
+    fn tear_down(&self) {
+        self.down.lock().torn_down = true;
+        self.down_changed.notify_all();
+    }
+
+    /// Wait until `ready` holds, then run `op` on the client-to-peer direction.
+    fn upstream_op<R>(
+        &self,
+        ready: impl Fn(&Upstream) -> bool,
+        op: impl FnOnce(&mut Upstream) -> R,
+    ) -> R {
+        let mut up = self.up.lock();
+        while !ready(&up) {
+            up = self.up_changed.wait(up);
+        }
+        let r = self.run_ready(&mut up, op);
+        drop(up);
+        self.changed();
+        r
+    }
+
+    /// `op` on a ready connection, its frames passed on.
+    fn run_ready<R>(&self, up: &mut Upstream, op: impl FnOnce(&mut Upstream) -> R) -> R {
+        let r = op(up);
+        self.flush(up);
+        r
+    }
+}
+
+/// All connections of one execution.
+pub struct Net {
+    /// The connections, by number (dials count from 1).
+    wires: Plain<Vec<Arc<Wire>>>,
+    watch: Arc<Watch>,
     peer_config: PeerConfig,
     capacity: usize,
 }
@@ -217,101 +458,41 @@ impl Net {
     /// octets while the peer is not reading.
     pub fn new(peer_config: PeerConfig, capacity: usize) -> Self {
         Net {
-            state: Mutex::new("net", LockClass::internal("net"), Vec::new()),
-            changed: Condvar::new("net: frames, room or state changed"),
+            wires: Plain::new(Vec::new()),
+            watch: Arc::new(Watch {
+                lock: Mutex::new("net", LockClass::internal("net"), ()),
+                changed: Condvar::new("net: connection dialed or a peer changed"),
+                any_waiters: Plain::new(0),
+            }),
             peer_config,
             capacity,
         }
     }
 
     /// A new connection to `host` (the server accepts and queues its initial SETTINGS).
-    pub fn accept(&self, host: &str) -> u32 {
-        let mut s = self.state.lock();
-        let conn = u32::try_from(s.len() + 1).expect("few connections");
-        s.push(Wire {
-            peer: Peer::new(conn, host, self.peer_config.clone()),
-            buffered: VecDeque::new(),
-            buffered_len: 0,
-            reading: true,
-            capacity: self.capacity,
-            stalled: 0,
-            client_closed: false,
-            client_acks: 0,
-            torn_down: false,
-        });
-        conn
+    pub fn accept(&self, host: &str) -> Arc<Wire> {
+        let watching = self.watch.lock.lock();
+        let id = u32::try_from(self.wires.read(Vec::len) + 1).expect("few connections");
+        let peer = Peer::new(id, host, self.peer_config.clone());
+        let wire = Arc::new(Wire::new(id, peer, self.capacity, self.watch.clone()));
+        self.wires.with(|w| w.push(wire.clone()));
+        drop(watching);
+        self.watch.changed.notify_all();
+        wire
     }
 
-    /// Write and flush `frames` (the caller declared `blocking(NetWrite, ..)`); stalls while the
-    /// peer does not read and the buffer is full.
-    pub fn write(&self, conn: u32, frames: Vec<ClientFrame>) -> Result<(), WriteError> {
-        let mut s = self.state.lock();
-        for f in frames {
-            s = self.write_one(s, conn, f)?;
+    /// Connection `conn`, waiting until it is dialed.
+    fn wire(&self, conn: u32) -> Arc<Wire> {
+        let find = || self.wires.read(|w| w.get(idx(conn)).cloned());
+        if let Some(w) = find() {
+            return w;
         }
-        drop(s);
-        self.changed.notify_all();
-        Ok(())
-    }
-
-    fn write_one<'a>(
-        &'a self,
-        mut s: MutexGuard<'a, Vec<Wire>>,
-        conn: u32,
-        f: ClientFrame,
-    ) -> Result<MutexGuard<'a, Vec<Wire>>, WriteError> {
+        let mut watching = self.watch.lock.lock();
         loop {
-            let w = &mut s[idx(conn)];
-            if w.client_closed {
-                return Err(WriteError(format!(
-                    "write {}: connection closed",
-                    f.describe()
-                )));
+            if let Some(w) = find() {
+                return w;
             }
-            if w.peer.closed {
-                // The kernel accepts the write; the peer's close shows up on the read side.
-                return Ok(s);
-            }
-            if w.reading {
-                if f == ClientFrame::SettingsAck {
-                    w.client_acks += 1;
-                }
-                w.peer.on_frame(f);
-                return Ok(s);
-            }
-            if w.buffered_len + f.wire_len() <= w.capacity {
-                if f == ClientFrame::SettingsAck {
-                    w.client_acks += 1;
-                }
-                w.buffered_len += f.wire_len();
-                w.buffered.push_back(f);
-                return Ok(s);
-            }
-            w.stalled += 1;
-            self.changed.notify_all();
-            s = self.changed.wait(s);
-            s[idx(conn)].stalled -= 1;
-        }
-    }
-
-    /// The read loop's `ReadFrame`: the next frame, or the end of the connection.
-    pub fn read(&self, conn: u32) -> Read {
-        let mut s = self.state.lock();
-        loop {
-            let w = &mut s[idx(conn)];
-            if w.torn_down {
-                return Read::TornDown;
-            }
-            if w.client_closed {
-                return Read::Eof;
-            }
-            if let Some(f) = w.peer.inbound.pop_front() {
-                return Read::Frame(f);
-            }
-            if w.peer.closed {
-                return Read::Eof;
-            }
-            s = self.changed.wait(s);
+            watching = self.watch.changed.wait(watching);
         }
     }
 
@@ -319,16 +500,9 @@ impl Net {
     /// away and its read loop stops without recording anything, so the connections the client
     /// left open stay open for `no-leak` to judge.
     pub fn teardown(&self) {
-        for w in self.state.lock().iter_mut() {
-            w.torn_down = true;
+        for w in self.wires.get() {
+            w.tear_down();
         }
-        self.changed.notify_all();
-    }
-
-    /// The client closes its end (`cc.tconn.Close()`); stalled writers fail.
-    pub fn close(&self, conn: u32) {
-        self.state.lock()[idx(conn)].client_closed = true;
-        self.changed.notify_all();
     }
 
     /// Run a peer operation on connection `conn`, waiting until the connection exists and
@@ -336,81 +510,62 @@ impl Net {
     pub fn peer_op<R>(
         &self,
         conn: u32,
-        ready: impl Fn(&Wire) -> bool,
+        ready: impl Fn(&Upstream) -> bool,
         op: impl FnOnce(&mut Peer) -> R,
     ) -> R {
-        let mut s = self.state.lock();
-        loop {
-            if let Some(w) = s.get_mut(idx(conn)) {
-                if ready(w) {
-                    let r = op(&mut w.peer);
-                    drop(s);
-                    self.changed.notify_all();
-                    return r;
-                }
-            }
-            s = self.changed.wait(s);
-        }
+        self.wire(conn).upstream_op(ready, |up| op(&mut up.peer))
     }
 
     /// Run a peer operation on the first connection where `ready` holds (in creation order).
     pub fn peer_op_any<R>(
         &self,
-        ready: impl Fn(&Wire) -> bool,
+        ready: impl Fn(&Upstream) -> bool,
         op: impl FnOnce(&mut Peer) -> R,
     ) -> R {
-        let mut s = self.state.lock();
+        let mut watching = self.watch.lock.lock();
+        self.watch.any_waiters.with(|n| *n += 1);
         loop {
-            if let Some(w) = s.iter_mut().find(|w| ready(w)) {
-                let r = op(&mut w.peer);
-                drop(s);
-                self.changed.notify_all();
-                return r;
+            for w in self.wires.get() {
+                let mut up = w.up.lock();
+                if ready(&up) {
+                    self.watch.any_waiters.with(|n| *n -= 1);
+                    drop(watching);
+                    let r = w.run_ready(&mut up, |up| op(&mut up.peer));
+                    drop(up);
+                    w.changed();
+                    return r;
+                }
             }
-            s = self.changed.wait(s);
+            watching = self.watch.changed.wait(watching);
         }
     }
 
     /// The peer stops reading connection `conn` (waits until it exists).
     pub fn stop_reading(&self, conn: u32) {
-        self.wire_op(conn, |w| w.reading = false);
+        self.wire(conn)
+            .upstream_op(|_| true, |up| up.reading = false);
     }
 
     /// The peer reads again: everything buffered is read, stalled writers continue.
     pub fn resume_reading(&self, conn: u32) {
-        self.wire_op(conn, |w| {
-            w.reading = true;
-            w.deliver_buffered();
-        });
-    }
-
-    fn wire_op(&self, conn: u32, op: impl FnOnce(&mut Wire)) {
-        self.peer_op_wire(conn, |_| true, op);
-    }
-
-    fn peer_op_wire(&self, conn: u32, ready: impl Fn(&Wire) -> bool, op: impl FnOnce(&mut Wire)) {
-        let mut s = self.state.lock();
-        loop {
-            if let Some(w) = s.get_mut(idx(conn)) {
-                if ready(w) {
-                    op(w);
-                    drop(s);
-                    self.changed.notify_all();
-                    return;
-                }
-            }
-            s = self.changed.wait(s);
-        }
+        self.wire(conn).upstream_op(
+            |_| true,
+            |up| {
+                up.reading = true;
+                up.deliver_buffered();
+            },
+        );
     }
 
     /// Wait until a write on `conn` is stalled (the seed test's `conn.wait()`).
     pub fn await_stall(&self, conn: u32) {
-        self.peer_op_wire(conn, |w| w.stalled > 0, |_| {});
+        self.wire(conn).upstream_op(|up| up.stalled > 0, |_| {});
     }
 
     /// Wait until the client wrote `acks` SETTINGS ACKs on `conn` (1: the initial SETTINGS).
     pub fn await_settings(&self, conn: u32, acks: u32) {
-        self.peer_op_wire(conn, |w| w.client_acks >= acks, |_| {});
+        self.wire(conn)
+            .upstream_op(|up| up.client_acks >= acks, |_| {});
     }
 }
 

@@ -345,7 +345,7 @@ pub(super) fn run_op(pool: &Arc<Pool>, net: &Net, op: Op, req: u32) {
         Op::Settings(conn, max, table) => net.peer_op(conn, |_| true, |p| p.settings(max, table)),
         Op::Goaway(conn, last, close) => net.peer_op(conn, |_| true, |p| p.goaway(last, close)),
         Op::Respond(conn, stream, body, end) => {
-            let ready = move |w: &super::net::Wire| w.peer.pending(stream).is_some();
+            let ready = move |w: &super::net::Upstream| w.peer.pending(stream).is_some();
             let act = move |p: &mut super::peer::Peer| {
                 let s = p.pending(stream).expect("ready");
                 p.respond_to(s, body, end);

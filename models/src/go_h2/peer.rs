@@ -61,7 +61,8 @@ pub struct Peer {
     host: String,
     config: PeerConfig,
     decoder: Decoder,
-    /// Frames sent and not yet read by the client.
+    /// Frames sent and not yet on the wire: [`super::net`] moves them to the connection's
+    /// peer-to-client direction after every operation of the peer.
     pub inbound: VecDeque<PeerFrame>,
     /// The peer closed the connection (after `inbound` drains, the client reads EOF).
     pub closed: bool,

@@ -116,15 +116,16 @@ impl Pool {
     /// `dialCall.dial` + `newClientConn`: connect, write the preface, start the read loop, add
     /// the connection to the pool.
     fn dial(self: &Arc<Self>, call: u32, host: &str) -> Arc<ClientConn> {
-        let id = self.net.accept(host);
-        let cc = Arc::new(ClientConn::new(id, host, self.variant, self.net.clone()));
+        let tconn = self.net.accept(host);
+        let id = tconn.id();
+        let cc = Arc::new(ClientConn::new(host, self.variant, tconn));
         probe(Event::ConnCreated { conn: id });
         blocking(BlockKind::NetWrite, &format!("cc{id}: preface+SETTINGS"));
         let preface = ClientFrame::Preface {
             initial_window: STREAM_FLOW,
             conn_window_update: CONN_FLOW,
         };
-        let _ = self.net.write(id, vec![preface]);
+        let _ = cc.tconn.write(vec![preface]);
         probe(Event::ConnPhase {
             conn: id,
             phase: ConnPhase::Active,

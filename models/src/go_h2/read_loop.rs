@@ -41,7 +41,7 @@ struct ReadLoop {
 pub fn read_loop(cc: Arc<ClientConn>, pool: Arc<Pool>) {
     let mut rl = ReadLoop::default();
     let err = loop {
-        let frame = match cc.net.read(cc.id) {
+        let frame = match cc.tconn.read() {
             Read::Frame(f) => f,
             Read::Eof => break None,
             Read::TornDown => return,
@@ -369,7 +369,7 @@ fn cleanup(cc: &ClientConn, pool: &Pool, err: Option<ReqErr>) {
     }
     cc.cond.notify_all();
     pool.mark_dead(cc);
-    cc.net.close(cc.id);
+    cc.tconn.close();
     probe(Event::ConnClosed {
         conn: cc.id,
         reason: CloseReason::Error,
