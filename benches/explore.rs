@@ -2,10 +2,12 @@
 //! `docs/performance.md` (and a copy in `reports/bench.md`).
 //!
 //! `cargo bench --bench explore -- [scenario-filter] [--seeds N] [--std-seconds S]
-//! [--cap-seconds C] [--cap-executions E]`
+//! [--cap-seconds C] [--cap-executions E] [--proof-seconds P]`
 //!
 //! - **Exhausting `fixed`**: executions and seconds for loom at the file's preemption bound, dpor
-//!   at the same bound, and dpor unbounded.
+//!   at the same bound, dpor unbounded, and dpor at the file's proof bound (`[schedulers.dpor]
+//!   proof_bound`, else its `preemption_bound`: the highest bound that fits in 60 s, where the
+//!   suite runs a cheaper one), capped at P seconds (60 by default).
 //! - **First counterexample** of each buggy variant: executions and seconds under loom, dpor
 //!   (the file's `[schedulers.dpor]`, else unbounded), PCT and random (medians over seeds
 //!   1..=N, and how many seeds caught it) and the std-threads baseline (until it hits the bug or
@@ -28,6 +30,7 @@ struct Options {
     std_seconds: u64,
     cap_seconds: u64,
     cap_executions: u64,
+    proof_seconds: u64,
 }
 
 fn options() -> Options {
@@ -37,6 +40,7 @@ fn options() -> Options {
         std_seconds: 2,
         cap_seconds: 10,
         cap_executions: 100_000,
+        proof_seconds: 60,
     };
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let number =
@@ -47,6 +51,7 @@ fn options() -> Options {
             "--std-seconds" => o.std_seconds = number(args.next(), o.std_seconds),
             "--cap-seconds" => o.cap_seconds = number(args.next(), o.cap_seconds),
             "--cap-executions" => o.cap_executions = number(args.next(), o.cap_executions),
+            "--proof-seconds" => o.proof_seconds = number(args.next(), o.proof_seconds),
             other => o.filter = Some(other.replace('_', "-")),
         }
     }
@@ -71,8 +76,8 @@ fn main() {
         .collect();
     let started = Instant::now();
     let mut exhaust = String::from(
-        "| scenario | loom bound | loom executions | loom s | dpor same bound executions | dpor same bound s | dpor unbounded executions | dpor unbounded s |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| scenario | loom bound | loom executions | loom s | dpor same bound executions | dpor same bound s | dpor unbounded executions | dpor unbounded s | dpor proof bound | dpor proof executions | dpor proof s |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut first = String::from(
         "| scenario | variant | expected | loom | dpor | pct | random | std | simplest (preemptions, steps) |\n\
@@ -111,8 +116,8 @@ fn document(o: &Options, exhaust: &str, first: &str, took: Duration) -> String {
     }
     write!(
         cmd,
-        " --seeds {} --std-seconds {} --cap-seconds {} --cap-executions {}",
-        o.seeds, o.std_seconds, o.cap_seconds, o.cap_executions
+        " --seeds {} --std-seconds {} --cap-seconds {} --cap-executions {} --proof-seconds {}",
+        o.seeds, o.std_seconds, o.cap_seconds, o.cap_executions, o.proof_seconds
     )
     .expect("string");
     format!(
@@ -123,7 +128,10 @@ fn document(o: &Options, exhaust: &str, first: &str, took: Duration) -> String {
          simplest counterexample afterwards is not included. PCT and random are medians over \
          seeds 1..={} (`k/N`: seeds that caught the bug); std runs until it hits the bug or {} s \
          pass.\n\n\
-         ## Exhausting `fixed`\n\n{exhaust}\n\
+         ## Exhausting `fixed`\n\n\
+         `dpor proof` runs dpor at the scenario file's proof bound (`[schedulers.dpor] \
+         proof_bound`, else its `preemption_bound`), capped at {} s only: the file claims it \
+         finishes within 60 s.\n\n{exhaust}\n\
          ## First counterexample per buggy variant\n\n\
          Cells: executions, seconds. `simplest` is the counterexample with the fewest \
          preemptions (then steps) over every scheduler's minimised result.\n\n{first}",
@@ -133,6 +141,7 @@ fn document(o: &Options, exhaust: &str, first: &str, took: Duration) -> String {
         o.cap_executions,
         o.seeds,
         o.std_seconds,
+        o.proof_seconds,
     )
 }
 
@@ -181,10 +190,37 @@ fn exhaust_row(s: &Scenario, o: &Options) -> String {
         None => ("none".into(), "— | —".into(), "— | —".into()),
     };
     let unbounded = cells(&dpor(None, o));
+    let proof = proof_cells(s, o);
     format!(
-        "| {} | {bound} | {loom_cells} | {dpor_same} | {unbounded} |\n",
+        "| {} | {bound} | {loom_cells} | {dpor_same} | {unbounded} | {proof} |\n",
         s.name
     )
+}
+
+/// `bound | executions | seconds` of dpor at the file's proof bound (`proof_bound`, else the
+/// suite's `preemption_bound`), capped at `--proof-seconds` and no execution cap: the claim the
+/// file makes is that this finishes within 60 s.
+fn proof_cells(s: &Scenario, o: &Options) -> String {
+    let suite = s.schedulers.iter().find_map(|spec| match spec {
+        SchedulerSpec::Dpor {
+            preemption_bound, ..
+        } => Some(*preemption_bound),
+        _ => None,
+    });
+    let Some(bound) = s.proof_bound.map(|p| p.preemption_bound()).or(suite) else {
+        return "— | — | —".into();
+    };
+    let spec = SchedulerSpec::Dpor {
+        preemption_bound: bound,
+        max_executions: 100_000_000,
+    };
+    let capped = Bounds {
+        wall: Duration::from_secs(o.proof_seconds),
+        ..Bounds::default()
+    };
+    let name = bound.map_or("unbounded".to_owned(), |b| b.to_string());
+    let cells = exhaust_cells(&run(&s.subject("fixed"), &spec, capped));
+    format!("{name} | {cells}")
 }
 
 fn dpor(preemption_bound: Option<usize>, o: &Options) -> SchedulerSpec {

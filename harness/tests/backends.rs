@@ -358,6 +358,7 @@ fn toy_scenario() -> Arc<Scenario> {
             Expectation::all("buggy", "idle-while-active"),
         ],
         pinned: vec![],
+        proof_bound: None,
     })
 }
 

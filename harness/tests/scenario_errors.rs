@@ -394,3 +394,49 @@ fn an_expectation_may_list_invariants_any_of_which_catches() {
         assert!(e.line > 0, "{stem}: located");
     }
 }
+
+/// `GOOD` with a `[schedulers.dpor]` table of these lines (before `[schedulers.pct]`).
+fn with_dpor(lines: &str) -> String {
+    good().replace(
+        "[schedulers.pct]",
+        &format!("[schedulers.dpor]\n{lines}\n[schedulers.pct]"),
+    )
+}
+
+#[test]
+fn a_proof_bound_loads_as_a_bound_or_unbounded() {
+    use poolcheck_harness::scenario::ProofBound;
+    for (value, want) in [
+        ("3", ProofBound::Bound(3)),
+        ("\"unbounded\"", ProofBound::Unbounded),
+    ] {
+        let text = with_dpor(&format!("preemption_bound = 1\nproof_bound = {value}"));
+        match load("proof-bound", &text) {
+            Ok(Loaded::Model(s)) => assert_eq!(s.proof_bound, Some(want)),
+            Ok(_) => panic!("not a model scenario"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn a_proof_bound_that_proves_nothing_more_is_located() {
+    let cases = [
+        ("proof_bound = 2", "already runs dpor unbounded"),
+        (
+            "preemption_bound = 2\nproof_bound = 2",
+            "is not above preemption_bound 2",
+        ),
+        (
+            "preemption_bound = 2\nproof_bound = \"unbound\"",
+            "neither a bound nor",
+        ),
+        ("preemption_bound = 2\nproof_bound = 99", "99"),
+    ];
+    for (lines, says) in cases {
+        let e = error("proof-bound-bad", &with_dpor(lines));
+        assert_eq!(e.field, "schedulers.dpor.proof_bound", "{e}");
+        assert!(e.message.contains(says), "{lines}: {e}");
+        assert!(e.hint.is_some(), "{e}");
+    }
+}

@@ -7,9 +7,9 @@ use super::defaults::{DEFAULT_DPOR_EXECUTIONS, DEFAULT_LOOM_BRANCHES, DEFAULT_LO
 use super::error::{hint_for, ScenarioError};
 use super::header::Header;
 use super::limits::{self, in_range};
-use super::raw::{RawActor, RawExpect, RawScenario, RawSchedulers};
+use super::raw::{RawActor, RawDpor, RawExpect, RawProofBound, RawScenario, RawSchedulers};
 use super::read::{read_source, MAX_SCENARIO_BYTES};
-use super::{Expectation, Pinned, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
+use super::{Expectation, Pinned, ProofBound, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
 use crate::backend::{decode_schedule, SchedulerSpec};
 use crate::monitor;
 use crate::trial::ANY_OF;
@@ -147,6 +147,10 @@ impl Cx<'_> {
             .header()
             .step_bound(raw.step_bound.as_ref(), DEFAULT_STEP_BOUND)?;
         let schedulers = self.schedulers(&raw.schedulers)?;
+        let proof_bound = match &raw.schedulers.dpor {
+            Some(d) => self.proof_bound(d)?,
+            None => None,
+        };
         let no_actors = Spanned::new(raw.model.span(), Vec::new());
         let raw_actors = raw.actors.as_ref().unwrap_or(&no_actors);
         self.actor_count(raw_actors, &schedulers)?;
@@ -169,7 +173,59 @@ impl Cx<'_> {
             schedulers,
             expect,
             pinned,
+            proof_bound,
         })
+    }
+
+    /// `[schedulers.dpor] proof_bound`: `"unbounded"` or a bound above the suite's.
+    fn proof_bound(&self, d: &RawDpor) -> Result<Option<ProofBound>, ScenarioError> {
+        const FIELD: &str = "schedulers.dpor.proof_bound";
+        let Some(p) = &d.proof_bound else {
+            return Ok(None);
+        };
+        let Some(suite) = &d.preemption_bound else {
+            return Err(self
+                .err(
+                    p,
+                    FIELD,
+                    "the suite already runs dpor unbounded, the strongest proof",
+                )
+                .with_hint("remove `proof_bound`"));
+        };
+        let proof = match p.get_ref() {
+            RawProofBound::Word(w) if w == "unbounded" => ProofBound::Unbounded,
+            RawProofBound::Word(w) => {
+                return Err(self
+                    .err(
+                        p,
+                        FIELD,
+                        format!("`{w}` is neither a bound nor `unbounded`"),
+                    )
+                    .with_hint("write a number above `preemption_bound`, or \"unbounded\""))
+            }
+            RawProofBound::Bound(b) => {
+                let b = self.ranged(
+                    &Spanned::new(p.span(), *b),
+                    FIELD,
+                    &limits::PREEMPTION_BOUND,
+                )?;
+                if b <= *suite.get_ref() {
+                    return Err(self
+                        .err(
+                            p,
+                            FIELD,
+                            format!(
+                                "proof_bound {b} is not above preemption_bound {}: the suite's \
+                                 trial already proves that much",
+                                suite.get_ref()
+                            ),
+                        )
+                        .with_hint("raise `proof_bound`, or remove it"));
+                }
+                ProofBound::Bound(b)
+            }
+        };
+        Ok(Some(proof))
     }
 
     fn model(&self, name: &Spanned<String>) -> Result<&'static dyn Model, ScenarioError> {

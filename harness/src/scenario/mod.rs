@@ -56,6 +56,28 @@ pub struct Scenario {
     pub expect: Vec<Expectation>,
     /// Pinned schedules: deterministic regression tests.
     pub pinned: Vec<Pinned>,
+    /// `[schedulers.dpor] proof_bound`: where the benchmark proves `fixed` when the suite runs a
+    /// cheaper `preemption_bound` (None: the suite's dpor budget is the proof).
+    pub proof_bound: Option<ProofBound>,
+}
+
+/// How far the benchmark explores `fixed` with dpor (`[schedulers.dpor] proof_bound`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofBound {
+    /// Every execution (`proof_bound = "unbounded"`).
+    Unbounded,
+    /// Every execution with at most this many preemptions.
+    Bound(usize),
+}
+
+impl ProofBound {
+    /// The dpor preemption bound it stands for (None: unbounded).
+    pub fn preemption_bound(self) -> Option<usize> {
+        match self {
+            ProofBound::Unbounded => None,
+            ProofBound::Bound(b) => Some(b),
+        }
+    }
 }
 
 /// What a scenario expects of one variant: a verdict for every scheduler (`default`), overridden

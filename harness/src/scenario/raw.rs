@@ -82,6 +82,17 @@ pub(super) struct RawDpor {
     pub preemption_bound: Option<Spanned<usize>>,
     #[serde(default)]
     pub max_executions: Option<Spanned<u64>>,
+    /// The benchmark's proof of `fixed`: a bound or `"unbounded"`.
+    #[serde(default)]
+    pub proof_bound: Option<Spanned<RawProofBound>>,
+}
+
+/// `[schedulers.dpor] proof_bound`: a number or a word (`"unbounded"`), checked by the loader.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawProofBound {
+    Bound(usize),
+    Word(String),
 }
 
 #[derive(Deserialize)]
