@@ -25,6 +25,12 @@ pub struct CancelBook {
     at: BTreeMap<u32, &'static str>,
     /// Requests cancelled so far.
     cancelled: BTreeSet<u32>,
+    /// Requests whose cancellation some await raised already.
+    delivered: BTreeSet<u32>,
+    /// Requests cancelled again after that (a second `Task.cancel()`).
+    again: BTreeSet<u32>,
+    /// Requests whose shielded cleanup that second cancellation already interrupted.
+    interrupted: BTreeSet<u32>,
 }
 
 impl CancelBook {
@@ -36,9 +42,26 @@ impl CancelBook {
     /// Cancel `req` now (a canceller, a timeout, a dropped future); recorded once, as
     /// [`Event::RequestCancelled`], so that `spurious-error` knows the cancellation happened.
     pub fn cancel(&mut self, req: u32) {
+        if self.delivered.contains(&req) {
+            self.again.insert(req);
+        }
         if self.cancelled.insert(req) {
             probe(Event::RequestCancelled { req });
         }
+    }
+
+    /// A cleanup `req` runs shielded after its cancellation was raised: is it interrupted
+    /// there, once, by a cancellation that came after that raise? anyio's
+    /// `CancelScope(shield=True)` stops anyio cancellation, not a native asyncio
+    /// `Task.cancel()`; two calls before the task runs again raise once, so only a later one
+    /// counts.
+    pub fn interrupts_cleanup(&mut self, req: u32) -> bool {
+        self.again.contains(&req) && self.interrupted.insert(req)
+    }
+
+    /// Would [`CancelBook::interrupts_cleanup`] say yes? (Read-only, asked first.)
+    pub fn would_interrupt_cleanup(&self, req: u32) -> bool {
+        self.again.contains(&req) && !self.interrupted.contains(&req)
     }
 
     /// `req` reaches the await `point`: the scenario's `cancel_at` fires there. Does the await
@@ -47,7 +70,11 @@ impl CancelBook {
         if self.at.get(&req) == Some(&point) {
             self.cancel(req);
         }
-        self.is_cancelled(req)
+        let raises = self.is_cancelled(req);
+        if raises {
+            self.delivered.insert(req);
+        }
+        raises
     }
 
     /// Was `req` cancelled?

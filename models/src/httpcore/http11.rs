@@ -29,6 +29,7 @@ use super::connection::{ConnConfig, ReqError};
 use super::h2state::{ClientFrame, ServerFrame};
 use super::peer::{Network, ReadError};
 use super::task::Task;
+use super::variant::{Fix, Variant};
 use crate::sync::{now, probe, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain};
 use crate::typed::{IllegalTransition, Transition};
 use std::collections::VecDeque;
@@ -111,6 +112,7 @@ const STATE_LOCK: LockClass = LockClass::non_blocking("state");
 /// One `AsyncHTTP11Connection`.
 pub struct Http11Connection {
     id: u32,
+    variant: Variant,
     config: ConnConfig,
     net: Arc<Network>,
     f: Plain<Fields>,
@@ -119,9 +121,10 @@ pub struct Http11Connection {
 
 impl Http11Connection {
     /// `__init__` (http11.py 47-63): NEW, no expiry, the first cycle.
-    pub fn new(id: u32, config: ConnConfig, net: Arc<Network>) -> Self {
+    pub fn new(id: u32, variant: Variant, config: ConnConfig, net: Arc<Network>) -> Self {
         Http11Connection {
             id,
+            variant,
             config,
             net,
             f: Plain::new(Fields {
@@ -157,11 +160,28 @@ impl Http11Connection {
         let cycle = self.mark_active(task.req)?;
         match self.send_and_receive(task, cycle) {
             Ok(()) => Ok(cycle),
+            Err(ReqError::Cancelled) => {
+                self.cleanup_after_cancel(cycle, task);
+                Err(ReqError::Cancelled)
+            }
             Err(e) => {
                 self.response_closed(cycle);
                 Err(e)
             }
         }
+    }
+
+    /// The shielded `_response_closed` after a cancellation (http11.py 132-136, and
+    /// `HTTP11ConnectionByteStream.__aiter__`'s `except`, 336-342, whose `aclose` sets `_closed`
+    /// before it awaits). A second `Task.cancel()` passes anyio's shield and raises at
+    /// `async with self._state_lock` (encode/httpx#3782): in 1.0.9 the cleanup is lost and the
+    /// connection stays ACTIVE for good, since every later `aclose` sees `_closed` set. Fix
+    /// `retry-cleanup-on-cancel` (after encode/httpcore#1116): the cleanup completes anyway.
+    pub fn cleanup_after_cancel(&self, cycle: u32, task: &Task<'_>) {
+        if task.cleanup_interrupted("cleanup") && !self.variant.has(Fix::RetryCleanupOnCancel) {
+            return;
+        }
+        self.response_closed(cycle);
     }
 
     /// http11.py 72-78: `async with self._state_lock`, NEW or IDLE becomes ACTIVE.

@@ -56,6 +56,14 @@ impl Protocol {
         }
     }
 
+    /// The response's close after its task was cancelled while reading it.
+    pub fn cleanup_after_cancel(&self, stream: u32, task: &Task<'_>) {
+        match self {
+            Protocol::H2(c) => c.response_closed(stream),
+            Protocol::H11(c) => c.cleanup_after_cancel(stream, task),
+        }
+    }
+
     fn is_available(&self) -> bool {
         match self {
             Protocol::H2(c) => c.is_available(),
@@ -208,6 +216,7 @@ impl HttpConnection {
         let protocol = if http11 {
             Protocol::H11(Arc::new(Http11Connection::new(
                 self.id,
+                self.variant,
                 self.config,
                 self.net.clone(),
             )))

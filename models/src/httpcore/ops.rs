@@ -518,8 +518,10 @@ pub(super) fn run_op(
 /// raises, and `PoolByteStream.__aiter__`'s `except` closes the response unread (that read is
 /// the await the cancellation takes, so the model adds no scheduling point of its own).
 fn read_and_close(pool: &Pool, resp: &Response, task: &Task<'_>) {
-    let read_body = task.resumed("body").is_ok();
-    finish_response(pool, resp, read_body);
+    match task.resumed("body") {
+        Ok(()) => finish_response(pool, resp, true),
+        Err(_) => pool.close_cancelled_response(resp, task),
+    }
 }
 
 fn run_peer_op(net: &Network, op: Op) {

@@ -263,6 +263,18 @@ impl Pool {
         });
     }
 
+    /// `PoolByteStream.__aiter__`'s `except` after the task was cancelled reading the body: the
+    /// connection's shielded cleanup (which a second cancellation may interrupt), then
+    /// `PoolByteStream.aclose` leaves the queue.
+    pub fn close_cancelled_response(&self, resp: &Response, task: &Task<'_>) {
+        resp.conn.cleanup_after_cancel(resp.stream, task);
+        self.leave(resp.req);
+        probe(Event::RequestFinished {
+            req: resp.req,
+            outcome: Outcome::Cancelled,
+        });
+    }
+
     /// `pool_request.wait_for_connection()` (connection_pool.py 31-37): no await when already
     /// assigned (the event is set). No pool timeout. A task cancelled before it waits raises
     /// at once; one cancelled while it waits (the scenario's `cancel_at = "wait"`, or a

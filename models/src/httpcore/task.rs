@@ -150,6 +150,25 @@ impl Task<'_> {
     }
 }
 
+impl Task<'_> {
+    /// The shielded cleanup after this task's cancellation reaches an await (`point`): a second
+    /// `cancel` raises there once ([`CancelBook::interrupts_cleanup`]).
+    pub fn cleanup_interrupted(&self, point: &'static str) -> bool {
+        if !self.targeted {
+            return false;
+        }
+        yield_now(point_label(point));
+        if !self
+            .cancels
+            .book
+            .read(|b| b.would_interrupt_cleanup(self.req))
+        {
+            return false;
+        }
+        self.cancels.book.with(|b| b.interrupts_cleanup(self.req))
+    }
+}
+
 /// What a trace shows where the cancellation is raised.
 fn point_label(point: &'static str) -> &'static str {
     match point {
@@ -162,6 +181,7 @@ fn point_label(point: &'static str) -> &'static str {
         "write" => "await network_stream.write() -> CancelledError",
         "response" => "await _receive_response() -> CancelledError",
         "body" => "await response.aread() -> CancelledError",
+        "cleanup" => "shielded async with _state_lock (cleanup)",
         _ => "await -> CancelledError",
     }
 }

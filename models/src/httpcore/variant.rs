@@ -8,8 +8,9 @@
 //! - `fixed` applies every fix: five for the bugs BUGS.md lists (two of them, #1062's
 //!   delete-inside-the-lock and our pending count, together fix #1062), four of our own for
 //!   bugs found while modelling 1.0.9 (`undo-active-on-cancel`, `goaway-before-stream`,
-//!   `goaway-zero`, `close-in-section`), and `reclaim-orphaned-connection` for #1093 (after
-//!   the open PR #1099).
+//!   `goaway-zero`, `close-in-section`), `reclaim-orphaned-connection` for #1093 (after the
+//!   open PR #1099) and `retry-cleanup-on-cancel` for encode/httpx#3782 (after the open PR
+//!   #1116).
 //! - Every historical bug lived in 1.0.9 (none of their fixes is in a release of
 //!   encode/httpcore), so each historical variant is *1.0.9 minus the later fix*: `fixed` with
 //!   that fix undone (`httpcore-943` = `fixed-without=reset-on-early-close`), so that a
@@ -86,6 +87,12 @@ pub enum Fix {
     /// connection_pool.py 250-258): the request leaves the queue and the connection stays,
     /// neither available (HTTP/1.1), idle, expired nor closed: its slot is never freed.
     ReclaimOrphanedConnection,
+    /// After encode/httpcore#1116 (open), for encode/httpx#3782: the shielded cleanup of an
+    /// HTTP/1.1 response whose task was cancelled completes even if a second `Task.cancel()`
+    /// raises in it. Before (1.0.9, http11.py 336-348): the second cancellation passes anyio's
+    /// shield at `_response_closed`'s `async with self._state_lock`; `_closed` is already set,
+    /// so no later `aclose` retries, and the connection stays ACTIVE for good.
+    RetryCleanupOnCancel,
 }
 
 impl typed::Fix for Fix {
@@ -100,6 +107,7 @@ impl typed::Fix for Fix {
         Fix::GoawayZero,
         Fix::CloseInSection,
         Fix::ReclaimOrphanedConnection,
+        Fix::RetryCleanupOnCancel,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -183,6 +191,15 @@ impl typed::Fix for Fix {
             why: "1.0.9 only removes the request: such a connection is neither available, idle, \
                   expired nor closed, and holds its pool slot (and socket) for good",
         },
+        FixInfo {
+            name: "retry-cleanup-on-cancel",
+            upstream: "https://github.com/encode/httpcore/pull/1116",
+            changes: "the shielded cleanup of a cancelled HTTP/1.1 response completes even when \
+                      a second cancellation raises in it",
+            why: "a second Task.cancel() passes anyio's shield at _response_closed's \
+                  _state_lock; _closed is already set, so the connection stays ACTIVE for good \
+                  (encode/httpx#3782)",
+        },
     ];
 }
 
@@ -214,6 +231,10 @@ impl typed::Release for Release {
         (
             Release::Httpcore1_0_9,
             FixSpec::AllBut(&[Fix::ReclaimOrphanedConnection]),
+        ),
+        (
+            Release::Httpcore1_0_9,
+            FixSpec::AllBut(&[Fix::RetryCleanupOnCancel]),
         ),
     ];
     const INFO: &'static [VariantInfo] = &[
@@ -275,6 +296,14 @@ impl typed::Release for Release {
                       it starts on the connection the pool made for it (waiting for it, or at \
                       the HTTP/1.1 _state_lock) leaves that connection in the pool for good \
                       (1.0.9's code there)",
+        },
+        VariantInfo {
+            name: "httpx-3782",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/encode/httpx/issues/3782",
+            summary: "fixed-without=retry-cleanup-on-cancel: a second cancellation interrupts \
+                      the shielded cleanup of a cancelled HTTP/1.1 response, which stays ACTIVE \
+                      for good (1.0.9's code there)",
         },
     ];
 }
