@@ -13,7 +13,7 @@ use crate::model::{
     ActorSpec, Args, FixInfo, Model, ModelInfo, OpInfo, OpSpec, ScenarioSpec, SpecError,
     VariantInfo,
 };
-use crate::sync::spawn;
+use crate::sync::{spawn, use_flavour, Flavour};
 use std::sync::Arc;
 
 /// A named fix: one change a model makes to the upstream code it follows (ours, or a later
@@ -257,6 +257,10 @@ pub trait TypedModel: Send + Sync + 'static {
     /// and [`Ops::INFO`].
     const INFO: &'static ModelInfo;
 
+    /// The lock and semaphore semantics of the runtime it reimplements: the adapter installs
+    /// it before [`TypedModel::build`], so every lock and semaphore of the model has it.
+    const LOCK_FLAVOUR: Flavour;
+
     /// Checks beyond names and types (actor counts, argument ranges). Default: none.
     fn check(_spec: &ScenarioSpec) -> Result<(), SpecError> {
         Ok(())
@@ -290,6 +294,7 @@ impl<M: TypedModel> Model for M {
 
     fn run(&self, spec: &ScenarioSpec, variant: &str) {
         let variant = Variant::<M::Release>::parse(variant).unwrap_or_else(|e| panic!("{e}"));
+        use_flavour(M::LOCK_FLAVOUR);
         let world = Arc::new(M::build(spec, variant));
         let handles: Vec<_> = spec
             .actors

@@ -40,6 +40,7 @@ pub use pool::{Config, Pool};
 pub use variant::{Fix, Release, Variant};
 
 use crate::model::{ModelInfo, ScenarioSpec, SpecError};
+use crate::sync::Flavour;
 use crate::typed::{Fix as _, OpAt, Ops, Release as _, TypedModel};
 use ops::CONFIG;
 
@@ -66,6 +67,8 @@ impl TypedModel for CheckoutPoolModel {
     /// The (request, connection) in hand.
     type Actor = Option<(u32, u32)>;
     const INFO: &'static ModelInfo = &INFO;
+    /// A generic pool with no runtime of its own: no fairness is promised (std).
+    const LOCK_FLAVOUR: Flavour = Flavour::Std;
 
     fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         ops::check(spec)

@@ -43,6 +43,7 @@ pub use ops::Op;
 pub use variant::{Fix, Release, Variant};
 
 use crate::model::{ModelInfo, ScenarioSpec, SpecError};
+use crate::sync::Flavour;
 use crate::typed::{Fix as _, OpAt, Ops, Release as _, TypedModel};
 use net::Net;
 use ops::CONFIG;
@@ -79,6 +80,8 @@ impl TypedModel for GoH2Model {
     type World = World;
     type Actor = ();
     const INFO: &'static ModelInfo = &INFO;
+    /// Go's `sync.Mutex`: barging, starvation mode abstracted (see [`Flavour::Go`]).
+    const LOCK_FLAVOUR: Flavour = Flavour::Go;
 
     fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         ops::check(spec)

@@ -68,6 +68,7 @@ pub use task::{Cancels, Task};
 pub use variant::{Fix, Release, Variant};
 
 use crate::model::{Args, ModelInfo, ScenarioSpec, SpecError};
+use crate::sync::Flavour;
 use crate::typed::{Fix as _, OpAt, Ops, Release as _, TypedModel};
 use ops::CONFIG;
 use std::collections::VecDeque;
@@ -103,6 +104,9 @@ impl TypedModel for HttpcoreModel {
     /// The responses the actor keeps open, oldest first.
     type Actor = VecDeque<Response>;
     const INFO: &'static ModelInfo = &INFO;
+    /// anyio's locks are what httpcore runs on ([`Flavour::Anyio`]); switching to them is the
+    /// httpcore model's own step (its verdicts under them are checked first).
+    const LOCK_FLAVOUR: Flavour = Flavour::Std;
 
     fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         ops::check(spec)

@@ -38,6 +38,7 @@ pub use ops::Op;
 pub use variant::{Fix, Release, Variant};
 
 use crate::model::{ModelInfo, ScenarioSpec, SpecError};
+use crate::sync::Flavour;
 use crate::typed::{parse_all, Fix as _, OpAt, Ops, Release as _, TypedModel};
 use event_loop::{Loop, Transport};
 use pool::{Config, Connector, Pool};
@@ -72,6 +73,8 @@ impl TypedModel for LifecycleModel {
     /// The transport the actor holds.
     type Actor = Option<Transport>;
     const INFO: &'static ModelInfo = &INFO;
+    /// CPython asyncio's `Lock` and `Semaphore` (`asyncio.Condition` and the pool's capacity).
+    const LOCK_FLAVOUR: Flavour = Flavour::Asyncio;
 
     fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         // Actor counts and integer ranges (`pipes` 0 to 3...) are the harness's checks.

@@ -9,21 +9,28 @@ use super::record::{RecordKind, WaitFor};
 use std::sync::Arc;
 use std::time::Duration;
 
-enum Inner {
+/// The backend's own condition variable (none under shuttle and `dpor`, whose waits the facade
+/// keeps).
+enum Native {
     Std(std::sync::Condvar),
     Loom(loom::sync::Condvar),
-    /// shuttle and `dpor`: waiters kept by the facade, numbered as an object.
-    Controlled(ControlledCond, usize),
 }
 
 /// A condition variable; waits and notifications are recorded with the model's description.
 ///
 /// loom has no `wait_while`, and neither loom nor shuttle ever times a wait out: models loop
 /// on their condition and express time with the logical clock.
+///
+/// A wait with a lock the backend owns uses the backend's condition variable; a wait the facade
+/// keeps (every wait under shuttle and `dpor`, and a wait with a lock of a fair flavour under any
+/// backend)
+/// queues in `kept`, woken in the order the waits began (asyncio's and anyio's `Condition`).
 pub struct Condvar {
     name: String,
     exec: Arc<Exec>,
-    inner: Inner,
+    native: Option<Native>,
+    kept: ControlledCond,
+    object: usize,
 }
 
 impl Condvar {
@@ -31,16 +38,20 @@ impl Condvar {
     pub fn new(name: impl Into<String>) -> Self {
         let exec = exec();
         let name = name.into();
-        let inner = match exec.backend() {
-            Backend::Std => Inner::Std(std::sync::Condvar::new()),
-            Backend::Loom => Inner::Loom(loom::sync::Condvar::new()),
-            Backend::Shuttle | Backend::Dpor => {
-                let id = exec.new_object();
-                exec.name_object(Object::Cond(id), || name.clone());
-                Inner::Controlled(ControlledCond::default(), id)
-            }
+        let native = match exec.backend() {
+            Backend::Std => Some(Native::Std(std::sync::Condvar::new())),
+            Backend::Loom => Some(Native::Loom(loom::sync::Condvar::new())),
+            Backend::Shuttle | Backend::Dpor => None,
         };
-        Condvar { name, exec, inner }
+        let object = exec.new_object();
+        exec.name_object(Object::Cond(object), || name.clone());
+        Condvar {
+            name,
+            exec,
+            native,
+            kept: ControlledCond::default(),
+            object,
+        }
     }
 
     /// Release the guard's lock, wait for a notification, re-acquire (a scheduling point).
@@ -53,9 +64,11 @@ impl Condvar {
             .set_waiting(me, Some(WaitFor::Condition(self.name.clone())));
         let raw = guard.inner.take().expect("guard in use");
         drop(guard);
-        let raw = match &self.inner {
-            Inner::Controlled(cond, id) => self.controlled_wait(cond, *id, lock, raw, me),
-            _ => self.exec.blocking_section(|| self.raw_wait(raw)),
+        let raw = match &self.native {
+            Some(native) if !lock.is_fair() => {
+                self.exec.blocking_section(|| self.raw_wait(native, raw))
+            }
+            _ => self.kept_wait(lock, raw, me),
         };
         self.exec.set_waiting(me, None);
         self.exec.record(me, RecordKind::Woke(lock.id()));
@@ -65,31 +78,37 @@ impl Condvar {
         }
     }
 
-    /// shuttle, `dpor`: queue, release the lock (waking its waiters), park until notified, re-lock.
-    fn controlled_wait<'a, T>(
+    /// A wait the facade keeps: queue, release the lock (waking or handing it to its waiters),
+    /// park until notified, re-lock (a std or Go lock: the re-lock is a pending step; a fair lock: its
+    /// acquire, as the original's `Condition.wait` ends with `await self.acquire()`).
+    fn kept_wait<'a, T>(
         &self,
-        cond: &ControlledCond,
-        id: usize,
         lock: &'a super::Mutex<T>,
         raw: GuardInner<'a, T>,
         me: super::ActorId,
     ) -> GuardInner<'a, T> {
-        self.exec.touch(Object::Cond(id), true);
-        let notified = cond.enqueue(me);
+        self.exec.touch(Object::Cond(self.object), true);
+        let notified = self.kept.enqueue(&self.exec, me);
         drop(raw);
-        lock.release_controlled();
-        // Once notified, the re-lock is what this actor waits to attempt.
-        self.exec
-            .set_pending(me, Some(super::footprint::Pending::Lock(lock.id())));
+        lock.release_kept();
+        if !lock.is_fair() {
+            // Once notified, the re-lock is what this actor waits to attempt.
+            self.exec
+                .set_pending(me, Some(super::footprint::Pending::Lock(lock.id())));
+        }
         ControlledCond::park_until_notified(&self.exec, me, &notified);
-        self.exec.touch(Object::Cond(id), true);
-        lock.relock_controlled()
+        self.exec.touch(Object::Cond(self.object), true);
+        if lock.is_fair() {
+            lock.relock_fair()
+        } else {
+            lock.relock_controlled()
+        }
     }
 
-    fn raw_wait<'a, T>(&self, raw: GuardInner<'a, T>) -> GuardInner<'a, T> {
-        match (&self.inner, raw) {
-            (Inner::Std(c), GuardInner::Std(g)) => GuardInner::Std(self.std_wait(c, g)),
-            (Inner::Loom(c), GuardInner::Loom(g)) => {
+    fn raw_wait<'a, T>(&self, native: &Native, raw: GuardInner<'a, T>) -> GuardInner<'a, T> {
+        match (native, raw) {
+            (Native::Std(c), GuardInner::Std(g)) => GuardInner::Std(self.std_wait(c, g)),
+            (Native::Loom(c), GuardInner::Loom(g)) => {
                 GuardInner::Loom(c.wait(g).unwrap_or_else(|p| p.into_inner()))
             }
             _ => unreachable!("a condvar and a mutex of different backends in one execution"),
@@ -116,28 +135,32 @@ impl Condvar {
     /// Wake one waiter.
     pub fn notify_one(&self) {
         self.note_notify();
-        match &self.inner {
-            Inner::Std(c) => c.notify_one(),
-            Inner::Loom(c) => c.notify_one(),
-            Inner::Controlled(c, id) => self.controlled_notify(c, *id, false),
+        match &self.native {
+            Some(Native::Std(c)) => c.notify_one(),
+            Some(Native::Loom(c)) => c.notify_one(),
+            None => {}
         }
+        self.kept_notify(false);
     }
 
     /// Wake every waiter.
     pub fn notify_all(&self) {
         self.note_notify();
-        match &self.inner {
-            Inner::Std(c) => c.notify_all(),
-            Inner::Loom(c) => c.notify_all(),
-            Inner::Controlled(c, id) => self.controlled_notify(c, *id, true),
+        match &self.native {
+            Some(Native::Std(c)) => c.notify_all(),
+            Some(Native::Loom(c)) => c.notify_all(),
+            None => {}
         }
+        self.kept_notify(true);
     }
 
-    /// A notification nobody waits for changes nothing: it only reads the queue (so two of them
-    /// commute, and each still conflicts with a wait that would have caught it).
-    fn controlled_notify(&self, cond: &ControlledCond, id: usize, all: bool) {
-        self.exec.touch(Object::Cond(id), cond.has_waiters());
-        cond.notify(&self.exec, all);
+    /// Wake the waits the facade keeps (not a scheduling point). A notification nobody waits for
+    /// changes nothing: it only reads the queue (so two of them commute, and each still
+    /// conflicts with a wait that would have caught it).
+    fn kept_notify(&self, all: bool) {
+        self.exec
+            .touch(Object::Cond(self.object), self.kept.has_waiters());
+        self.kept.notify(&self.exec, all);
     }
 
     fn note_notify(&self) {

@@ -8,6 +8,7 @@ use super::backend::{Backend, Tid, Token};
 use super::controlled::Waiter;
 use super::deadlock::{all_blocked, deadlock_violation, FACADE_DEADLOCK};
 use super::event::Event;
+use super::flavour::Flavour;
 use super::footprint::{is_judged, record_accesses, Object, Pending, StepLog};
 use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
 use super::run_token::RunToken;
@@ -59,6 +60,10 @@ pub struct Exec {
     parked: StdMutex<BTreeSet<ActorId>>,
     /// Numbers the unlocked objects (condition variables, `Plain` cells) in creation order.
     objects: AtomicUsize,
+    /// The flavour of the locks and semaphores created next ([`super::use_flavour`]).
+    flavour: StdMutex<Flavour>,
+    /// Actors woken under shuttle but not yet unparked (see [`Exec::wake`]).
+    deferred: StdMutex<Vec<Waiter>>,
 }
 
 thread_local! {
@@ -108,6 +113,8 @@ pub fn install_traced(
         steps,
         parked: StdMutex::new(BTreeSet::new()),
         objects: AtomicUsize::new(0),
+        flavour: StdMutex::new(Flavour::Std),
+        deferred: StdMutex::new(Vec::new()),
     });
     let previous = CURRENT.with(|c| c.borrow_mut().replace(exec.clone()));
     let main_id = exec.new_actor(main);
@@ -213,6 +220,7 @@ impl Exec {
     /// One scheduling point: touch the shared token (loom, shuttle), or hand the run token to
     /// whichever std thread takes it next.
     pub(crate) fn scheduling_point(&self) {
+        self.flush_wakes();
         if let Some(steps) = &self.steps {
             steps.announce();
         }
@@ -227,6 +235,7 @@ impl Exec {
 
     /// Run an operation that may block (a lock, a wait, a join) without holding the run token.
     pub(crate) fn blocking_section<R>(&self, op: impl FnOnce() -> R) -> R {
+        self.flush_wakes();
         if self.backend != Backend::Std {
             self.loom_dependency();
             return op();
@@ -302,6 +311,7 @@ impl Exec {
 
     /// `actor` returned: joins of it can proceed.
     pub(crate) fn finished(&self, actor: ActorId) {
+        self.flush_wakes();
         if let Some(steps) = &self.steps {
             steps.set_finished(actor);
         }
@@ -322,20 +332,78 @@ impl Exec {
         self.objects.fetch_add(1, Ordering::SeqCst)
     }
 
-    /// Park the current actor (shuttle, `dpor`) until another unparks it; if every other live
-    /// actor is blocked too, this is a deadlock and the execution stops with `request-answered`.
+    /// The flavour of the locks and semaphores created from now on.
+    pub(crate) fn flavour(&self) -> Flavour {
+        *self.flavour.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn set_flavour(&self, flavour: Flavour) {
+        *self.flavour.lock().unwrap_or_else(|p| p.into_inner()) = flavour;
+    }
+
+    /// Park the current actor (any backend) until `ready` holds, each time until another actor
+    /// unparks it;
+    /// if every other live actor is blocked too, this is a deadlock and the execution stops with
+    /// `request-answered`. `ready` is checked after the deferred wakes are flushed, since under
+    /// shuttle an unpark is a switch in which others may run (and make `ready` hold). Under std
+    /// the run token is given up while parked, and the park times out now and then so that an
+    /// aborted execution ends.
+    pub(crate) fn park_until(&self, me: ActorId, ready: impl Fn() -> bool) {
+        loop {
+            self.flush_wakes();
+            if ready() {
+                return;
+            }
+            self.park(me);
+        }
+    }
+
+    /// Park once (see [`Exec::park_until`]; callers loop on their own condition).
     pub(crate) fn park(&self, me: ActorId) {
         self.lock_parked().insert(me);
         self.fail_if_deadlocked(me);
-        shuttle::thread::park();
+        match self.backend {
+            Backend::Std => {
+                self.run_token.release();
+                std::thread::park_timeout(std::time::Duration::from_millis(5));
+                self.take_run_token();
+            }
+            Backend::Loom => {
+                self.loom_dependency();
+                loom::thread::park();
+            }
+            Backend::Shuttle | Backend::Dpor => shuttle::thread::park(),
+        }
         // park returns at once when an earlier unpark left its token: then nobody removed us.
         self.lock_parked().remove(&me);
+        self.check_aborted();
     }
 
-    /// Wake a parked actor (not a scheduling decision of the `dpor` scheduler).
-    pub(crate) fn unpark(&self, waiter: &Waiter) {
+    /// Wake a parked actor without making this a scheduling point. shuttle's `unpark` is a
+    /// switch point of its own, so under the shuttle backend the unpark waits for the waker's
+    /// next scheduling point, block or end ([`Exec::flush_wakes`]); the woken actor could not
+    /// run before then anyway. Under `dpor` the scheduler ignores switches that are not
+    /// announced; loom's and std's unparks never switch. While unwinding nobody is woken: the
+    /// execution has failed.
+    pub(crate) fn wake(&self, waiter: Waiter) {
+        if std::thread::panicking() {
+            return;
+        }
         self.lock_parked().remove(&waiter.actor());
-        waiter.unpark();
+        if self.backend == Backend::Shuttle {
+            self.deferred
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(waiter);
+        } else {
+            waiter.unpark();
+        }
+    }
+
+    /// Unpark the actors [`Exec::wake`] deferred.
+    fn flush_wakes(&self) {
+        let woken = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|p| p.into_inner()));
+        woken.iter().for_each(Waiter::unpark);
     }
 
     /// Stop with a deadlock if `me` is about to block and no other live actor can run.

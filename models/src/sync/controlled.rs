@@ -10,10 +10,13 @@
 //! `release()` never suspend; a Go `Unlock` hands off without a scheduling decision of its own),
 //! so every shuttle scheduler and `dpor` explore the same steps.
 //!
-//! Locks are unfair: a released lock wakes every waiter and whoever runs first takes it (the
-//! barging of Go's `sync.Mutex` and of shuttle's own mutex). Condition variables wake waiters in
-//! the order they started waiting.
+//! These locks are the std and Go flavours' ([`super::Flavour`]) and unfair: a released lock
+//! wakes every waiter and whoever runs first takes it (the barging of Go's `sync.Mutex` and of
+//! shuttle's own mutex). Condition variables wake waiters in the order they started waiting;
+//! their queue also serves the waits on a lock of a fair flavour under every backend, and
+//! [`Waiter`] parks and unparks threads of every backend (`fair.rs` uses it too).
 
+use super::backend::Backend;
 use super::context::Exec;
 use super::footprint::Object;
 use super::record::ActorId;
@@ -21,18 +24,30 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
 
-/// A parked actor and the shuttle thread to unpark.
+/// A parked actor and the thread to unpark, under any backend (shuttle's and `dpor`'s own
+/// blocking, and the fair flavours' queues under every backend).
+#[derive(Clone)]
 pub(crate) struct Waiter {
     actor: ActorId,
-    thread: shuttle::thread::Thread,
+    thread: Parker,
+}
+
+#[derive(Clone)]
+enum Parker {
+    Std(std::thread::Thread),
+    Loom(loom::thread::Thread),
+    Shuttle(shuttle::thread::Thread),
 }
 
 impl Waiter {
-    fn current(actor: ActorId) -> Self {
-        Waiter {
-            actor,
-            thread: shuttle::thread::current(),
-        }
+    /// The actor running on this thread, to be unparked later.
+    pub(crate) fn current(backend: Backend, actor: ActorId) -> Self {
+        let thread = match backend {
+            Backend::Std => Parker::Std(std::thread::current()),
+            Backend::Loom => Parker::Loom(loom::thread::current()),
+            Backend::Shuttle | Backend::Dpor => Parker::Shuttle(shuttle::thread::current()),
+        };
+        Waiter { actor, thread }
     }
 
     pub(crate) fn actor(&self) -> ActorId {
@@ -40,7 +55,11 @@ impl Waiter {
     }
 
     pub(crate) fn unpark(&self) {
-        self.thread.unpark();
+        match &self.thread {
+            Parker::Std(t) => t.unpark(),
+            Parker::Loom(t) => t.unpark(),
+            Parker::Shuttle(t) => t.unpark(),
+        }
     }
 }
 
@@ -71,7 +90,7 @@ impl ControlledLock {
                     exec.lock_taken(me, object, true);
                     return;
                 }
-                s.waiters.push(Waiter::current(me));
+                s.waiters.push(Waiter::current(Backend::Dpor, me));
             }
             exec.park(me);
         }
@@ -90,8 +109,8 @@ impl ControlledLock {
         true
     }
 
-    /// Release the lock and wake every waiter. While unwinding nothing is woken: the execution
-    /// has failed and shuttle tears it down.
+    /// Release the lock and wake every waiter, without a scheduling point ([`Exec::wake`]).
+    /// While unwinding nothing is woken: the execution has failed and shuttle tears it down.
     pub(crate) fn release(&self, exec: &Exec, object: Object) {
         exec.touch(object, true);
         let waiters = {
@@ -100,30 +119,28 @@ impl ControlledLock {
             std::mem::take(&mut s.waiters)
         };
         exec.lock_taken(exec.actor_of_current(), object, false);
-        if !std::thread::panicking() {
-            waiters.iter().for_each(|w| exec.unpark(w));
-        }
+        waiters.into_iter().for_each(|w| exec.wake(w));
     }
 }
 
-/// The waiters of one condition variable under shuttle and `dpor`.
+/// The waiters of one condition variable whose waits the facade keeps: every wait under shuttle
+/// and `dpor`, and under any backend a wait with a lock of a fair flavour.
 #[derive(Default)]
 pub(crate) struct ControlledCond(StdMutex<VecDeque<(Waiter, Arc<AtomicBool>)>>);
 
 impl ControlledCond {
     /// Start waiting: returns the flag a notification sets. Called before the lock is released,
     /// so a notification between release and park is not lost.
-    pub(crate) fn enqueue(&self, me: ActorId) -> Arc<AtomicBool> {
+    pub(crate) fn enqueue(&self, exec: &Exec, me: ActorId) -> Arc<AtomicBool> {
         let flag = Arc::new(AtomicBool::new(false));
-        locked(&self.0).push_back((Waiter::current(me), flag.clone()));
+        let waiter = Waiter::current(exec.backend(), me);
+        locked(&self.0).push_back((waiter, flag.clone()));
         flag
     }
 
     /// Park until `flag` is set by a notification.
     pub(crate) fn park_until_notified(exec: &Exec, me: ActorId, flag: &AtomicBool) {
-        while !flag.load(Ordering::SeqCst) {
-            exec.park(me);
-        }
+        exec.park_until(me, || flag.load(Ordering::SeqCst));
     }
 
     /// Does anyone wait?
@@ -140,7 +157,7 @@ impl ControlledCond {
         };
         for (waiter, flag) in woken {
             flag.store(true, Ordering::SeqCst);
-            exec.unpark(&waiter);
+            exec.wake(waiter);
         }
     }
 }

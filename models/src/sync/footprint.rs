@@ -7,6 +7,7 @@
 //!
 //! What counts as an access, and why:
 //! - a lock acquisition, a failed attempt (it queues the actor) and a release write the lock;
+//!   a fair semaphore's acquire, queueing, resumption and release write the semaphore;
 //!   a condition-variable wait and a notification write the condition variable, except a
 //!   notification nobody waits for, which only reads it;
 //! - [`super::Plain::with`] writes its cell, [`super::Plain::get`] reads it;
@@ -31,7 +32,7 @@
 //! to it (its locals, the data behind a lock it holds). That is the contract models keep by
 //! touching shared state only through the facade.
 
-use super::record::{ActorId, LockId, RecordKind};
+use super::record::{ActorId, LockId, RecordKind, SemId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
@@ -40,6 +41,8 @@ use std::sync::Mutex;
 pub enum Object {
     /// A lock ([`super::Mutex`] or [`super::SlotLock`]).
     Lock(LockId),
+    /// A semaphore of a fair flavour (its count and queue).
+    Sem(SemId),
     /// A condition variable, numbered with the other unlocked objects.
     Cond(usize),
     /// A [`super::Plain`] cell.
@@ -263,6 +266,7 @@ impl StepLog {
         };
         match object {
             Object::Lock(_) => named("lock"),
+            Object::Sem(_) => named("semaphore"),
             Object::Cond(_) => named("condvar"),
             Object::Plain(_) => named("plain"),
             Object::Ghost(_) => named("ghost"),

@@ -11,6 +11,8 @@
 //! the execution's ghost log (std primitives only, so recording adds no scheduling point) and
 //! hands it to the harness's [`Observer`], which evaluates the invariants:
 //! - locks are created with a name and a [`LockClass`]; the log knows which locks each actor holds;
+//! - locks and semaphores have the fairness and suspension points of the runtime a model
+//!   reimplements (its [`Flavour`]: std, Go, asyncio, anyio);
 //! - [`blocking`] declares an operation that may block indefinitely (a scheduling point);
 //! - [`probe`] records ghost events (not a scheduling point);
 //! - [`yield_now`] is one `await` of an async original (a scheduling point);
@@ -24,6 +26,8 @@ mod context;
 mod controlled;
 mod deadlock;
 mod event;
+mod fair;
+mod flavour;
 mod footprint;
 mod mutex;
 mod plain;
@@ -42,6 +46,7 @@ pub use context::{
 };
 pub use deadlock::{deadlock_violation, FACADE_DEADLOCK, SCHEDULER_DEADLOCK};
 pub use event::{CallbackKind, CloseReason, ConnPhase, Event, Outcome, UserEvent};
+pub use flavour::{use_flavour, Flavour};
 pub use footprint::{Access, Footprint, Object, Pending, Step, StepLog};
 pub use mutex::{Mutex, MutexGuard};
 pub use plain::Plain;

@@ -3,8 +3,10 @@
 use super::backend::Backend;
 use super::context::{exec, Exec};
 use super::controlled::ControlledLock;
+use super::fair::FairCore;
+use super::flavour::Flavour;
 use super::footprint::{Object, Pending};
-use super::record::{LockClass, LockId, LockInfo, RecordKind, WaitFor};
+use super::record::{ActorId, LockClass, LockId, LockInfo, RecordKind, WaitFor};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -14,9 +16,13 @@ enum Inner<T> {
     /// shuttle and `dpor`: the facade keeps the lock state (so it sees every block and every
     /// deadlock); the data's std mutex is never contended (one actor runs at a time).
     Controlled(ControlledLock, std::sync::Mutex<T>),
+    /// A fair flavour (asyncio, anyio), any backend: the facade keeps the lock state and its
+    /// FIFO queue; the data's std mutex is only ever locked by the lock's holder.
+    Fair(FairCore, std::sync::Mutex<T>),
 }
 
-/// A mutual-exclusion lock with a name and a [`LockClass`], recorded in the ghost log.
+/// A mutual-exclusion lock with a name and a [`LockClass`], recorded in the ghost log, with the
+/// fairness and suspension points of a runtime's locks (its [`Flavour`]).
 ///
 /// Poisoning is dropped (as tokio's loom shim does): a violation unwinds through guards on
 /// purpose, and the harness, not the model, decides what a panic means.
@@ -39,8 +45,24 @@ pub struct MutexGuard<'a, T> {
 }
 
 impl<T> Mutex<T> {
-    /// A new lock named `name` (shown in traces) of class `class`.
+    /// A new lock named `name` (shown in traces) of class `class`, of the execution's flavour
+    /// ([`super::use_flavour`]; an internal class is always [`Flavour::Std`]).
     pub fn new(name: impl Into<String>, class: LockClass, value: T) -> Self {
+        let flavour = if class.internal {
+            Flavour::Std
+        } else {
+            exec().flavour()
+        };
+        Self::with_flavour(name, class, flavour, value)
+    }
+
+    /// A new lock of flavour `flavour`, whatever the execution's.
+    pub fn with_flavour(
+        name: impl Into<String>,
+        class: LockClass,
+        flavour: Flavour,
+        value: T,
+    ) -> Self {
         let exec = exec();
         let name = name.into();
         let id = {
@@ -55,6 +77,10 @@ impl<T> Mutex<T> {
         exec.touch(Object::Registry, true);
         exec.name_object(Object::Lock(id), || name);
         let inner = match exec.backend() {
+            _ if flavour.is_fair() => Inner::Fair(
+                FairCore::new(flavour, Object::Lock(id), 1),
+                std::sync::Mutex::new(value),
+            ),
             Backend::Std => Inner::Std(std::sync::Mutex::new(value)),
             Backend::Loom => Inner::Loom(loom::sync::Mutex::new(value)),
             Backend::Shuttle | Backend::Dpor => {
@@ -69,10 +95,26 @@ impl<T> Mutex<T> {
         self.id
     }
 
-    /// Acquire the lock (a scheduling point; may block).
+    /// Is the lock held? (asyncio's and anyio's `locked()`: under asyncio a lock released to a
+    /// waiter that has not run yet is not held; under anyio it is, by the waiter.)
+    pub fn locked(&self) -> bool {
+        self.exec.touch(self.object(), false);
+        self.exec.lock_ghost().locks[self.id].holder.is_some()
+    }
+
+    /// Acquire the lock (may block). Where the scheduling point is depends on the flavour:
+    /// before taking ([`Flavour::Std`], [`Flavour::Go`]), after taking ([`Flavour::Anyio`]), or
+    /// only if the lock is contended ([`Flavour::Asyncio`]).
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.exec.check_aborted();
         let me = self.exec.actor_of_current();
+        if let Inner::Fair(core, data) = &self.inner {
+            self.lock_fair(core, me, true);
+            return MutexGuard {
+                lock: self,
+                inner: Some(GuardInner::Controlled(uncontended(data))),
+            };
+        }
         self.exec.set_waiting(me, Some(WaitFor::Lock(self.id)));
         let inner = self.exec.blocking_section(|| self.raw_lock());
         self.exec.set_waiting(me, None);
@@ -100,6 +142,12 @@ impl<T> Mutex<T> {
                 }
                 GuardInner::Controlled(uncontended(data))
             }
+            Inner::Fair(core, data) => {
+                if !core.try_take(&self.exec) {
+                    return None;
+                }
+                GuardInner::Controlled(uncontended(data))
+            }
         };
         let me = self.exec.actor_of_current();
         self.exec.record(me, RecordKind::Lock(self.id));
@@ -107,6 +155,42 @@ impl<T> Mutex<T> {
             lock: self,
             inner: Some(inner),
         })
+    }
+
+    /// Take a fair lock: at once if it is free and nobody waits (then anyio checkpoints while
+    /// holding it), else in FIFO order. `record`: note the acquisition (a condition-variable
+    /// re-lock records `Woke` instead). Under anyio the releaser notes a hand-off.
+    fn lock_fair(&self, core: &FairCore, me: ActorId, record: bool) {
+        if core.try_take(&self.exec) {
+            if record {
+                self.exec.record(me, RecordKind::Lock(self.id));
+            }
+            if core.flavour().checkpoints_after_taking() {
+                self.exec.scheduling_point();
+            }
+            return;
+        }
+        self.exec.set_waiting(me, Some(WaitFor::Lock(self.id)));
+        core.wait_turn(&self.exec, me);
+        self.exec.set_waiting(me, None);
+        if record && !core.flavour().hands_off_at_release() {
+            self.exec.record(me, RecordKind::Lock(self.id));
+        }
+    }
+
+    /// Re-take a fair lock after a condition-variable wait (the original's `await
+    /// self.acquire()` in `Condition.wait`).
+    pub(crate) fn relock_fair(&self) -> GuardInner<'_, T> {
+        let Inner::Fair(core, data) = &self.inner else {
+            unreachable!("only a fair lock re-locks through its queue");
+        };
+        self.lock_fair(core, self.exec.actor_of_current(), false);
+        GuardInner::Controlled(uncontended(data))
+    }
+
+    /// Is this lock of a fair flavour (its waits kept by the facade under every backend)?
+    pub(crate) fn is_fair(&self) -> bool {
+        matches!(self.inner, Inner::Fair(..))
     }
 
     fn raw_lock(&self) -> GuardInner<'_, T> {
@@ -120,6 +204,7 @@ impl<T> Mutex<T> {
                 lock.acquire(&self.exec, me, self.object());
                 GuardInner::Controlled(uncontended(data))
             }
+            Inner::Fair(..) => unreachable!("a fair lock is taken by lock_fair"),
         }
     }
 
@@ -135,13 +220,21 @@ impl<T> Mutex<T> {
         GuardInner::Controlled(uncontended(data))
     }
 
-    /// Give the lock back (shuttle, `dpor`), waking its waiters.
-    pub(crate) fn release_controlled(&self) {
+    /// Give a lock the facade keeps back (shuttle, `dpor`, or a fair flavour), waking its
+    /// waiters; a fair lock handed to a waiter is recorded as that waiter's. Not a scheduling
+    /// point.
+    pub(crate) fn release_kept(&self) {
         if self.exec.halted() {
             return;
         }
-        if let Inner::Controlled(lock, _) = &self.inner {
-            lock.release(&self.exec, self.object());
+        match &self.inner {
+            Inner::Controlled(lock, _) => lock.release(&self.exec, self.object()),
+            Inner::Fair(core, _) if !std::thread::panicking() => {
+                if let Some(next) = core.give_back(&self.exec) {
+                    self.exec.record(next, RecordKind::Lock(self.id));
+                }
+            }
+            _ => {}
         }
     }
 
@@ -204,7 +297,7 @@ impl<T> Drop for MutexGuard<'_, T> {
                 exec.record(exec.actor_of_current(), RecordKind::Unlock(self.lock.id));
             }
             self.inner = None;
-            self.lock.release_controlled();
+            self.lock.release_kept();
         }
     }
 }

@@ -125,6 +125,17 @@ pub fn blocking(kind: BlockKind, what: &str) {
     );
 }
 
+/// Declare a possibly blocking operation without a scheduling point (a fair semaphore's
+/// acquire: asyncio's and anyio's only suspend where the original awaits).
+pub(crate) fn declare_blocking(kind: BlockKind, what: &str) {
+    let e = exec();
+    e.check_aborted();
+    e.record(
+        e.actor_of_current(),
+        RecordKind::Blocking(kind, what.to_owned()),
+    );
+}
+
 /// Holds a spawned std actor's run token for its whole life, released even when it unwinds.
 struct RunTokenGuard<'a>(&'a super::context::Exec);
 
