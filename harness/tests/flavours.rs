@@ -330,7 +330,10 @@ fn produced(flavour: Flavour, program: &str) {
         let r = run(&s, &spec, Bounds::default());
         match &r.verdict {
             Verdict::ModelPanic(m) if m.contains("PRODUCED") => {}
-            v => panic!("{name} under {}: expected it produced, got {v:?}", spec.name()),
+            v => panic!(
+                "{name} under {}: expected it produced, got {v:?}",
+                spec.name()
+            ),
         }
     }
 }

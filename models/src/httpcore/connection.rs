@@ -4,11 +4,12 @@
 //! An asyncio original: each method runs as one actor whose scheduling points are exactly its
 //! `await`s, in order: `async with <lock>` is [`Mutex::lock`], `await semaphore.acquire()` is
 //! [`Semaphore::acquire`], `await network_stream.read()/write()/aclose()` is one operation on the
-//! [`Network`] lock. anyio's `Semaphore.release` does not suspend; the facade's release takes the
-//! semaphore's own count lock, one extra scheduling point just before the release that only adds
-//! interleavings. Everything the original keeps in plain attributes (`_state`, `_expire_at`,
-//! `_events`, `_connection_terminated`...) is in [`Plain`], exactly as atomic as the code between
-//! two awaits; `_state_lock` protects sections, not data (`aclose` and `is_idle` use no lock).
+//! [`Network`] lock. Locks and the semaphore have anyio's semantics
+//! ([`crate::sync::Flavour::Anyio`]: hand-off to the first waiter, no scheduling point at
+//! release), as httpcore's do. Everything the original keeps in plain attributes (`_state`,
+//! `_expire_at`, `_events`, `_connection_terminated`...) is in [`Plain`], exactly as atomic as the
+//! code between two awaits; `_state_lock` protects sections, not data (`aclose` and `is_idle` use
+//! no lock).
 //!
 //! Abstractions: requests are GETs with no body (`_send_request_body` returns at once); `Trace`
 //! context managers do not await without a trace extension and are left out; timeouts are not

@@ -42,8 +42,12 @@
 //!   another thread marks the connection ACTIVE under `_state_lock`, a different lock).
 //! - One origin, GET requests without a body, no timeouts, no flow control, no connect
 //!   failures, no trace extension. `local_max_streams` (default 2) stands for h2's 100.
-//! - The facade semaphore's `release` takes its count lock (anyio's does not suspend): one
-//!   extra scheduling point per release, which only adds interleavings.
+//! - Locks and semaphores are anyio's ([`Flavour::Anyio`]): httpcore's `AsyncLock` and
+//!   `AsyncSemaphore` (`httpcore/_synchronization.py` 48-91 and 154-188 at 9820975) wrap
+//!   `anyio.Lock()` and `anyio.Semaphore()` on asyncio, without `fast_acquire` (reverted in
+//!   1.0.8, encode/httpcore#1002). The pool request's `AsyncEvent` is a facade lock and condition
+//!   variable: its wake-up takes a lock, one scheduling point `event.set()` does not have, which
+//!   only adds interleavings.
 //! - Cancellation lands at the awaits [`task::POINTS`] lists; one that arrives while the task
 //!   is blocked in a lock, a permit or a read is observed at its next await ([`task`]).
 
@@ -104,9 +108,10 @@ impl TypedModel for HttpcoreModel {
     /// The responses the actor keeps open, oldest first.
     type Actor = VecDeque<Response>;
     const INFO: &'static ModelInfo = &INFO;
-    /// anyio's locks are what httpcore runs on ([`Flavour::Anyio`]); switching to them is the
-    /// httpcore model's own step (its verdicts under them are checked first).
-    const LOCK_FLAVOUR: Flavour = Flavour::Std;
+    /// anyio's locks, what httpcore runs on under asyncio (`_synchronization.py` 59-68,
+    /// 159-172): a released lock or permit goes straight to the first waiter, `release()` never
+    /// suspends, an uncontended acquire checkpoints while holding what it took.
+    const LOCK_FLAVOUR: Flavour = Flavour::Anyio;
 
     fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
         ops::check(spec)
