@@ -226,6 +226,41 @@ fn a_recorded_schedule_replays_the_violation_at_once() {
     );
 }
 
+/// A dpor counterexample replays (`dpor-replay`) at once to the same verdict and log: a
+/// violation a monitor judges, and a deadlock, which the facade sees only with the step log's
+/// pending operations (an actor waiting to attempt a held lock counts as blocked). Without them
+/// the replay saw the deadlock a decision late and diverged (issue 13). The committed
+/// `settings-lower-max-streams-deadlock/upstream-1.0.9.dpor.json`, an anyio permit wait against a
+/// lock, is replayed by `tests/cli.rs`.
+#[test]
+fn a_dpor_counterexample_replays_at_once_a_deadlock_too() {
+    let dpor = SchedulerSpec::Dpor {
+        preemption_bound: None,
+        max_executions: 10_000,
+    };
+    for variant in ["buggy", "deadlock"] {
+        let bad = run(&subject(variant), &dpor, Bounds::default());
+        assert!(
+            matches!(bad.verdict, Verdict::Violation(_)),
+            "{variant}: {:?}",
+            bad.verdict
+        );
+        let schedule = bad.schedule.clone().expect("a schedule");
+        let again = run(
+            &subject(variant),
+            &SchedulerSpec::DporReplay { schedule },
+            Bounds::default(),
+        );
+        assert_eq!(again.executions, 1, "{variant}");
+        assert_eq!(again.verdict, bad.verdict, "{variant}");
+        assert_eq!(
+            again.ghost.as_ref().map(|g| &g.log),
+            bad.ghost.as_ref().map(|g| &g.log),
+            "{variant}"
+        );
+    }
+}
+
 #[test]
 fn a_loom_checkpoint_replays_the_violation_at_once() {
     let bad = run(&subject("buggy"), &loom(), Bounds::default());

@@ -8,6 +8,7 @@ use super::{Bounds, RunResult, SchedulerSpec, Subject, Verdict};
 use poolcheck_models::sync::{Backend, Ghost, StepLog, ViolationPanic};
 use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Stack per shuttle task: the default (60 KiB) is too small for real protocol code and dies
@@ -59,10 +60,15 @@ pub(super) fn explore<S: Scheduler + 'static>(
     subject: &Subject,
     scheduler: S,
     backend: Backend,
-    steps: Option<std::sync::Arc<StepLog>>,
+    steps: Option<Arc<StepLog>>,
     bounds: Bounds,
     slot: &GhostSlot,
 ) -> Explored {
+    // The `dpor` facade always has a step log, also when a replay or the minimiser runs it: its
+    // deadlock check counts an actor whose pending lock or join cannot complete as blocked, so
+    // without the log a deadlock is seen one decision later than dpor saw it, past the end of
+    // the recorded schedule, and the replay diverges.
+    let steps = steps.or_else(|| (backend == Backend::Dpor).then(|| Arc::new(StepLog::default())));
     let tape = Tape::default();
     let runner = shuttle::Runner::new(
         Recording::watching(scheduler, tape.clone(), slot.clone()),
