@@ -149,7 +149,7 @@ impl TrialResult {
 }
 
 /// Every trial of a scenario: each scheduler for each variant, then each pinned schedule, except
-/// those an exhaustive proof makes redundant ([`proved_by_dpor`]).
+/// those an exhaustive proof makes redundant (`proved_by_dpor`).
 pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
     let mut out = Vec::new();
     for e in &scenario.expect {
