@@ -9,8 +9,8 @@ use super::peer::InFlight;
 use super::variant::{Fix, Variant};
 use crate::cancel::CancelBook;
 use crate::sync::{
-    blocking, now, probe, yield_now, BlockKind, CloseReason, Condvar, ConnPhase, Event, LockClass,
-    Mutex, MutexGuard, Outcome,
+    blocking, now, probe, probe_phase, yield_now, BlockKind, CloseReason, Condvar, ConnPhase,
+    Event, LockClass, Mutex, MutexGuard, Outcome,
 };
 use crate::typed::{IllegalTransition, Transition};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -356,10 +356,7 @@ impl Pool {
             kind: "conn",
             id: conn,
         });
-        probe(Event::ConnPhase {
-            conn,
-            phase: ConnPhase::Connecting,
-        });
+        probe_phase(conn, ConnPhase::Connecting);
         blocking(BlockKind::NetWrite, "connect");
         for step in 0..self.config.create_steps {
             yield_now("connect");
@@ -471,10 +468,7 @@ impl Pool {
     fn finish_checkout(&self, req: u32, end: Result<u32, Outcome>) -> Checkout {
         match end {
             Ok(conn) => {
-                probe(Event::ConnPhase {
-                    conn,
-                    phase: ConnPhase::Active,
-                });
+                probe_phase(conn, ConnPhase::Active);
                 probe(Event::StreamOpened {
                     conn,
                     stream: req,
@@ -589,12 +583,12 @@ impl Pool {
                 if self.config.idle_timers {
                     Self::arm_idle_timer(st, conn, expire_at);
                 }
-                probe(Event::ConnPhase {
+                probe_phase(
                     conn,
-                    phase: ConnPhase::Idle {
+                    ConnPhase::Idle {
                         expire_at: Some(expire_at),
                     },
-                });
+                );
             }
         }
     }
@@ -777,10 +771,7 @@ impl State {
     pub(super) fn retire(&mut self, conn: u32) {
         self.book(conn, Books::retired);
         self.size -= 1;
-        probe(Event::ConnPhase {
-            conn,
-            phase: ConnPhase::Closed,
-        });
+        probe_phase(conn, ConnPhase::Closed);
     }
 
     /// A new connection's id; its lifetime counts from the start of its connect (taken under

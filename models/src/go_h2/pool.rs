@@ -19,8 +19,8 @@ use super::net::{ClientFrame, Net};
 use super::read_loop::read_loop;
 use super::variant::Variant;
 use crate::sync::{
-    blocking, probe, spawn, BlockKind, CloseReason, Condvar, ConnPhase, Event, JoinHandle,
-    LockClass, Mutex, Plain,
+    blocking, probe, probe_phase, spawn, BlockKind, CloseReason, Condvar, ConnPhase, Event,
+    JoinHandle, LockClass, Mutex, Plain,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -126,10 +126,7 @@ impl Pool {
             conn_window_update: CONN_FLOW,
         };
         let _ = cc.tconn.write(vec![preface]);
-        probe(Event::ConnPhase {
-            conn: id,
-            phase: ConnPhase::Active,
-        });
+        probe_phase(id, ConnPhase::Active);
         let (cc2, pool) = (cc.clone(), self.clone());
         let handle = spawn(&format!("conn{id}.readLoop"), move || read_loop(cc2, pool));
         self.loops.with(|l| l.push(handle));

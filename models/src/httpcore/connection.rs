@@ -23,7 +23,9 @@ use super::peer::{Network, ReadError};
 use super::task::Task;
 use super::variant::{Fix, Variant};
 use crate::sync::BlockKind;
-use crate::sync::{now, probe, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain, Semaphore};
+use crate::sync::{
+    now, probe, probe_phase, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain, Semaphore,
+};
 use crate::typed::{IllegalTransition, Transition};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -182,16 +184,8 @@ impl Http2Connection {
                 i64::from(config.local_max_streams),
             ),
         };
-        c.phase(ConnPhase::Idle { expire_at: None });
+        probe_phase(c.id, ConnPhase::Idle { expire_at: None });
         c
-    }
-
-    /// Probe: every assignment of `_state` (model only; upstream logs nothing here).
-    fn phase(&self, phase: ConnPhase) {
-        probe(Event::ConnPhase {
-            conn: self.id,
-            phase,
-        });
     }
 
     // ---- handle_async_request (http2.py 85-187) ----
@@ -235,7 +229,7 @@ impl Http2Connection {
         if !ok {
             return Err(ReqError::ConnectionNotAvailable);
         }
-        self.phase(ConnPhase::Active);
+        probe_phase(self.id, ConnPhase::Active);
         Ok(())
     }
 
@@ -674,7 +668,7 @@ impl Http2Connection {
                 f.state = f.state.idle().or_panic();
                 f.expire_at = expire_at;
             });
-            self.phase(ConnPhase::Idle { expire_at });
+            probe_phase(self.id, ConnPhase::Idle { expire_at });
             if used_all {
                 self.aclose(CloseReason::Terminated);
             }
@@ -704,7 +698,7 @@ impl Http2Connection {
                 conn: self.id,
                 reason,
             });
-            self.phase(ConnPhase::Closed);
+            probe_phase(self.id, ConnPhase::Closed);
         }
         was_open
     }

@@ -30,7 +30,9 @@ use super::h2state::{ClientFrame, ServerFrame};
 use super::peer::{Network, ReadError};
 use super::task::Task;
 use super::variant::{Fix, Variant};
-use crate::sync::{now, probe, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain};
+use crate::sync::{
+    now, probe, probe_phase, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain,
+};
 use crate::typed::{IllegalTransition, Transition};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -140,13 +142,6 @@ impl Http11Connection {
         }
     }
 
-    fn phase(&self, phase: ConnPhase) {
-        probe(Event::ConnPhase {
-            conn: self.id,
-            phase,
-        });
-    }
-
     /// `handle_async_request` (http11.py 65-136): mark ACTIVE under `_state_lock` (or refuse
     /// with `ConnectionNotAvailable`), send the request, read the response HEADERS. Returns the
     /// cycle's wire number; the caller owns the response and must call
@@ -197,7 +192,7 @@ impl Http11Connection {
             Some(f.cycle)
         });
         let cycle = cycle.ok_or(ReqError::ConnectionNotAvailable)?;
-        self.phase(ConnPhase::Active);
+        probe_phase(self.id, ConnPhase::Active);
         probe(Event::StreamOpened {
             conn: self.id,
             stream: cycle,
@@ -288,7 +283,7 @@ impl Http11Connection {
             f.ours_done = false;
             f.theirs = Theirs::SendResponse;
         });
-        self.phase(ConnPhase::Idle { expire_at });
+        probe_phase(self.id, ConnPhase::Idle { expire_at });
     }
 
     /// `aclose` (http11.py 254-258): `_state = CLOSED` with no lock, then the network close.
@@ -309,7 +304,7 @@ impl Http11Connection {
                 conn: self.id,
                 reason,
             });
-            self.phase(ConnPhase::Closed);
+            probe_phase(self.id, ConnPhase::Closed);
         }
         was_open
     }

@@ -18,7 +18,7 @@ use super::http11::Http11Connection;
 use super::peer::Network;
 use super::task::Task;
 use super::variant::Variant;
-use crate::sync::{probe, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain};
+use crate::sync::{probe, probe_phase, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain};
 use std::sync::Arc;
 
 /// The protocol a connection negotiated, and its connection.
@@ -142,10 +142,7 @@ impl HttpConnection {
         net: Arc<Network>,
     ) -> Self {
         probe(Event::ConnCreated { conn: id });
-        probe(Event::ConnPhase {
-            conn: id,
-            phase: ConnPhase::Connecting,
-        });
+        probe_phase(id, ConnPhase::Connecting);
         HttpConnection {
             id,
             variant,
@@ -197,10 +194,7 @@ impl HttpConnection {
             conn: self.id,
             reason,
         });
-        probe(Event::ConnPhase {
-            conn: self.id,
-            phase: ConnPhase::Closed,
-        });
+        probe_phase(self.id, ConnPhase::Closed);
     }
 
     /// connection.py 76-97: `async with self._request_lock`, connect and pick the protocol.

@@ -29,7 +29,8 @@ use super::event_loop::{ConnectError, Loop, Transport};
 use super::transport::SubprocessTransport;
 use super::variant::Fix;
 use crate::sync::{
-    probe, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome, Semaphore,
+    probe, probe_phase, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome,
+    Semaphore,
 };
 
 /// How the pool connects.
@@ -157,10 +158,7 @@ impl Pool {
         match self.checkout(lp, me) {
             Err(()) => Err(Outcome::Cancelled),
             Ok(Some(t)) => {
-                probe(Event::ConnPhase {
-                    conn: t.id(),
-                    phase: ConnPhase::Active,
-                });
+                probe_phase(t.id(), ConnPhase::Active);
                 Ok(t)
             }
             Ok(None) => self.connect(lp, me, fail_at),
@@ -192,20 +190,14 @@ impl Pool {
             kind: "conn",
             id: conn,
         });
-        probe(Event::ConnPhase {
-            conn,
-            phase: ConnPhase::Connecting,
-        });
+        probe_phase(conn, ConnPhase::Connecting);
         let attempt = match self.config.connector {
             Connector::Spawn { pipes } => SubprocessTransport::create(lp, me, conn, pipes, fail_at),
             Connector::Pipe { busy } => create_pipe_connection(lp, me, conn, busy),
         };
         match attempt {
             Ok(t) => {
-                probe(Event::ConnPhase {
-                    conn,
-                    phase: ConnPhase::Active,
-                });
+                probe_phase(conn, ConnPhase::Active);
                 Ok(t)
             }
             Err(ConnectError::Cancelled) => {
@@ -239,10 +231,7 @@ impl Pool {
 
     /// A healthy connection goes back to the idle list.
     fn release(&self, t: Transport) {
-        probe(Event::ConnPhase {
-            conn: t.id(),
-            phase: ConnPhase::Idle { expire_at: None },
-        });
+        probe_phase(t.id(), ConnPhase::Idle { expire_at: None });
         probe(Event::ConnPooled { conn: t.id() });
         self.state.lock().idle.push(t);
         self.changed.notify_all();

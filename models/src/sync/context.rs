@@ -7,7 +7,7 @@
 use super::backend::{Backend, Tid, Token};
 use super::controlled::Waiter;
 use super::deadlock::{all_blocked, deadlock_violation, FACADE_DEADLOCK};
-use super::event::Event;
+use super::event::{ConnPhase, Event};
 use super::flavour::Flavour;
 use super::footprint::{is_judged, record_accesses, Object, Pending, StepLog};
 use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
@@ -169,6 +169,12 @@ pub fn probe(event: Event) {
     let exec = exec();
     let me = exec.actor_of_current();
     exec.record(me, RecordKind::Probe(event));
+}
+
+/// Record that connection `conn`'s own state field is now `phase` (every model's assignment of
+/// its connection state goes through this, so the monitors see one event shape).
+pub fn probe_phase(conn: u32, phase: ConnPhase) {
+    probe(Event::ConnPhase { conn, phase });
 }
 
 impl Exec {

@@ -41,8 +41,8 @@ pub use backend::Backend;
 pub use clock::{advance_clock, now};
 pub use condvar::Condvar;
 pub use context::{
-    actor_count, current_actor, install, install_traced, probe, try_current_actor, uninstall,
-    Aborted, Exec, ExecGuard, Observer, ViolationPanic,
+    actor_count, current_actor, install, install_traced, probe, probe_phase, try_current_actor,
+    uninstall, Aborted, Exec, ExecGuard, Observer, ViolationPanic,
 };
 pub use deadlock::{deadlock_violation, FACADE_DEADLOCK, SCHEDULER_DEADLOCK};
 pub use event::{CallbackKind, CloseReason, ConnPhase, Event, Outcome, UserEvent};
