@@ -187,7 +187,8 @@ pub struct VariantInfo {
 pub enum VariantKind {
     /// Every named fix applied.
     Fixed,
-    /// An upstream release or commit exactly as published (no fix applied).
+    /// An upstream release or commit exactly as published: no fix of ours, and of the named
+    /// fixes that are upstream commits only those it already contains.
     Upstream,
     /// A historical bug: the code of the release it lived in, or `fixed` with its fix undone.
     Bug,

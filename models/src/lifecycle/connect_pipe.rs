@@ -1,39 +1,51 @@
 //! `IocpProactor.connect_pipe()` and the duplex pipe transport that
 //! `ProactorEventLoop.create_pipe_connection()` builds on the pipe it returns.
 //!
-//! Upstream: python/cpython `Lib/asyncio/windows_events.py`.
-//! - e0fd157b (2015-01-26, "Rewrite IocpProactor.connect_pipe() as a coroutine", the fixed
-//!   behaviour, unchanged in shape today): `connect_pipe(address)` loops: `handle =
-//!   _overlapped.ConnectPipe(address)`; on `ERROR_PIPE_BUSY`, `delay = min(delay * 2,
-//!   CONNECT_PIPE_MAX_DELAY)` and `await tasks.sleep(delay)`; otherwise return
-//!   `PipeHandle(handle)`. Cancelling the task raises `CancelledError` in that sleep, ending
-//!   the poll.
-//! - 7ffa2c5f (2015-01-22, "Issue #23293, asyncio: Rewrite IocpProactor.connect_pipe()", the
-//!   [`Fix::CancelEndsPipePoll`] behaviour): `connect_pipe` returned a future completed by a poll
-//!   that re-armed itself with `loop.call_later(delay, ...)` on `ERROR_PIPE_BUSY` and never
-//!   checked whether the future had been cancelled. We could not read that revision's text here
-//!   (the stored CPython snapshot is too large to fetch and the index holds later revisions only),
-//!   so the shape follows its commit message, e0fd157b's message ("Use a coroutine with
-//!   asyncio.sleep() instead of call_later() to ensure that the schedule call is cancelled") and
-//!   the seed (`seeds/001_cf418f7319126e75.txt`); no line range is cited for it.
-//! - `ProactorEventLoop.create_pipe_connection`: `pipe = await f` (the `connect_pipe` result),
-//!   then `_make_duplex_pipe_transport(pipe, protocol)`, whose `__init__`
-//!   (`proactor_events.py`, `_ProactorBasePipeTransport.__init__`) does
-//!   `self._loop.call_soon(self._protocol.connection_made, self)`; `close()` schedules
-//!   `_call_connection_lost`, which calls `connection_lost` and closes the pipe handle.
+//! Upstream: python/cpython `Lib/asyncio/windows_events.py`, three shapes ([`PipeConnect`]); the
+//! line numbers are of the Tulip twin of each commit (python/asyncio, the same file text):
+//! - v3.4.2 (python/asyncio tag 3.4.2): `connect_pipe` (410-427) calls
+//!   `ov.WaitNamedPipeAndConnect(address, self._iocp, ov.address)`, which queues
+//!   `WaitNamedPipeAndConnectInThread` (`overlapped.c`) to the Windows thread pool: it loops over
+//!   `WaitNamedPipe` and `CreateFile` and posts the handle to the completion port. It returns
+//!   `self._register(ov, None, finish_connect_pipe, wait_for_post=True)`, an
+//!   `_OverlappedFuture`. Cancelling it does nothing to the worker (`Overlapped_cancel` returns
+//!   at once for `TYPE_WAIT_NAMED_PIPE_AND_CONNECT`), and when the completion arrives `_poll`
+//!   (518-566) skips the callback of a done future (558: `elif not f.done():`): the handle the
+//!   worker opened is never wrapped nor closed.
+//! - 7ffa2c5f (2015-01-22, "Issue #23293, asyncio: Rewrite IocpProactor.connect_pipe()"; twin
+//!   8f386cd5): `connect_pipe(address)` (522-525) creates `fut` and calls
+//!   `_connect_pipe(fut, address, CONNECT_PIPE_INIT_DELAY)` (504-521) at once: `handle =
+//!   _overlapped.ConnectPipe(address)`; on `ERROR_PIPE_BUSY` it re-arms with
+//!   `self._loop.call_later(delay, self._connect_pipe, fut, address, delay)`; otherwise
+//!   `fut.set_result(PipeHandle(handle))`, which raises `InvalidStateError` on a cancelled
+//!   future. Nothing in the chain looks at `fut.cancelled()`.
+//! - e0fd157b (2015-01-26, "Rewrite IocpProactor.connect_pipe() as a coroutine"; twin 34214f46,
+//!   521-539; the shape 3.8 keeps): `connect_pipe` loops: `ConnectPipe(address)`; on
+//!   `ERROR_PIPE_BUSY`, `delay = min(delay * 2, CONNECT_PIPE_MAX_DELAY)` and `yield from
+//!   tasks.sleep(delay)` (537); otherwise return `PipeHandle(handle)`. Cancelling the task
+//!   raises `CancelledError` in that sleep, ending the poll.
+//! - `ProactorEventLoop.create_pipe_connection` (222-228 at v3.4.2, 310-316 at 7ffa2c5f): `pipe
+//!   = yield from f` (the `connect_pipe` result), then `_make_duplex_pipe_transport(pipe,
+//!   protocol)`, whose `__init__` (`proactor_events.py`, `_ProactorBasePipeTransport.__init__`,
+//!   line 39 at v3.4.2) does `self._loop.call_soon(self._protocol.connection_made, self)`;
+//!   `close()` schedules `_call_connection_lost` (97-), which calls `connection_lost` and closes
+//!   the pipe handle.
 //!
 //! Abstractions: the server side is a count of `busy` attempts that find every pipe instance
 //! busy before one connects; delays are not modelled (a `call_later` re-arm is a `call_soon`, a
-//! sleep is one await). Resources: `poll-task` `n` is the `n`-th `connect_pipe` call's polling,
-//! open until it stops; `pipe` `1000 + n` is the handle it opens.
+//! sleep is one await). The v3.4.2 worker thread is the same chain of attempts, each one loop
+//! turn (its progress reaches the loop only through `GetQueuedCompletionStatus` in `_poll`, once
+//! per turn), with no attempt before `connect_pipe` returns. Resources: `poll-task` `n` is the
+//! `n`-th `connect_pipe` call's polling (the worker thread, the chain or the coroutine), open
+//! until it stops; `pipe` `1000 + n` is the handle it opens.
 
 use super::event_loop::{Cancelled, ConnectError, Loop, ProtocolView, Ready, Transport};
-use super::variant::Fix;
+use super::variant::PipeConnect;
 use crate::sync::{probe, CallbackKind, Event, Plain};
 use crate::typed::{IllegalTransition, Transition};
 use std::sync::Arc;
 
-/// The future a cpython-23293 poll chain completes (an `asyncio.Future`, `Lib/asyncio/futures.py`
+/// The future a 7ffa2c5f poll chain or a v3.4.2 worker completes (an `asyncio.Future`, `Lib/asyncio/futures.py`
 /// `set_result`, `cancel`, `result`), as the chain and its awaiting task move it:
 ///
 /// ```text
@@ -97,7 +109,7 @@ impl Fut {
     }
 }
 
-/// One `connect_pipe` call's poll (the `call_later` chain in cpython-23293).
+/// One `connect_pipe` call's poll (the `call_later` chain of 7ffa2c5f, the worker of v3.4.2).
 #[derive(Clone, Copy, Debug)]
 pub struct PollChain {
     busy_left: u32,
@@ -142,10 +154,19 @@ pub fn connect_pipe(lp: &Loop, me: &str, busy: u32) -> Result<u32, Cancelled> {
         });
         poll
     });
-    if !lp.variant().has(Fix::CancelEndsPipePoll) {
-        connect_pipe_call_later(lp, me, poll)
-    } else {
-        connect_pipe_coroutine(lp, me, poll)
+    match lp.variant().pipe_connect() {
+        PipeConnect::Coroutine => connect_pipe_coroutine(lp, me, poll),
+        PipeConnect::CallLaterPoll => {
+            // `self._connect_pipe(fut, address, CONNECT_PIPE_INIT_DELAY)`: the first attempt now.
+            lp.atomically(|| poll_step(lp, poll));
+            await_connect_future(lp, me, poll)
+        }
+        PipeConnect::WorkerThread => {
+            // `QueueUserWorkItem(WaitNamedPipeAndConnectInThread, ...)`: the worker's attempts
+            // reach the loop from its next turn on.
+            lp.call_soon(Ready::PollStep(poll));
+            await_connect_future(lp, me, poll)
+        }
     }
 }
 
@@ -169,10 +190,10 @@ fn connect_pipe_coroutine(lp: &Loop, me: &str, poll: u32) -> Result<u32, Cancell
     }
 }
 
-/// 7ffa2c5f: the first attempt runs now, later ones in `call_later` callbacks; the caller
-/// awaits the future. Cancelling the caller cancels the future and nothing else.
-fn connect_pipe_call_later(lp: &Loop, me: &str, poll: u32) -> Result<u32, Cancelled> {
-    lp.atomically(|| poll_step(lp, poll));
+/// `pipe = yield from f` in `create_pipe_connection` (7ffa2c5f and v3.4.2): the caller awaits the
+/// future the chain or the worker completes. Cancelling the caller cancels the future and
+/// nothing else.
+fn await_connect_future(lp: &Loop, me: &str, poll: u32) -> Result<u32, Cancelled> {
     loop {
         if let Some(handle) = lp.atomically(|| take_result(lp, poll)) {
             return Ok(handle);
@@ -191,9 +212,10 @@ fn connect_pipe_call_later(lp: &Loop, me: &str, poll: u32) -> Result<u32, Cancel
     }
 }
 
-/// One step of the cpython-23293 chain (also its first attempt): try to connect; if busy,
-/// re-arm; if connected, complete the future, even a cancelled one (`set_result` raises
-/// `InvalidStateError` and the handle leaks).
+/// One step of the 7ffa2c5f chain (also its first attempt) or of the v3.4.2 worker: try to
+/// connect; if busy, re-arm (try again); if connected, complete the future, even a cancelled one
+/// (7ffa2c5f: `set_result` raises `InvalidStateError`; v3.4.2: `_poll` skips the callback of a
+/// done future), and the handle leaks.
 pub fn poll_step(lp: &Loop, poll: u32) {
     match attempt(lp, poll) {
         None => lp.call_soon(Ready::PollStep(poll)),

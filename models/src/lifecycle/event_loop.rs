@@ -44,7 +44,8 @@ pub enum Ready {
     PipeClosed(u32, usize),
     /// The child watcher's callback: the transport's `_process_exited`.
     ProcessExited(u32),
-    /// One step of the cpython-23293 `call_later` poll chain with this number.
+    /// One attempt of the `connect_pipe` poll with this number that cancellation does not stop
+    /// (7ffa2c5f's `call_later` chain, v3.4.2's worker thread).
     PollStep(u32),
 }
 
@@ -138,6 +139,8 @@ struct CancelScope {
     pending: bool,
     /// `task.cancel()` was called during it.
     requested: bool,
+    /// The code running now cannot see the cancellation (v3.4.2's `wait_for` inner task).
+    unaware: bool,
 }
 
 /// The event loop, the transports it knows and the tasks' cancellation flags.
@@ -283,7 +286,7 @@ impl Loop {
             .with(|v| v.get(index(id)).cloned().flatten())
     }
 
-    /// The cpython-23293 poll chains.
+    /// The `connect_pipe` polls.
     pub(crate) fn polls(&self) -> &Plain<Vec<PollChain>> {
         &self.polls
     }
@@ -296,6 +299,7 @@ impl Loop {
                 CancelScope {
                     pending: true,
                     requested: false,
+                    unaware: false,
                 },
             )
         });
@@ -328,10 +332,30 @@ impl Loop {
         });
     }
 
-    /// Has `me`'s current operation been cancelled?
+    /// Has `me`'s current operation been cancelled (and can the code running now see it)?
     pub fn cancel_requested(&self, me: &str) -> bool {
-        self.cancels
-            .with(|m| m.get(me).is_some_and(|s| s.pending && s.requested))
+        self.cancels.with(|m| {
+            m.get(me)
+                .is_some_and(|s| s.pending && s.requested && !s.unaware)
+        })
+    }
+
+    /// Run `f`, part of `me`'s operation, as code a cancellation of that operation does not
+    /// reach: v3.4.2's `wait_for` leaves its inner task running when it is cancelled. The
+    /// cancellation is still recorded, and seen again once `f` returns.
+    pub fn unaware_of_cancel<R>(&self, me: &str, f: impl FnOnce() -> R) -> R {
+        self.set_unaware(me, true);
+        let r = f();
+        self.set_unaware(me, false);
+        r
+    }
+
+    fn set_unaware(&self, me: &str, unaware: bool) {
+        self.cancels.with(|m| {
+            if let Some(s) = m.get_mut(me) {
+                s.unaware = unaware;
+            }
+        });
     }
 }
 

@@ -16,8 +16,10 @@
 //! - [`pool`]: a pool of our own design that creates its connections through the lifecycle
 //!   (to be unified with the httpcore pool).
 //! - [`event_loop`]: the ready queue, awaits and task cancellation.
-//! - [`variant`]: `fixed`, `cpython-try-finish` (1b9763d0), `cpython-post-init` (4bf22e03),
-//!   `cpython-23293` (7ffa2c5f / e0fd157b), `cpython-37658` (`asyncio.wait_for`, a2118a14).
+//! - [`variant`]: CPython exactly as released or committed (`upstream-3.4.2`,
+//!   `upstream-7ffa2c5f`, `upstream-3.8.5`), `fixed` (3.8.6), and one fix undone at a time:
+//!   `cpython-try-finish` (1b9763d0), `cpython-post-init` (4bf22e03), `cpython-23293`
+//!   (7ffa2c5f / e0fd157b), `cpython-37658` (`asyncio.wait_for`, a2118a14).
 //! - [`ops`]: the operations scenarios use.
 //!
 //! asyncio is single-threaded: every actor is a task whose only scheduling points are its awaits
@@ -48,9 +50,8 @@ pub static INFO: ModelInfo = ModelInfo {
     name: "asyncio-lifecycle",
     summary: "CPython asyncio BaseSubprocessTransport + IocpProactor.connect_pipe, wired into a \
               small pool: connect, made, data, lost, close on failure, cancellation",
-    upstream: "python/cpython Lib/asyncio/base_subprocess.py (1b9763d0^), \
-               Lib/asyncio/windows_events.py (7ffa2c5f, e0fd157b), unix_events.py (4bf22e03), \
-               tasks.py wait_for (a2118a14)",
+    upstream: "python/cpython v3.4.2, 7ffa2c5f, v3.8.5, v3.8.6: Lib/asyncio/base_subprocess.py, \
+               windows_events.py (connect_pipe, _make_subprocess_transport), tasks.py wait_for",
     variants: Release::INFO,
     fixes: Fix::INFO,
     ops: Op::INFO,

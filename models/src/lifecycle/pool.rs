@@ -27,7 +27,7 @@
 use super::connect_pipe::create_pipe_connection;
 use super::event_loop::{ConnectError, Loop, Transport};
 use super::transport::SubprocessTransport;
-use super::variant::Fix;
+use super::variant::WaitForCancel;
 use crate::sync::{
     probe, probe_phase, CloseReason, Condvar, ConnPhase, Event, LockClass, Mutex, Outcome,
     Semaphore,
@@ -75,27 +75,39 @@ pub struct Request {
 /// `t` (its done callback released the waiter; the wakeup is one more loop step, in which the
 /// requester can be cancelled). `None`: `t` was dropped.
 ///
-/// python/cpython `Lib/asyncio/tasks.py`, `wait_for` (3.8, before a2118a14): the acquire is the
-/// inner task `fut`; a cancellation of the requester is delivered in `await waiter` whatever
-/// `fut` did meanwhile. A cancellation that reaches the acquire while it still runs is delivered
-/// at its own next await in both versions (the outer's `fut.cancel()`), which
-/// [`Pool::acquire`] already does, so only the finished case differs.
+/// python/cpython `Lib/asyncio/tasks.py`, `wait_for` (line numbers of the Tulip twins): the
+/// acquire is the inner task `fut`, and a cancellation of the requester is delivered in `await
+/// waiter` whatever `fut` did meanwhile. v3.4.2 (340-378) has no handler there: the
+/// `CancelledError` leaves `wait_for` and `fut` runs on. bpo-23219 (3.4.3, 367-374; the same
+/// handler up to 3.8.5, whose line numbers we did not read) cancels it:
+/// `fut.remove_done_callback(cb); fut.cancel(); raise`. a2118a14 returns the result of a done
+/// `fut`. How a cancellation reaches an acquire still running is [`Pool::acquire_through_wait_for`]'s
+/// business; only the finished case is decided here.
 fn wait_for_resumes(lp: &Loop, me: &str, t: Transport) -> Option<Transport> {
     if lp.await_point(me, "wait_for: await waiter").is_ok() {
         return Some(t);
     }
-    if !lp.variant().has(Fix::WaitForReturnsDoneResult) {
-        // `except CancelledError: fut.remove_done_callback(cb); fut.cancel(); raise`: cancelling
-        // a finished task does nothing, and its result (the connection) is never read.
-        probe(Event::Note(format!(
-            "wait_for raises CancelledError and drops connection {}",
-            t.id()
-        )));
-        return None;
+    match lp.variant().wait_for_cancel() {
+        WaitForCancel::ReturnsDoneResult => {
+            // a2118a14: `if fut.done(): return fut.result()`; the cancellation is spent.
+            lp.consume_cancel(me);
+            Some(t)
+        }
+        WaitForCancel::CancelsInner | WaitForCancel::LeavesInnerRunning => {
+            // `raise` (after `fut.cancel()` since bpo-23219, which does nothing to a finished
+            // task): its result, the connection, is never read.
+            drop_connection(&t);
+            None
+        }
     }
-    // a2118a14: `if fut.done(): return fut.result()`; the cancellation is spent.
-    lp.consume_cancel(me);
-    Some(t)
+}
+
+/// Nobody will read the connection `t` a finished acquire returned.
+fn drop_connection(t: &Transport) {
+    probe(Event::Note(format!(
+        "wait_for raises CancelledError and drops connection {}",
+        t.id()
+    )));
 }
 
 /// The pool.
@@ -134,23 +146,47 @@ impl Pool {
     }
 
     fn serve(&self, lp: &Loop, me: &str, req: u32, how: Request) -> Outcome {
-        let conn = match self.acquire(lp, me, how.fail_at) {
+        let acquired = if how.wait_for {
+            self.acquire_through_wait_for(lp, me, how.fail_at)
+        } else {
+            self.acquire(lp, me, how.fail_at)
+        };
+        let conn = match acquired {
             Ok(t) => t,
             Err(outcome) => return outcome,
-        };
-        let conn = if how.wait_for {
-            match wait_for_resumes(lp, me, conn) {
-                Some(t) => t,
-                None => return Outcome::Cancelled,
-            }
-        } else {
-            conn
         };
         probe(Event::RequestAssigned {
             req,
             conn: conn.id(),
         });
         self.exchange(lp, me, conn)
+    }
+
+    /// `await asyncio.wait_for(pool.acquire(), timeout)`. Since bpo-23219 a cancellation of the
+    /// requester reaches the acquire still running at its next await (`fut.cancel()`), which
+    /// [`Pool::acquire`] does as it is. In v3.4.2 it does not: the acquire runs on, unaware,
+    /// and whatever it returns is dropped, since the requester left `wait_for` when it was
+    /// cancelled. Abstraction: the model's requester reports its cancellation when that acquire
+    /// ends, not at once (the inner task is not a task of its own); if the acquire waits for
+    /// good, so does the request.
+    fn acquire_through_wait_for(
+        &self,
+        lp: &Loop,
+        me: &str,
+        fail_at: Option<usize>,
+    ) -> Result<Transport, Outcome> {
+        if lp.variant().wait_for_cancel() != WaitForCancel::LeavesInnerRunning {
+            let t = self.acquire(lp, me, fail_at)?;
+            return wait_for_resumes(lp, me, t).ok_or(Outcome::Cancelled);
+        }
+        let acquired = lp.unaware_of_cancel(me, || self.acquire(lp, me, fail_at));
+        if lp.cancel_requested(me) {
+            if let Ok(t) = &acquired {
+                drop_connection(t);
+            }
+            return Err(Outcome::Cancelled);
+        }
+        wait_for_resumes(lp, me, acquired?).ok_or(Outcome::Cancelled)
     }
 
     /// An idle connection, or a new one through the lifecycle, or why there is none.

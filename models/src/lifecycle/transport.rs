@@ -2,37 +2,48 @@
 //! `connection_made` first and `connection_lost` last, exactly once.
 //!
 //! Upstream: python/cpython `Lib/asyncio/base_subprocess.py`, class `BaseSubprocessTransport`,
-//! as it stood just before 1b9763d0 (December 2014: the text still has the `call_soon` line that
-//! 1b9763d0 replaces; read from the code index, whose copy names no commit, so the line numbers
-//! below are of that text and may be off by a few from the exact parent revision):
-//! `__init__` (lines 11-30: `_pipes` holds `None` per requested pipe, `_pending_calls` a deque),
-//! `close` (41-45), `_post_init` (68-93: one `yield from loop.connect_*_pipe(...)` per pipe, each
-//! followed by `self._pipes[fd] = pipe`; then `call_soon(connection_made)`, the pending calls,
-//! `_pending_calls = None`), `_call` (95-99), `_pipe_connection_lost` (101-103),
-//! `_pipe_data_received` (105-106), `_process_exited` (108-113), `_try_finish` (115-122),
-//! `_call_connection_lost` (124-130), and `WriteSubprocessPipeProto` (`connection_lost` sets
-//! `disconnected` and calls `_pipe_connection_lost`). The creator's side is
-//! `_make_subprocess_transport` in `unix_events.py` / `windows_events.py` (4bf22e03 added the
-//! `try: ... except: transp.close(); raise` around `_post_init`); `close` skips pipes still `None`
-//! and kills a live child as today's `close` does.
+//! as it stood just before 1b9763d0: the text of v3.4.2, identical to python/asyncio 942933b^
+//! (the Tulip twin of 1b9763d0's parent; the line numbers are of that text):
+//! `__init__` (12-40: `_pipes` holds `None` per requested pipe, `_pending_calls` a deque),
+//! `close` (72-76), `_post_init` (99-124: one `yield from loop.connect_*_pipe(...)` per pipe,
+//! each followed by `self._pipes[fd] = pipe`; then `call_soon(connection_made)`, the pending
+//! calls, `_pending_calls = None`), `_call` (126-130), `_pipe_connection_lost` (132-134),
+//! `_pipe_data_received` (136-137), `_process_exited` (139-147), `_try_finish` (149-156),
+//! `_call_connection_lost` (158-164), and `WriteSubprocessPipeProto` (167-190: `connection_lost`
+//! sets `disconnected` and calls `_pipe_connection_lost`). The child's exit is seen through
+//! `_WindowsSubprocessTransport._start` (`windows_events.py` 612-624 at v3.4.2: a
+//! `wait_for_handle` callback registered before post-init runs; on Unix the watcher is added
+//! after post-init, `unix_events.py` 170-176, and the exit cannot be seen during it). The
+//! creator is `_make_subprocess_transport` (`windows_events.py` 269-276 at v3.4.2; 4bf22e03 added
+//! `try: ... except: transp.close(); raise` around `_post_init`).
+//!
+//! From 3.4.3 on (python/asyncio c92da15, bpo-23347) post-init is `_connect_pipes`, a task
+//! `__init__` starts (3.4.3 `base_subprocess.py` 51, 145-179) whose end the creator awaits
+//! through a waiter (3.4.3 `windows_events.py` 366-384): an exit can then be seen before
+//! post-init's first step, the window 1b9763d0's message describes ("If the process exited
+//! before the `_post_init()` method was called"). [`Variant::post_init_is_a_task`] decides
+//! which; the functions above keep their awaits and callbacks in 3.8.
 //!
 //! Each `await` is one [`Loop::await_point`]. Abstractions, all deliberate:
-//! - Post-init is run by the creating task itself, as in 4bf22e03's `yield from
-//!   transp._post_init()`. Its first await is the creator's suspension before post-init's first
-//!   step: today the body is a separate `_connect_pipes` task started by `__init__` and awaited
-//!   through a waiter, and the child watcher is registered before it, so the exit can be
-//!   observed before post-init has run at all, the case 1b9763d0's message describes ("If the
-//!   process exited before the `_post_init()` method was called").
+//! - Post-init is run by the creating task itself, as in v3.4.2's `yield from
+//!   transp._post_init()`; from 3.4.3 on, its first await stands for the creator's `await
+//!   waiter` before the task's first step. Not modelled: in 3.4.3 and later a cancellation of
+//!   the creator cancels the waiter, not the `_connect_pipes` task, which goes on connecting
+//!   pipes after the creator has closed the transport; here the cancellation is delivered at
+//!   post-init's next await and post-init stops there.
 //! - A pipe is a numbered fd the child can write to or close; stdin/stdout/stderr are not told
 //!   apart. Its pipe transport is read from the moment post-init stores it in `_pipes`: asyncio's
 //!   `_add_reader` is scheduled at the pipe transport's creation, but its first read comes from a
 //!   select that runs after the task wakeup already queued by the connect waiter.
-//! - `connect_*_pipe` closes its own pipe transport when its await raises (as today's
+//! - `connect_*_pipe` closes its own pipe transport when its await raises (as 3.8's
 //!   `base_events.connect_read_pipe` does) in every variant.
 //! - The child process is passive: the `exit` operation or `close()`'s kill ends it; its end of
 //!   every pipe closes with it; the watcher's `_process_exited` is a loop callback.
-//! - `close()` does not `await transp._wait()` (today's creator does, after a failed post-init):
-//!   that await only waits for the kill to be reaped.
+//! - `close()` skips pipes still `None` (v3.4.2's `close` would raise `AttributeError` on one;
+//!   only a transport whose post-init failed has one, and v3.4.2 never closes such a transport)
+//!   and kills a live child (v3.4.2 `terminate()`s it; the same for the model). It does not
+//!   `await transp._wait()` (3.8's creator does, after a failed post-init): that await only
+//!   waits for the kill to be reaped.
 
 use super::event_loop::{ConnectError, Loop, ProtocolView, Ready, Transport};
 use super::variant::{Fix, Variant};
@@ -223,7 +234,9 @@ impl SubprocessTransport {
     /// `_post_init` (`_connect_pipes` today): connect the pipes one await at a time, then
     /// schedule `connection_made` and the calls queued meanwhile.
     fn post_init(&self, lp: &Loop, me: &str, fail_at: Option<usize>) -> Result<(), ConnectError> {
-        lp.await_point(me, "await waiter: post-init starts")?;
+        if self.variant.post_init_is_a_task() {
+            lp.await_point(me, "await waiter: post-init starts")?;
+        }
         for fd in 0..self.state.with(|s| s.pipes.len()) {
             lp.atomically(|| self.open_pipe(fd));
             let connected = match lp.await_point(me, "post-init: await loop.connect_*_pipe(...)") {
