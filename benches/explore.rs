@@ -18,7 +18,7 @@
 //! never in unit tests.
 
 use poolcheck_harness::backend::{run, Bounds, Counts, RunResult, SchedulerSpec, Verdict};
-use poolcheck_harness::scenario::{load_dir, Loaded, Scenario};
+use poolcheck_harness::scenario::{load_dir, Scenario};
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -61,12 +61,12 @@ fn options() -> Options {
 fn main() {
     let o = options();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let scenarios: Vec<Scenario> = load_dir(&dir)
+    let scenarios: Vec<Scenario> = load_dir(&dir, &[&poolcheck_realstack::RealCrates])
         .expect("scenario folder")
         .into_iter()
         .filter_map(|l| match l {
-            Ok(Loaded::Model(s)) => Some(*s),
-            _ => None,
+            Ok(s) => s.as_model().map(|s| (**s).clone()),
+            Err(_) => None,
         })
         .filter(|s| {
             o.filter

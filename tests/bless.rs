@@ -6,7 +6,7 @@
 //! writes back what the shipped files say (and nothing else), and that the gate then judges
 //! and passes it.
 
-use poolcheck_harness::scenario::{load_dir, Loaded, Scenario};
+use poolcheck_harness::scenario::{load_dir, AnyScenario, Scenario};
 use poolcheck_models::model;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -49,12 +49,12 @@ fn shipped() -> PathBuf {
 }
 
 fn models(dir: &Path) -> Vec<Scenario> {
-    load_dir(dir)
+    load_dir(dir, &[&poolcheck_realstack::RealCrates])
         .expect("the folder reads")
         .into_iter()
         .filter_map(|l| match l {
-            Ok(Loaded::Model(s)) => Some(*s),
-            Ok(Loaded::Real(_)) => None,
+            Ok(AnyScenario::Model(s)) => Some((*s).clone()),
+            Ok(AnyScenario::Family(_)) => None,
             Err(e) => panic!("every copy must load:\n{e}"),
         })
         .collect()

@@ -834,7 +834,7 @@ fn bad_real_crate_input_exits_2_with_a_located_message() {
     let cases: [(&[&str], &str); 3] = [
         (&["--variant", "fixed"], "one variant, `upstream`"),
         (&["--scheduler", "lom"], "real crates run under shuttle"),
-        (&["--preemption-bound", "2"], "applies to loom only"),
+        (&["--preemption-bound", "2"], "applies to loom, dpor only"),
     ];
     for (extra, needle) in cases {
         let mut args = vec!["run", "real-goaway-vs-request"];

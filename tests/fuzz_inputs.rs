@@ -11,7 +11,7 @@
 //! The binary's cases have a watchdog (a hang is a failure, reported after 120 s); it is a
 //! safety net, not a timing assertion: no case is expected anywhere near it.
 
-use poolcheck_harness::scenario::{load_file, Loaded};
+use poolcheck_harness::scenario::load_file;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -198,15 +198,12 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
 
 /// Load `path` the way the CLI does; `Err` names the problem when the outcome is wrong.
 fn load_checked(path: &Path) -> Result<bool, String> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| match load_file(path) {
-        Ok(Loaded::Model(_)) => Ok(true),
-        Ok(Loaded::Real(p)) => match poolcheck_realstack::load(&p) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        match load_file(path, &[&poolcheck_realstack::RealCrates]) {
             Ok(_) => Ok(true),
             Err(e) if e.line > 0 => Ok(false),
-            Err(e) => Err(format!("real-stack error without a place: {}", e.message)),
-        },
-        Err(e) if e.line > 0 => Ok(false),
-        Err(e) => Err(format!("error without a place: {e}")),
+            Err(e) => Err(format!("error without a place: {e}")),
+        }
     }));
     outcome.unwrap_or_else(|_| Err("the loader panicked".into()))
 }

@@ -9,11 +9,14 @@
 //! `cargo test --features model -- real-` runs them all.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use poolcheck_harness::backend::SchedulerSpec;
-use poolcheck_realstack::{self as real, Disposition, OutcomeClass, RealRun, RealScenario};
-use std::collections::BTreeMap;
+use poolcheck_harness::backend::{Bounds, SchedulerSpec};
+use poolcheck_harness::scenario::AnyScenario;
+use poolcheck_harness::trial::{run_trial, trials_of};
+use poolcheck_realstack::{
+    self as real, Disposition, OutcomeClass, RealRun, RealScenario, RealSubject,
+};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Executions per determinism and nondeterminism-check run, per case.
@@ -22,9 +25,10 @@ const CHECK_ITERATIONS: u64 = 25;
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
+    let mut goaway = None;
     for path in scenario_files() {
-        let sc = match real::load(&path) {
-            Ok(sc) => Arc::new(sc),
+        let subject = match real::load(&path) {
+            Ok(sc) => Arc::new(RealSubject::new(sc)),
             Err(e) => {
                 let name = stem(&path);
                 trials.push(Trial::test(format!("{name}/load"), move || {
@@ -33,37 +37,34 @@ fn main() {
                 continue;
             }
         };
-        for b in &sc.schedulers {
-            let (sc, scheduler) = (sc.clone(), b.name());
-            trials.push(Trial::test(
-                format!("{}/upstream/{scheduler}", sc.name),
-                move || budget_trial(&sc, scheduler),
-            ));
+        // Every trial the CLI runs (each budget, then the differential), through the same
+        // `trials_of` and `run_trial`; the subject explores each budget once for both.
+        for t in trials_of(&AnyScenario::Family(subject.clone())) {
+            trials.push(Trial::test(t.name(), move || judged(&t)));
         }
-        let s = sc.clone();
-        trials.push(Trial::test(format!("{}/determinism", sc.name), move || {
-            determinism(&s)
+        let name = subject.scenario().name.clone();
+        let s = subject.clone();
+        trials.push(Trial::test(format!("{name}/determinism"), move || {
+            determinism(s.scenario())
         }));
-        let s = sc.clone();
+        let s = subject.clone();
         trials.push(Trial::test(
-            format!("{}/nondeterminism-check", sc.name),
-            move || nondeterminism_check(&s),
+            format!("{name}/nondeterminism-check"),
+            move || nondeterminism_check(s.scenario()),
         ));
-        if sc.differential.is_some() {
-            let s = sc.clone();
-            trials.push(Trial::test(
-                format!("{}/differential", sc.name),
-                move || differential(&s),
-            ));
+        if name == "real-goaway-vs-request" {
+            goaway = Some(subject);
         }
+    }
+    if let Some(s) = goaway {
+        trials.push(Trial::test(
+            "real-goaway-vs-request/differential-catches-an-undocumented-difference",
+            move || differential_catches_an_undocumented_difference(&s),
+        ));
     }
     trials.push(Trial::test(
         "real-goaway-vs-request/wrong-expectation-replays",
         wrong_expectation_replays,
-    ));
-    trials.push(Trial::test(
-        "real-goaway-vs-request/differential-catches-an-undocumented-difference",
-        differential_catches_an_undocumented_difference,
     ));
     trials.push(Trial::test(
         "real-watchdog/direct-spawn-hang-is-reported",
@@ -91,31 +92,13 @@ fn stem(p: &Path) -> String {
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
 }
 
-type Cache = Mutex<BTreeMap<(String, String), Arc<OnceLock<RealRun>>>>;
-
-/// Each scenario x scheduler budget runs once per process, shared by its trial and the
-/// differential check.
-fn budget_run(sc: &RealScenario, scheduler: &str) -> RealRun {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cell = CACHE
-        .get_or_init(Cache::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entry((sc.name.clone(), scheduler.to_owned()))
-        .or_default()
-        .clone();
-    cell.get_or_init(|| real::run_budget(sc, scheduler).expect("a budget the file declares"))
-        .clone()
-}
-
-fn budget_trial(sc: &RealScenario, scheduler: &str) -> Result<(), Failed> {
-    let spec = sc.scheduler(scheduler).expect("a budget the file declares");
-    let t = real::judge(sc, spec, &budget_run(sc, scheduler));
-    if t.ok {
+fn judged(t: &poolcheck_harness::trial::Trial) -> Result<(), Failed> {
+    let r = run_trial(t, Bounds::default());
+    if r.ok {
         return Ok(());
     }
-    let mut msg = format!("{}\n", t.judgement);
-    if let Some(c) = &t.counterexample {
+    let mut msg = format!("{}\n", r.judgement);
+    if let Some(c) = &r.counterexample {
         msg.push_str(&c.render_text());
     }
     Err(msg.into())
@@ -156,33 +139,17 @@ fn nondeterminism_check(sc: &RealScenario) -> Result<(), Failed> {
     }
 }
 
-/// The real trials against the model scenario they mirror, run here.
-fn differential(sc: &RealScenario) -> Result<(), Failed> {
-    let trials: Vec<RealRun> = sc
-        .schedulers
-        .iter()
-        .map(|b| budget_run(sc, b.name()))
-        .collect();
-    let refs: Vec<&RealRun> = trials.iter().collect();
-    let model = real::run_model_side(sc)
-        .map_err(|e| e.to_string())?
-        .ok_or("no model side")?;
-    real::differential(sc, &refs, &model)
-        .map(|_| ())
-        .map_err(Failed::from)
-}
-
 /// The differential check can fail: without its documented difference, the real trials of
 /// `real-goaway-vs-request` show a class (`failed-unprocessed-not-retried`, hyperium/hyper#2500)
-/// the model never reaches; declaring a class the model does reach a difference is stale.
-fn differential_catches_an_undocumented_difference() -> Result<(), Failed> {
-    let path = scenarios_dir().join("real-goaway-vs-request.toml");
-    let mut sc = real::load(&path).map_err(|e| e.to_string())?;
+/// the model never reaches; declaring a class the model does reach a difference is stale. The
+/// budgets' explorations are the subject's, shared with its trials.
+fn differential_catches_an_undocumented_difference(subject: &RealSubject) -> Result<(), Failed> {
+    let mut sc = subject.scenario().clone();
     let trials: Vec<RealRun> = sc
         .schedulers
         .iter()
-        .map(|b| budget_run(&sc, b.name()))
-        .collect();
+        .map(|b| subject.explore(b))
+        .collect::<Result<_, _>>()?;
     let refs: Vec<&RealRun> = trials.iter().collect();
     let model = real::run_model_side(&sc)
         .map_err(|e| e.to_string())?

@@ -12,7 +12,7 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use poolcheck_harness::backend::{Bounds, SchedulerSpec};
 use poolcheck_harness::monitor;
-use poolcheck_harness::scenario::{load_dir, Loaded, Scenario};
+use poolcheck_harness::scenario::{load_dir, AnyScenario, Scenario};
 use poolcheck_harness::trial::{run_trial, trials_of, ANY_OF};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -27,7 +27,7 @@ fn main() {
 
 fn trials() -> Vec<Trial> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let loaded = match load_dir(&dir) {
+    let loaded = match load_dir(&dir, &[&poolcheck_realstack::RealCrates]) {
         Ok(l) => l,
         Err(e) => {
             return vec![Trial::test("load-scenarios", move || {
@@ -39,12 +39,12 @@ fn trials() -> Vec<Trial> {
     let mut scenarios = Vec::new();
     for item in loaded {
         match item {
-            Ok(Loaded::Model(s)) => {
-                let s = Arc::new(*s);
-                scenarios.push(s.clone());
-                out.extend(model_trials(s));
+            Ok(s @ AnyScenario::Model(_)) => {
+                out.extend(model_trials(&s));
+                scenarios.extend(s.as_model().cloned());
             }
-            Ok(Loaded::Real(_)) => {} // run by tests/realstack.rs
+            // Run by tests/realstack.rs, through the same `trials_of` and `run_trial`.
+            Ok(AnyScenario::Family(_)) => {}
             Err(e) => {
                 let name = format!("load/{}", e.file.display());
                 out.push(Trial::test(name, move || Err(e.to_string().into())));
@@ -107,12 +107,12 @@ fn invariant_coverage(scenarios: &[Arc<Scenario>]) -> Result<(), Failed> {
     }
 }
 
-fn model_trials(scenario: Arc<poolcheck_harness::scenario::Scenario>) -> Vec<Trial> {
-    trials_of(&scenario)
+fn model_trials(scenario: &AnyScenario) -> Vec<Trial> {
+    trials_of(scenario)
         .into_iter()
         .map(|t| {
             let name = t.name();
-            let kind = t.scheduler.name();
+            let kind = t.method.name().to_owned();
             // Unjudged (no expectation in the file): listed and counted as ignored, run with
             // `--include-ignored`, where only a harness verdict fails it.
             let unjudged = t.expected.is_none();

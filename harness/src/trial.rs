@@ -11,25 +11,62 @@
 //! `poolcheck bless` writes what it observed into the file.
 
 use crate::backend::dpor::RaceTally;
-use crate::backend::{self, Bounds, SchedulerSpec, Verdict};
+use crate::backend::{self, Bounds, SchedulerSpec, Verdict, INPUT_ERROR};
 use crate::report::{Counterexample, ReportPaths};
-use crate::scenario::{Expectation, Scenario};
+use crate::scenario::{
+    read_source, AnyScenario, Expectation, Scenario, ScenarioError, MAX_SCENARIO_BYTES,
+};
 use poolcheck_models::model::VariantKind;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// One scenario x variant x scheduler.
+/// One scenario x variant x scheduler (or check).
 #[derive(Clone)]
 pub struct Trial {
     /// The scenario.
-    pub scenario: Arc<Scenario>,
+    pub scenario: AnyScenario,
     /// The variant.
     pub variant: String,
-    /// The scheduler with its budget.
-    pub scheduler: SchedulerSpec,
+    /// How it is explored.
+    pub method: Method,
     /// `pass` or the invariant that must catch the variant (several joined by [`ANY_OF`]: any
     /// of them); `None`: unjudged.
     pub expected: Option<String>,
+}
+
+/// How a trial explores its scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Method {
+    /// A scheduler with its budget.
+    Scheduler(SchedulerSpec),
+    /// A check a family runs besides its schedulers, judged on what they explored (the real
+    /// crates' `differential`), named in the scheduler column.
+    Check(&'static str),
+}
+
+impl Method {
+    /// The scheduler's name, or the check's.
+    pub fn name(&self) -> &str {
+        match self {
+            Method::Scheduler(s) => s.name(),
+            Method::Check(name) => name,
+        }
+    }
+
+    /// The scheduler's seed, where it has one.
+    pub fn seed(&self) -> Option<u64> {
+        match self {
+            Method::Scheduler(s) => s.seed(),
+            Method::Check(_) => None,
+        }
+    }
+
+    /// The scheduler, when it is one.
+    pub fn scheduler(&self) -> Option<&SchedulerSpec> {
+        match self {
+            Method::Scheduler(s) => Some(s),
+            Method::Check(_) => None,
+        }
+    }
 }
 
 /// How an unjudged trial's expectation is shown (rows, JSON, reports).
@@ -60,9 +97,9 @@ impl Trial {
     pub fn name(&self) -> String {
         format!(
             "{}/{}/{}",
-            self.scenario.name,
+            self.scenario.name(),
             self.variant,
-            self.scheduler.name()
+            self.method.name()
         )
     }
 }
@@ -99,6 +136,9 @@ pub struct TrialResult {
     pub report: Option<ReportPaths>,
     /// dpor: where the exploration's races were (`poolcheck run --races`).
     pub races: Option<RaceTally>,
+    /// How the subject's requests ended over the exploration, where it counts them (the real
+    /// crates' outcome table), shown with a verdict that has no counterexample.
+    pub outcomes: Option<String>,
 }
 
 impl TrialResult {
@@ -121,19 +161,20 @@ impl TrialResult {
             counterexample: None,
             report: None,
             races: None,
+            outcomes: None,
         }
     }
 
     /// [`TrialResult::named`] for `t`, with its scheduler's seed.
     pub fn of(t: &Trial, verdict: &str, judgement: String) -> Self {
         let name = [
-            t.scenario.name.as_str(),
+            t.scenario.name(),
             &t.variant,
-            t.scheduler.name(),
+            t.method.name(),
             t.expected_text(),
         ];
         let mut r = Self::named(name, verdict, judgement);
-        r.seed = t.scheduler.seed();
+        r.seed = t.method.seed();
         r
     }
 
@@ -148,34 +189,26 @@ impl TrialResult {
     }
 }
 
-/// Every trial of a scenario: each scheduler for each variant, then each pinned schedule, except
-/// those an exhaustive proof makes redundant (`proved_by_dpor`).
-pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
+/// Every trial of a scenario: each scheduler for each variant, then its extra trials (pinned
+/// schedules, a family's checks), except those an exhaustive proof makes redundant
+/// (`proved_by_dpor`).
+pub fn trials_of(scenario: &AnyScenario) -> Vec<Trial> {
     let mut out = Vec::new();
-    for e in &scenario.expect {
+    for e in scenario.expect() {
         let proved = proved_by_dpor(scenario, e);
-        for s in &scenario.schedulers {
+        for s in scenario.schedulers() {
             if proved && !matches!(s, SchedulerSpec::Dpor { .. }) {
                 continue;
             }
             out.push(Trial {
                 scenario: scenario.clone(),
                 variant: e.variant.clone(),
-                scheduler: s.clone(),
+                method: Method::Scheduler(s.clone()),
                 expected: e.under(s.name()).map(str::to_owned),
             });
         }
     }
-    for p in &scenario.pinned {
-        out.push(Trial {
-            scenario: scenario.clone(),
-            variant: p.variant.clone(),
-            scheduler: SchedulerSpec::Replay {
-                schedule: p.schedule.clone(),
-            },
-            expected: Some(p.expect.clone()),
-        });
-    }
+    out.extend(scenario.extra_trials());
     out
 }
 
@@ -184,8 +217,8 @@ pub fn trials_of(scenario: &Arc<Scenario>) -> Vec<Trial> {
 /// random or the std threads could reach (they explore the same facade steps), so their passes
 /// would cost time and add no verdict. `fixed` keeps every scheduler (each must be seen passing
 /// it), and so does a variant some scheduler must catch (each must be seen catching it).
-fn proved_by_dpor(scenario: &Scenario, e: &Expectation) -> bool {
-    let unbounded = scenario.schedulers.iter().any(|s| {
+fn proved_by_dpor(scenario: &AnyScenario, e: &Expectation) -> bool {
+    let unbounded = scenario.schedulers().iter().any(|s| {
         matches!(
             s,
             SchedulerSpec::Dpor {
@@ -195,17 +228,26 @@ fn proved_by_dpor(scenario: &Scenario, e: &Expectation) -> bool {
         )
     });
     let all_pass = scenario
-        .schedulers
+        .schedulers()
         .iter()
         .all(|s| e.under(s.name()) == Some("pass"));
     unbounded && all_pass && e.variant != VariantKind::Fixed.name()
 }
 
-/// Run and judge one trial.
+/// Run and judge one trial, a model's or a family's.
 pub fn run_trial(t: &Trial, bounds: Bounds) -> TrialResult {
-    let run = backend::run(&t.scenario.subject(&t.variant), &t.scheduler, bounds);
+    t.scenario.run(t, bounds)
+}
+
+/// Run and judge one trial of the model scenario `s`.
+pub(crate) fn run_model_trial(s: &Scenario, t: &Trial, bounds: Bounds) -> TrialResult {
+    let Method::Scheduler(spec) = &t.method else {
+        let why = format!("a model scenario has no check `{}`", t.method.name());
+        return TrialResult::of(t, INPUT_ERROR, why);
+    };
+    let run = backend::run(&s.subject(&t.variant), spec, bounds);
     let (ok, judgement) = match &t.expected {
-        Some(e) => judge(e, &run.verdict, &t.scheduler, &t.variant),
+        Some(e) => judge(e, &run.verdict, spec, &t.variant),
         None => unjudged(&run.verdict, &t.variant),
     };
     let mut r = TrialResult::of(t, run.verdict.name(), judgement);
@@ -216,9 +258,29 @@ pub fn run_trial(t: &Trial, bounds: Bounds) -> TrialResult {
         .proof
         .filter(|_| r.verdict == "pass")
         .map(|p| p.describe(run.executions));
-    r.counterexample = Counterexample::from_run(t, &run);
+    r.counterexample = Counterexample::from_run(s, t, spec, &run);
     r.races = run.races;
     r
+}
+
+/// Where the input error `why` of trial `t` is: a pinned schedule at its line in the scenario
+/// file, else the file as a whole.
+pub fn input_error(t: &Trial, why: &str) -> ScenarioError {
+    let path = t.scenario.path();
+    let message = format!("{}: {why}", t.name());
+    let pinned = t.scenario.as_model().and_then(|s| {
+        s.pinned.iter().find(|p| {
+            p.variant == t.variant
+                && matches!(&t.method, Method::Scheduler(SchedulerSpec::Replay { schedule })
+                    if *schedule == p.schedule)
+        })
+    });
+    match (pinned, read_source(path, MAX_SCENARIO_BYTES)) {
+        (Some(p), Ok(source)) => {
+            ScenarioError::at(path, &source, p.span.clone(), "pinned.schedule", message)
+        }
+        _ => ScenarioError::whole_file(path, message),
+    }
 }
 
 /// A trial without an expectation: fine whatever it found, except a harness verdict, which no

@@ -4,7 +4,7 @@
 
 use poolcheck_harness::backend::{run, Bounds, SchedulerSpec, Subject, Verdict};
 use poolcheck_harness::report::Counterexample;
-use poolcheck_harness::scenario::{Expectation, Scenario};
+use poolcheck_harness::scenario::{AnyScenario, Expectation, Scenario};
 use poolcheck_harness::trial::{run_trial, trials_of};
 use poolcheck_models::model::{Model, ModelInfo, ScenarioSpec, VariantInfo, VariantKind};
 use poolcheck_models::sync::{
@@ -400,7 +400,7 @@ fn toy_scenario() -> Arc<Scenario> {
 #[test]
 fn the_same_trial_renders_a_byte_identical_counterexample_twice() {
     let scenario = toy_scenario();
-    let trial = trials_of(&scenario)
+    let trial = trials_of(&AnyScenario::Model(scenario))
         .into_iter()
         .find(|t| t.variant == "buggy")
         .unwrap();
@@ -420,7 +420,7 @@ fn the_same_trial_renders_a_byte_identical_counterexample_twice() {
 #[test]
 fn a_buggy_variant_that_passes_fails_its_trial() {
     let scenario = toy_scenario();
-    let mut trial = trials_of(&scenario)
+    let mut trial = trials_of(&AnyScenario::Model(scenario))
         .into_iter()
         .find(|t| t.variant == "fixed")
         .unwrap();

@@ -7,7 +7,7 @@
 use poolcheck_harness::backend::dpor::{
     explore_program, explore_subject, Exploration, ExploreOptions, Reduction,
 };
-use poolcheck_harness::scenario::{load_file, Loaded};
+use poolcheck_harness::scenario::{load_file, AnyScenario};
 use poolcheck_models::sync::{spawn, yield_now, Condvar, LockClass, Mutex, Plain};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -319,10 +319,10 @@ fn inline_scenario(name: &str, text: &str) -> poolcheck_harness::scenario::Scena
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
-    let loaded = load_file(&path);
+    let loaded = load_file(&path, &[]);
     std::fs::remove_dir_all(&dir).unwrap();
     match loaded {
-        Ok(Loaded::Model(s)) => *s,
+        Ok(AnyScenario::Model(s)) => (*s).clone(),
         other => panic!("{name}: {:?}", other.err()),
     }
 }

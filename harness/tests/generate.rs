@@ -3,10 +3,9 @@
 
 use poolcheck_harness::backend::Bounds;
 use poolcheck_harness::generate::{expectations, generate, to_toml, GenerateSpec};
-use poolcheck_harness::scenario::{load_file, Loaded};
+use poolcheck_harness::scenario::load_file;
 use poolcheck_harness::trial::{run_trial, trials_of};
 use poolcheck_models::model::{find, Args};
-use std::sync::Arc;
 
 fn spec(variant: &str, invariants: &[&str]) -> GenerateSpec {
     GenerateSpec {
@@ -39,10 +38,8 @@ fn a_generated_scenario_catches_the_variant_and_round_trips_through_the_loader()
     let path = dir.join("generated-size.toml");
     let expect = expectations(model, &g, &found).expect("every variant has a verdict");
     std::fs::write(&path, to_toml(model, "generated-size", &found, &g, &expect)).unwrap();
-    let Ok(Loaded::Model(scenario)) = load_file(&path) else {
-        panic!("loads")
-    };
-    let scenario = Arc::new(*scenario);
+    let scenario = load_file(&path, &[]).expect("loads");
+    assert!(scenario.as_model().is_some(), "a model scenario");
     for t in trials_of(&scenario) {
         let r = run_trial(&t, Bounds::default());
         assert!(r.ok, "{}: {}", t.name(), r.judgement);

@@ -3,7 +3,7 @@
 //! process creates such a file while this one looks.
 
 use poolcheck_harness::backend::{run, Bounds, SchedulerSpec};
-use poolcheck_harness::scenario::{load_file, Loaded};
+use poolcheck_harness::scenario::{load_file, AnyScenario};
 use std::path::Path;
 
 fn leftovers() -> Vec<String> {
@@ -21,7 +21,7 @@ fn leftovers() -> Vec<String> {
 #[test]
 fn a_failing_loom_run_and_its_replay_leave_no_checkpoint_file() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/cancel-vs-handoff.toml");
-    let Ok(Loaded::Model(s)) = load_file(&file) else {
+    let Ok(AnyScenario::Model(s)) = load_file(&file, &[]) else {
         panic!("cancel-vs-handoff loads");
     };
     let loom = SchedulerSpec::Loom {

@@ -4,13 +4,13 @@
 //! preemptions and minimised before it is reported.
 
 use poolcheck_harness::backend::{run, Bounds, SchedulerSpec};
-use poolcheck_harness::scenario::{load_file, Loaded, Scenario};
+use poolcheck_harness::scenario::{load_file, AnyScenario, Scenario};
 use std::path::Path;
 
 fn scenario() -> Scenario {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/cancel-vs-handoff.toml");
-    match load_file(&file) {
-        Ok(Loaded::Model(s)) => *s,
+    match load_file(&file, &[]) {
+        Ok(AnyScenario::Model(s)) => (*s).clone(),
         _ => panic!("cancel-vs-handoff loads"),
     }
 }

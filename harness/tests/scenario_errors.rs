@@ -3,7 +3,7 @@
 // Located errors are cold-path values a person reads; boxing them would only add noise.
 #![allow(clippy::result_large_err)]
 
-use poolcheck_harness::scenario::{load_file, Loaded, ScenarioError};
+use poolcheck_harness::scenario::{load_file, AnyScenario, ScenarioError};
 use std::path::PathBuf;
 
 const GOOD: &str = r#"version = 1
@@ -46,13 +46,13 @@ fn toml_key(name: &str) -> String {
 }
 
 /// Write `text` (with NAME replaced by the file stem) to a fresh temp file and load it.
-fn load(stem: &str, text: &str) -> Result<Loaded, ScenarioError> {
+fn load(stem: &str, text: &str) -> Result<AnyScenario, ScenarioError> {
     let dir =
         std::env::temp_dir().join(format!("poolcheck-scenario-errors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path: PathBuf = dir.join(format!("{stem}.toml"));
     std::fs::write(&path, text.replace("NAME", stem)).unwrap();
-    load_file(&path)
+    load_file(&path, &[])
 }
 
 fn error(stem: &str, text: &str) -> ScenarioError {
@@ -178,7 +178,7 @@ fn no_scheduler_is_an_error() {
 
 #[test]
 fn an_unreadable_file_is_an_error_not_a_panic() {
-    let e = load_file(std::path::Path::new("/nonexistent/poolcheck/x.toml"))
+    let e = load_file(std::path::Path::new("/nonexistent/poolcheck/x.toml"), &[])
         .err()
         .unwrap();
     assert!(e.message.contains("cannot read"), "{e}");
@@ -187,7 +187,7 @@ fn an_unreadable_file_is_an_error_not_a_panic() {
 #[test]
 fn a_star_expectation_covers_every_variant_the_file_does_not_name() {
     let text = format!("{GOOD}\"*\" = \"pass\"\nhttpcore-1062 = \"idle-while-active\"\n");
-    let Ok(Loaded::Model(s)) = load("star", &text) else {
+    let Ok(AnyScenario::Model(s)) = load("star", &text) else {
         panic!("the file should load");
     };
     let variants = poolcheck_models::model::find("httpcore")
@@ -206,7 +206,7 @@ fn a_star_expectation_covers_every_variant_the_file_does_not_name() {
 fn a_variant_built_from_the_fixes_is_a_trial_of_the_files_that_name_it() {
     let key = "\"fixed-without=events-delete-in-lock,idle-counts-pending\"";
     let text = format!("{GOOD}\"*\" = \"pass\"\n{key} = \"idle-while-active\"\n");
-    let Ok(Loaded::Model(s)) = load("built", &text) else {
+    let Ok(AnyScenario::Model(s)) = load("built", &text) else {
         panic!("the file should load");
     };
     let named = poolcheck_models::model::find("httpcore")
@@ -247,12 +247,12 @@ fn a_built_variant_has_one_spelling_and_known_fixes() {
 
 #[test]
 fn a_variant_the_file_leaves_out_is_unjudged_not_an_error() {
-    let Ok(Loaded::Model(s)) = load("no-star", &format!("{GOOD}fixed = \"pass\"\n")) else {
+    let Ok(AnyScenario::Model(s)) = load("no-star", &format!("{GOOD}fixed = \"pass\"\n")) else {
         panic!("a file may leave variants out");
     };
     assert_eq!(s.expected("fixed", "pct"), Some("pass"));
     assert_eq!(s.expected("httpcore-1062", "pct"), None);
-    let trials = poolcheck_harness::trial::trials_of(&std::sync::Arc::new(*s));
+    let trials = poolcheck_harness::trial::trials_of(&AnyScenario::Model(s));
     let unjudged: Vec<String> = trials
         .iter()
         .filter(|t| t.expected.is_none())
@@ -262,7 +262,7 @@ fn a_variant_the_file_leaves_out_is_unjudged_not_an_error() {
     assert!(!unjudged.iter().any(|n| n.contains("/fixed/")));
     let text = GOOD.replace("[expect]\n", "");
     assert!(
-        matches!(load("no-expect", &text), Ok(Loaded::Model(_))),
+        matches!(load("no-expect", &text), Ok(AnyScenario::Model(_))),
         "without [expect] every variant is unjudged"
     );
 }
@@ -282,7 +282,7 @@ fn an_expectation_may_differ_by_scheduler() {
         "httpcore-1062 = { default = \"idle-while-active\", pct = \"pass\" }\n\
          httpx2-1013 = { loom = \"idle-while-active\" }\n",
     );
-    let Ok(Loaded::Model(s)) = load("by-scheduler", &text) else {
+    let Ok(AnyScenario::Model(s)) = load("by-scheduler", &text) else {
         panic!("the file should load");
     };
     assert_eq!(
@@ -300,7 +300,7 @@ fn an_expectation_may_differ_by_scheduler() {
         "[expect.httpcore-1943]\ndefault = \"pass\"\npct = [\"idle-while-active\"]\n",
     )
     .replace("1943", "943");
-    let Ok(Loaded::Model(s)) = load("by-scheduler-table", &table) else {
+    let Ok(AnyScenario::Model(s)) = load("by-scheduler-table", &table) else {
         panic!("a [expect.<variant>] table is the same thing");
     };
     assert_eq!(s.expected("httpcore-943", "pct"), Some("idle-while-active"));
@@ -367,7 +367,7 @@ fn an_expectation_may_list_invariants_any_of_which_catches() {
     let text = format!(
         "{head}\"*\" = \"pass\"\nhttpcore-1062 = [\"idle-while-active\", \"closed-while-active\"]\n"
     );
-    let Ok(Loaded::Model(s)) = load("any-of", &text) else {
+    let Ok(AnyScenario::Model(s)) = load("any-of", &text) else {
         panic!("the file should load");
     };
     assert_eq!(
@@ -412,7 +412,7 @@ fn a_proof_bound_loads_as_a_bound_or_unbounded() {
     ] {
         let text = with_dpor(&format!("preemption_bound = 1\nproof_bound = {value}"));
         match load("proof-bound", &text) {
-            Ok(Loaded::Model(s)) => assert_eq!(s.proof_bound, Some(want)),
+            Ok(AnyScenario::Model(s)) => assert_eq!(s.proof_bound, Some(want)),
             Ok(_) => panic!("not a model scenario"),
             Err(e) => panic!("{e}"),
         }

@@ -15,7 +15,7 @@
 use crate::{Error, RealRun, RealScenario};
 use poolcheck_harness::backend::{self, Bounds, SchedulerSpec};
 use poolcheck_harness::outcome::{OutcomeClass, OutcomeCounts};
-use poolcheck_harness::scenario::{load_file, Loaded};
+use poolcheck_harness::scenario::{load_file, AnyScenario};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -52,9 +52,9 @@ pub fn run_model_side(sc: &RealScenario) -> Result<Option<ModelSide>, Error> {
     };
     let path = sc.path.with_file_name(format!("{}.toml", d.model_scenario));
     let whole = |m: String| Error::whole_file(&sc.path, m);
-    let model = match load_file(&path) {
-        Ok(Loaded::Model(m)) => m,
-        Ok(Loaded::Real(_)) => {
+    let model = match load_file(&path, &[&crate::RealCrates]) {
+        Ok(AnyScenario::Model(m)) => m,
+        Ok(AnyScenario::Family(_)) => {
             return Err(whole(format!(
                 "[differential] model_scenario `{}` is a real-crate scenario, not a model one",
                 d.model_scenario

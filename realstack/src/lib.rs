@@ -49,6 +49,7 @@ mod client;
 pub mod differential;
 mod exec;
 mod explore;
+pub mod family;
 mod glue;
 mod io;
 pub mod outcome;
@@ -60,6 +61,7 @@ mod world;
 
 pub use differential::{differential, run_model_side, Comparison, ModelSide};
 pub use exec::RequestRow;
+pub use family::{RealCrates, RealSubject};
 pub use outcome::{Disposition, OutcomeClass};
 pub use report::{judge, wire_trace};
 pub use scenario::{load, parse, Case, RealScenario, Subject, PROPERTIES};
@@ -84,11 +86,6 @@ pub const SCHEDULER_CRATE_VERSIONS: &str = env!("POOLCHECK_SCHEDULER_CRATES");
 
 /// How long an execution may take no scheduling decision before the watchdog calls it hung.
 pub const WATCHDOG: Duration = Duration::from_secs(20);
-
-/// Whether `model` names a real-crate subject rather than a model.
-pub fn is_real_subject(model: &str) -> bool {
-    scenario::SUBJECTS.contains(&model)
-}
 
 /// A scenario or usage error, located in its file where it has a place: the harness's
 /// [`ScenarioError`](poolcheck_harness::scenario::ScenarioError), so real-crate and model
@@ -240,17 +237,6 @@ pub fn run(sc: &RealScenario, spec: &SchedulerSpec, watchdog: Duration) -> Resul
     }
     let make = || shuttle_scheduler(spec).map(|(s, _)| s);
     run_cases(sc, &sc.cases, &make, watchdog)
-}
-
-/// Explore with the scenario's own budget for `scheduler` (`random` or `pct`).
-pub fn run_budget(sc: &RealScenario, scheduler: &str) -> Result<RealRun, Error> {
-    let spec = sc.scheduler(scheduler).ok_or_else(|| {
-        Error::whole_file(
-            &sc.path,
-            format!("the scenario has no [schedulers.{scheduler}] budget"),
-        )
-    })?;
-    run(sc, spec, WATCHDOG)
 }
 
 /// shuttle's uncontrolled-nondeterminism check around its random scheduler: every schedule runs

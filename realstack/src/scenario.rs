@@ -927,7 +927,7 @@ name = "A"
         let model_error = |text: &str| {
             let path = dir.join("t.toml");
             std::fs::write(&path, text).unwrap();
-            let e = poolcheck_harness::scenario::load_file(&path)
+            let e = poolcheck_harness::scenario::load_file(&path, &[])
                 .err()
                 .expect("an error");
             (e.line, e.message)

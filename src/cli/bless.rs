@@ -15,12 +15,12 @@
 use super::diagnostic::CliError;
 use super::exec::{self, Sink};
 use super::scenarios::load_all;
+use super::FAMILIES;
 use super::{BlessArgs, Cli, Outcome};
 use poolcheck_harness::backend::SchedulerSpec;
-use poolcheck_harness::scenario::{load_file, Loaded, Scenario, SCHEDULER_DEFAULT};
-use poolcheck_harness::trial::{trials_of, Trial, TrialResult, ANY_OF};
+use poolcheck_harness::scenario::{load_file, AnyScenario, SCHEDULER_DEFAULT};
+use poolcheck_harness::trial::{trials_of, Method, Trial, TrialResult, ANY_OF};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use toml_edit::{DocumentMut, InlineTable, Item, Value};
 
 /// Run the command.
@@ -29,10 +29,9 @@ pub fn bless(cli: &Cli, a: &BlessArgs) -> Result<Outcome, CliError> {
     let selected = |name: &str| filter.as_ref().is_none_or(|f| name.contains(f.as_str()));
     let catalog = load_all(&cli.scenario_dir())?;
     let trials: Vec<Trial> = catalog
-        .models
         .iter()
         .flat_map(trials_of)
-        .filter(|t| !matches!(t.scheduler, SchedulerSpec::Replay { .. }))
+        .filter(|t| matches!(&t.method, Method::Scheduler(s) if !matches!(s, SchedulerSpec::Replay { .. })))
         .filter(|t| selected(&t.name()) && (a.changed || t.expected.is_none()))
         .collect();
     if trials.is_empty() {
@@ -50,11 +49,11 @@ pub fn bless(cli: &Cli, a: &BlessArgs) -> Result<Outcome, CliError> {
     bar.finish_and_clear();
     let mut refused = 0;
     let mut edited = Vec::new();
-    for s in &catalog.models {
+    for s in &catalog {
         let mine: Vec<(&Trial, &TrialResult)> = trials
             .iter()
             .zip(&results)
-            .filter(|(t, _)| Arc::ptr_eq(&t.scenario, s))
+            .filter(|(t, _)| t.scenario.name() == s.name())
             .collect();
         let (changes, cannot) = changes_of(s, &mine, a.changed);
         for line in &cannot {
@@ -62,7 +61,7 @@ pub fn bless(cli: &Cli, a: &BlessArgs) -> Result<Outcome, CliError> {
         }
         refused += cannot.len();
         if let Some(new) = edit_file(s, &changes)? {
-            edited.push((s.path.clone(), new));
+            edited.push((s.path().to_owned(), new));
         }
     }
     report(&edited, refused, a.write)
@@ -103,7 +102,7 @@ type Changes = BTreeMap<String, Vec<(String, String)>>;
 /// The changes the trials that ran call for, and the trials whose verdict cannot be written (a
 /// harness verdict) in words.
 fn changes_of(
-    s: &Scenario,
+    s: &AnyScenario,
     ran: &[(&Trial, &TrialResult)],
     changed: bool,
 ) -> (Changes, Vec<String>) {
@@ -114,38 +113,39 @@ fn changes_of(
         if !wanted {
             continue;
         }
-        if d.verdict != "pass" && !s.invariants.contains(&d.verdict) {
+        if !s.is_verdict(&d.verdict) {
             cannot.push(format!("{}: {}: {}", d.name(), d.verdict, d.judgement));
             continue;
         }
         out.entry(t.variant.clone())
             .or_default()
-            .push((t.scheduler.name().to_owned(), d.verdict.clone()));
+            .push((t.method.name().to_owned(), d.verdict.clone()));
     }
     (out, cannot)
 }
 
 /// The file's text before and after writing `changes`, or `None` when nothing changes.
-fn edit_file(s: &Scenario, changes: &Changes) -> Result<Option<(String, String)>, CliError> {
+fn edit_file(s: &AnyScenario, changes: &Changes) -> Result<Option<(String, String)>, CliError> {
     if changes.is_empty() {
         return Ok(None);
     }
-    let old = std::fs::read_to_string(&s.path)
-        .map_err(|e| CliError::usage(format!("cannot read `{}`: {e}", s.path.display()), None))?;
-    let mut doc: DocumentMut = old.parse().map_err(|e| {
-        CliError::usage(format!("`{}` does not parse: {e}", s.path.display()), None)
-    })?;
+    let path = s.path();
+    let old = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("cannot read `{}`: {e}", path.display()), None))?;
+    let mut doc: DocumentMut = old
+        .parse()
+        .map_err(|e| CliError::usage(format!("`{}` does not parse: {e}", path.display()), None))?;
     if doc.get("expect").is_none() {
         doc.insert("expect", toml_edit::table());
     }
     let expect = doc["expect"].as_table_like_mut().ok_or_else(|| {
         CliError::usage(
-            format!("`{}`: `expect` is not a table", s.path.display()),
+            format!("`{}`: `expect` is not a table", path.display()),
             None,
         )
     })?;
     // In the model's variant order (`fixed` first), as a person would write them.
-    for variant in s.variants() {
+    for variant in s.expect().iter().map(|e| e.variant.as_str()) {
         if let Some(pairs) = changes.get(variant) {
             edit_variant(s, expect, variant, pairs);
         }
@@ -157,7 +157,7 @@ fn edit_file(s: &Scenario, changes: &Changes) -> Result<Option<(String, String)>
 
 /// Write `pairs` into `variant`'s entry of `expect`.
 fn edit_variant(
-    s: &Scenario,
+    s: &AnyScenario,
     expect: &mut dyn toml_edit::TableLike,
     variant: &str,
     pairs: &[(String, String)],
@@ -173,7 +173,7 @@ fn edit_variant(
     // expectation, updated, then written compactly.
     let current = s.expectation(variant);
     let mut by: Vec<(&str, bool, Option<String>)> = s
-        .schedulers
+        .schedulers()
         .iter()
         .map(|spec| {
             let now = current
@@ -270,24 +270,19 @@ fn verdict_value(e: &str) -> Value {
 
 /// The edited text must load as a scenario, as its file would: written beside a copy with the
 /// same name in a scratch folder, loaded, removed.
-fn check_loads(s: &Scenario, text: &str) -> Result<(), CliError> {
+fn check_loads(s: &AnyScenario, text: &str) -> Result<(), CliError> {
     let dir = std::env::temp_dir().join(format!("poolcheck-bless-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::usage(format!("cannot make `{}`: {e}", dir.display()), None))?;
-    let name = s.path.file_name().unwrap_or_default();
-    let path = dir.join(name);
+    let path = dir.join(s.path().file_name().unwrap_or_default());
     std::fs::write(&path, text)
         .map_err(|e| CliError::usage(format!("cannot write `{}`: {e}", path.display()), None))?;
-    let loaded = load_file(&path);
+    let loaded = load_file(&path, FAMILIES);
     let _ = std::fs::remove_file(&path);
     match loaded {
-        Ok(Loaded::Model(_)) => Ok(()),
-        Ok(Loaded::Real(_)) => Err(CliError::usage(
-            "a blessed file became a real-crate one",
-            None,
-        )),
+        Ok(_) => Ok(()),
         Err(e) => Err(CliError::usage(
-            format!("blessing `{}` would not load: {e}", s.path.display()),
+            format!("blessing `{}` would not load: {e}", s.path().display()),
             Some("this is a bug in `poolcheck bless`; the file was not written".into()),
         )),
     }

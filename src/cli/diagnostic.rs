@@ -5,7 +5,7 @@
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
-use poolcheck_harness::scenario::{read_source, ScenarioError, MAX_REPORT_BYTES};
+use poolcheck_harness::scenario::{read_source, ScenarioError, UsageError, MAX_REPORT_BYTES};
 use std::fmt;
 use std::io::IsTerminal as _;
 
@@ -48,6 +48,12 @@ impl CliError {
                 }
             }
         }
+    }
+}
+
+impl From<UsageError> for CliError {
+    fn from(e: UsageError) -> Self {
+        CliError::usage(e.message, e.hint)
     }
 }
 

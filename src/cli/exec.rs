@@ -7,10 +7,10 @@ use super::diagnostic::CliError;
 use super::Outcome;
 use console::Term;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use poolcheck_harness::backend::{stderr, Bounds, SchedulerSpec, INPUT_ERROR};
+use poolcheck_harness::backend::{stderr, Bounds, INPUT_ERROR};
 use poolcheck_harness::report::write_reports;
-use poolcheck_harness::scenario::{read_source, ScenarioError, MAX_SCENARIO_BYTES};
-use poolcheck_harness::trial::{run_trial, Trial, TrialResult};
+use poolcheck_harness::scenario::ScenarioError;
+use poolcheck_harness::trial::{input_error, run_trial, Trial, TrialResult};
 use std::io::IsTerminal as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -41,13 +41,6 @@ impl Sink<'_> {
     /// Has `--max-seconds` run out?
     pub fn out_of_time(&self) -> bool {
         self.deadline.is_some_and(|d| Instant::now() >= d)
-    }
-
-    /// The result of a trial `--max-seconds` left no time for.
-    pub fn not_started(&self, name: [&str; 4], seed: Option<u64>) -> TrialResult {
-        let mut r = TrialResult::named(name, "bound-hit", NOT_STARTED.into());
-        r.seed = seed;
-        r
     }
 }
 
@@ -147,33 +140,18 @@ fn run_one(t: &Trial, sink: &Sink<'_>) -> TrialResult {
 /// an input error when any trial could not run as its input is, after printing each one
 /// located (a pinned schedule at its line in the scenario file); else as expected or not.
 pub fn outcome_of(trials: &[Trial], results: &[TrialResult]) -> Outcome {
-    let mut input_errors = Vec::new();
-    for (i, d) in results
+    let input_errors: Vec<ScenarioError> = results
         .iter()
         .enumerate()
         .filter(|(_, d)| d.verdict == INPUT_ERROR)
-    {
-        let why = d.judgement.clone();
-        let located = trials.get(i).map(|t| {
-            let pinned = t.scenario.pinned.iter().find(|p| {
-                matches!(&t.scheduler, SchedulerSpec::Replay { schedule } if *schedule == p.schedule)
-                    && p.variant == t.variant
-            });
-            match (pinned, read_source(&t.scenario.path, MAX_SCENARIO_BYTES)) {
-                (Some(p), Ok(source)) => ScenarioError::at(
-                    &t.scenario.path,
-                    &source,
-                    p.span.clone(),
-                    "pinned.schedule",
-                    format!("{}: {why}", d.name()),
-                ),
-                _ => ScenarioError::whole_file(&t.scenario.path, format!("{}: {why}", d.name())),
-            }
-        });
-        input_errors.push(located.unwrap_or_else(|| {
-            ScenarioError::whole_file(Path::new(&d.scenario), format!("{}: {why}", d.name()))
-        }));
-    }
+        .map(|(i, d)| match trials.get(i) {
+            Some(t) => input_error(t, &d.judgement),
+            None => ScenarioError::whole_file(
+                Path::new(&d.scenario),
+                format!("{}: {}", d.name(), d.judgement),
+            ),
+        })
+        .collect();
     if !input_errors.is_empty() {
         CliError::Scenarios(input_errors).print();
         return Outcome::InputError;

@@ -4,7 +4,7 @@
 
 use super::diagnostic::CliError;
 use super::scenarios::load_all;
-use super::{realstack, Outcome};
+use super::{Outcome, FAMILIES};
 use poolcheck_harness::monitor;
 use poolcheck_models::model::{self, Model, ModelInfo, ParamInfo, ParamKind};
 use std::path::Path;
@@ -29,26 +29,13 @@ const SCHEDULERS: &[(&str, &str)] = &[
 
 /// Run the command. An invalid scenario file is reported after everything else (exit code 2).
 pub fn list(dir: &Path) -> Result<Outcome, CliError> {
-    let catalog = load_all(dir).and_then(|c| Ok((realstack::load_all(&c.real)?, c)));
+    let catalog = load_all(dir);
     let mut out = format!("SCENARIOS ({})\n", dir.display());
     match &catalog {
-        Ok((real, c)) => {
-            let names = c
-                .models
-                .iter()
-                .map(|s| &s.name)
-                .chain(real.iter().map(|s| &s.name));
-            let width = names.map(String::len).max().unwrap_or(0);
-            for s in &c.models {
-                out.push_str(&format!(
-                    "  {:<width$}  [{}] {}\n",
-                    s.name,
-                    s.model.info().name,
-                    s.description
-                ));
-            }
-            for s in real {
-                out.push_str(&format!("  {}\n", realstack::describe(s, width)));
+        Ok(scenarios) => {
+            let width = scenarios.iter().map(|s| s.name().len()).max().unwrap_or(0);
+            for s in scenarios {
+                out.push_str(&format!("  {:<width$}  {}\n", s.name(), s.describe()));
             }
         }
         Err(_) => out.push_str("  (the folder has errors: see below)\n"),
@@ -71,7 +58,9 @@ pub fn list(dir: &Path) -> Result<Outcome, CliError> {
             "  {name:<width$}  (raised by the harness) {words}\n"
         ));
     }
-    out.push_str(&realstack::describe_subjects());
+    for f in FAMILIES {
+        out.push_str(&f.describe());
+    }
     out.push_str("\nSCHEDULERS\n");
     for (name, words) in SCHEDULERS {
         out.push_str(&format!("  {name:<6}  {words}\n"));

@@ -8,12 +8,10 @@
 //! catalogue (never on time or hashing), so the same run prints the same bytes.
 
 use poolcheck_harness::monitor;
-use poolcheck_harness::scenario::Scenario;
+use poolcheck_harness::scenario::AnyScenario;
 use poolcheck_harness::trial::TrialResult;
 use poolcheck_models::model;
-use poolcheck_realstack::RealScenario;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// What the matrix knows about a scenario beyond its trials.
 #[derive(Clone, Debug)]
@@ -49,19 +47,10 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// The catalogue of these model and real-crate scenarios.
-    pub fn of(models: &[Arc<Scenario>], real: &[RealScenario]) -> Self {
+    /// The catalogue of these scenarios: each one, every model of the registry, then the
+    /// model of each scenario the registry does not have (a family's: the real crates').
+    pub fn of(scenarios: &[AnyScenario]) -> Self {
         let mut meta = Meta::default();
-        for s in models {
-            let info = s.model.info();
-            meta.scenarios.push(ScenarioMeta {
-                name: s.name.clone(),
-                model: info.name.to_owned(),
-                path: s.path.clone(),
-                description: s.description.clone(),
-                origin: s.origin.clone(),
-            });
-        }
         for m in model::registry() {
             let info = m.info();
             meta.models.push(ModelMeta {
@@ -73,22 +62,18 @@ impl Meta {
                     .collect(),
             });
         }
-        for s in real {
-            let name = s.model.name();
+        for s in scenarios {
             meta.scenarios.push(ScenarioMeta {
-                name: s.name.clone(),
-                model: name.to_owned(),
-                path: s.path.clone(),
-                description: s.description.clone(),
-                origin: s.origin.clone(),
+                name: s.name().to_owned(),
+                model: s.model_name().to_owned(),
+                path: s.path().to_owned(),
+                description: s.description().to_owned(),
+                origin: s.origin().map(str::to_owned),
             });
-            if meta.model(name).is_none() {
+            if meta.model(s.model_name()).is_none() {
                 meta.models.push(ModelMeta {
-                    name: name.to_owned(),
-                    variants: vec![(
-                        "upstream".to_owned(),
-                        poolcheck_realstack::CRATE_VERSIONS.to_owned(),
-                    )],
+                    name: s.model_name().to_owned(),
+                    variants: s.variant_links(),
                 });
             }
         }
@@ -607,6 +592,7 @@ pub(super) mod tests {
             counterexample: None,
             report: None,
             races: None,
+            outcomes: None,
         }
     }
 

@@ -147,6 +147,7 @@ fn merge_group(shards: &[Record]) -> Result<TrialResult, CliError> {
         counterexample: None,
         report: shown.and_then(|r| r.report.as_deref()).map(report_paths),
         races: None,
+        outcomes: None,
     })
 }
 
@@ -170,6 +171,7 @@ fn merge_unjudged(shards: &[Record]) -> TrialResult {
         counterexample: None,
         report: shown.report.as_deref().map(report_paths),
         races: None,
+        outcomes: None,
     }
 }
 

@@ -12,15 +12,19 @@ mod list;
 mod matrix;
 mod merge;
 mod output;
-mod realstack;
 mod replay;
 mod run;
 mod scenarios;
 mod shard;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use poolcheck_harness::scenario::Family;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// The scenario families this binary links besides the models, handed to every load: files
+/// whose `model` is `h2`, `hyper` or `hyper-util` are the real crates'.
+const FAMILIES: &[&dyn Family] = &[&poolcheck_realstack::RealCrates];
 
 /// Deterministic concurrency model checker for connection pools and the HTTP/2 connection
 /// lifecycle.

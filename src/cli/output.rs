@@ -111,9 +111,9 @@ impl Table {
         let mut table = Table { widths };
         for t in trials {
             table.fit(&[
-                t.scenario.name.clone(),
+                t.scenario.name().to_owned(),
                 t.variant.clone(),
-                t.scheduler.name().to_owned(),
+                t.method.name().to_owned(),
                 t.expected_text().to_owned(),
             ]);
         }

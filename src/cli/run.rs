@@ -6,23 +6,16 @@ use super::exec::{self, Sink};
 use super::index::{self, RunInfo};
 use super::matrix::{self, Matrix, Meta};
 use super::scenarios::load_one;
-use super::{output, realstack, Cli, Format, Outcome, RunArgs};
+use super::{output, Cli, Format, Outcome, RunArgs};
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::scenario::limits::{self, in_range};
-use poolcheck_harness::scenario::{default_budget, hint_for, Expectation, Loaded, Scenario};
-use poolcheck_harness::trial::{trials_of, Trial, TrialResult};
+use poolcheck_harness::scenario::{default_budget, AnyScenario, Expectation};
+use poolcheck_harness::trial::{Method, Trial, TrialResult};
 use std::io::Write as _;
-use std::sync::Arc;
-
-/// Scheduler names a user may pick.
-pub const SCHEDULERS: &[&str] = &["loom", "dpor", "random", "pct", "dfs", "std"];
 
 /// Run the command.
 pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
-    let scenario = match load_one(&cli.scenario_dir(), &a.scenario)? {
-        Loaded::Model(s) => Arc::new(*s),
-        Loaded::Real(path) => return realstack::run(cli, a, &path),
-    };
+    let scenario = load_one(&cli.scenario_dir(), &a.scenario)?;
     let trials = select(&scenario, a)?;
     if trials.is_empty() {
         eprintln!(
@@ -50,7 +43,7 @@ pub fn run(cli: &Cli, a: &RunArgs) -> Result<Outcome, CliError> {
     };
     let results = exec::run_all(&trials, a.jobs, &sink, &show, &bar);
     bar.finish_and_clear();
-    let meta = Meta::of(std::slice::from_ref(&scenario), &[]);
+    let meta = Meta::of(std::slice::from_ref(&scenario));
     index::write(&cli.reports, &results, &meta, &RunInfo::current());
     match a.format {
         Format::Json => println!("{}", output::json(&results)),
@@ -69,12 +62,18 @@ fn shard_text(a: &RunArgs) -> String {
     a.shard.map_or("0/1".into(), |s| format!("{}/{}", s.k, s.n))
 }
 
-/// One trial's result: its counterexample in full, then the verdict and the judgement.
+/// One trial's result: its counterexample in full (or, without one, the subject's outcome
+/// table where it has one), then the verdict and the judgement.
 fn text(d: &TrialResult) -> String {
     let mut out = String::new();
     if let Some(c) = &d.counterexample {
         let replay = d.report.as_ref().map(|p| p.replay_command());
         out.push_str(&output::counterexample(c, replay.as_deref()));
+        if let Some(p) = &d.report {
+            out.push_str(&format!("report: {}\n", p.markdown.display()));
+        }
+    } else if let Some(table) = &d.outcomes {
+        out.push_str(&format!("{}: {}\n\n{table}", d.name(), d.verdict));
     }
     out.push_str(&output::verdict_line(d));
     out
@@ -96,9 +95,13 @@ fn races_text(d: &TrialResult) -> String {
     }
 }
 
-/// The trials the arguments select, with overrides and the shard applied.
-fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
-    check_variant(s, a.variant.as_deref())?;
+/// The trials the arguments select, with overrides and the shard applied: each selected
+/// variant under each selected scheduler, then (with no `--scheduler`) the scenario's other
+/// trials of those variants (pinned schedules, checks).
+fn select(s: &AnyScenario, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
+    if let Some(v) = &a.variant {
+        s.check_variant(v)?;
+    }
     let schedulers = schedulers(s, a)?;
     check_overrides(a, &schedulers)?;
     let wanted = |v: &str| a.variant.as_deref().is_none_or(|w| w == v);
@@ -108,79 +111,57 @@ fn select(s: &Arc<Scenario>, a: &RunArgs) -> Result<Vec<Trial>, CliError> {
         .as_deref()
         .filter(|v| s.expectation(v).is_none())
         .map(Expectation::none);
-    for e in s.expect.iter().filter(|e| wanted(&e.variant)).chain(&built) {
+    for e in s
+        .expect()
+        .iter()
+        .filter(|e| wanted(&e.variant))
+        .chain(&built)
+    {
         for spec in &schedulers {
             trials.push(Trial {
                 scenario: s.clone(),
                 variant: e.variant.clone(),
-                scheduler: with_overrides(spec, a),
+                method: Method::Scheduler(with_overrides(spec, a)),
                 expected: e.under(spec.name()).map(str::to_owned),
             });
         }
     }
     if a.scheduler.is_none() {
-        let pinned = trials_of(s)
-            .into_iter()
-            .filter(|t| matches!(t.scheduler, SchedulerSpec::Replay { .. }) && wanted(&t.variant));
-        trials.extend(pinned);
+        trials.extend(s.extra_trials().into_iter().filter(|t| wanted(&t.variant)));
     }
     Ok(match a.shard {
         None => trials,
         Some(shard) => trials
             .into_iter()
             .filter_map(|mut t| {
-                t.scheduler = shard.apply(&t.scheduler)?;
+                // A check judges whole explorations: it has no share to run.
+                t.method = Method::Scheduler(shard.apply(t.method.scheduler()?)?);
                 Some(t)
             })
             .collect(),
     })
 }
 
-/// The variant asked for must be the model's: named in the file, or one the model builds from
-/// its fixes (`fixed-without=<fix>`), which runs unjudged unless the file gives it an
-/// expectation.
-fn check_variant(s: &Scenario, variant: Option<&str>) -> Result<(), CliError> {
-    match variant {
-        Some(v) if s.expectation(v).is_none() => match s.model.variant(v) {
-            Ok(canonical) if canonical == v => Ok(()),
-            Ok(canonical) => Err(CliError::usage(
-                format!("variant `{v}` is spelled `{canonical}`"),
-                Some("name the fixes in the order `poolcheck list` shows them".into()),
-            )),
-            Err(message) => Err(CliError::usage(
-                format!("{message} of model `{}`", s.model.info().name),
-                Some(hint_for(v, s.variants())),
-            )),
-        },
-        _ => Ok(()),
-    }
-}
-
 /// The schedulers to run: the one named (from the file, or with its default budget), or every
 /// scheduler of the file.
-fn schedulers(s: &Scenario, a: &RunArgs) -> Result<Vec<SchedulerSpec>, CliError> {
+fn schedulers(s: &AnyScenario, a: &RunArgs) -> Result<Vec<SchedulerSpec>, CliError> {
     let Some(name) = &a.scheduler else {
-        return Ok(s.schedulers.clone());
+        return Ok(s.schedulers().to_vec());
     };
-    if !SCHEDULERS.contains(&name.as_str()) {
-        return Err(CliError::usage(
-            format!("unknown scheduler `{name}`"),
-            Some(hint_for(name, SCHEDULERS.iter().copied())),
-        ));
-    }
+    s.check_scheduler(name)?;
     Ok(vec![s
         .scheduler(name)
         .cloned()
         .unwrap_or_else(|| default_spec(name))])
 }
 
-/// The budget of a scheduler the scenario file does not list (one of [`SCHEDULERS`]).
+/// The budget of a scheduler the scenario file does not list (one it can run).
 pub fn default_spec(name: &str) -> SchedulerSpec {
     default_budget(name).expect("a scheduler name `run` accepts")
 }
 
 /// The numeric overrides are in the ranges the loader enforces for the same keys in a file.
-pub fn check_ranges(a: &RunArgs) -> Result<(), CliError> {
+fn check_ranges(a: &RunArgs) -> Result<(), CliError> {
     let out_of_range = |flag: &str, e: String| {
         CliError::usage(
             format!(
@@ -238,7 +219,7 @@ fn check_overrides(a: &RunArgs, schedulers: &[SchedulerSpec]) -> Result<(), CliE
 }
 
 /// `spec` with `run`'s `--seed`, `--iterations` and `--preemption-bound` applied where it takes them.
-pub(super) fn with_overrides(spec: &SchedulerSpec, a: &RunArgs) -> SchedulerSpec {
+fn with_overrides(spec: &SchedulerSpec, a: &RunArgs) -> SchedulerSpec {
     let mut spec = spec.clone();
     match &mut spec {
         SchedulerSpec::Loom {

@@ -1,51 +1,43 @@
 //! Finding and loading scenario files for a command: every file of the folder (`list`, `gate`)
-//! or one scenario by name (`run`), with unknown names reported with their close matches.
+//! or one scenario by name (`run`), with unknown names reported with their close matches. Every
+//! load hands the loader the binary's scenario families ([`super::FAMILIES`]).
 
 use super::diagnostic::CliError;
-use poolcheck_harness::scenario::{hint_for, load_dir, load_file, Loaded, Scenario};
+use super::FAMILIES;
+use poolcheck_harness::scenario::{hint_for, load_dir, load_file, AnyScenario};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-/// Every scenario of a folder, by file name.
-pub struct Catalog {
-    /// Model scenarios.
-    pub models: Vec<Arc<Scenario>>,
-    /// Real-crate scenarios (for the real-stack runner).
-    pub real: Vec<PathBuf>,
-}
-
-/// Load every `*.toml` of `dir`; any file that does not load makes the whole folder an error
-/// (all of the errors, not just the first).
-pub fn load_all(dir: &Path) -> Result<Catalog, CliError> {
-    let loaded = load_dir(dir).map_err(|e| {
+/// Load every `*.toml` of `dir`, by file name; any file that does not load makes the whole
+/// folder an error (all of the errors, not just the first).
+pub fn load_all(dir: &Path) -> Result<Vec<AnyScenario>, CliError> {
+    let loaded = load_dir(dir, FAMILIES).map_err(|e| {
         e.with_hint("pass --scenarios DIR, or run from the repository root (default: scenarios/)")
     })?;
-    let mut catalog = Catalog {
-        models: Vec::new(),
-        real: Vec::new(),
-    };
+    let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     for item in loaded {
         match item {
-            Ok(Loaded::Model(s)) => catalog.models.push(Arc::new(*s)),
-            Ok(Loaded::Real(p)) => catalog.real.push(p),
+            Ok(s) => scenarios.push(s),
             Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
-        Ok(catalog)
+        Ok(scenarios)
     } else {
         Err(CliError::Scenarios(errors))
     }
 }
 
-/// Load one scenario: `name` is a file stem in `dir` (underscores match dashes) or a path to a
-/// `.toml` file.
-pub fn load_one(dir: &Path, name: &str) -> Result<Loaded, CliError> {
-    let path = locate(dir, name)?;
-    Ok(load_file(&path)?)
+/// Load one scenario file.
+pub fn load_path(path: &Path) -> Result<AnyScenario, CliError> {
+    Ok(load_file(path, FAMILIES)?)
 }
 
+/// Load one scenario: `name` is a file stem in `dir` (underscores match dashes) or a path to a
+/// `.toml` file.
+pub fn load_one(dir: &Path, name: &str) -> Result<AnyScenario, CliError> {
+    load_path(&locate(dir, name)?)
+}
 fn locate(dir: &Path, name: &str) -> Result<PathBuf, CliError> {
     if name.ends_with(".toml") || name.contains(std::path::MAIN_SEPARATOR) {
         let path = PathBuf::from(name);

@@ -1,6 +1,7 @@
 //! A counterexample as a value: everything needed to read it and to replay it.
 
 use crate::backend::{Counts, RunResult, SchedulerSpec};
+use crate::scenario::Scenario;
 use crate::trace::{holds_when, render_table, Trace, TraceViolation};
 use crate::trial::Trial;
 use serde::{Deserialize, Serialize};
@@ -116,14 +117,19 @@ pub struct Origin<'a> {
 
 impl Counterexample {
     /// The counterexample of a failed run; `None` when the run passed.
-    pub fn from_run(t: &Trial, run: &RunResult) -> Option<Self> {
-        let file = t.scenario.path.display().to_string();
+    pub fn from_run(
+        s: &Scenario,
+        t: &Trial,
+        scheduler: &SchedulerSpec,
+        run: &RunResult,
+    ) -> Option<Self> {
+        let file = s.path.display().to_string();
         let origin = Origin {
-            scenario: &t.scenario.name,
+            scenario: &s.name,
             scenario_file: &file,
-            model: t.scenario.model.info().name,
+            model: s.model.info().name,
             variant: &t.variant,
-            scheduler: &t.scheduler,
+            scheduler,
         };
         Self::of(&origin, run)
     }

@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 mod ladder;
 pub mod markdown;
+mod replay;
 pub mod write;
 
 pub use counterexample::{budget, trace_of, Counterexample, Origin, Simplicity, REPORT_VERSION};
@@ -16,4 +17,5 @@ pub(crate) use example::example;
 pub use html::render_html;
 pub use json::{from_json, to_json};
 pub use markdown::render_markdown;
+pub use replay::replay_model;
 pub use write::{sanitise, write_atomic, write_reports, write_reports_with, ReportPaths};

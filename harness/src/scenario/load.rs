@@ -9,7 +9,7 @@ use super::header::Header;
 use super::limits::{self, in_range};
 use super::raw::{RawActor, RawDpor, RawExpect, RawProofBound, RawScenario, RawSchedulers};
 use super::read::{read_source, MAX_SCENARIO_BYTES};
-use super::{Expectation, Pinned, ProofBound, Scenario, DEFAULT_STEP_BOUND, REAL_SUBJECTS};
+use super::{AnyScenario, Expectation, Family, Pinned, ProofBound, Scenario, DEFAULT_STEP_BOUND};
 use crate::backend::{decode_schedule, SchedulerSpec};
 use crate::monitor;
 use crate::trial::ANY_OF;
@@ -38,16 +38,12 @@ pub const FILE_SCHEDULERS: &[&str] = &["loom", "dpor", "pct", "random", "dfs", "
 /// The scenario format version this loader reads.
 pub const SCENARIO_VERSION: i64 = 1;
 
-/// What a scenario file turned out to be.
-pub enum Loaded {
-    /// A model scenario, validated.
-    Model(Box<Scenario>),
-    /// A real-crate scenario (`model = "h2"`...), for the real-stack runner.
-    Real(PathBuf),
-}
-
-/// Every `*.toml` file of `dir`, sorted by file name, each loaded or with its error.
-pub fn load_dir(dir: &Path) -> Result<Vec<Result<Loaded, ScenarioError>>, ScenarioError> {
+/// Every `*.toml` file of `dir`, sorted by file name, each loaded (see [`load_file`]) or with
+/// its error.
+pub fn load_dir(
+    dir: &Path,
+    families: &[&dyn Family],
+) -> Result<Vec<Result<AnyScenario, ScenarioError>>, ScenarioError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         ScenarioError::whole_file(dir, format!("cannot read the scenario folder: {e}"))
     })?;
@@ -56,31 +52,38 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Result<Loaded, ScenarioError>>, Scenar
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
-    Ok(paths.iter().map(|p| load_file(p)).collect())
+    Ok(paths.iter().map(|p| load_file(p, families)).collect())
 }
 
-/// Load and validate one scenario file.
-pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
+/// Load and validate one scenario file: a model scenario, or one of the family that claims its
+/// `model` (the families the caller links, in the order given).
+pub fn load_file(path: &Path, families: &[&dyn Family]) -> Result<AnyScenario, ScenarioError> {
     let source = read_source(path, MAX_SCENARIO_BYTES)?;
-    // Real-crate scenarios have tables of their own (`[outcomes]`, `[[cases]]`...): route them
-    // before the strict parse; the real-stack loader (poolcheck_realstack::load) validates them.
-    if let Ok(probe) = toml::from_str::<toml::Table>(&source) {
-        if let Some(toml::Value::String(model)) = probe.get("model") {
-            if REAL_SUBJECTS.contains(&model.as_str()) {
-                return Ok(Loaded::Real(path.to_owned()));
-            }
-        }
+    // A family's files have tables of their own (the real crates' `[outcomes]`, `[[cases]]`...):
+    // hand them over before the strict parse, which would reject those tables.
+    if let Some(family) = claimant(&source, families) {
+        return family.parse(path, &source).map(AnyScenario::Family);
     }
     let raw: RawScenario = toml::from_str(&source).map_err(|e| syntax_error(path, &source, &e))?;
     let cx = Cx {
         path,
         source: &source,
+        families,
     };
     cx.check_header(&raw)?;
-    if REAL_SUBJECTS.contains(&raw.model.get_ref().as_str()) {
-        return Ok(Loaded::Real(path.to_owned()));
-    }
-    cx.build(raw).map(|s| Loaded::Model(Box::new(s)))
+    cx.build(raw).map(|s| AnyScenario::Model(Arc::new(s)))
+}
+
+/// The family whose `model` the file names, if any.
+fn claimant<'f>(source: &str, families: &[&'f dyn Family]) -> Option<&'f dyn Family> {
+    let probe = toml::from_str::<toml::Table>(source).ok()?;
+    let Some(toml::Value::String(model)) = probe.get("model") else {
+        return None;
+    };
+    families
+        .iter()
+        .copied()
+        .find(|f| f.models().contains(&model.as_str()))
 }
 
 fn by_scheduler_hint(schedulers: &[SchedulerSpec]) -> String {
@@ -117,6 +120,8 @@ fn field_of(source: &str, offset: usize) -> String {
 struct Cx<'a> {
     path: &'a Path,
     source: &'a str,
+    /// The families linked: their models are named in the hint for an unknown model.
+    families: &'a [&'a dyn Family],
 }
 
 impl Cx<'_> {
@@ -231,7 +236,11 @@ impl Cx<'_> {
     fn model(&self, name: &Spanned<String>) -> Result<&'static dyn Model, ScenarioError> {
         model::find(name.get_ref()).ok_or_else(|| {
             let mut names: Vec<&str> = model::registry().iter().map(|m| m.info().name).collect();
-            names.extend(REAL_SUBJECTS);
+            names.extend(
+                self.families
+                    .iter()
+                    .flat_map(|f| f.models().iter().copied()),
+            );
             self.err(name, "model", format!("unknown model `{}`", name.get_ref()))
                 .with_hint(hint_for(name.get_ref(), names))
         })

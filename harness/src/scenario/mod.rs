@@ -3,30 +3,35 @@
 //! A scenario names a model, its configuration, the actors and their operations, the invariants
 //! to check, the schedulers with their budgets, and the expected verdict of every variant. The
 //! loader ([`load_file`]) rejects anything it does not understand with a located
-//! [`ScenarioError`]. See the README's "Scenario format" section for the reference.
+//! [`ScenarioError`]. A file whose `model` a [`Family`] claims (the real crates) is parsed by that
+//! family; either way the loader gives an [`AnyScenario`]. See the README's "Scenario format"
+//! section for the reference.
 
+mod any;
 pub mod defaults;
 mod error;
+mod family;
 mod header;
 pub mod limits;
 mod load;
 mod raw;
 mod read;
 
+pub use any::AnyScenario;
 pub use defaults::default_budget;
 pub use error::{close_matches, hint_for, line_col, ScenarioError};
+pub use family::{About, Family, FamilyScenario, Replayed, UsageError};
 pub use header::Header;
 pub use limits::MAX_PREEMPTION_BOUND;
-pub use load::{load_dir, load_file, Loaded, OTHER_VARIANTS, SCENARIO_VERSION, SCHEDULER_DEFAULT};
+pub use load::{
+    load_dir, load_file, FILE_SCHEDULERS, OTHER_VARIANTS, SCENARIO_VERSION, SCHEDULER_DEFAULT,
+};
 pub use read::{read_source, MAX_REPORT_BYTES, MAX_SCENARIO_BYTES};
 
 use crate::backend::{SchedulerSpec, Subject};
 use poolcheck_models::model::{Model, ScenarioSpec};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Model names that are real-crate subjects (checked by the real-stack runner, not by models).
-pub const REAL_SUBJECTS: &[&str] = &["h2", "hyper", "hyper-util"];
 
 /// The default step bound per execution.
 pub const DEFAULT_STEP_BOUND: u64 = 5_000;
