@@ -160,3 +160,49 @@ fn spurious_error_ignores_closes_of_connections_the_request_never_used() {
         Some("spurious-error")
     );
 }
+
+fn data_arrives(client: (i64, i64), peer: (i64, i64)) -> Vec<(usize, Event)> {
+    vec![(
+        A,
+        Event::StreamFlowWindow {
+            conn: 1,
+            stream: 1,
+            client: client.0,
+            peer: peer.0,
+            conn_client: client.1,
+            conn_peer: peer.1,
+        },
+    )]
+}
+
+#[test]
+fn flow_control_consistent_wants_both_receive_books_at_least_the_peers() {
+    let judge = |client, peer| verdict(&["flow-control-consistent"], &data_arrives(client, peer));
+    // In-flight WINDOW_UPDATEs: the client's books may be ahead of the peer, never behind.
+    assert_eq!(judge((100, 200), (100, 200)), None);
+    assert_eq!(judge((150, 300), (100, 200)), None);
+    for behind in [((99, 200), (100, 200)), ((100, 199), (100, 200))] {
+        assert_eq!(
+            judge(behind.0, behind.1).as_deref(),
+            Some("flow-control-consistent"),
+            "{behind:?}"
+        );
+    }
+}
+
+#[test]
+fn flow_control_consistent_wants_data_within_the_peers_receive_windows() {
+    let sent = |len, stream_window, conn_window| {
+        let ev = Event::PeerFlowWindow {
+            conn: 1,
+            stream: 1,
+            len,
+            stream_window,
+            conn_window,
+        };
+        verdict(&["flow-control-consistent"], &[(A, ev)])
+    };
+    assert_eq!(sent(100, 100, 100), None);
+    assert!(sent(101, 100, 200).is_some(), "over the stream window");
+    assert!(sent(101, 200, 100).is_some(), "over the connection window");
+}

@@ -94,6 +94,8 @@ impl TypedModel for GoH2Model {
             header_table_size: u32::try_from(c.int("header_table_size", -1)).ok(),
             auto_respond: c.bool("auto_respond", true),
             response_body: c.u32("response_body", 0),
+            defer_body_reads: !c.bool("read_bodies", true),
+            conn_window: c.int("conn_window", 65_535),
         };
         let net = Arc::new(Net::new(peer, c.u32("net_buffer", 1024) as usize));
         let pool = Arc::new(Pool::new(variant, net.clone()));

@@ -148,8 +148,8 @@ pub enum PeerFrame {
         pad: u32,
         /// END_STREAM.
         end_stream: bool,
-        /// Ghost: the peer's send window for the stream before this frame.
-        peer_window: i64,
+        /// Ghost: the peer's send windows for the stream and the connection before this frame.
+        peer_windows: (i64, i64),
     },
     /// RST_STREAM.
     RstStream {
@@ -356,7 +356,7 @@ impl Wire {
             up.stalled += 1;
             self.up_changed.notify_all();
             up = self.up_changed.wait(up);
-            up.stalled -= 1;
+            up.stalled += /* ~ changed by cargo-mutants ~ */ 1;
         }
     }
 

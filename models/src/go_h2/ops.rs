@@ -140,6 +140,13 @@ const OPS: &[OpInfo] = &[
         params: &[CONN, STREAM],
     },
     OpInfo {
+        name: "read-body",
+        doc: "the handler of a stream starts reading its request body (config `read_bodies = \
+              false`): the peer refunds what has arrived with WINDOW_UPDATE, and the rest as it \
+              arrives (waits for a stream whose handler does not read yet)",
+        params: &[CONN, STREAM],
+    },
+    OpInfo {
         name: "close",
         doc: "the peer closes the connection (the client's read loop sees EOF)",
         params: &[CONN],
@@ -207,6 +214,20 @@ pub(super) const CONFIG: &[ParamInfo] = &[
     )
     .range(0, 16_777_216),
     param(
+        "read_bodies",
+        ParamKind::Bool,
+        "the peers' handlers read each request body as it arrives, refunding its flow control \
+         at once (default true); false: only from the stream's `read-body` on",
+    ),
+    param(
+        "conn_window",
+        ParamKind::Int,
+        "the connection receive window every peer opens with a WINDOW_UPDATE after its initial \
+         SETTINGS, as Go's server does (`MaxUploadBufferPerConnection`); stream windows stay \
+         at 65535 (default 65535: no WINDOW_UPDATE)",
+    )
+    .range(65_535, 2_147_483_647),
+    param(
         "net_buffer",
         ParamKind::Int,
         "octets a connection buffers while its peer is not reading (default 1024)",
@@ -229,6 +250,8 @@ pub enum Op {
     Data(u32, Option<u32>, u32, u32, bool),
     /// RST_STREAM(REFUSED_STREAM).
     Refuse(u32, Option<u32>),
+    /// A handler starts reading its request body.
+    ReadBody(u32, Option<u32>),
     /// Peer close.
     Close(u32),
     /// Stop reading.
@@ -287,6 +310,7 @@ impl Ops for Op {
                 a.bool("end", false),
             ),
             "refuse" => Op::Refuse(conn, nonzero(a.int("stream", 0))),
+            "read-body" => Op::ReadBody(conn, nonzero(a.int("stream", 0))),
             "close" => Op::Close(conn),
             "stop-reading" => Op::StopReading(conn),
             "resume-reading" => Op::ResumeReading(conn),
@@ -373,6 +397,14 @@ pub(super) fn run_op(pool: &Arc<Pool>, net: &Net, op: Op, req: u32) {
             move |p| {
                 let s = p.unanswered(stream).expect("ready");
                 p.refuse(s);
+            },
+        ),
+        Op::ReadBody(conn, stream) => net.peer_op(
+            conn,
+            move |w| w.peer.unread(stream).is_some(),
+            move |p| {
+                let s = p.unread(stream).expect("ready");
+                p.read_body(s);
             },
         ),
         Op::Close(conn) => net.peer_op(conn, |_| true, |p| p.close()),

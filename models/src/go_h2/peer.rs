@@ -5,9 +5,9 @@
 //! The peer's own reading happens inside the client's write (see [`super::net`]): what the peer
 //! does with a frame is atomic with its arrival. Everything the peer *sends* is either automatic
 //! (initial SETTINGS, SETTINGS ACK, a response to each complete request when `auto_respond`,
-//! RST_STREAM for streams over its limit, WINDOW_UPDATE for request bodies) or a scenario
-//! operation (`settings`, `goaway`, `respond`, `data`, `refuse`, `close`), so its timing is a
-//! scheduling choice.
+//! RST_STREAM for streams over its limit, WINDOW_UPDATE for request bodies as its handlers read
+//! them) or a scenario operation (`settings`, `goaway`, `respond`, `data`, `refuse`, `close`,
+//! `read-body`), so its timing is a scheduling choice.
 //!
 //! The stream limit follows Go's own server (golang/net `http2/server.go`, `processHeaders`): a
 //! stream over the advertised MAX_CONCURRENT_STREAMS is refused with REFUSED_STREAM while that
@@ -35,6 +35,12 @@ pub struct PeerConfig {
     pub auto_respond: bool,
     /// Response body octets of automatic responses (0: HEADERS with END_STREAM).
     pub response_body: u32,
+    /// Handlers do not read their request bodies until the scenario's `read-body` (false: each
+    /// reads its body as it arrives, so its flow control is refunded at once).
+    pub defer_body_reads: bool,
+    /// The connection receive window the peer opens (65,535 or less: the protocol's default, no
+    /// WINDOW_UPDATE).
+    pub conn_window: i64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -51,6 +57,8 @@ struct PeerStream {
     window: i64,
     /// Request-body octets received since the last WINDOW_UPDATE.
     unrefunded: i64,
+    /// The stream's handler reads its request body (as it arrives), refunding it.
+    reading: bool,
     /// The receive window the peer advertised for the stream, less what the client sent.
     recv_window: i64,
 }
@@ -101,7 +109,23 @@ impl Peer {
             config,
         };
         p.settings(p.config.max_streams, p.config.header_table_size);
+        p.open_conn_window();
         p
+    }
+
+    /// Go's server raises its connection receive window after its initial SETTINGS (golang/net
+    /// `http2/server.go` at 0ca694d2, `serve` 796-800: `MaxUploadBufferPerConnection`, 1 MiB by
+    /// default); the stream windows stay at the default (the model's peer sends no
+    /// SETTINGS_INITIAL_WINDOW_SIZE).
+    fn open_conn_window(&mut self) {
+        let more = self.config.conn_window - DEFAULT_WINDOW;
+        if more > 0 {
+            self.recv_conn_window += more;
+            self.inbound.push_back(PeerFrame::WindowUpdate {
+                stream: 0,
+                inc: more,
+            });
+        }
     }
 
     /// The host this connection serves.
@@ -188,6 +212,7 @@ impl Peer {
         let mut s = PeerStream {
             window: self.initial_window,
             recv_window: DEFAULT_WINDOW,
+            reading: !self.config.defer_body_reads,
             ..PeerStream::default()
         };
         if self.going_away.is_some_and(|last| stream > last) {
@@ -211,30 +236,43 @@ impl Peer {
 
     fn on_data(&mut self, stream: u32, len: u32, end_stream: bool) {
         self.take_recv_window(stream, i64::from(len));
-        let refund = match self.streams.get_mut(&stream) {
-            Some(s) if !s.ended => {
+        if let Some(s) = self.streams.get_mut(&stream) {
+            if !s.ended {
                 s.unrefunded += i64::from(len);
-                std::mem::take(&mut s.unrefunded)
             }
-            _ => 0,
+        }
+        if self.streams.get(&stream).is_some_and(|s| s.reading) {
+            self.refund_read(stream);
+        }
+        if end_stream {
+            self.request_complete(stream);
+        }
+    }
+
+    /// The stream's handler reads what of its request body has arrived: refund it. Like Go's
+    /// server (golang/net `http2/server.go` at 0ca694d2, `noteBodyRead` 2396-2404: the
+    /// connection's window always, the stream's while the client may still send on it), except
+    /// that the model refunds every octet at once where Go's `inflow.add` batches small ones.
+    fn refund_read(&mut self, stream: u32) {
+        let Some(s) = self.streams.get_mut(&stream) else {
+            return;
         };
-        if refund > 0 {
-            self.recv_conn_window += refund;
-            if let Some(s) = self.streams.get_mut(&stream) {
-                s.recv_window += refund;
-            }
-            // Like Go's server, refund request-body flow control as the handler reads it.
-            self.inbound.push_back(PeerFrame::WindowUpdate {
-                stream: 0,
-                inc: refund,
-            });
+        let refund = std::mem::take(&mut s.unrefunded);
+        if refund == 0 {
+            return;
+        }
+        let stream_open = !s.complete;
+        self.recv_conn_window += refund;
+        self.inbound.push_back(PeerFrame::WindowUpdate {
+            stream: 0,
+            inc: refund,
+        });
+        if stream_open {
+            s.recv_window += refund;
             self.inbound.push_back(PeerFrame::WindowUpdate {
                 stream,
                 inc: refund,
             });
-        }
-        if end_stream {
-            self.request_complete(stream);
         }
     }
 
@@ -363,7 +401,7 @@ impl Peer {
             return;
         };
         let flow = i64::from(len + pad);
-        let peer_window = s.window;
+        let peer_windows = (s.window, self.conn_window);
         s.window -= flow;
         self.conn_window -= flow;
         s.ended |= end;
@@ -372,9 +410,28 @@ impl Peer {
             len,
             pad,
             end_stream: end,
-            peer_window,
+            peer_windows,
         });
         self.maybe_close();
+    }
+
+    /// The handler of `stream` starts reading its request body (`requestBody.Read`, golang/net
+    /// `http2/server.go` at 0ca694d2, 2452-2469): what has arrived is refunded now, the rest as
+    /// it arrives.
+    pub fn read_body(&mut self, stream: u32) {
+        if let Some(s) = self.streams.get_mut(&stream) {
+            s.reading = true;
+            self.refund_read(stream);
+        }
+    }
+
+    /// The oldest stream whose handler does not read its body yet (for `read-body`).
+    pub fn unread(&self, stream: Option<u32>) -> Option<u32> {
+        self.streams
+            .iter()
+            .filter(|(id, _)| stream.is_none_or(|want| **id == want))
+            .find(|(_, s)| !s.reading)
+            .map(|(id, _)| *id)
     }
 
     /// Refuse `stream` with RST_STREAM(REFUSED_STREAM).

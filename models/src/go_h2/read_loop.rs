@@ -83,8 +83,8 @@ fn process(cc: &ClientConn, pool: &Pool, rl: &mut ReadLoop, f: PeerFrame) -> Res
             len,
             pad,
             end_stream,
-            peer_window,
-        } => process_data(cc, rl, stream, (len, pad), end_stream, peer_window),
+            peer_windows,
+        } => process_data(cc, rl, stream, (len, pad), end_stream, peer_windows),
         PeerFrame::GoAway { last } => {
             // `processGoAway` (2489-2502).
             pool.mark_dead(cc);
@@ -189,14 +189,15 @@ fn process_headers(cc: &ClientConn, stream: u32, end_stream: bool) {
 }
 
 /// `processData` (4e4d966f 2353-2454; 95888ee7 2258-2384; 978cfadd 2304-2395): flow control,
-/// padding refund, hand the data to the body pipe. `data` is (payload, padding) octets.
+/// padding refund, hand the data to the body pipe. `data` is (payload, padding) octets;
+/// `peer_windows` the peer's (ghost) send windows for the stream and the connection.
 fn process_data(
     cc: &ClientConn,
     rl: &mut ReadLoop,
     stream: u32,
     (len, pad): (u32, u32),
     end_stream: bool,
-    peer_window: i64,
+    (peer_window, peer_conn_window): (i64, i64),
 ) -> Result<(), ReqErr> {
     let length = i64::from(len + pad);
     let cs = cc.stream_by_id(stream, end_stream);
@@ -214,6 +215,8 @@ fn process_data(
         stream,
         client: available,
         peer: peer_window,
+        conn_client: st.inflow,
+        conn_peer: peer_conn_window,
     });
     if available < length {
         return Err(ReqErr::ConnClosed(format!(

@@ -254,9 +254,10 @@ pub enum Event {
         /// The peer's view of the same window.
         peer: i64,
     },
-    /// A DATA frame reached the client: the stream's receive window as the client's books give it
-    /// (before taking the frame) and as the peer saw it when it sent the frame. WINDOW_UPDATEs in
-    /// flight make the client's value larger, never smaller (for `flow-control-consistent`).
+    /// A DATA frame reached the client: the stream's and the connection's receive windows as the
+    /// client's books give them (before taking the frame) and as the peer saw them when it sent
+    /// the frame. WINDOW_UPDATEs in flight make the client's values larger, never smaller (for
+    /// `flow-control-consistent`).
     StreamFlowWindow {
         /// Connection number.
         conn: u32,
@@ -266,6 +267,10 @@ pub enum Event {
         client: i64,
         /// The peer's send window for the stream before sending the frame.
         peer: i64,
+        /// The client's `cc.inflow` before taking the frame.
+        conn_client: i64,
+        /// The peer's send window for the connection before sending the frame.
+        conn_peer: i64,
     },
     /// A DATA frame reached the peer: the receive windows the peer advertised and has not seen
     /// used, for the stream and the connection, before taking the frame's `len` flow-controlled

@@ -26,6 +26,8 @@ mod context;
 mod controlled;
 mod deadlock;
 mod event;
+#[cfg(test)]
+mod facade_tests;
 mod fair;
 mod flavour;
 mod footprint;
