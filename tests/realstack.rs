@@ -42,7 +42,7 @@ fn main() {
         for t in trials_of(&AnyScenario::Family(subject.clone())) {
             trials.push(Trial::test(t.name(), move || judged(&t)));
         }
-        let name = subject.scenario().name.clone();
+        let name = subject.scenario().about.name.clone();
         let s = subject.clone();
         trials.push(Trial::test(format!("{name}/determinism"), move || {
             determinism(s.scenario())

@@ -50,8 +50,11 @@ pub fn run_model_side(sc: &RealScenario) -> Result<Option<ModelSide>, Error> {
     let Some(d) = &sc.differential else {
         return Ok(None);
     };
-    let path = sc.path.with_file_name(format!("{}.toml", d.model_scenario));
-    let whole = |m: String| Error::whole_file(&sc.path, m);
+    let path = sc
+        .about
+        .path
+        .with_file_name(format!("{}.toml", d.model_scenario));
+    let whole = |m: String| Error::whole_file(&sc.about.path, m);
     let model = match load_file(&path, &[&crate::RealCrates]) {
         Ok(AnyScenario::Model(m)) => m,
         Ok(AnyScenario::Family(_)) => {
@@ -192,7 +195,7 @@ fn in_words(
         out.push_str(&format!(
             "; {} shows {} which the model never reaches and no known difference explains: a \
              model bug or a real bug",
-            sc.name,
+            sc.about.name,
             names(&cmp.unexplained)
         ));
     }

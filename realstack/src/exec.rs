@@ -32,7 +32,7 @@ impl Cx {
     /// deferred queue, since hyper-util may call this under its pool lock) and return the
     /// recording client end.
     pub fn connect(self: &Arc<Self>, host: &str) -> WireIo {
-        let (client, server) = tokio::io::duplex(self.case.duplex_capacity);
+        let (client, server) = tokio::io::duplex(self.case.wiring.duplex_capacity);
         let (conn, nth) = self.world.add_conn(host);
         let script = self.case.server(host).clone();
         self.spawner
@@ -100,7 +100,7 @@ pub fn execute_once(
     *current.lock().unwrap_or_else(|p| p.into_inner()) = Some(world.clone());
     let cx = Arc::new(Cx {
         world: world.clone(),
-        spawner: if case.direct_spawn {
+        spawner: if case.wiring.direct_spawn {
             Spawner::direct()
         } else {
             Spawner::default()

@@ -70,7 +70,6 @@ type Explorations = Mutex<BTreeMap<String, Arc<OnceLock<Result<RealRun, String>>
 /// A real-crate scenario as a harness subject.
 pub struct RealSubject {
     scenario: RealScenario,
-    about: About,
     expect: Vec<Expectation>,
     explored: Explorations,
 }
@@ -79,13 +78,6 @@ impl RealSubject {
     /// `scenario`, not explored yet.
     pub fn new(scenario: RealScenario) -> Self {
         RealSubject {
-            about: About {
-                path: scenario.path.clone(),
-                name: scenario.name.clone(),
-                model: scenario.model.name().to_owned(),
-                description: scenario.description.clone(),
-                origin: scenario.origin.clone(),
-            },
             expect: vec![Expectation::all(VARIANT, &scenario.expect)],
             scenario,
             explored: Mutex::default(),
@@ -159,7 +151,7 @@ impl RealSubject {
 
 impl FamilyScenario for RealSubject {
     fn about(&self) -> &About {
-        &self.about
+        &self.scenario.about
     }
 
     fn expect(&self) -> &[Expectation] {
@@ -234,7 +226,7 @@ impl FamilyScenario for RealSubject {
                     "the report says model `{}` under `{}`, but `{}` runs `{}` under {}",
                     c.model,
                     c.scheduler,
-                    sc.name,
+                    sc.about.name,
                     sc.model.name(),
                     SCHEDULERS.join(" or ")
                 ),
@@ -254,7 +246,10 @@ impl FamilyScenario for RealSubject {
             .filter(|d| d.contains("schedule diverged"))
         {
             return Err(UsageError::new(
-                format!("the report's schedule does not fit `{}`: {d}", sc.name),
+                format!(
+                    "the report's schedule does not fit `{}`: {d}",
+                    sc.about.name
+                ),
                 Some("rerun the scenario to write a fresh report".to_owned()),
             ));
         }
@@ -272,7 +267,7 @@ impl FamilyScenario for RealSubject {
             "[real crate {}, {} case(s)] {}",
             sc.model.name(),
             sc.cases.len(),
-            sc.description
+            sc.about.description
         )
     }
 }

@@ -64,7 +64,7 @@ pub use exec::RequestRow;
 pub use family::{RealCrates, RealSubject};
 pub use outcome::{Disposition, OutcomeClass};
 pub use report::{judge, wire_trace};
-pub use scenario::{load, parse, Case, RealScenario, Subject, PROPERTIES};
+pub use scenario::{load, parse, Case, RealScenario, Subject, Wiring, PROPERTIES};
 pub use wire::WireRow;
 
 use poolcheck_harness::backend::{
@@ -227,7 +227,7 @@ pub const SCHEDULERS: &[&str] = &["random", "pct"];
 pub fn run(sc: &RealScenario, spec: &SchedulerSpec, watchdog: Duration) -> Result<RealRun, Error> {
     if !SCHEDULERS.contains(&spec.name()) {
         return Err(Error::whole_file(
-            &sc.path,
+            &sc.about.path,
             format!(
                 "real crates run under {} only, not {}",
                 SCHEDULERS.join(" and "),
@@ -274,10 +274,10 @@ pub fn decode_case_schedule(text: &str) -> Result<(String, Vec<Choice>), String>
 /// Replay one execution from a schedule string (`<case>@pc1:...`) written by [`run`].
 pub fn replay(sc: &RealScenario, schedule: &str) -> Result<RealRun, Error> {
     let (case, choices) =
-        decode_case_schedule(schedule).map_err(|e| Error::whole_file(&sc.path, e))?;
+        decode_case_schedule(schedule).map_err(|e| Error::whole_file(&sc.about.path, e))?;
     let case = sc.case(&case).ok_or_else(|| {
         Error::whole_file(
-            &sc.path,
+            &sc.about.path,
             format!("the schedule is for case `{case}`, which the scenario does not have"),
         )
     })?;
@@ -313,7 +313,7 @@ fn run_cases(
     };
     let mut digest = wire::DIGEST_SEED;
     for case in cases {
-        let scheduler = make().map_err(|e| Error::whole_file(&sc.path, e))?;
+        let scheduler = make().map_err(|e| Error::whole_file(&sc.about.path, e))?;
         let explored =
             explore::explore_case(case, &sc.invariants, sc.step_bound, scheduler, watchdog);
         digest = digest.rotate_left(5) ^ explored.digest;

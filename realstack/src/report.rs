@@ -12,7 +12,7 @@ use crate::{
     OutcomeClass, RealRun, RealScenario, RequestRow, WireRow, CRATE_VERSIONS, PROPERTIES, VARIANT,
 };
 use poolcheck_harness::backend::SchedulerSpec;
-use poolcheck_harness::report::{budget, Counterexample, Origin};
+use poolcheck_harness::report::{budget, Counterexample};
 use poolcheck_harness::trace::{Trace, TraceRow, TraceViolation};
 use poolcheck_harness::trial::TrialResult;
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 /// `run`, explored with `spec`, judged against the scenario's expectation for [`VARIANT`].
 pub fn judge(sc: &RealScenario, spec: &SchedulerSpec, run: &RealRun) -> TrialResult {
     let ok = run.verdict == sc.expect;
-    let name = [sc.name.as_str(), VARIANT, spec.name(), &sc.expect];
+    let name = [sc.about.name.as_str(), VARIANT, spec.name(), &sc.expect];
     let mut r = TrialResult::named(name, &run.verdict, judgement(sc, run, ok));
     r.ok = ok;
     r.executions = run.executions;
@@ -50,15 +50,9 @@ pub fn counterexample(
     spec: &SchedulerSpec,
     run: &RealRun,
 ) -> Option<Counterexample> {
-    let file = sc.path.display().to_string();
-    let origin = Origin {
-        scenario: &sc.name,
-        scenario_file: &file,
-        model: sc.model.name(),
-        variant: VARIANT,
-        scheduler: spec,
-    };
-    let mut c = Counterexample::found(&origin, &run.verdict, run.executions, run.elapsed)?;
+    let (verdict, executions) = (&run.verdict, run.executions);
+    let mut c =
+        Counterexample::found_in(&sc.about, VARIANT, spec, verdict, executions, run.elapsed)?;
     c.budget = format!("{}; {CRATE_VERSIONS}", budget(spec, Some(sc.cases.len())));
     // `detail` stays empty: the violation's message is in the trace, and twice would be noise.
     c.schedule.clone_from(&run.schedule);

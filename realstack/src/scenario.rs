@@ -11,11 +11,11 @@ use crate::outcome::{Disposition, OutcomeClass};
 use crate::Error;
 use poolcheck_harness::backend::SchedulerSpec;
 use poolcheck_harness::scenario::limits::{kebab_case, ITERATIONS, PCT_DEPTH};
-use poolcheck_harness::scenario::{read_source, Header, MAX_SCENARIO_BYTES};
+use poolcheck_harness::scenario::{read_source, About, Header, MAX_SCENARIO_BYTES};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::{Range, RangeInclusive};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toml::Spanned;
 
 /// Real-crate subjects: the values `model` and `client` may take.
@@ -231,8 +231,6 @@ pub struct Case {
     pub name: String,
     /// The client.
     pub client: Subject,
-    /// Bytes each direction of an in-memory connection buffers before a write waits.
-    pub duplex_capacity: usize,
     /// The requests, each on its own task.
     pub requests: Vec<RequestSpec>,
     /// One server script per host the requests name.
@@ -241,6 +239,16 @@ pub struct Case {
     pub outcomes: BTreeMap<OutcomeClass, Disposition>,
     /// Why this case's dispositions are what they are.
     pub note: Option<String>,
+    /// How the client is connected to its servers and to shuttle.
+    pub wiring: Wiring,
+}
+
+/// How a case's client is connected to its servers (in-memory duplex pipes) and to shuttle
+/// (the executor hyper spawns its tasks with): the runtime glue's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wiring {
+    /// Bytes each direction of an in-memory connection buffers before a write waits.
+    pub duplex_capacity: usize,
     /// Spawn hyper's tasks directly on shuttle, under hyper-util's pool lock: the known trap,
     /// kept to show the watchdog at work (`executor = "direct"`; default `"deferred"`).
     pub direct_spawn: bool,
@@ -271,16 +279,10 @@ pub struct Differential {
 /// A validated real-stack scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RealScenario {
-    /// The file it came from.
-    pub path: PathBuf,
-    /// Its name (the file stem).
-    pub name: String,
-    /// The main subject.
+    /// Its file, name, model, description and origin, as every scenario has them.
+    pub about: About,
+    /// The main subject (`about.model`).
     pub model: Subject,
-    /// One line.
-    pub description: String,
-    /// Upstream issue or PR.
-    pub origin: Option<String>,
     /// Properties checked.
     pub invariants: Vec<String>,
     /// Scheduling steps per execution.
@@ -470,11 +472,14 @@ impl Cx<'_> {
             return Err(self.err(raw.cases.span(), "a scenario needs at least one case"));
         }
         Ok(RealScenario {
-            path: self.path.to_owned(),
-            name: raw.name.into_inner(),
+            about: About {
+                path: self.path.to_owned(),
+                name: raw.name.into_inner(),
+                model: model.name().to_owned(),
+                description: raw.description,
+                origin: raw.origin,
+            },
             model,
-            description: raw.description,
-            origin: raw.origin,
             expect: self.expect(&raw.expect, &invariants)?,
             invariants,
             step_bound,
@@ -665,14 +670,16 @@ impl Cx<'_> {
             }
         };
         Ok(Case {
-            direct_spawn,
             name: c.name.get_ref().clone(),
             client: self.subject(&c.client)?,
-            duplex_capacity: capacity,
             requests,
             servers,
             outcomes: self.dispositions(outcomes, &c.outcomes)?,
             note: c.note.clone(),
+            wiring: Wiring {
+                duplex_capacity: capacity,
+                direct_spawn,
+            },
         })
     }
 

@@ -1,7 +1,7 @@
 //! A counterexample as a value: everything needed to read it and to replay it.
 
 use crate::backend::{Counts, RunResult, SchedulerSpec};
-use crate::scenario::Scenario;
+use crate::scenario::{About, Scenario};
 use crate::trace::{holds_when, render_table, Trace, TraceViolation};
 use crate::trial::Trial;
 use serde::{Deserialize, Serialize};
@@ -195,6 +195,27 @@ impl Counterexample {
             trace: None,
             outcomes: None,
         })
+    }
+
+    /// [`Counterexample::found`] in `variant` of the scenario `about` (a family's), by
+    /// `scheduler`.
+    pub fn found_in(
+        about: &About,
+        variant: &str,
+        scheduler: &SchedulerSpec,
+        verdict: &str,
+        executions: u64,
+        elapsed: std::time::Duration,
+    ) -> Option<Self> {
+        let file = about.path.display().to_string();
+        let origin = Origin {
+            scenario: &about.name,
+            scenario_file: &file,
+            model: &about.model,
+            variant,
+            scheduler,
+        };
+        Self::found(&origin, verdict, executions, elapsed)
     }
 
     /// The scheduler that replays exactly the failing execution.
