@@ -1,10 +1,13 @@
 //! Real-stack trials (issue 7): the real `h2`, `hyper` and `hyper-util` crates explored under
-//! shuttle, one trial per `scenarios/real-*.toml` x scheduler (`real-goaway-vs-request/upstream/pct`),
-//! plus per scenario a determinism trial (same seed twice: identical wire bytes, frames,
-//! outcome counts), shuttle's uncontrolled-nondeterminism check, the differential check where
-//! the scenario mirrors a model scenario, and two trials that show the checker catching what it
-//! must: a deliberately wrong expectation that yields a replayable counterexample, and the
-//! direct-spawn trap that the watchdog reports instead of hanging.
+//! shuttle. Every trial the CLI runs (`trials_of` and `run_trial`, as for models): one per
+//! `scenarios/real-*.toml` x scheduler (`real-goaway-vs-request/upstream/pct`) and the
+//! differential check where the scenario mirrors a model scenario
+//! (`real-goaway-vs-request/upstream/differential`); plus per scenario a determinism trial (same
+//! seed twice: identical wire bytes, frames, outcome counts), shuttle's uncontrolled-
+//! nondeterminism check, and three trials that show the checker catching what it
+//! must: a deliberately wrong expectation that yields a replayable counterexample, a
+//! differential without its documented difference (and with a stale one), and the direct-spawn
+//! trap that the watchdog reports instead of hanging.
 //!
 //! `cargo test --features model -- real-` runs them all.
 

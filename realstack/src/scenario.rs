@@ -5,7 +5,8 @@
 //!
 //! A scenario holds one or more cases; each case is one client subject (`h2`, `hyper`,
 //! `hyper-util`) against scripted h2 servers, explored on its own with the scheduler's full
-//! iteration budget. The file's `model` names the main subject (the CLI routes on it).
+//! iteration budget. The file's `model` names the main subject (the harness hands the file to
+//! [`crate::RealCrates`] on it).
 
 use crate::outcome::{Disposition, OutcomeClass};
 use crate::Error;
