@@ -17,7 +17,7 @@ use super::connection::{ConnConfig, Http2Connection, ReqError};
 use super::http11::Http11Connection;
 use super::peer::Network;
 use super::task::Task;
-use super::variant::Variant;
+use super::variant::{Fix, Variant};
 use crate::sync::{probe, probe_phase, CloseReason, ConnPhase, Event, LockClass, Mutex, Plain};
 use std::sync::Arc;
 
@@ -120,6 +120,14 @@ pub struct Negotiation {
     pub selects_http11: bool,
 }
 
+/// Why [`HttpConnection`]'s connect step raised: the error, and whether it came from the connect
+/// this request ran (under `_request_lock`, `_connection` still `None`) rather than from its wait
+/// for the lock.
+struct ConnectedError {
+    error: ReqError,
+    in_connect: bool,
+}
+
 /// `AsyncHTTPConnection`: connects on first use, then delegates.
 pub struct HttpConnection {
     id: u32,
@@ -169,9 +177,14 @@ impl HttpConnection {
     pub fn handle_async_request(&self, task: &Task<'_>) -> Result<(Protocol, u32), ReqError> {
         let protocol = match self.connected(task) {
             Ok(p) => p,
-            Err(e) => {
-                self.connect_failed_with_nothing_open();
-                return Err(e);
+            Err(ConnectedError { error, in_connect }) => {
+                // fix own-connect-failure: only this request's own connect marks it failed.
+                // 1.0.9 (99-101): the `except` around `async with self._request_lock` marks
+                // the connection failed whatever raised, a wait for the lock included.
+                if in_connect || !self.variant.has(Fix::OwnConnectFailure) {
+                    self.connect_failed_with_nothing_open();
+                }
+                return Err(error);
             }
         };
         let stream = protocol.handle_async_request(task)?;
@@ -198,13 +211,20 @@ impl HttpConnection {
     }
 
     /// connection.py 76-97: `async with self._request_lock`, connect and pick the protocol.
-    fn connected(&self, task: &Task<'_>) -> Result<Protocol, ReqError> {
-        task.checkpoint("request-lock")?;
+    fn connected(&self, task: &Task<'_>) -> Result<Protocol, ConnectedError> {
+        let waiting = |error| ConnectedError {
+            error,
+            in_connect: false,
+        };
+        task.checkpoint("request-lock").map_err(waiting)?;
         let _g = self.request_lock.lock();
         if let Some(p) = self.connection.get() {
             return Ok(p);
         }
-        task.checkpoint("connect")?;
+        task.checkpoint("connect").map_err(|error| ConnectedError {
+            error,
+            in_connect: true,
+        })?;
         let http11 = self.negotiation.selects_http11;
         self.net.connect(self.id, http11);
         let protocol = if http11 {

@@ -6,11 +6,11 @@
 //!   changes cites the 1.0.9 lines it replaces (`// fix <name>:` in [`super::connection`] and
 //!   [`super::pool`]).
 //! - `fixed` applies every fix: five for the bugs BUGS.md lists (two of them, #1062's
-//!   delete-inside-the-lock and our pending count, together fix #1062), four of our own for
+//!   delete-inside-the-lock and our pending count, together fix #1062), five of our own for
 //!   bugs found while modelling 1.0.9 (`undo-active-on-cancel`, `goaway-before-stream`,
-//!   `goaway-zero`, `close-in-section`), `reclaim-orphaned-connection` for #1093 (after the
-//!   open PR #1099) and `retry-cleanup-on-cancel` for encode/httpx#3782 (after the open PR
-//!   #1116).
+//!   `goaway-zero`, `close-in-section`, `own-connect-failure`), `reclaim-orphaned-connection`
+//!   for #1093 (after the open PR #1099) and `retry-cleanup-on-cancel` for encode/httpx#3782
+//!   (after the open PR #1116).
 //! - Every historical bug lived in 1.0.9 (none of their fixes is in a release of
 //!   encode/httpcore), so each historical variant is *1.0.9 minus the later fix*: `fixed` with
 //!   that fix undone (`httpcore-943` = `fixed-without=reset-on-early-close`), so that a
@@ -93,6 +93,14 @@ pub enum Fix {
     /// shield at `_response_closed`'s `async with self._state_lock`; `_closed` is already set,
     /// so no later `aclose` retries, and the connection stays ACTIVE for good.
     RetryCleanupOnCancel,
+    /// Ours: only the request that runs the connect (it holds `_request_lock` and finds
+    /// `_connection is None`) marks the connection failed when that connect raises. Before
+    /// (1.0.9, connection.py 75-101): the `try` wraps `async with self._request_lock`, so a
+    /// request cancelled while it waits for the lock another request holds to connect sets
+    /// `_connect_failed = True`; the pool then drops the connection as closed (`is_closed()`,
+    /// connection_pool.py 285-287, no `aclose`) while the other request connects it and uses
+    /// it, and nothing ever closes its socket.
+    OwnConnectFailure,
 }
 
 impl typed::Fix for Fix {
@@ -108,6 +116,7 @@ impl typed::Fix for Fix {
         Fix::CloseInSection,
         Fix::ReclaimOrphanedConnection,
         Fix::RetryCleanupOnCancel,
+        Fix::OwnConnectFailure,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -199,6 +208,15 @@ impl typed::Fix for Fix {
             why: "a second Task.cancel() passes anyio's shield at _response_closed's \
                   _state_lock; _closed is already set, so the connection stays ACTIVE for good \
                   (encode/httpx#3782)",
+        },
+        FixInfo {
+            name: "own-connect-failure",
+            upstream: "https://github.com/encode/httpcore/blob/1.0.9/httpcore/_async/connection.py#L75-L101",
+            changes: "only the request that runs the connect marks the connection failed when \
+                      that connect raises; one cancelled while waiting for _request_lock does not",
+            why: "1.0.9's try wraps the lock: the waiter's cancellation sets _connect_failed, the \
+                  pool drops the connection as closed while the connecting request uses it, and \
+                  its socket is never closed",
         },
     ];
 }
