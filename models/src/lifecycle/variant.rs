@@ -291,3 +291,47 @@ impl Variant {
         self.release() >= Release::Cpython3_8_6
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(name: &str) -> Variant {
+        Variant::parse(name).expect(name)
+    }
+
+    #[test]
+    fn each_release_has_its_own_connect_pipe_wait_for_and_post_init() {
+        let v342 = named("upstream-3.4.2");
+        assert_eq!(v342.pipe_connect(), PipeConnect::WorkerThread);
+        assert_eq!(v342.wait_for_cancel(), WaitForCancel::LeavesInnerRunning);
+        assert!(!v342.post_init_is_a_task());
+        let v7ffa = named("upstream-7ffa2c5f");
+        assert_eq!(v7ffa.pipe_connect(), PipeConnect::CallLaterPoll);
+        assert_eq!(v7ffa.wait_for_cancel(), WaitForCancel::CancelsInner);
+        assert!(!v7ffa.post_init_is_a_task());
+        assert!(v7ffa.has(Fix::LostViaPendingCalls) && v7ffa.has(Fix::CloseOnPostInitFailure));
+        let v385 = named("upstream-3.8.5");
+        assert_eq!(v385.pipe_connect(), PipeConnect::Coroutine);
+        assert_eq!(v385.wait_for_cancel(), WaitForCancel::CancelsInner);
+        assert!(v385.post_init_is_a_task());
+        let fixed = named("fixed");
+        assert_eq!(fixed.wait_for_cancel(), WaitForCancel::ReturnsDoneResult);
+        assert_eq!(fixed.pipe_connect(), PipeConnect::Coroutine);
+    }
+
+    #[test]
+    fn the_historical_names_undo_one_fix_of_fixed() {
+        assert_eq!(named("cpython-37658"), named("upstream-3.8.5"));
+        let pipe = named("cpython-23293");
+        assert_eq!(pipe.pipe_connect(), PipeConnect::CallLaterPoll);
+        assert!(
+            pipe.post_init_is_a_task(),
+            "3.8.6's structure, not 7ffa2c5f's"
+        );
+        assert_eq!(
+            named("cpython-try-finish"),
+            named("fixed-without=lost-via-pending-calls")
+        );
+    }
+}
