@@ -206,6 +206,8 @@ impl FamilyScenario for RealSubject {
             || OutcomeClass::from_name(verdict).is_some_and(|c| c != OutcomeClass::Hung)
     }
 
+    /// The real crates' runner has its own watchdog and no deadline: `--max-seconds` stops
+    /// them between trials, not within one.
     fn run(&self, t: &Trial, _bounds: Bounds) -> TrialResult {
         match &t.method {
             Method::Scheduler(spec) => self.run_scheduler(t, spec),
