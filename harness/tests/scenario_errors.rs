@@ -440,3 +440,15 @@ fn a_proof_bound_that_proves_nothing_more_is_located() {
         assert!(e.hint.is_some(), "{e}");
     }
 }
+
+/// A file whose `model` no linked family claims and no model has is an unknown model at its
+/// `model` key, even when it has a family's tables (here the real crates', which this test
+/// does not link), never a complaint about those tables.
+#[test]
+fn an_unclaimed_model_is_unknown_at_its_key_not_at_its_tables() {
+    let text = "version = 1\nname = \"NAME\"\nmodel = \"hyper-util\"\ndescription = \"d\"\n\
+                [outcomes]\nhung = \"forbidden\"\n";
+    let e = error("unclaimed", text);
+    assert_eq!(e.message, "unknown model `hyper-util`", "{e}");
+    assert_eq!(e.line, 3, "{e}");
+}

@@ -241,7 +241,21 @@ impl FamilyScenario for RealSubject {
                 None,
             )
         })?;
-        let run = replay(sc, schedule).map_err(|e: Error| UsageError::new(e.to_string(), None))?;
+        crate::decode_case_schedule(schedule).map_err(|e| {
+            UsageError::new(
+                format!("its schedule does not parse: {e}"),
+                Some("replay the report as `run` or `gate` wrote it".to_owned()),
+            )
+        })?;
+        let run = replay(sc, schedule).map_err(|e: Error| {
+            UsageError::new(
+                format!(
+                    "the report's schedule does not fit `{}`: {}",
+                    sc.about.name, e.message
+                ),
+                Some("rerun the scenario to write a fresh report".to_owned()),
+            )
+        })?;
         if let Some(d) = run
             .detail
             .as_deref()

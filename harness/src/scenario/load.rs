@@ -59,31 +59,35 @@ pub fn load_dir(
 /// `model` (the families the caller links, in the order given).
 pub fn load_file(path: &Path, families: &[&dyn Family]) -> Result<AnyScenario, ScenarioError> {
     let source = read_source(path, MAX_SCENARIO_BYTES)?;
-    // A family's files have tables of their own (the real crates' `[outcomes]`, `[[cases]]`...):
-    // hand them over before the strict parse, which would reject those tables.
-    if let Some(family) = claimant(&source, families) {
-        return family.parse(path, &source).map(AnyScenario::Family);
-    }
-    let raw: RawScenario = toml::from_str(&source).map_err(|e| syntax_error(path, &source, &e))?;
     let cx = Cx {
         path,
         source: &source,
         families,
     };
+    // A family's files have tables of their own (the real crates' `[outcomes]`, `[[cases]]`...):
+    // hand them over before the strict parse, which would reject those tables; and a `model`
+    // that is neither a family's nor a model is named as such, not as those tables.
+    if let Some(model) = model_of(&source) {
+        let claimant = families
+            .iter()
+            .find(|f| f.models().contains(&model.get_ref().as_str()));
+        if let Some(family) = claimant {
+            return family.parse(path, &source).map(AnyScenario::Family);
+        }
+        cx.model(&model)?;
+    }
+    let raw: RawScenario = toml::from_str(&source).map_err(|e| syntax_error(path, &source, &e))?;
     cx.check_header(&raw)?;
     cx.build(raw).map(|s| AnyScenario::Model(Arc::new(s)))
 }
 
-/// The family whose `model` the file names, if any.
-fn claimant<'f>(source: &str, families: &[&'f dyn Family]) -> Option<&'f dyn Family> {
-    let probe = toml::from_str::<toml::Table>(source).ok()?;
-    let Some(toml::Value::String(model)) = probe.get("model") else {
-        return None;
-    };
-    families
-        .iter()
-        .copied()
-        .find(|f| f.models().contains(&model.as_str()))
+/// The file's `model`, where the text is TOML with a string `model`.
+fn model_of(source: &str) -> Option<Spanned<String>> {
+    #[derive(serde::Deserialize)]
+    struct ModelKey {
+        model: Spanned<String>,
+    }
+    toml::from_str::<ModelKey>(source).ok().map(|k| k.model)
 }
 
 fn by_scheduler_hint(schedulers: &[SchedulerSpec]) -> String {
