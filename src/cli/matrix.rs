@@ -8,7 +8,7 @@
 //! catalogue (never on time or hashing), so the same run prints the same bytes.
 
 use poolcheck_harness::monitor;
-use poolcheck_harness::scenario::AnyScenario;
+use poolcheck_harness::scenario::{model_variant_links, AnyScenario};
 use poolcheck_harness::trial::TrialResult;
 use poolcheck_models::model;
 use std::path::PathBuf;
@@ -52,14 +52,9 @@ impl Meta {
     pub fn of(scenarios: &[AnyScenario]) -> Self {
         let mut meta = Meta::default();
         for m in model::registry() {
-            let info = m.info();
             meta.models.push(ModelMeta {
-                name: info.name.to_owned(),
-                variants: info
-                    .variants
-                    .iter()
-                    .map(|v| (v.name.to_owned(), v.upstream.to_owned()))
-                    .collect(),
+                name: m.info().name.to_owned(),
+                variants: model_variant_links(m),
             });
         }
         for s in scenarios {

@@ -7,8 +7,17 @@ use super::{hint_for, Expectation, Scenario};
 use crate::backend::{Bounds, SchedulerSpec};
 use crate::report::{replay_model, Counterexample};
 use crate::trial::{run_model_trial, Method, Trial, TrialResult};
+use poolcheck_models::model::Model;
 use std::path::Path;
 use std::sync::Arc;
+
+/// `(variant, upstream link)` of every named variant of `model`, in its order.
+pub fn model_variant_links(model: &dyn Model) -> Vec<(String, String)> {
+    let variants = model.info().variants.iter();
+    variants
+        .map(|v| (v.name.to_owned(), v.upstream.to_owned()))
+        .collect()
+}
 
 /// A loaded, validated scenario file.
 #[derive(Clone)]
@@ -97,13 +106,7 @@ impl AnyScenario {
     /// `(variant, upstream link or version)` of every variant of its model, in order.
     pub fn variant_links(&self) -> Vec<(String, String)> {
         match self {
-            AnyScenario::Model(s) => s
-                .model
-                .info()
-                .variants
-                .iter()
-                .map(|v| (v.name.to_owned(), v.upstream.to_owned()))
-                .collect(),
+            AnyScenario::Model(s) => model_variant_links(s.model),
             AnyScenario::Family(f) => f.variant_links(),
         }
     }

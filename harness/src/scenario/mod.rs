@@ -17,7 +17,7 @@ mod load;
 mod raw;
 mod read;
 
-pub use any::AnyScenario;
+pub use any::{model_variant_links, AnyScenario};
 pub use defaults::default_budget;
 pub use error::{close_matches, hint_for, line_col, ScenarioError};
 pub use family::{About, Family, FamilyScenario, Replayed, UsageError};
