@@ -24,6 +24,7 @@
 //! other access in the model happens with `mu` held. Channels (`resc`, `peerReset`) and the
 //! response body pipe are small lock + condition pairs of class `internal`.
 
+use super::ctx::{Goroutines, ReqCtx, SlotWatch};
 use super::encoder::{BufSlice, Held, HpackCell};
 use super::hpack::Field;
 use super::net::{ClientFrame, ErrCode, Wire};
@@ -67,6 +68,15 @@ pub enum ReqErr {
     ConnClosed(String),
     /// A write failed (`cc.werr`).
     Write(String),
+    /// `ctx.Err()` of a cancelled request: `context.Canceled`.
+    Canceled,
+    /// `errStreamClosed`: the body writer found its stream forgotten (`cs.done` closed).
+    StreamClosed,
+    /// `errStopReqBodyWrite`: `roundTrip` stopped the body writer (a response came).
+    StopReqBody,
+    /// `errStopReqBodyWriteAndCancel`: `roundTrip` stopped the body writer and wants
+    /// RST_STREAM(CANCEL).
+    StopReqBodyAndCancel,
 }
 
 impl ReqErr {
@@ -93,6 +103,10 @@ impl ReqErr {
             ReqErr::StreamReset(code) => format!("stream error: {code:?}"),
             ReqErr::ConnClosed(why) => format!("connection closed: {why}"),
             ReqErr::Write(why) => why.clone(),
+            ReqErr::Canceled => "context canceled".into(),
+            ReqErr::StreamClosed => "http2: stream closed".into(),
+            ReqErr::StopReqBody => "http2: aborting request body write".into(),
+            ReqErr::StopReqBodyAndCancel => "http2: canceling request".into(),
         }
     }
 }
@@ -147,6 +161,20 @@ pub enum ResAndError {
 struct Chans {
     resc: Option<ResAndError>,
     peer_reset: Option<ReqErr>,
+    /// `bodyWriter.resc`: the body writer's result, not received yet.
+    body_res: Option<Result<(), ReqErr>>,
+}
+
+/// What `roundTrip`'s select over its stream's channels (and `ctx.Done()`) received.
+pub enum Selected {
+    /// `re := <-readLoopResCh`.
+    Response(ResAndError),
+    /// `<-cs.peerReset`, with `cs.resetErr`.
+    PeerReset(ReqErr),
+    /// `err := <-bodyWriter.resc`.
+    BodyWritten(Result<(), ReqErr>),
+    /// `<-ctx.Done()`.
+    Cancelled,
 }
 
 /// The end state of the response body pipe (`cs.bufPipe`).
@@ -183,8 +211,10 @@ pub struct ClientStream {
     pub inflow: Plain<i64>,
     /// `cs.didReset` (guarded by `cc.mu`).
     pub did_reset: Plain<bool>,
-    /// `peerReset` was closed (read by `checkResetOrDone`).
-    pub reset: Plain<bool>,
+    /// `cs.resetErr`, set when `peerReset` is closed (read by `checkResetOrDone`).
+    pub reset: Plain<Option<ReqErr>>,
+    /// `cs.stopReqBody` (guarded by `cc.mu`): if set, the body writer stops with it.
+    pub stop_req_body: Plain<Option<ReqErr>>,
     chans: Mutex<Chans>,
     chans_changed: Condvar,
     pipe: Mutex<Pipe>,
@@ -201,7 +231,8 @@ impl ClientStream {
             flow: Plain::new(send_window),
             inflow: Plain::new(STREAM_FLOW),
             did_reset: Plain::new(false),
-            reset: Plain::new(false),
+            reset: Plain::new(None),
+            stop_req_body: Plain::new(None),
             chans: Mutex::new(
                 format!("cs{id}.chans"),
                 LockClass::internal("chan"),
@@ -234,23 +265,57 @@ impl ClientStream {
 
     /// `close(cs.peerReset)` with `cs.resetErr`.
     pub fn peer_reset(&self, err: ReqErr) {
-        self.reset.set(true);
+        self.reset.set(Some(err.clone()));
         self.chans.lock().peer_reset = Some(err);
         self.chans_changed.notify_all();
     }
 
-    /// `roundTrip`'s select over `resc` and `peerReset` (resc first when both are ready).
-    pub fn await_response(&self) -> Result<ResAndError, ReqErr> {
+    /// `roundTrip`'s select (4e4d966f 1255-1286) over `resc`, `peerReset`, `bodyWriter.resc`
+    /// (when `body` is still being written) and, for a request with a context, `ctx.Done()`.
+    /// When several are ready, Go picks one at random; the model takes them in this order.
+    pub fn select(&self, body: bool, ctx: Option<&super::ctx::ReqCtx>) -> Selected {
         let mut c = self.chans.lock();
         loop {
             if let Some(r) = c.resc.take() {
-                return Ok(r);
+                return Selected::Response(r);
             }
             if let Some(e) = c.peer_reset.clone() {
-                return Err(e);
+                return Selected::PeerReset(e);
+            }
+            if body {
+                if let Some(r) = c.body_res.take() {
+                    return Selected::BodyWritten(r);
+                }
+            }
+            if ctx.is_some_and(|ctx| ctx.is_cancelled()) {
+                return Selected::Cancelled;
             }
             c = self.chans_changed.wait(c);
         }
+    }
+
+    /// `<-bodyWriter.resc` alone (`handleReadLoopResponse` and `handleError` wait for the body
+    /// writer to finish).
+    pub fn await_body_written(&self) -> Result<(), ReqErr> {
+        let mut c = self.chans.lock();
+        loop {
+            if let Some(r) = c.body_res.take() {
+                return r;
+            }
+            c = self.chans_changed.wait(c);
+        }
+    }
+
+    /// `resc <- cs.writeRequestBody(...)` (the channel has room for it).
+    pub fn send_body_res(&self, r: Result<(), ReqErr>) {
+        self.chans.lock().body_res = Some(r);
+        self.chans_changed.notify_all();
+    }
+
+    /// Wake a select on the stream's channels (its request's context was cancelled).
+    pub fn wake(&self) {
+        drop(self.chans.lock());
+        self.chans_changed.notify_all();
     }
 
     /// A response already on `resc`, without waiting (`select` with `default`).
@@ -329,11 +394,27 @@ pub struct ClientConn {
     pub hpack: HpackCell,
     /// `cc.tconn`: the connection (written through `cc.bw`, read by the read loop's `cc.br`).
     pub tconn: Arc<Wire>,
+    /// The transport's goroutines (this connection's read loop, body writers, watchers).
+    pub goroutines: Arc<Goroutines>,
+    /// `writeRequestBody` runs in its own goroutine, as upstream (`[config] body_goroutine`);
+    /// otherwise inline in the request, right after its HEADERS.
+    pub body_goroutine: bool,
+}
+
+/// What [`ClientConn::new`] takes from the transport besides the connection.
+pub struct ConnOptions {
+    /// Which behaviour.
+    pub variant: Variant,
+    /// The transport's goroutines.
+    pub goroutines: Arc<Goroutines>,
+    /// See [`ClientConn::body_goroutine`].
+    pub body_goroutine: bool,
 }
 
 impl ClientConn {
     /// `newClientConn`'s fields (the preface is written by [`super::pool`]'s dial).
-    pub fn new(host: &str, variant: Variant, tconn: Arc<Wire>) -> Self {
+    pub fn new(host: &str, opts: &ConnOptions, tconn: Arc<Wire>) -> Self {
+        let variant = opts.variant;
         let id = tconn.id();
         let state = ConnState {
             streams: BTreeMap::new(),
@@ -367,6 +448,8 @@ impl ClientConn {
             ),
             hpack: HpackCell::new(id),
             tconn,
+            goroutines: opts.goroutines.clone(),
+            body_goroutine: opts.body_goroutine,
         }
     }
 
@@ -408,15 +491,21 @@ impl ClientConn {
     }
 
     /// `awaitOpenSlotForRequest` (1289-1327): with `mu` held, wait until a stream may be
-    /// opened. (The goroutine that watches for cancellation while waiting is not modelled.) A
+    /// opened. A request with a context starts, the first time it must wait, the goroutine
+    /// that watches it ([`SlotWatch`]: `cc.cond` cannot be selected with `ctx.Done()`), and
+    /// closes its `waitingForConn` when it leaves, refused or admitted (the refusal's close is
+    /// 5f9ae10d, golang/go#24776); a cancellation the watcher reported is returned. A
     /// refusal is `errClientConnUnusable`, with `mu` released; with our `goaway-idle-close`
     /// fix, a connection the refusal leaves idle after GOAWAY is closed.
     pub fn await_open_slot<'a>(
-        &'a self,
+        self: &'a Arc<Self>,
         mut st: MutexGuard<'a, ConnState>,
+        ctx: Option<&Arc<ReqCtx>>,
     ) -> Result<MutexGuard<'a, ConnState>, ReqErr> {
+        let mut watch: Option<SlotWatch> = None;
         loop {
             if st.life.is_closed() || !Self::can_take_locked(&st) {
+                watch.as_ref().inspect(|w| w.close()); // 5f9ae10d (golang/go#24776)
                 let close = self.variant.closes_idle_on_goaway() && Self::goaway_idle(&mut st);
                 drop(st);
                 if close {
@@ -425,11 +514,28 @@ impl ClientConn {
                 return Err(ReqErr::ConnUnusable);
             }
             if (st.streams.len() as u64) < u64::from(st.max_concurrent_streams) {
+                watch.as_ref().inspect(|w| w.close());
                 return Ok(st);
+            }
+            if watch.is_none() {
+                watch = ctx.map(|ctx| SlotWatch::start(ctx, self));
             }
             st.pending_requests += 1;
             st = self.cond.wait(st);
             st.pending_requests -= 1;
+            if let Some(err) = watch.as_ref().and_then(|w| w.err.get()) {
+                drop(st);
+                return Err(err);
+            }
+        }
+    }
+
+    /// `decrStreamReservations` (4e4d966f): a request that will not open its stream returns
+    /// its reservation.
+    pub fn decr_stream_reservations(&self) {
+        if self.variant.reserves() {
+            let mut st = self.mu.lock();
+            st.streams_reserved = st.streams_reserved.saturating_sub(1);
         }
     }
 
@@ -574,6 +680,13 @@ impl ClientConn {
             block,
         };
         self.write_frames(w, vec![frame])
+    }
+
+    /// `writeStreamReset` (4e4d966f): RST_STREAM with `wmu` alone (a failed write is ignored:
+    /// the sticky `werr` fails later writes).
+    pub fn write_stream_reset(&self, stream: u32, code: ErrCode) {
+        let mut w = self.wmu.lock();
+        let _ = self.write_frames(&mut w, vec![ClientFrame::RstStream { stream, code }]);
     }
 
     /// Write `frames` after a `mu` section `st`: with `mu` released first (978cfadd) or still

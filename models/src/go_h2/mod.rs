@@ -14,7 +14,8 @@
 //! upstream roles. `mu` and the pool lock are `LockClass::non_blocking`: a network write or a
 //! stall under either is a `lock-held-blocking` violation.
 //!
-//! Layout: [`client_conn`] (the locks and their state), [`state`] (the connection and stream
+//! Layout: [`client_conn`] (the locks and their state), [`ctx`] (request contexts, their
+//! cancellation and the goroutines started for a request), [`state`] (the connection and stream
 //! state machines), [`encoder`] (`cc.henc` + `cc.hbuf`, whose unguarded use is detected),
 //! [`round_trip`] (a request), [`read_loop`] (frames from the server), [`pool`] (the pool),
 //! [`net`] (the in-memory connection whose writes stall when the peer stops reading), [`peer`]
@@ -28,6 +29,7 @@
 //! must stay within that for the loom scheduler.
 
 pub mod client_conn;
+pub mod ctx;
 pub mod encoder;
 pub mod hpack;
 pub mod net;
@@ -42,9 +44,11 @@ pub mod variant;
 pub use ops::Op;
 pub use variant::{Fix, Release, Variant};
 
+use crate::cancel::cancel_targets;
 use crate::model::{ModelInfo, ScenarioSpec, SpecError};
 use crate::sync::Flavour;
 use crate::typed::{Fix as _, OpAt, Ops, Release as _, TypedModel};
+use ctx::Contexts;
 use net::Net;
 use ops::CONFIG;
 use peer::PeerConfig;
@@ -72,6 +76,7 @@ pub struct GoH2Model;
 pub struct World {
     pool: Arc<Pool>,
     net: Arc<Net>,
+    contexts: Contexts,
 }
 
 impl TypedModel for GoH2Model {
@@ -98,15 +103,24 @@ impl TypedModel for GoH2Model {
             conn_window: c.int("conn_window", 65_535),
         };
         let net = Arc::new(Net::new(peer, c.u32("net_buffer", 1024) as usize));
-        let pool = Arc::new(Pool::new(variant, net.clone()));
-        World { pool, net }
+        let pool = Arc::new(Pool::new(
+            variant,
+            net.clone(),
+            c.bool("body_goroutine", false),
+        ));
+        let contexts = Contexts::new(cancel_targets(spec));
+        World {
+            pool,
+            net,
+            contexts,
+        }
     }
 
     fn run_op(w: &World, _: &mut (), at: OpAt<'_>, op: Op) {
-        ops::run_op(&w.pool, &w.net, op, at.req);
+        ops::run_op(w, op, at.actor, at.req);
     }
 
     fn finish(w: &World) {
-        w.pool.shutdown();
+        w.pool.shutdown(&w.contexts);
     }
 }

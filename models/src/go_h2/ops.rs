@@ -6,15 +6,14 @@
 //! actors the way the seed's tests do (`conn.wait()`). Connections are numbered 1, 2... in dial
 //! order; a peer operation on a connection that does not exist yet waits for it.
 
-use super::net::Net;
-use super::pool::Pool;
 use super::round_trip::{round_trip_opt, Request};
+use super::World;
+use crate::cancel::check_target;
 use crate::model::{
     param, ActorSpec, Args, OpInfo, OpSpec, ParamInfo, ParamKind, ScenarioSpec, SpecError,
 };
 use crate::sync::yield_now;
 use crate::typed::{parse_all, unknown_op, Ops};
-use std::sync::Arc;
 
 const CONN: ParamInfo = param(
     "conn",
@@ -55,7 +54,26 @@ const OPS: &[OpInfo] = &[
                 "octets of an `x-trailer` trailer (default 0: no trailers)",
             )
             .range(0, 1_048_576),
+            param(
+                "deadline",
+                ParamKind::Bool,
+                "its context has a deadline that does not pass in the execution: watched by the \
+                 transport, never cancelled (default false: context.Background(), unless a \
+                 `cancel` targets the actor)",
+            ),
         ],
+    },
+    OpInfo {
+        name: "cancel",
+        doc: "cancel the context of `target`'s request: the one it runs now, or its next one; \
+              the request sees it where upstream selects on ctx.Done() (waiting for \
+              reqHeaderMu, for a stream slot, for the response), not while it waits for a Go \
+              mutex",
+        params: &[param(
+            "target",
+            ParamKind::Str,
+            "the actor whose request is cancelled",
+        )],
     },
     OpInfo {
         name: "settings",
@@ -114,6 +132,12 @@ const OPS: &[OpInfo] = &[
                 ParamKind::Bool,
                 "END_STREAM on the last frame (default true); false leaves the response open \
                  for `data`",
+            ),
+            param(
+                "early",
+                ParamKind::Bool,
+                "answer a request whose body is still arriving, once its HEADERS came (default \
+                 false: only complete requests)",
             ),
         ],
     },
@@ -233,6 +257,12 @@ pub(super) const CONFIG: &[ParamInfo] = &[
         "octets a connection buffers while its peer is not reading (default 1024)",
     )
     .range(0, 16_777_216),
+    param(
+        "body_goroutine",
+        ParamKind::Bool,
+        "run writeRequestBody in its own goroutine, as upstream (default false: inline in the \
+         request, right after its HEADERS, one actor less)",
+    ),
 ];
 
 /// One parsed operation.
@@ -244,8 +274,10 @@ pub enum Op {
     Settings(u32, Option<u32>, Option<u32>),
     /// GOAWAY.
     Goaway(u32, Option<u32>, bool),
-    /// A response.
-    Respond(Option<u32>, Option<u32>, u32, bool),
+    /// A response (conn, stream, body, end, early).
+    Respond(Option<u32>, Option<u32>, u32, bool, bool),
+    /// Cancel an actor's request context.
+    Cancel(String),
     /// A DATA frame.
     Data(u32, Option<u32>, u32, u32, bool),
     /// RST_STREAM(REFUSED_STREAM).
@@ -289,7 +321,9 @@ impl Ops for Op {
                 headers: a.u32("headers", 0),
                 body: a.u32("body", 0),
                 trailers: a.u32("trailers", 0),
+                deadline: a.bool("deadline", false),
             }),
+            "cancel" => Op::Cancel(a.str("target", "").to_owned()),
             "settings" => Op::Settings(
                 conn,
                 opt(a.int("max_streams", -1)),
@@ -301,6 +335,7 @@ impl Ops for Op {
                 nonzero(a.int("stream", 0)),
                 a.u32("body", 0),
                 a.bool("end", true),
+                a.bool("early", false),
             ),
             "data" => Op::Data(
                 conn,
@@ -326,14 +361,17 @@ impl Ops for Op {
 pub(super) fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
     parse_all::<Op>(spec)?;
     for (a, actor) in spec.actors.iter().enumerate() {
-        check_actor(a, actor)?;
+        check_actor(spec, a, actor)?;
     }
     Ok(())
 }
 
-fn check_actor(a: usize, actor: &ActorSpec) -> Result<(), SpecError> {
+fn check_actor(spec: &ScenarioSpec, a: usize, actor: &ActorSpec) -> Result<(), SpecError> {
     for (o, op) in actor.ops.iter().enumerate() {
         let err = |message: String| SpecError::op(a, o, message);
+        if op.name == "cancel" {
+            check_target(spec, op.args.str("target", "")).map_err(err)?;
+        }
         for (name, value) in &op.args.0 {
             let crate::model::Value::Int(v) = value else {
                 continue;
@@ -356,22 +394,28 @@ fn check_actor(a: usize, actor: &ActorSpec) -> Result<(), SpecError> {
     Ok(())
 }
 
-/// Run one operation; `req` numbers a request.
-pub(super) fn run_op(pool: &Arc<Pool>, net: &Net, op: Op, req: u32) {
+/// Run one operation of `actor`; `req` numbers a request.
+pub(super) fn run_op(w: &World, op: Op, actor: &str, req: u32) {
+    let (pool, net) = (&w.pool, &*w.net);
     match op {
-        Op::Request(request) => round_trip_opt(
-            pool,
-            &Request {
+        Op::Request(request) => {
+            let ctx = w.contexts.for_request(actor, req, request.deadline);
+            let request = Request {
                 num: req,
                 ..request
-            },
-        ),
+            };
+            round_trip_opt(pool, &request, ctx.as_ref());
+            if ctx.is_some() {
+                w.contexts.finished(actor);
+            }
+        }
+        Op::Cancel(target) => w.contexts.cancel(&target),
         Op::Settings(conn, max, table) => net.peer_op(conn, |_| true, |p| p.settings(max, table)),
         Op::Goaway(conn, last, close) => net.peer_op(conn, |_| true, |p| p.goaway(last, close)),
-        Op::Respond(conn, stream, body, end) => {
-            let ready = move |w: &super::net::Upstream| w.peer.pending(stream).is_some();
+        Op::Respond(conn, stream, body, end, early) => {
+            let ready = move |w: &super::net::Upstream| w.peer.pending(stream, early).is_some();
             let act = move |p: &mut super::peer::Peer| {
-                let s = p.pending(stream).expect("ready");
+                let s = p.pending(stream, early).expect("ready");
                 p.respond_to(s, body, end);
             };
             match conn {

@@ -349,12 +349,14 @@ impl Peer {
         self.maybe_close();
     }
 
-    /// The oldest complete request not answered yet, if any (`stream` picks one).
-    pub fn pending(&self, stream: Option<u32>) -> Option<u32> {
+    /// The oldest complete request not answered yet, if any (`stream` picks one); with
+    /// `early`, also one whose request has not ended (its HEADERS came, its body is still
+    /// arriving: a server that replies before reading the whole body).
+    pub fn pending(&self, stream: Option<u32>, early: bool) -> Option<u32> {
         self.streams
             .iter()
             .filter(|(id, _)| stream.is_none_or(|want| **id == want))
-            .find(|(_, s)| s.complete && !s.responded && !s.ended && !s.ignored)
+            .find(|(_, s)| (s.complete || early) && !s.responded && !s.ended && !s.ignored)
             .map(|(id, _)| *id)
     }
 

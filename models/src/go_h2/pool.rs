@@ -14,13 +14,14 @@
 //! closes `call.done` just before taking `p.mu` to add it); dialing never fails; the GetConn
 //! trace hook (`shouldTraceGetConn`) is not modelled; single-use connections are not modelled.
 
-use super::client_conn::{ClientConn, CONN_FLOW, STREAM_FLOW};
+use super::client_conn::{ClientConn, ConnOptions, CONN_FLOW, STREAM_FLOW};
+use super::ctx::{Contexts, Goroutines};
 use super::net::{ClientFrame, Net};
 use super::read_loop::read_loop;
 use super::variant::Variant;
 use crate::sync::{
-    blocking, probe, probe_phase, spawn, BlockKind, CloseReason, Condvar, ConnPhase, Event,
-    JoinHandle, LockClass, Mutex, Plain,
+    blocking, probe, probe_phase, BlockKind, CloseReason, Condvar, ConnPhase, Event, LockClass,
+    Mutex,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,13 +44,13 @@ pub struct Pool {
     /// `p.mu`.
     mu: Mutex<PoolState>,
     dial_done: Condvar,
-    /// The read loops, joined at the end of the execution.
-    loops: Plain<Vec<JoinHandle<()>>>,
+    /// What every connection it dials gets (the goroutines are joined at the end).
+    conn_opts: ConnOptions,
 }
 
 impl Pool {
-    /// An empty pool over `net`.
-    pub fn new(variant: Variant, net: Arc<Net>) -> Self {
+    /// An empty pool over `net`; `body_goroutine` see [`ClientConn::body_goroutine`].
+    pub fn new(variant: Variant, net: Arc<Net>, body_goroutine: bool) -> Self {
         Pool {
             variant,
             net,
@@ -59,7 +60,11 @@ impl Pool {
                 PoolState::default(),
             ),
             dial_done: Condvar::new("pool: dial done"),
-            loops: Plain::new(Vec::new()),
+            conn_opts: ConnOptions {
+                variant,
+                goroutines: Arc::new(Goroutines::new()),
+                body_goroutine,
+            },
         }
     }
 
@@ -118,7 +123,7 @@ impl Pool {
     fn dial(self: &Arc<Self>, call: u32, host: &str) -> Arc<ClientConn> {
         let tconn = self.net.accept(host);
         let id = tconn.id();
-        let cc = Arc::new(ClientConn::new(host, self.variant, tconn));
+        let cc = Arc::new(ClientConn::new(host, &self.conn_opts, tconn));
         probe(Event::ConnCreated { conn: id });
         blocking(BlockKind::NetWrite, &format!("cc{id}: preface+SETTINGS"));
         let preface = ClientFrame::Preface {
@@ -128,8 +133,8 @@ impl Pool {
         let _ = cc.tconn.write(vec![preface]);
         probe_phase(id, ConnPhase::Active);
         let (cc2, pool) = (cc.clone(), self.clone());
-        let handle = spawn(&format!("conn{id}.readLoop"), move || read_loop(cc2, pool));
-        self.loops.with(|l| l.push(handle));
+        let goroutines = &self.conn_opts.goroutines;
+        goroutines.go(&format!("conn{id}.readLoop"), move || read_loop(cc2, pool));
         let mut p = self.mu.lock();
         p.dialing.remove(host);
         p.dialed.insert(call, cc.clone());
@@ -168,15 +173,14 @@ impl Pool {
     }
 
     /// End of the execution: the client's own cleanup, `Transport.CloseIdleConnections()` (a
-    /// program's `defer tr.CloseIdleConnections()`); then the servers go away and the read
-    /// loops are joined. A connection the client cannot reach any more (out of the pool and
-    /// never closed) stays open, for `no-leak`.
-    pub fn shutdown(&self) {
+    /// program's `defer tr.CloseIdleConnections()`); then the servers go away, the contexts'
+    /// watchers still blocked stop (the program exits), and the goroutines are joined. A
+    /// connection the client cannot reach any more (out of the pool and never closed) stays
+    /// open, and a watcher that never ended stays open, for `no-leak`.
+    pub fn shutdown(&self, contexts: &Contexts) {
         self.close_idle_connections();
         self.net.teardown();
-        let loops = self.loops.with(std::mem::take);
-        for h in loops {
-            h.join();
-        }
+        contexts.tear_down();
+        self.conn_opts.goroutines.join_all();
     }
 }

@@ -171,11 +171,21 @@ fn apply_settings(
     });
 }
 
-/// `processHeaders` (2040-2107): the response HEADERS go to `roundTrip` on `cs.resc`.
+/// `processHeaders` (2040-2107): the response HEADERS go to `roundTrip` on `cs.resc`. Before
+/// 1087133b (golang/go#20521, reverted by `fixed-without=forget-after-response`) the first line was
+/// `cs := cc.streamByID(f.StreamID, f.StreamEnded())`: an ended stream was forgotten before its
+/// response was handed over, so the body writer's `errStreamClosed` could reach `roundTrip`
+/// first.
 fn process_headers(cc: &ClientConn, stream: u32, end_stream: bool) {
-    let Some(cs) = cc.stream_by_id(stream, false) else {
+    let forget_first = end_stream && !cc.variant.forgets_after_response();
+    let Some(cs) = cc.stream_by_id(stream, forget_first) else {
         return; // a cancelled request's response
     };
+    if forget_first {
+        cs.pipe_close(PipeEnd::Eof);
+        cs.send_res(ResAndError::Response(true));
+        return;
+    }
     if end_stream && !cs.has_body {
         cc.forget_stream_id(stream); // issue 22413: close before handing the response over
     }

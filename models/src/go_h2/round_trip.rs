@@ -10,16 +10,26 @@
 //! `writeRequestBody` 1315-1460 (golang/go#48340: `encodeTrailers` under `mu`, the write under
 //! `wmu`), `Read` 2164-2227 and `Close` 2229-2256 (writes with `mu` held).
 //!
-//! Abstractions: the body writer goroutine (`bodyWriter.scheduleBodyWrite`) runs inline in the
-//! requesting actor right after the HEADERS, and `roundTrip` then waits for the response, so a
-//! response that arrives while the body is still being written is seen after it; the retry
-//! backoff sleeps are not modelled (retries happen at once, at most 6 as upstream); request
-//! cancellation is not modelled.
+//! The body writer (`bodyWriter.scheduleBodyWrite`, 4e4d966f 2861-2873: `go s.fn()`) is its
+//! own goroutine with `[config] body_goroutine = true`, as upstream: `roundTrip` then selects
+//! over the response, the peer's reset, the body writer's result and the request's context
+//! while the body is written, stops the body writer when a response or an error comes
+//! (`abortRequestBodyWrite`, `cs.stopReqBody`) and waits for it (ff519b6c), and an early
+//! response races with the body write (golang/go#20521). By default the body is written inline
+//! in the requesting actor right after the HEADERS, where nothing can stop it, and `roundTrip`
+//! sees a response that arrives meanwhile after it: one actor less for scenarios about other
+//! things. Cancellation (`ctx.Done()` in `roundTrip`'s selects) is [`super::ctx`]'s.
+//!
+//! Abstractions: the retry backoff sleeps are not modelled (retries happen at once, at most 6
+//! as upstream); `Expect: 100-continue` (the delayed body write) is not modelled; every
+//! response is a 200, so only an error aborts the body write (`res.StatusCode > 299` never
+//! holds).
 
 use super::client_conn::{
-    ClientConn, ClientStream, ReqErr, ResAndError, WriteState, CONN_FLOW, MAX_FRAME, STREAM_FLOW,
-    STREAM_MIN_REFRESH,
+    ClientConn, ClientStream, ReqErr, ResAndError, Selected, WriteState, CONN_FLOW, MAX_FRAME,
+    STREAM_FLOW, STREAM_MIN_REFRESH,
 };
+use super::ctx::ReqCtx;
 use super::encoder::{BufSlice, Held};
 use super::hpack::Field;
 use super::net::{ClientFrame, ErrCode};
@@ -40,6 +50,9 @@ pub struct Request {
     pub body: u32,
     /// Octets of the `x-trailer` trailer (0: no trailers).
     pub trailers: u32,
+    /// Its context has a deadline that does not pass in the execution (watched, never
+    /// cancelled); see [`super::ctx`].
+    pub deadline: bool,
 }
 
 impl Request {
@@ -89,19 +102,21 @@ impl Request {
 }
 
 /// `Transport.RoundTripOpt`: get a connection, run `roundTrip`, retry retryable errors (at
-/// most 6 retries), read and close the response body; reports how the request ended.
-pub fn round_trip_opt(pool: &Arc<Pool>, req: &Request) {
+/// most 6 retries), read and close the response body; reports how the request ended. `ctx` is
+/// the request's context (`None`: `context.Background()`).
+pub fn round_trip_opt(pool: &Arc<Pool>, req: &Request, ctx: Option<&Arc<ReqCtx>>) {
     probe(Event::RequestStarted { req: req.num });
     let mut retry = 0;
     let outcome = loop {
         let result = pool
             .get_client_conn(req.num, &req.host)
-            .and_then(|cc| round_trip(&cc, req).map(|r| (cc, r)));
+            .and_then(|cc| round_trip(&cc, req, ctx).map(|r| (cc, r)));
         match result {
             Ok((cc, (cs, ended))) => {
                 read_and_close_body(&cc, &cs, ended);
                 break Outcome::Response;
             }
+            Err(ReqErr::Canceled) => break Outcome::Cancelled,
             Err(e) if e.retryable() && retry < 6 => retry += 1,
             Err(e) if e.retryable() => break Outcome::RetryableError(e.describe()),
             Err(e) => break Outcome::Error(e.describe()),
@@ -113,16 +128,17 @@ pub fn round_trip_opt(pool: &Arc<Pool>, req: &Request) {
     });
 }
 
-/// `ClientConn.roundTrip`: open a stream, write HEADERS (and the body), wait for the response
-/// HEADERS. Returns the stream and whether the response already ended.
+/// `ClientConn.roundTrip`: open a stream, write HEADERS, start the body write, wait for the
+/// response HEADERS. Returns the stream and whether the response already ended.
 pub fn round_trip(
     cc: &Arc<ClientConn>,
     req: &Request,
+    ctx: Option<&Arc<ReqCtx>>,
 ) -> Result<(Arc<ClientStream>, bool), ReqErr> {
     let (cs, written) = if cc.variant.writes_under_mu() {
-        open_stream_under_mu(cc, req)?
+        open_stream_under_mu(cc, req, ctx)?
     } else {
-        open_stream(cc, req)?
+        open_stream(cc, req, ctx)?
     };
     if let Err(e) = written {
         cc.forget_stream_id(cs.id);
@@ -134,27 +150,50 @@ pub fn round_trip(
         // an error indicating that this request can be retried?" It does not: not retryable.
         return Err(e);
     }
-    let body_err = if req.has_body() {
-        write_request_body(cc, &cs, req).err()
-    } else {
-        None
-    };
-    await_response(cc, &cs, body_err)
+    let goroutine = req.has_body() && cc.body_goroutine;
+    if goroutine {
+        schedule_body_write(cc, &cs, req);
+    } else if req.has_body() {
+        // Inline: the body is written before the wait; a response already there is preferred
+        // to its error (issue 16102).
+        if let Err(e) = write_request_body(cc, &cs, req) {
+            if let Some(re) = cs.try_response() {
+                return handle_read_loop_response(cc, &cs, re, false);
+            }
+            cc.forget_stream_id(cs.id);
+            return Err(e);
+        }
+    }
+    await_response(cc, &cs, goroutine, ctx)
 }
 
 /// The HEADERS write's result for a new stream.
 type Opened = (Arc<ClientStream>, Result<(), ReqErr>);
 
-/// From 978cfadd (4e4d966f `roundTrip` 1096-1186): `reqHeaderMu`, then under `mu` the
-/// reservation is returned (4e4d966f), a slot awaited and the stream allocated; `mu` is
-/// released, and `encodeHeaders` and the HEADERS write run under `wmu` alone.
-fn open_stream(cc: &ClientConn, req: &Request) -> Result<Opened, ReqErr> {
-    let slot = cc.req_header_mu.acquire();
+/// From 978cfadd (4e4d966f `roundTrip` 1096-1186): `reqHeaderMu` (a select with `ctx.Done()`:
+/// a cancelled request returns its reservation, 1097-1106), then under `mu` the reservation is
+/// returned (4e4d966f), a slot awaited and the stream allocated; `mu` is released, and
+/// `encodeHeaders` and the HEADERS write run under `wmu` alone.
+fn open_stream(
+    cc: &Arc<ClientConn>,
+    req: &Request,
+    ctx: Option<&Arc<ReqCtx>>,
+) -> Result<Opened, ReqErr> {
+    let slot = match ctx {
+        None => cc.req_header_mu.acquire(),
+        Some(ctx) => match ctx.select_req_header_mu(cc, req.num) {
+            Some(slot) => slot,
+            None => {
+                cc.decr_stream_reservations();
+                return Err(ReqErr::Canceled);
+            }
+        },
+    };
     let mut st = cc.mu.lock();
     if cc.variant.reserves() {
         st.streams_reserved = st.streams_reserved.saturating_sub(1); // decrStreamReservationsLocked
     }
-    let mut st = cc.await_open_slot(st)?;
+    let mut st = cc.await_open_slot(st, ctx)?;
     let cs = cc.new_stream(&mut st, req.num, req.has_body());
     drop(st);
     let mut w = cc.wmu.lock();
@@ -165,12 +204,17 @@ fn open_stream(cc: &ClientConn, req: &Request) -> Result<Opened, ReqErr> {
     Ok((cs, written))
 }
 
-/// At 95888ee7 (`roundTrip` 1024-1100): `mu` from `awaitOpenSlotForRequest` on;
-/// `encodeHeaders` under `mu` (1072) before `newStream` (1078); then `wmu` inside `mu` for the HEADERS write
-/// and flush; `mu` is released after it.
-fn open_stream_under_mu(cc: &ClientConn, req: &Request) -> Result<Opened, ReqErr> {
+/// At 95888ee7 (`roundTrip` 1024-1100): `mu` from `awaitOpenSlotForRequest` on (a plain
+/// `cc.mu.Lock()`: a cancelled request waiting for it does not return, golang/go#23559);
+/// `encodeHeaders` under `mu` (1072) before `newStream` (1078); then `wmu` inside `mu` for the
+/// HEADERS write and flush; `mu` is released after it.
+fn open_stream_under_mu(
+    cc: &Arc<ClientConn>,
+    req: &Request,
+    ctx: Option<&Arc<ReqCtx>>,
+) -> Result<Opened, ReqErr> {
     let st = cc.mu.lock();
-    let mut st = cc.await_open_slot(st)?;
+    let mut st = cc.await_open_slot(st, ctx)?;
     let stream_id = st.next_stream_id; // what newStream will allocate
     let slice = cc.encode(Held::MU, stream_id, &req.header_fields());
     let cs = cc.new_stream(&mut st, req.num, req.has_body());
@@ -200,45 +244,132 @@ fn write_new_headers(
     Ok(())
 }
 
+/// `bodyWriter.scheduleBodyWrite()` (2861-2873): `go s.fn()`, which sends
+/// `writeRequestBody`'s result on `bodyWriter.resc`.
+fn schedule_body_write(cc: &Arc<ClientConn>, cs: &Arc<ClientStream>, req: &Request) {
+    let (cc2, cs2, req2) = (cc.clone(), cs.clone(), req.clone());
+    let name = format!("cc{}.writeRequestBody{}", cc.id, cs.id);
+    cc.goroutines.go(&name, move || {
+        cs2.send_body_res(write_request_body(&cc2, &cs2, &req2));
+    });
+}
+
+/// `roundTrip`'s wait (4e4d966f 1255-1286): the response, the peer's reset, the body writer's
+/// result while `writing` (a failure ends the request unless a response is already there,
+/// issue 16102) or the request's cancellation.
 fn await_response(
     cc: &ClientConn,
     cs: &Arc<ClientStream>,
-    body_err: Option<ReqErr>,
+    writing: bool,
+    ctx: Option<&Arc<ReqCtx>>,
 ) -> Result<(Arc<ClientStream>, bool), ReqErr> {
-    if let Some(e) = body_err {
-        // The body writer failed; a response already there is preferred (issue 16102).
-        if let Some(r) = cs.try_response() {
-            return handle_response(cc, cs, r);
+    let mut body_written = !writing;
+    if let Some(ctx) = ctx {
+        ctx.watch_response(cs);
+    }
+    let ended = loop {
+        match cs.select(!body_written, ctx.map(|c| &**c)) {
+            Selected::Response(re) => break handle_read_loop_response(cc, cs, re, !body_written),
+            Selected::PeerReset(e) => break Err(e), // processResetStream forgot the stream
+            Selected::Cancelled => break handle_error(cc, cs, !body_written, ReqErr::Canceled),
+            Selected::BodyWritten(r) => {
+                body_written = true;
+                if let Some(re) = cs.try_response() {
+                    break handle_read_loop_response(cc, cs, re, false);
+                }
+                if let Err(e) = r {
+                    cc.forget_stream_id(cs.id);
+                    break Err(e);
+                }
+            }
         }
-        cc.forget_stream_id(cs.id);
-        return Err(e);
+    };
+    if let Some(ctx) = ctx {
+        ctx.unwatch();
     }
-    match cs.await_response() {
-        Ok(r) => handle_response(cc, cs, r),
-        Err(reset) => Err(reset),
-    }
+    ended
 }
 
-fn handle_response(
+/// `handleReadLoopResponse` (1218-1241): on an error, stop the body writer and wait for it
+/// while it still `writing` (ff519b6c); then forget the stream. (Every modelled response is a
+/// 200, so a response never stops the body write.)
+fn handle_read_loop_response(
     cc: &ClientConn,
     cs: &Arc<ClientStream>,
-    r: ResAndError,
+    re: ResAndError,
+    writing: bool,
 ) -> Result<(Arc<ClientStream>, bool), ReqErr> {
-    match r {
+    match re {
         ResAndError::Response(ended) => Ok((cs.clone(), ended)),
         ResAndError::Err(e) => {
+            if cc.body_goroutine {
+                abort_request_body_write(cc, cs, ReqErr::StopReqBody);
+                if writing {
+                    let _ = cs.await_body_written();
+                }
+            }
             cc.forget_stream_id(cs.id);
             Err(e)
         }
     }
 }
 
-/// `writeRequestBody`: DATA in chunks of at most 16 KiB under flow control, then trailers.
+/// `handleError` (1243-1253): RST_STREAM(CANCEL) if the body is not being written, otherwise
+/// the body writer is stopped (it writes the RST_STREAM) and awaited; then forget the stream.
+fn handle_error(
+    cc: &ClientConn,
+    cs: &Arc<ClientStream>,
+    writing: bool,
+    err: ReqErr,
+) -> Result<(Arc<ClientStream>, bool), ReqErr> {
+    if writing {
+        abort_request_body_write(cc, cs, ReqErr::StopReqBodyAndCancel);
+        let _ = cs.await_body_written();
+    } else {
+        cc.write_stream_reset(cs.id, ErrCode::Cancel);
+    }
+    cc.forget_stream_id(cs.id);
+    Err(err)
+}
+
+/// `abortRequestBodyWrite` (407-420): set `cs.stopReqBody` once and wake the body writer.
+fn abort_request_body_write(cc: &ClientConn, cs: &ClientStream, err: ReqErr) {
+    let st = cc.mu.lock();
+    if cs.stop_req_body.get().is_none() {
+        cs.stop_req_body.set(Some(err));
+        cc.cond.notify_all();
+    }
+    drop(st);
+}
+
+/// `writeRequestBody` (1397-1540): DATA in chunks of at most 16 KiB under flow control, then
+/// trailers; as a goroutine, its deferred `cs.stopReqBody = errStopReqBodyWrite` under `mu`
+/// (1401-1416) tells a later `abortRequestBodyWrite` that it is done.
 fn write_request_body(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Result<(), ReqErr> {
+    let r = write_body_frames(cc, cs, req);
+    if cc.body_goroutine {
+        let _st = cc.mu.lock();
+        if cs.stop_req_body.get().is_none() {
+            cs.stop_req_body.set(Some(ReqErr::StopReqBody));
+        }
+    }
+    r
+}
+
+/// `writeRequestBody`'s loop: each chunk waits for flow control (stopped there by
+/// `cs.stopReqBody`: errStopReqBodyWriteAndCancel resets the stream first), then DATA under
+/// `wmu`; then the trailers.
+fn write_body_frames(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Result<(), ReqErr> {
     let has_trailers = req.trailers > 0;
     let mut remain = req.body;
     while remain > 0 {
-        let take = await_flow_control(cc, cs, remain)?;
+        let take = match await_flow_control(cc, cs, remain) {
+            Err(ReqErr::StopReqBodyAndCancel) => {
+                cc.write_stream_reset(cs.id, ErrCode::Cancel);
+                return Err(ReqErr::StopReqBodyAndCancel);
+            }
+            r => r?,
+        };
         remain -= take;
         let end = remain == 0 && !has_trailers;
         let mut w = cc.wmu.lock();
@@ -273,15 +404,23 @@ fn write_trailers(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Result<(
     cc.write_headers(&mut w, Held::WMU, cs, true, &slice)
 }
 
-/// `awaitFlowControl`: wait for send window, take up to `max` (and at most a frame).
+/// `awaitFlowControl` (1542-1567): wait for send window, take up to `max` (and at most a
+/// frame); fails on a closed connection, a `stopReqBody`, and `checkResetOrDone` (389-400: the
+/// peer's reset, or `errStreamClosed` once the stream was forgotten).
 fn await_flow_control(cc: &ClientConn, cs: &ClientStream, max: u32) -> Result<u32, ReqErr> {
     let mut st = cc.mu.lock();
     loop {
         if st.life.is_closed() {
             return Err(ReqErr::ConnClosed("http2: client conn is closed".into()));
         }
-        if cs.reset.get() || !st.streams.contains_key(&cs.id) {
-            return Err(ReqErr::StreamReset(ErrCode::Cancel));
+        if let Some(e) = cs.stop_req_body.get() {
+            return Err(e);
+        }
+        if let Some(e) = cs.reset.get() {
+            return Err(e);
+        }
+        if !st.streams.contains_key(&cs.id) {
+            return Err(ReqErr::StreamClosed);
         }
         let available = cs.flow.get().min(st.flow);
         if available > 0 {

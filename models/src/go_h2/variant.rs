@@ -9,6 +9,10 @@
 //! commits are consecutive on golang/net master:
 //! 95888ee7 -> 978cfadd -> cf34111c -> 3ad01bba -> 76eb614f -> 4e4d966f.
 //!
+//! One fix is older than every commit modelled: `forget-after-response` (1087133b,
+//! golang/go#20521, the request-body writer goroutine racing an early response), so that
+//! `fixed-without=forget-after-response` is 4e4d966f with it reverted.
+//!
 //! Every behaviour switch below names the commit that introduced it; model code asks the
 //! switches, never the variant's name.
 
@@ -42,8 +46,9 @@ pub enum Release {
     Revert8dab9293,
 }
 
-/// A fix `fixed` applies to 4e4d966f: a later upstream commit carried onto its structure, or
-/// ours.
+/// A fix `fixed` applies to 4e4d966f: a later upstream commit, carried onto its structure, one
+/// of ours, or an older upstream commit every published commit modelled already contains (their
+/// variants are `Only` it), so that `fixed-without=` can revert it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fix {
     /// 0e478a2a (golang/go#56054): SETTINGS_HEADER_TABLE_SIZE resizes the encoder
@@ -58,6 +63,11 @@ pub enum Fix {
     /// no stream opened). d0c6ba3f closes only in `forgetStreamID`, so at golang/net master
     /// such a connection stays open until the server closes it.
     GoawayIdleClose,
+    /// 1087133b (golang/go#20521, 2017; in every published commit modelled, so `fixed`
+    /// keeps it and `fixed-without=forget-after-response` is 4e4d966f with it reverted):
+    /// `processHeaders` forgets a stream that a response HEADERS ends only after handing the
+    /// response to `roundTrip` (before it, `cc.streamByID(f.StreamID, f.StreamEnded())`).
+    ForgetAfterResponse,
 }
 
 impl Variant {
@@ -90,6 +100,12 @@ impl Variant {
         self.release() != Release::Revert8dab9293
     }
 
+    /// 1087133b: `processHeaders` hands an END_STREAM response to `roundTrip` before it
+    /// forgets a stream that has a request body (every published commit modelled has it).
+    pub fn forgets_after_response(self) -> bool {
+        self.has(Fix::ForgetAfterResponse)
+    }
+
     /// 0e478a2a: SETTINGS_HEADER_TABLE_SIZE resizes the encoder.
     pub fn applies_header_table_size(self) -> bool {
         self.has(Fix::HeaderTableSize)
@@ -111,6 +127,7 @@ impl typed::Fix for Fix {
         Fix::HeaderTableSize,
         Fix::GoawayCloseIdle,
         Fix::GoawayIdleClose,
+        Fix::ForgetAfterResponse,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -137,6 +154,16 @@ impl typed::Fix for Fix {
             why: "d0c6ba3f closes only when a stream is forgotten after the GOAWAY; a \
                   connection idle at that moment leaks as before (golang/net master too)",
         },
+        FixInfo {
+            name: "forget-after-response",
+            upstream: "https://github.com/golang/net/commit/1087133b",
+            changes: "processHeaders hands an END_STREAM response to roundTrip before it \
+                      forgets the stream (1087133b, golang/go#20521; already in every \
+                      published commit modelled)",
+            why: "otherwise the body writer goroutine finds its stream forgotten, and its \
+                  errStreamClosed can reach roundTrip before the response: an answered \
+                  request fails",
+        },
     ];
 }
 
@@ -144,10 +171,22 @@ impl typed::Release for Release {
     type Fix = Fix;
     const NAMED: &'static [(Self, FixSpec<Fix>)] = &[
         (Release::Net4e4d966f, FixSpec::All),
-        (Release::Net95888ee7, FixSpec::Only(&[])),
-        (Release::Net4e4d966f, FixSpec::Only(&[])),
-        (Release::Net978cfadd, FixSpec::Only(&[])),
-        (Release::Net76eb614f, FixSpec::Only(&[])),
+        (
+            Release::Net95888ee7,
+            FixSpec::Only(&[Fix::ForgetAfterResponse]),
+        ),
+        (
+            Release::Net4e4d966f,
+            FixSpec::Only(&[Fix::ForgetAfterResponse]),
+        ),
+        (
+            Release::Net978cfadd,
+            FixSpec::Only(&[Fix::ForgetAfterResponse]),
+        ),
+        (
+            Release::Net76eb614f,
+            FixSpec::Only(&[Fix::ForgetAfterResponse]),
+        ),
         (Release::Revert8dab9293, FixSpec::All),
         (
             Release::Net4e4d966f,
