@@ -356,7 +356,7 @@ impl Wire {
             up.stalled += 1;
             self.up_changed.notify_all();
             up = self.up_changed.wait(up);
-            up.stalled += /* ~ changed by cargo-mutants ~ */ 1;
+            up.stalled -= 1;
         }
     }
 
