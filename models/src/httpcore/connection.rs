@@ -15,7 +15,8 @@
 //! context managers do not await without a trace extension and are left out; timeouts are not
 //! modelled; the semaphore is created with `local_max_streams` permits (100 upstream) at
 //! construction instead of at the first request, which no request can observe since every
-//! request passes `_init_lock` first. The named fixes are described in [`super::variant`]; each
+//! request passes `_init_lock` first; `_request_count` is left out, since upstream reads it only
+//! in `info()` and `__repr__` (http2.py 532-545), so no request can observe it. The named fixes are described in [`super::variant`]; each
 //! site is marked `// fix <name>:` below, and with the fix off the code is 1.0.9's.
 
 use super::h2state::{H2Error, H2Event, H2State};
@@ -120,7 +121,6 @@ const WRITE_LOCK: LockClass = LockClass::blocking_ok("write");
 struct Fields {
     state: HttpState,
     expire_at: Option<u64>,
-    request_count: u32,
     sent_connection_init: bool,
     used_all_stream_ids: bool,
     connection_error: bool,
@@ -162,7 +162,6 @@ impl Http2Connection {
             f: Plain::new(Fields {
                 state: HttpState::Idle,
                 expire_at: None,
-                request_count: 0,
                 sent_connection_init: false,
                 used_all_stream_ids: false,
                 connection_error: false,
@@ -220,7 +219,6 @@ impl Http2Connection {
             if f.state == HttpState::Closed {
                 return false;
             }
-            f.request_count += 1;
             f.expire_at = None;
             f.state = f.state.activate().or_panic();
             f.pending += 1;
@@ -324,7 +322,6 @@ impl Http2Connection {
             Err(_) => {
                 self.f.with(|f| {
                     f.used_all_stream_ids = true;
-                    f.request_count -= 1;
                     f.pending -= 1;
                 });
                 // fix release-on-id-exhaustion off (1.0.9, httpcore-1061): raises here with the permit still taken and the
@@ -345,10 +342,7 @@ impl Http2Connection {
     /// h2 refuses and fails with `RemoteProtocolError`, although the server never saw the
     /// request.
     fn refuse_after_goaway(&self) -> ReqError {
-        self.f.with(|f| {
-            f.pending -= 1;
-            f.request_count -= 1;
-        });
+        self.f.with(|f| f.pending -= 1);
         self.sem.release();
         let _g = self.state_lock.lock();
         self.settle_locked();
@@ -366,9 +360,9 @@ impl Http2Connection {
     /// A request cancelled in `async with self._init_lock` (http2.py 104) or in `await
     /// self._max_streams_semaphore.acquire()` (http2.py 131), before it has a stream. 1.0.9
     /// raises straight out of them, outside the `try` of http2.py 141-187: the connection stays
-    /// ACTIVE with `_request_count` raised until some other stream's close finds `_events`
-    /// empty, and for good if none does. Fix `undo-active-on-cancel` (ours): undo the ACTIVE
-    /// mark under `_state_lock`. The `pending` count is `idle-counts-pending`'s own
+    /// ACTIVE until some other stream's close finds `_events` empty, and for good if none
+    /// does. Fix `undo-active-on-cancel` (ours): undo the ACTIVE mark under `_state_lock` (and
+    /// `_request_count`, which the model leaves out). The `pending` count is `idle-counts-pending`'s own
     /// bookkeeping, not upstream state: it is undone either way.
     fn leave_without_stream(&self) {
         if !self.variant.has(Fix::UndoActiveOnCancel) {
@@ -376,10 +370,7 @@ impl Http2Connection {
             return;
         }
         let _g = self.state_lock.lock();
-        self.f.with(|f| {
-            f.pending -= 1;
-            f.request_count -= 1;
-        });
+        self.f.with(|f| f.pending -= 1);
         self.settle_locked();
     }
 
@@ -485,10 +476,7 @@ impl Http2Connection {
         // goaway-zero (ours): 0 is a limit like any other.
         let limit = last != 0 || self.variant.has(Fix::GoawayZero);
         match stream {
-            Some(s) if limit && s > last => {
-                self.f.with(|f| f.request_count -= 1);
-                Err(ReqError::ConnectionNotAvailable)
-            }
+            Some(s) if limit && s > last => Err(ReqError::ConnectionNotAvailable),
             _ => Err(terminated(last)),
         }
     }

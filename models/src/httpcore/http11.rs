@@ -4,8 +4,9 @@
 //! An asyncio original like [`super::connection`]: its scheduling points are exactly its awaits,
 //! in order. `async with self._state_lock` is a facade [`Mutex`] with anyio's semantics,
 //! `await self._network_stream.read()/write()/aclose()` one [`Network`] operation each;
-//! `_state`, `_expire_at`, `_request_count` and the h11 state are [`Plain`] fields, as atomic as
-//! the code between two awaits.
+//! `_state`, `_expire_at` and the h11 state are [`Plain`] fields, as atomic as the code between
+//! two awaits; `_request_count` is left out, since upstream reads it only in `info()` and
+//! `__repr__` (http11.py 294-307), so no request can observe it.
 //!
 //! One request/response cycle at a time: the connection is NEW until its first request, ACTIVE
 //! from the `_state_lock` section of `handle_async_request` (http11.py 72-78) to
@@ -97,7 +98,6 @@ enum Theirs {
 struct Fields {
     state: H11State,
     expire_at: Option<u64>,
-    request_count: u32,
     /// The cycle number: the wire's "stream" of the current request (1, 2, 3...).
     cycle: u32,
     /// h11 `our_state is DONE`: the request went out completely.
@@ -105,6 +105,29 @@ struct Fields {
     theirs: Theirs,
     /// Frames read from the socket and not consumed yet (h11's receive buffer).
     buffered: VecDeque<ServerFrame>,
+}
+
+impl Fields {
+    /// h11's `start_next_cycle` (python-hyper/h11 0.16.0, commit 1c5b075, `_connection.py`
+    /// 235-253 and `_state.py` 356-365): both sides DONE start the next cycle on the same
+    /// connection; any other state raises `LocalProtocolError("not in a reusable state")`,
+    /// which httpcore's own check before the call (http11.py 240-245) never lets happen, so
+    /// here it is a bug in the model.
+    fn start_next_cycle(&mut self) -> Result<(), IllegalTransition> {
+        match (self.ours_done, self.theirs) {
+            (true, Theirs::Done) => {
+                self.cycle += 1;
+                self.ours_done = false;
+                self.theirs = Theirs::SendResponse;
+                Ok(())
+            }
+            states => Err(IllegalTransition::new(
+                "h11 connection (ours DONE, theirs)",
+                states,
+                "start the next cycle",
+            )),
+        }
+    }
 }
 
 /// `_state_lock`: protects the state decisions; held across the `aclose` of
@@ -132,7 +155,6 @@ impl Http11Connection {
             f: Plain::new(Fields {
                 state: H11State::New,
                 expire_at: None,
-                request_count: 0,
                 cycle: 1,
                 ours_done: false,
                 theirs: Theirs::SendResponse,
@@ -186,7 +208,6 @@ impl Http11Connection {
             if !matches!(f.state, H11State::New | H11State::Idle) {
                 return None;
             }
-            f.request_count += 1;
             f.state = f.state.activate().or_panic();
             f.expire_at = None;
             Some(f.cycle)
@@ -277,11 +298,8 @@ impl Http11Connection {
         let expire_at = self.config.keepalive_expiry.map(|k| now() + k);
         self.f.with(|f| {
             f.state = f.state.idle().or_panic();
+            f.start_next_cycle().or_panic();
             f.expire_at = expire_at;
-            // h11 `start_next_cycle()`.
-            f.cycle += 1;
-            f.ours_done = false;
-            f.theirs = Theirs::SendResponse;
         });
         probe_phase(self.id, ConnPhase::Idle { expire_at });
     }
@@ -363,6 +381,38 @@ fn consume(f: &mut Fields, frame: ServerFrame) {
 #[cfg(test)]
 mod state_tests {
     use super::H11State::{Active, Closed, Idle, New};
+    use super::{Fields, Theirs};
+    use std::collections::VecDeque;
+
+    fn cycle_with(ours_done: bool, theirs: Theirs) -> Fields {
+        Fields {
+            state: Active,
+            expire_at: None,
+            cycle: 1,
+            ours_done,
+            theirs,
+            buffered: VecDeque::new(),
+        }
+    }
+
+    #[test]
+    fn only_a_cycle_both_sides_finished_starts_the_next() {
+        let mut done = cycle_with(true, Theirs::Done);
+        assert_eq!(done.start_next_cycle(), Ok(()));
+        assert_eq!(
+            (done.cycle, done.ours_done, done.theirs),
+            (2, false, Theirs::SendResponse)
+        );
+        for (ours_done, theirs) in [
+            (true, Theirs::SendBody),
+            (true, Theirs::SendResponse),
+            (false, Theirs::Done),
+        ] {
+            let mut f = cycle_with(ours_done, theirs);
+            assert!(f.start_next_cycle().is_err(), "{ours_done} {theirs:?}");
+            assert_eq!(f.cycle, 1, "a refused cycle stays the current one");
+        }
+    }
 
     #[test]
     fn only_the_diagrams_moves_are_legal() {
