@@ -399,6 +399,8 @@ pub struct ClientConn {
     /// `writeRequestBody` runs in its own goroutine, as upstream (`[config] body_goroutine`);
     /// otherwise inline in the request, right after its HEADERS.
     pub body_goroutine: bool,
+    /// `cc.t.StrictMaxConcurrentStreams` (`[config] strict_max_streams`).
+    pub strict_max_streams: bool,
 }
 
 /// What [`ClientConn::new`] takes from the transport besides the connection.
@@ -409,6 +411,8 @@ pub struct ConnOptions {
     pub goroutines: Arc<Goroutines>,
     /// See [`ClientConn::body_goroutine`].
     pub body_goroutine: bool,
+    /// See [`ClientConn::strict_max_streams`].
+    pub strict_max_streams: bool,
 }
 
 impl ClientConn {
@@ -450,16 +454,19 @@ impl ClientConn {
             tconn,
             goroutines: opts.goroutines.clone(),
             body_goroutine: opts.body_goroutine,
+            strict_max_streams: opts.strict_max_streams,
         }
     }
 
     // ---- availability (the pool's questions) -----------------------------------------------
 
-    /// `idleStateLocked().canTakeNewRequest` (823-846; StrictMaxConcurrentStreams = false;
-    /// `streamsReserved` counts from 4e4d966f, and is always 0 before it).
-    pub fn can_take_locked(st: &ConnState) -> bool {
+    /// `idleStateLocked().canTakeNewRequest` (823-846; `streamsReserved` counts from 4e4d966f,
+    /// and is always 0 before it). With `StrictMaxConcurrentStreams` (828-833) a full
+    /// connection still says yes, "to prevent the caller from dialing a new TCP connection,
+    /// but then we'll block later before writing it": in `awaitOpenSlotForRequest`.
+    pub fn can_take_locked(&self, st: &ConnState) -> bool {
         let wanted = st.streams.len() as u64 + u64::from(st.streams_reserved) + 1;
-        let max_ok = wanted <= u64::from(st.max_concurrent_streams);
+        let max_ok = self.strict_max_streams || wanted <= u64::from(st.max_concurrent_streams);
         st.go_away.is_none() && !st.life.is_closed() && !st.closing && max_ok && !st.do_not_reuse
     }
 
@@ -467,7 +474,7 @@ impl ClientConn {
     /// `req` (probed under `mu`, where the decision is made).
     pub fn idle_state(&self, req: u32) -> bool {
         let st = self.mu.lock();
-        let yes = Self::can_take_locked(&st);
+        let yes = self.can_take_locked(&st);
         if yes {
             self.assigned(req);
         }
@@ -477,7 +484,7 @@ impl ClientConn {
     /// `ReserveNewRequest` (4e4d966f, 800-808); a yes assigns request `req`.
     pub fn reserve_new_request(&self, req: u32) -> bool {
         let mut st = self.mu.lock();
-        if !Self::can_take_locked(&st) {
+        if !self.can_take_locked(&st) {
             return false;
         }
         st.streams_reserved += 1;
@@ -493,8 +500,11 @@ impl ClientConn {
     /// `awaitOpenSlotForRequest` (1289-1327): with `mu` held, wait until a stream may be
     /// opened. A request with a context starts, the first time it must wait, the goroutine
     /// that watches it ([`SlotWatch`]: `cc.cond` cannot be selected with `ctx.Done()`), and
-    /// closes its `waitingForConn` when it leaves, refused or admitted (the refusal's close is
-    /// 5f9ae10d, golang/go#24776); a cancellation the watcher reported is returned. A
+    /// closes its `waitingForConn` when it leaves, admitted or (with 5f9ae10d, golang/go#24776:
+    /// `fixed-without=close-watch-on-refusal` leaves it open, and the watcher blocked) refused;
+    /// a cancellation the watcher reported is returned. A request waits here only when the
+    /// pool handed it a full connection: with `StrictMaxConcurrentStreams`, or when SETTINGS
+    /// lowered the limit between its reservation and this check. A
     /// refusal is `errClientConnUnusable`, with `mu` released; with our `goaway-idle-close`
     /// fix, a connection the refusal leaves idle after GOAWAY is closed.
     pub fn await_open_slot<'a>(
@@ -504,8 +514,10 @@ impl ClientConn {
     ) -> Result<MutexGuard<'a, ConnState>, ReqErr> {
         let mut watch: Option<SlotWatch> = None;
         loop {
-            if st.life.is_closed() || !Self::can_take_locked(&st) {
-                watch.as_ref().inspect(|w| w.close()); // 5f9ae10d (golang/go#24776)
+            if st.life.is_closed() || !self.can_take_locked(&st) {
+                if self.variant.closes_watch_on_refusal() {
+                    watch.as_ref().inspect(|w| w.close()); // 5f9ae10d (golang/go#24776)
+                }
                 let close = self.variant.closes_idle_on_goaway() && Self::goaway_idle(&mut st);
                 drop(st);
                 if close {

@@ -48,7 +48,8 @@ use crate::cancel::cancel_targets;
 use crate::model::{ModelInfo, ScenarioSpec, SpecError};
 use crate::sync::Flavour;
 use crate::typed::{Fix as _, OpAt, Ops, Release as _, TypedModel};
-use ctx::Contexts;
+use client_conn::ConnOptions;
+use ctx::{Contexts, Goroutines};
 use net::Net;
 use ops::CONFIG;
 use peer::PeerConfig;
@@ -103,11 +104,13 @@ impl TypedModel for GoH2Model {
             conn_window: c.int("conn_window", 65_535),
         };
         let net = Arc::new(Net::new(peer, c.u32("net_buffer", 1024) as usize));
-        let pool = Arc::new(Pool::new(
+        let conn_opts = ConnOptions {
             variant,
-            net.clone(),
-            c.bool("body_goroutine", false),
-        ));
+            goroutines: Arc::new(Goroutines::new()),
+            body_goroutine: c.bool("body_goroutine", false),
+            strict_max_streams: c.bool("strict_max_streams", false),
+        };
+        let pool = Arc::new(Pool::new(net.clone(), conn_opts));
         let contexts = Contexts::new(cancel_targets(spec));
         World {
             pool,

@@ -258,6 +258,13 @@ pub(super) const CONFIG: &[ParamInfo] = &[
     )
     .range(0, 16_777_216),
     param(
+        "strict_max_streams",
+        ParamKind::Bool,
+        "Transport.StrictMaxConcurrentStreams: the pool hands a full connection to a request, \
+         which waits in awaitOpenSlotForRequest for a stream slot instead of dialing (default \
+         false: a full connection is skipped and another dialed)",
+    ),
+    param(
         "body_goroutine",
         ParamKind::Bool,
         "run writeRequestBody in its own goroutine, as upstream (default false: inline in the \

@@ -15,7 +15,7 @@
 //! trace hook (`shouldTraceGetConn`) is not modelled; single-use connections are not modelled.
 
 use super::client_conn::{ClientConn, ConnOptions, CONN_FLOW, STREAM_FLOW};
-use super::ctx::{Contexts, Goroutines};
+use super::ctx::Contexts;
 use super::net::{ClientFrame, Net};
 use super::read_loop::read_loop;
 use super::variant::Variant;
@@ -49,10 +49,10 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// An empty pool over `net`; `body_goroutine` see [`ClientConn::body_goroutine`].
-    pub fn new(variant: Variant, net: Arc<Net>, body_goroutine: bool) -> Self {
+    /// An empty pool over `net` whose connections get `conn_opts`.
+    pub fn new(net: Arc<Net>, conn_opts: ConnOptions) -> Self {
         Pool {
-            variant,
+            variant: conn_opts.variant,
             net,
             mu: Mutex::new(
                 "pool.mu",
@@ -60,11 +60,7 @@ impl Pool {
                 PoolState::default(),
             ),
             dial_done: Condvar::new("pool: dial done"),
-            conn_opts: ConnOptions {
-                variant,
-                goroutines: Arc::new(Goroutines::new()),
-                body_goroutine,
-            },
+            conn_opts,
         }
     }
 

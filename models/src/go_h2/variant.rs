@@ -9,9 +9,10 @@
 //! commits are consecutive on golang/net master:
 //! 95888ee7 -> 978cfadd -> cf34111c -> 3ad01bba -> 76eb614f -> 4e4d966f.
 //!
-//! One fix is older than every commit modelled: `forget-after-response` (1087133b,
-//! golang/go#20521, the request-body writer goroutine racing an early response), so that
-//! `fixed-without=forget-after-response` is 4e4d966f with it reverted.
+//! Two fixes are older than every commit modelled: `forget-after-response` (1087133b,
+//! golang/go#20521, the request-body writer goroutine racing an early response) and
+//! `close-watch-on-refusal` (5f9ae10d, golang/go#24776, the slot-wait watcher of a refused
+//! request), so that `fixed-without=<fix>` is 4e4d966f with that one reverted.
 //!
 //! Every behaviour switch below names the commit that introduced it; model code asks the
 //! switches, never the variant's name.
@@ -68,6 +69,10 @@ pub enum Fix {
     /// `processHeaders` forgets a stream that a response HEADERS ends only after handing the
     /// response to `roundTrip` (before it, `cc.streamByID(f.StreamID, f.StreamEnded())`).
     ForgetAfterResponse,
+    /// 5f9ae10d (golang/go#24776, 2018; in every published commit modelled, like
+    /// `forget-after-response`): `awaitOpenSlotForRequest` closes `waitingForConn` when it
+    /// refuses the request, so the `awaitRequestCancel` goroutine it started ends.
+    CloseWatchOnRefusal,
 }
 
 impl Variant {
@@ -106,6 +111,12 @@ impl Variant {
         self.has(Fix::ForgetAfterResponse)
     }
 
+    /// 5f9ae10d: a request refused while it waited for a stream slot closes its watcher's
+    /// `waitingForConn`.
+    pub fn closes_watch_on_refusal(self) -> bool {
+        self.has(Fix::CloseWatchOnRefusal)
+    }
+
     /// 0e478a2a: SETTINGS_HEADER_TABLE_SIZE resizes the encoder.
     pub fn applies_header_table_size(self) -> bool {
         self.has(Fix::HeaderTableSize)
@@ -128,6 +139,7 @@ impl typed::Fix for Fix {
         Fix::GoawayCloseIdle,
         Fix::GoawayIdleClose,
         Fix::ForgetAfterResponse,
+        Fix::CloseWatchOnRefusal,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -164,6 +176,15 @@ impl typed::Fix for Fix {
                   errStreamClosed can reach roundTrip before the response: an answered \
                   request fails",
         },
+        FixInfo {
+            name: "close-watch-on-refusal",
+            upstream: "https://github.com/golang/net/commit/5f9ae10d",
+            changes: "awaitOpenSlotForRequest closes waitingForConn when it refuses the request \
+                      (5f9ae10d, golang/go#24776; already in every published commit modelled)",
+            why: "otherwise the awaitRequestCancel goroutine it started for the wait selects on \
+                  ctx.Done() and waitingForConn for ever: one leaked goroutine per refused \
+                  request whose context never ends",
+        },
     ];
 }
 
@@ -173,24 +194,28 @@ impl typed::Release for Release {
         (Release::Net4e4d966f, FixSpec::All),
         (
             Release::Net95888ee7,
-            FixSpec::Only(&[Fix::ForgetAfterResponse]),
+            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
         ),
         (
             Release::Net4e4d966f,
-            FixSpec::Only(&[Fix::ForgetAfterResponse]),
+            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
         ),
         (
             Release::Net978cfadd,
-            FixSpec::Only(&[Fix::ForgetAfterResponse]),
+            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
         ),
         (
             Release::Net76eb614f,
-            FixSpec::Only(&[Fix::ForgetAfterResponse]),
+            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
         ),
         (Release::Revert8dab9293, FixSpec::All),
         (
             Release::Net4e4d966f,
             FixSpec::AllBut(&[Fix::HeaderTableSize]),
+        ),
+        (
+            Release::Net4e4d966f,
+            FixSpec::AllBut(&[Fix::CloseWatchOnRefusal]),
         ),
     ];
     const INFO: &'static [VariantInfo] = &[
@@ -245,6 +270,14 @@ impl typed::Release for Release {
             upstream: "https://github.com/golang/go/issues/56054",
             summary: "fixed without header-table-size: SETTINGS_HEADER_TABLE_SIZE ignored, \
                       the encoder keeps its 4096-octet table",
+        },
+        VariantInfo {
+            name: "go-24776",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/golang/go/issues/24776",
+            summary: "fixed without close-watch-on-refusal (5f9ae10d reverted): a request \
+                      refused while it waits for a stream slot leaves its awaitRequestCancel \
+                      goroutine blocked",
         },
     ];
 }
