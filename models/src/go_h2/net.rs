@@ -572,3 +572,7 @@ impl Net {
 fn idx(conn: u32) -> usize {
     conn as usize - 1
 }
+
+#[cfg(test)]
+#[path = "net_tests.rs"]
+mod tests;

@@ -509,3 +509,7 @@ fn close_body(cc: &ClientConn, cs: &ClientStream) {
     cs.pipe_break();
     cc.forget_stream_id(cs.id);
 }
+
+#[cfg(test)]
+#[path = "round_trip_tests.rs"]
+mod tests;

@@ -3,22 +3,10 @@
 //! never exercise: the std scheduler is left to the full suite, and no cheap trial comes near
 //! its step bound (issue 17).
 
-use super::context::{install, Observer};
+use super::context::install;
 use super::run_token::RunToken;
-use super::{Backend, Event, Ghost, LockId, Record, RecordKind, Violation};
-
-/// An observer that judges nothing.
-struct Quiet;
-
-impl Observer for Quiet {
-    fn on_record(&mut self, _ghost: &Ghost, _rec: &Record) -> Result<(), Violation> {
-        Ok(())
-    }
-
-    fn at_end(&mut self, _ghost: &Ghost) -> Result<(), Violation> {
-        Ok(())
-    }
-}
+use super::test_exec::Quiet;
+use super::{Backend, Event, LockId, RecordKind};
 
 #[test]
 fn the_run_token_is_held_until_released() {

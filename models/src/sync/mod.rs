@@ -37,6 +37,8 @@ mod record;
 mod run_token;
 mod semaphore;
 mod slot;
+#[cfg(test)]
+pub(crate) mod test_exec;
 mod thread;
 
 pub use backend::Backend;

@@ -1,0 +1,43 @@
+//! The stall books of a connection's client-to-peer direction ([`super::Wire::write_one`]): a
+//! writer counts itself stalled only while it waits for room, so `await-stall` after a stall
+//! has resumed waits for a new one. No scenario awaits a second stall (issue 17).
+
+use super::super::peer::PeerConfig;
+use super::{ClientFrame, Net, Wire};
+use crate::sync::test_exec::StdExecution;
+use crate::sync::{spawn, yield_now};
+
+/// Let the other actors run until a writer of `wire` is stalled. Not `Net::await_stall`: with
+/// the stall books broken that would wait for ever, and a hung unit test judges nothing.
+fn until_stalled(wire: &Wire) {
+    for _ in 0..100_000 {
+        if wire.up.lock().stalled > 0 {
+            return;
+        }
+        yield_now("let the writer run");
+    }
+    panic!("no writer stalled");
+}
+
+#[test]
+fn a_writer_is_stalled_only_until_the_peer_reads_again() {
+    let _exec = StdExecution::install();
+    // No buffer: while the peer does not read, every write waits for it.
+    let net = Net::new(PeerConfig::default(), 0);
+    let wire = net.accept("a");
+    net.stop_reading(1);
+    let writer = {
+        let wire = wire.clone();
+        spawn("writer", move || wire.write(vec![ClientFrame::SettingsAck]))
+    };
+    until_stalled(&wire);
+    assert_eq!(wire.up.lock().stalled, 1, "the writer waits for room");
+    net.resume_reading(1);
+    assert_eq!(writer.join(), Ok(()));
+    let up = wire.up.lock();
+    assert_eq!(
+        (up.stalled, up.client_acks),
+        (0, 1),
+        "the write went through and nobody is stalled any more"
+    );
+}

@@ -1,0 +1,51 @@
+//! Unit tests of model code outside any scheduler: a std execution on the test's own thread,
+//! whose observer judges nothing, so that a test can call one function of a model and read what
+//! it did (its state, and the ghost log: what it declared it writes, for instance).
+
+use super::context::{install, Exec, ExecGuard, Observer};
+use super::{Backend, BlockKind, Ghost, Record, RecordKind, Violation};
+use std::sync::Arc;
+
+/// An observer that judges nothing.
+pub(crate) struct Quiet;
+
+impl Observer for Quiet {
+    fn on_record(&mut self, _ghost: &Ghost, _rec: &Record) -> Result<(), Violation> {
+        Ok(())
+    }
+
+    fn at_end(&mut self, _ghost: &Ghost) -> Result<(), Violation> {
+        Ok(())
+    }
+}
+
+/// A std execution installed on the current thread (uninstalled when dropped); the thread is
+/// its `main` actor.
+pub(crate) struct StdExecution {
+    exec: Arc<Exec>,
+    _installed: ExecGuard,
+}
+
+impl StdExecution {
+    /// Install one, with a step bound no unit test comes near.
+    pub(crate) fn install() -> Self {
+        let (exec, installed) = install(Backend::Std, Box::new(Quiet), 1_000_000, "main");
+        StdExecution {
+            exec,
+            _installed: installed,
+        }
+    }
+
+    /// What the model declared so far as operations of `kind` that may block
+    /// ([`super::blocking`]), in order, as it described them.
+    pub(crate) fn blocking(&self, kind: BlockKind) -> Vec<String> {
+        let ghost = self.exec.ghost();
+        let log = &ghost.lock().expect("ghost lock").log;
+        log.iter()
+            .filter_map(|r| match &r.kind {
+                RecordKind::Blocking(k, what) if *k == kind => Some(what.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
