@@ -24,6 +24,7 @@ fn connection_with_stream() -> (Arc<ClientConn>, Arc<ClientStream>) {
         variant: Variant::parse("fixed").expect("fixed is a variant"),
         goroutines: Arc::new(Goroutines::new()),
         body_goroutine: false,
+        strict_max_streams: false,
     };
     let cc = Arc::new(ClientConn::new("a", &opts, net.accept("a")));
     let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
