@@ -2,6 +2,7 @@
 # Mutation testing of models/ and harness/src/monitor/ (issue 17; docs/mutation-testing.md).
 #
 #   scripts/mutants.sh run [CARGO-MUTANTS ARGS...]  # e.g. `--shard 3/50`; all mutants without args
+#   scripts/mutants.sh by-model [ARGS...]           # `run`, one model folder at a time (cheaper)
 #   scripts/mutants.sh ci                           # the rotating CI shard (MUTANTS_CI=0 skips it)
 #   scripts/mutants.sh check [DIR...]               # fail on a survivor not in the exclusions file
 #   scripts/mutants.sh report [DIR...]              # rewrite docs/mutants/<crate>.md from DIR(s)
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 # CI: mutant i is in shard i % CI_SHARDS; the shard is HEAD's hash modulo CI_SHARDS, so
 # successive commits sample different mutants. A shard is ~5 mutants (a few minutes).
 CI_SHARDS=${MUTANTS_CI_SHARDS:-300}
-OUT=mutants.out
+OUT=${OUT:-mutants.out}
 
 die() {
     echo "error: $*" >&2
@@ -49,6 +50,49 @@ run() {
     python3 scripts/mutants_report.py check "$OUT"
 }
 
+# The model folders and the model each one implements. A folder is reached from no other
+# model, so its mutants are judged by its own model's trials (POOLCHECK_MUTANTS_MODELS, read
+# by harness/tests/mutants/main.rs) and the models' unit tests; the rest (the facade, shared
+# model code, the monitors) by every model's.
+MODEL_DIRS=(go_h2:go-h2 httpcore:httpcore lifecycle:asyncio-lifecycle checkout_pool:checkout-pool)
+
+# `run` once per model folder, then once for everything else, each writing
+# mutants.parts/<part>/mutants.out/; ARGS (say `--re 'in process_data'`) narrow every part.
+# `check` and `report` take those directories. Fails if any part has a survivor not excluded.
+by_model() {
+    local entry dir status=0 models=() args=()
+    for entry in "${MODEL_DIRS[@]}"; do
+        models+=("models/src/${entry%%:*}/**")
+    done
+    for entry in "${MODEL_DIRS[@]}"; do
+        dir=${entry%%:*}
+        # Everything outside the folder is excluded: exclusions narrow what ARGS select, where
+        # a `--re` of ours would widen the ARGS' own `--re` (cargo-mutants ORs them).
+        (
+            export POOLCHECK_MUTANTS_MODELS=${entry#*:}
+            OUT=mutants.parts/$dir/mutants.out
+            mapfile -t args < <(excluding "models/src/$dir/**" "${models[@]}" \
+                'models/src/*.rs' 'models/src/sync/**' 'harness/src/monitor/**')
+            run "${args[@]}" -o "mutants.parts/$dir" "$@"
+        ) || status=1
+    done
+    (
+        OUT=mutants.parts/shared/mutants.out
+        mapfile -t args < <(excluding - "${models[@]}")
+        run "${args[@]}" -o mutants.parts/shared "$@"
+    ) || status=1
+    return $status
+}
+
+# One `--exclude=GLOB` line for each GLOB but the first argument.
+excluding() {
+    local keep=$1 glob
+    shift
+    for glob in "$@"; do
+        [ "$glob" = "$keep" ] || printf -- '--exclude=%s\n' "$glob"
+    done
+}
+
 # Rewrite docs/mutants/ from the output directories, counting what the configuration
 # generates (`--list` takes seconds: nothing is built).
 report() {
@@ -76,6 +120,7 @@ ci() {
 
 case ${1:-} in
     run) shift; run "$@" ;;
+    by-model) shift; by_model "$@" ;;
     ci) ci ;;
     check) shift; python3 scripts/mutants_report.py check "${@:-$OUT}" ;;
     report) shift; report "$@" ;;
