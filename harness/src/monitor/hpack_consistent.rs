@@ -4,7 +4,10 @@
 //!
 //! Blocks are paired per (connection, stream) in order: the k-th block the peer decodes on a
 //! stream must be the k-th block the client encoded for it ([`Event::HeaderBlockEncoded`],
-//! [`Event::HeaderBlockDecoded`]). A decoding error (COMPRESSION_ERROR) is a violation too. This
+//! [`Event::HeaderBlockDecoded`]). A block the peer rejects is a violation too: a decoding error
+//! (COMPRESSION_ERROR), a HEADERS or CONTINUATION frame above the SETTINGS_MAX_FRAME_SIZE the
+//! client had to respect (FRAME_SIZE_ERROR), or a header block another frame interrupted
+//! (PROTOCOL_ERROR, RFC 9113 section 6.10). This
 //! catches golang/go#48340 as the peer sees it: trailers written from a shared buffer that another
 //! stream's headers overwrote, and blocks reaching the wire in another order than the encoder's
 //! dynamic table was updated in. [`Event::EncoderEnter`] / [`Event::EncoderExit`] bracket each use
@@ -18,7 +21,9 @@ use std::collections::{BTreeMap, VecDeque};
 pub const INFO: MonitorInfo = MonitorInfo {
     name: "hpack-consistent",
     holds_when: "every header block the peer decodes equals what the client encoded for that \
-                 stream (trailers included), and the encoder is never used by two actors at once",
+                 stream (trailers included; a block the peer rejects, for its HPACK, its frame \
+                 sizes or frames between its HEADERS and CONTINUATION, fails), and the encoder \
+                 is never used by two actors at once",
     new: || Box::new(HpackConsistent::default()),
 };
 

@@ -27,7 +27,7 @@
 use super::ctx::{Goroutines, ReqCtx, SlotWatch};
 use super::encoder::{BufSlice, Held, HpackCell};
 use super::hpack::Field;
-use super::net::{ClientFrame, ErrCode, Wire};
+use super::net::{ClientFrame, ErrCode, Wire, MIN_MAX_FRAME_SIZE};
 use super::state::{ConnLife, StreamState};
 use super::variant::Variant;
 use crate::sync::{
@@ -392,6 +392,10 @@ pub struct ClientConn {
     pub req_header_mu: SlotLock,
     /// `cc.henc` + `cc.hbuf`.
     pub hpack: HpackCell,
+    /// `cc.maxFrameSize`: the peer's SETTINGS_MAX_FRAME_SIZE. Written by `processSettings`
+    /// under `mu` (and from 978cfadd under `wmu` too), read under `mu` or (`roundTrip`'s
+    /// HEADERS, 4e4d966f 1178) `wmu` alone: a [`Plain`] so that both reads can be expressed.
+    pub max_frame_size: Plain<u32>,
     /// `cc.tconn`: the connection (written through `cc.bw`, read by the read loop's `cc.br`).
     pub tconn: Arc<Wire>,
     /// The transport's goroutines (this connection's read loop, body writers, watchers).
@@ -451,6 +455,7 @@ impl ClientConn {
                 LockClass::blocking_ok("reqHeaderMu"),
             ),
             hpack: HpackCell::new(id),
+            max_frame_size: Plain::new(MIN_MAX_FRAME_SIZE),
             tconn,
             goroutines: opts.goroutines.clone(),
             body_goroutine: opts.body_goroutine,
@@ -675,23 +680,20 @@ impl ClientConn {
         })
     }
 
-    /// `writeHeaders` (1331-1357): HEADERS carrying what `slice` of `hbuf` holds *now* (+
-    /// flush); the caller holds `held` (`wmu` at least).
+    /// `writeHeaders` (1331-1357): the header block `slice` of `hbuf` holds *now*, in frames of
+    /// at most `max_frame_size` octets (HEADERS, then CONTINUATION), written and flushed in one
+    /// go; the caller holds `held` (`wmu` at least), so no other frame comes between them.
     pub fn write_headers(
         &self,
         w: &mut WriteState,
         held: Held,
-        cs: &ClientStream,
-        end_stream: bool,
+        (cs, end_stream): (&ClientStream, bool),
+        max_frame_size: u32,
         slice: &BufSlice,
     ) -> Result<(), ReqErr> {
         let block = self.hpack.read(held, slice);
-        let frame = ClientFrame::Headers {
-            stream: cs.id,
-            end_stream,
-            block,
-        };
-        self.write_frames(w, vec![frame])
+        let frames = header_block_frames(cs.id, end_stream, max_frame_size, &block);
+        self.write_frames(w, frames)
     }
 
     /// `writeStreamReset` (4e4d966f): RST_STREAM with `wmu` alone (a failed write is ignored:
@@ -760,5 +762,82 @@ impl ClientConn {
             cs.send_res(ResAndError::Err(err.clone()));
             cs.pipe_close(PipeEnd::Err(err.clone()));
         }
+    }
+}
+
+/// `writeHeaders`' loop (1333-1350): `block` cut into chunks of at most `max_frame_size`
+/// octets, the first a HEADERS frame (with END_STREAM when `end_stream`), the others
+/// CONTINUATION; END_HEADERS on the last. An empty block is no frame at all, as upstream's
+/// `for len(hdrs) > 0` (never the case: a request always has pseudo-headers).
+fn header_block_frames(
+    stream: u32,
+    end_stream: bool,
+    max_frame_size: u32,
+    block: &[u8],
+) -> Vec<ClientFrame> {
+    let chunks: Vec<&[u8]> = block.chunks(max_frame_size as usize).collect();
+    let last = chunks.len().saturating_sub(1);
+    let frame = |(i, chunk): (usize, &[u8])| {
+        let (end_headers, block) = (i == last, chunk.to_vec());
+        if i == 0 {
+            ClientFrame::Headers {
+                stream,
+                end_stream,
+                end_headers,
+                block,
+            }
+        } else {
+            ClientFrame::Continuation {
+                stream,
+                end_headers,
+                block,
+            }
+        }
+    };
+    chunks.into_iter().enumerate().map(frame).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(frames: &[ClientFrame]) -> Vec<(&'static str, usize, bool)> {
+        frames
+            .iter()
+            .map(|f| match f {
+                ClientFrame::Headers {
+                    end_headers, block, ..
+                } => ("HEADERS", block.len(), *end_headers),
+                ClientFrame::Continuation {
+                    end_headers, block, ..
+                } => ("CONTINUATION", block.len(), *end_headers),
+                _ => ("other", 0, false),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_header_block_is_cut_at_the_frame_size_with_end_headers_on_the_last() {
+        let block: Vec<u8> = (0..10).collect();
+        let frames = header_block_frames(1, true, 4, &block);
+        let want = vec![
+            ("HEADERS", 4, false),
+            ("CONTINUATION", 4, false),
+            ("CONTINUATION", 2, true),
+        ];
+        assert_eq!(shape(&frames), want);
+        assert!(matches!(
+            frames[0],
+            ClientFrame::Headers {
+                end_stream: true,
+                ..
+            }
+        ));
+        assert_eq!(shape(&header_block_frames(1, false, 5, &block)).len(), 2);
+        assert_eq!(
+            shape(&header_block_frames(1, false, 16, &block)),
+            vec![("HEADERS", 10, true)]
+        );
+        assert!(header_block_frames(1, false, 16, &[]).is_empty());
     }
 }

@@ -98,6 +98,7 @@ impl TypedModel for GoH2Model {
         let peer = PeerConfig {
             max_streams: u32::try_from(c.int("max_streams", -1)).ok(),
             header_table_size: u32::try_from(c.int("header_table_size", -1)).ok(),
+            max_frame_size: u32::try_from(c.int("max_frame_size", -1)).ok(),
             auto_respond: c.bool("auto_respond", true),
             response_body: c.u32("response_body", 0),
             defer_body_reads: !c.bool("read_bodies", true),

@@ -20,9 +20,14 @@
 //! [`Plain`] list (reading it commutes); a peer operation that waits for a connection to be
 //! dialed, or for any connection to be ready, waits on the network's own lock.
 //!
-//! Abstractions: frames are whole units (a frame never half-fits), HEADERS are never split into
-//! CONTINUATION frames, and the client's `bufio.Writer` is flushed at every `Flush` point of the
-//! original (every client write in the model is a write + flush).
+//! A header block larger than the peer's SETTINGS_MAX_FRAME_SIZE travels as HEADERS +
+//! CONTINUATION frames ([`ClientFrame::Continuation`]) written by one [`Wire::write`], as
+//! upstream's `writeHeaders` writes them all under `cc.wmu` (RFC 9113 section 6.10: the frames of
+//! a header block are contiguous); the peer checks that and each frame's size.
+//!
+//! Abstractions: frames are whole units (a frame never half-fits), and the client's
+//! `bufio.Writer` is flushed at every `Flush` point of the original (every client write in the
+//! model is a write + flush).
 
 use super::peer::{Peer, PeerConfig};
 use crate::sync::{Condvar, LockClass, Mutex, MutexGuard, Plain};
@@ -59,13 +64,24 @@ pub enum ClientFrame {
     },
     /// SETTINGS with ACK.
     SettingsAck,
-    /// HEADERS carrying a complete header block.
+    /// HEADERS carrying the first fragment of a header block.
     Headers {
         /// Stream id.
         stream: u32,
         /// END_STREAM.
         end_stream: bool,
-        /// The HPACK block as written (for trailers at 95888ee7: whatever `hbuf` holds now).
+        /// END_HEADERS: the block is complete (otherwise CONTINUATION frames follow).
+        end_headers: bool,
+        /// The HPACK fragment as written (for trailers at 95888ee7: whatever `hbuf` holds now).
+        block: Vec<u8>,
+    },
+    /// CONTINUATION: the next fragment of the header block a HEADERS frame started.
+    Continuation {
+        /// Stream id.
+        stream: u32,
+        /// END_HEADERS: the last fragment.
+        end_headers: bool,
+        /// The HPACK fragment.
         block: Vec<u8>,
     },
     /// DATA (request body); only its length is modelled.
@@ -99,7 +115,9 @@ impl ClientFrame {
         9 + match self {
             ClientFrame::Preface { .. } => 24 + 12 + 13,
             ClientFrame::SettingsAck => 0,
-            ClientFrame::Headers { block, .. } => block.len(),
+            ClientFrame::Headers { block, .. } | ClientFrame::Continuation { block, .. } => {
+                block.len()
+            }
             ClientFrame::Data { len, .. } => *len as usize,
             ClientFrame::WindowUpdate { .. } => 4,
             ClientFrame::RstStream { .. } => 4,
@@ -112,6 +130,7 @@ impl ClientFrame {
             ClientFrame::Preface { .. } => "preface+SETTINGS".into(),
             ClientFrame::SettingsAck => "SETTINGS ACK".into(),
             ClientFrame::Headers { stream, .. } => format!("HEADERS({stream})"),
+            ClientFrame::Continuation { stream, .. } => format!("CONTINUATION({stream})"),
             ClientFrame::Data { stream, len, .. } => format!("DATA({stream}, {len})"),
             ClientFrame::WindowUpdate { stream, inc } => format!("WINDOW_UPDATE({stream}, {inc})"),
             ClientFrame::RstStream { stream, .. } => format!("RST_STREAM({stream})"),
@@ -119,16 +138,27 @@ impl ClientFrame {
     }
 }
 
+/// SETTINGS_MAX_FRAME_SIZE's initial value and lower bound (RFC 9113 section 6.5.2).
+pub const MIN_MAX_FRAME_SIZE: u32 = 16 << 10;
+/// SETTINGS_MAX_FRAME_SIZE's upper bound.
+pub const MAX_MAX_FRAME_SIZE: u32 = (1 << 24) - 1;
+
+/// The parameters of one SETTINGS frame the peer sends (`None`: not in the frame).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS.
+    pub max_streams: Option<u32>,
+    /// SETTINGS_HEADER_TABLE_SIZE.
+    pub header_table_size: Option<u32>,
+    /// SETTINGS_MAX_FRAME_SIZE: the largest frame payload the peer accepts.
+    pub max_frame_size: Option<u32>,
+}
+
 /// A frame the peer sends.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PeerFrame {
     /// SETTINGS (not ACK).
-    Settings {
-        /// SETTINGS_MAX_CONCURRENT_STREAMS.
-        max_streams: Option<u32>,
-        /// SETTINGS_HEADER_TABLE_SIZE.
-        header_table_size: Option<u32>,
-    },
+    Settings(Settings),
     /// SETTINGS with ACK.
     SettingsAck,
     /// Response HEADERS (`:status: 200`; the client's response decoding is not modelled).

@@ -6,6 +6,7 @@
 //! actors the way the seed's tests do (`conn.wait()`). Connections are numbered 1, 2... in dial
 //! order; a peer operation on a connection that does not exist yet waits for it.
 
+use super::net::{Settings, MAX_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE};
 use super::round_trip::{round_trip_opt, Request};
 use super::World;
 use crate::cancel::check_target;
@@ -27,6 +28,14 @@ const STREAM: ParamInfo = param(
     "stream id (1, 3, 5...); 0 (default): the oldest one that qualifies, waiting for one",
 )
 .range(0, 2_147_483_647);
+
+const MAX_FRAME_SIZE: ParamInfo = param(
+    "max_frame_size",
+    ParamKind::Int,
+    "SETTINGS_MAX_FRAME_SIZE, 16384 to 16777215: header blocks above it are split into \
+     CONTINUATION frames (default -1: not sent; the protocol's 16384 holds)",
+)
+.range(-1, 16_777_215);
 
 const OPS: &[OpInfo] = &[
     OpInfo {
@@ -93,6 +102,7 @@ const OPS: &[OpInfo] = &[
                 "SETTINGS_HEADER_TABLE_SIZE (default -1: not sent)",
             )
             .range(-1, 2_147_483_647),
+            MAX_FRAME_SIZE,
         ],
     },
     OpInfo {
@@ -226,6 +236,7 @@ pub(super) const CONFIG: &[ParamInfo] = &[
         "HEADER_TABLE_SIZE in every peer's initial SETTINGS (default -1: not sent)",
     )
     .range(-1, 2_147_483_647),
+    MAX_FRAME_SIZE,
     param(
         "auto_respond",
         ParamKind::Bool,
@@ -278,7 +289,7 @@ pub enum Op {
     /// A request.
     Request(Request),
     /// SETTINGS.
-    Settings(u32, Option<u32>, Option<u32>),
+    Settings(u32, Settings),
     /// GOAWAY.
     Goaway(u32, Option<u32>, bool),
     /// A response (conn, stream, body, end, early).
@@ -333,8 +344,11 @@ impl Ops for Op {
             "cancel" => Op::Cancel(a.str("target", "").to_owned()),
             "settings" => Op::Settings(
                 conn,
-                opt(a.int("max_streams", -1)),
-                opt(a.int("header_table_size", -1)),
+                Settings {
+                    max_streams: opt(a.int("max_streams", -1)),
+                    header_table_size: opt(a.int("header_table_size", -1)),
+                    max_frame_size: opt(a.int("max_frame_size", -1)),
+                },
             ),
             "goaway" => Op::Goaway(conn, opt(a.int("last_stream", -1)), a.bool("close", true)),
             "respond" => Op::Respond(
@@ -367,6 +381,8 @@ impl Ops for Op {
 /// Checks beyond names and types.
 pub(super) fn check(spec: &ScenarioSpec) -> Result<(), SpecError> {
     parse_all::<Op>(spec)?;
+    check_max_frame_size(spec.config.int("max_frame_size", -1))
+        .map_err(|e| SpecError::config("max_frame_size", e))?;
     for (a, actor) in spec.actors.iter().enumerate() {
         check_actor(spec, a, actor)?;
     }
@@ -379,13 +395,14 @@ fn check_actor(spec: &ScenarioSpec, a: usize, actor: &ActorSpec) -> Result<(), S
         if op.name == "cancel" {
             check_target(spec, op.args.str("target", "")).map_err(err)?;
         }
+        check_max_frame_size(op.args.int("max_frame_size", -1)).map_err(err)?;
         for (name, value) in &op.args.0 {
             let crate::model::Value::Int(v) = value else {
                 continue;
             };
             let ok = match name.as_str() {
                 "conn" => *v >= 1 || (op.name == "respond" && *v == 0),
-                "max_streams" | "header_table_size" | "last_stream" => *v >= -1,
+                "max_streams" | "header_table_size" | "last_stream" | "max_frame_size" => *v >= -1,
                 _ => *v >= 0,
             };
             if !ok {
@@ -399,6 +416,19 @@ fn check_actor(spec: &ScenarioSpec, a: usize, actor: &ActorSpec) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// SETTINGS_MAX_FRAME_SIZE is -1 (not sent) or within the protocol's bounds (RFC 9113 section
+/// 6.5.2: a value outside them is a PROTOCOL_ERROR).
+fn check_max_frame_size(v: i64) -> Result<(), String> {
+    let bounds = i64::from(MIN_MAX_FRAME_SIZE)..=i64::from(MAX_MAX_FRAME_SIZE);
+    if v == -1 || bounds.contains(&v) {
+        return Ok(());
+    }
+    Err(format!(
+        "`max_frame_size = {v}` is outside SETTINGS_MAX_FRAME_SIZE's bounds {MIN_MAX_FRAME_SIZE} \
+         to {MAX_MAX_FRAME_SIZE} (RFC 9113 section 6.5.2; -1: not sent)"
+    ))
 }
 
 /// Run one operation of `actor`; `req` numbers a request.
@@ -417,7 +447,7 @@ pub(super) fn run_op(w: &World, op: Op, actor: &str, req: u32) {
             }
         }
         Op::Cancel(target) => w.contexts.cancel(&target),
-        Op::Settings(conn, max, table) => net.peer_op(conn, |_| true, |p| p.settings(max, table)),
+        Op::Settings(conn, settings) => net.peer_op(conn, |_| true, |p| p.settings(settings)),
         Op::Goaway(conn, last, close) => net.peer_op(conn, |_| true, |p| p.goaway(last, close)),
         Op::Respond(conn, stream, body, end, early) => {
             let ready = move |w: &super::net::Upstream| w.peer.pending(stream, early).is_some();

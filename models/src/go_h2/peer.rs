@@ -9,6 +9,13 @@
 //! them) or a scenario operation (`settings`, `goaway`, `respond`, `data`, `refuse`, `close`,
 //! `read-body`), so its timing is a scheduling choice.
 //!
+//! A header block may span HEADERS + CONTINUATION frames: the peer collects the fragments and
+//! decodes the block at END_HEADERS. Any other frame in between, a CONTINUATION that no open
+//! block expects, or a header-block frame above the SETTINGS_MAX_FRAME_SIZE the client must
+//! respect (the value the client acknowledged, or a pending larger one) is a connection error
+//! (RFC 9113 sections 4.2 and 6.10): the peer reports the block as undecodable, sends GOAWAY and
+//! closes.
+//!
 //! The stream limit follows Go's own server (golang/net `http2/server.go`, `processHeaders`): a
 //! stream over the advertised MAX_CONCURRENT_STREAMS is refused with REFUSED_STREAM while that
 //! SETTINGS is unacknowledged ("over_max_streams_race") and with PROTOCOL_ERROR after. After
@@ -16,7 +23,7 @@
 //! `close` (the default), closes the connection once the streams it still processes are done.
 
 use super::hpack::{render, Decoder};
-use super::net::{ClientFrame, ErrCode, PeerFrame};
+use super::net::{ClientFrame, ErrCode, PeerFrame, Settings, MIN_MAX_FRAME_SIZE};
 use crate::sync::{probe, Event};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -31,6 +38,8 @@ pub struct PeerConfig {
     pub max_streams: Option<u32>,
     /// HEADER_TABLE_SIZE in the initial SETTINGS (none: not sent).
     pub header_table_size: Option<u32>,
+    /// MAX_FRAME_SIZE in the initial SETTINGS (none: not sent).
+    pub max_frame_size: Option<u32>,
     /// Respond to each complete request at once.
     pub auto_respond: bool,
     /// Response body octets of automatic responses (0: HEADERS with END_STREAM).
@@ -63,6 +72,14 @@ struct PeerStream {
     recv_window: i64,
 }
 
+/// The fragments of a header block received so far.
+#[derive(Debug)]
+struct OpenBlock {
+    stream: u32,
+    end_stream: bool,
+    fragments: Vec<u8>,
+}
+
 /// The server end of one connection.
 pub struct Peer {
     conn: u32,
@@ -75,7 +92,11 @@ pub struct Peer {
     /// The peer closed the connection (after `inbound` drains, the client reads EOF).
     pub closed: bool,
     /// SETTINGS sent and not yet acknowledged.
-    unacked: VecDeque<(Option<u32>, Option<u32>)>,
+    unacked: VecDeque<Settings>,
+    /// The SETTINGS_MAX_FRAME_SIZE the client acknowledged last.
+    acked_max_frame: u32,
+    /// A header block whose END_HEADERS has not come yet.
+    open_block: Option<OpenBlock>,
     /// The MAX_CONCURRENT_STREAMS the peer last advertised (enforced like Go's server).
     advertised_max: Option<u32>,
     streams: BTreeMap<u32, PeerStream>,
@@ -98,6 +119,8 @@ impl Peer {
             inbound: VecDeque::new(),
             closed: false,
             unacked: VecDeque::new(),
+            acked_max_frame: MIN_MAX_FRAME_SIZE,
+            open_block: None,
             advertised_max: None,
             streams: BTreeMap::new(),
             highest: 0,
@@ -108,7 +131,11 @@ impl Peer {
             recv_conn_window: DEFAULT_WINDOW,
             config,
         };
-        p.settings(p.config.max_streams, p.config.header_table_size);
+        p.settings(Settings {
+            max_streams: p.config.max_streams,
+            header_table_size: p.config.header_table_size,
+            max_frame_size: p.config.max_frame_size,
+        });
         p.open_conn_window();
         p
     }
@@ -140,6 +167,17 @@ impl Peer {
         if self.closed {
             return;
         }
+        if let Err(e) = self.check_header_block_frame(&f) {
+            // The block the error breaks: the open one, or the one this frame starts.
+            let stream = match (&self.open_block, &f) {
+                (Some(open), _) => open.stream,
+                (None, ClientFrame::Headers { stream, .. })
+                | (None, ClientFrame::Continuation { stream, .. }) => *stream,
+                (None, _) => 0,
+            };
+            self.connection_error(stream, e);
+            return;
+        }
         match f {
             ClientFrame::Preface {
                 initial_window,
@@ -153,8 +191,14 @@ impl Peer {
             ClientFrame::Headers {
                 stream,
                 end_stream,
+                end_headers,
                 block,
-            } => self.on_headers(stream, end_stream, &block),
+            } => self.on_header_fragment(stream, Some(end_stream), end_headers, block),
+            ClientFrame::Continuation {
+                stream,
+                end_headers,
+                block,
+            } => self.on_header_fragment(stream, None, end_headers, block),
             ClientFrame::Data {
                 stream,
                 len,
@@ -177,28 +221,119 @@ impl Peer {
     }
 
     fn on_settings_ack(&mut self) {
-        let Some((_, table)) = self.unacked.pop_front() else {
+        let Some(acked) = self.unacked.pop_front() else {
             return;
         };
-        if let Some(size) = table {
+        if let Some(size) = acked.header_table_size {
             self.decoder.limit_acknowledged(size);
+        }
+        if let Some(size) = acked.max_frame_size {
+            self.acked_max_frame = size;
         }
     }
 
-    fn on_headers(&mut self, stream: u32, end_stream: bool, block: &[u8]) {
-        let decoded = self.decoder.decode(block);
+    /// The largest header-block fragment the client may send now: the acknowledged
+    /// SETTINGS_MAX_FRAME_SIZE, or a larger one it may already have applied (a limit applies to
+    /// the client once it read the SETTINGS; a lowered one binds it from its ACK on).
+    fn frame_limit(&self) -> u32 {
+        self.unacked
+            .iter()
+            .filter_map(|s| s.max_frame_size)
+            .fold(self.acked_max_frame, u32::max)
+    }
+
+    /// RFC 9113 section 6.10 (a header block is contiguous: while one is open only its
+    /// CONTINUATION may come, and a CONTINUATION needs an open block on its stream) and section
+    /// 4.2 (a header-block frame within SETTINGS_MAX_FRAME_SIZE).
+    fn check_header_block_frame(&self, f: &ClientFrame) -> Result<(), String> {
+        let open = self.open_block.as_ref().map(|b| b.stream);
+        match (f, open) {
+            (ClientFrame::Continuation { stream, .. }, Some(s)) if *stream == s => {}
+            (ClientFrame::Continuation { stream, .. }, None) => {
+                return Err(format!(
+                    "PROTOCOL_ERROR: CONTINUATION on stream {stream} with no header block \
+                     open (RFC 9113 section 6.10)"
+                ))
+            }
+            (other, Some(s)) => {
+                return Err(format!(
+                    "PROTOCOL_ERROR: {} inside the header block of stream {s}, which only its \
+                     CONTINUATION frames may follow (RFC 9113 section 6.10)",
+                    other.describe()
+                ))
+            }
+            _ => {}
+        }
+        let fragment = match f {
+            ClientFrame::Headers { block, .. } | ClientFrame::Continuation { block, .. } => block,
+            _ => return Ok(()),
+        };
+        let limit = self.frame_limit();
+        if fragment.len() > limit as usize {
+            return Err(format!(
+                "FRAME_SIZE_ERROR: {} carries {} octets, above the SETTINGS_MAX_FRAME_SIZE of \
+                 {limit} the client acknowledged (RFC 9113 section 4.2)",
+                f.describe(),
+                fragment.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// A HEADERS (`end_stream` is its flag) or CONTINUATION (`None`) fragment of a block on
+    /// `stream`, checked by [`Self::check_header_block_frame`]; the block is decoded at
+    /// END_HEADERS.
+    fn on_header_fragment(
+        &mut self,
+        stream: u32,
+        end_stream: Option<bool>,
+        end_headers: bool,
+        fragment: Vec<u8>,
+    ) {
+        let mut block = match (self.open_block.take(), end_stream) {
+            (Some(mut open), None) => {
+                open.fragments.extend(fragment);
+                open
+            }
+            (_, end_stream) => OpenBlock {
+                stream,
+                end_stream: end_stream.unwrap_or(false),
+                fragments: fragment,
+            },
+        };
+        if !end_headers {
+            self.open_block = Some(block);
+            return;
+        }
+        let fragments = std::mem::take(&mut block.fragments);
+        self.on_headers(stream, block.end_stream, &fragments);
+    }
+
+    /// A connection error while reading a header block (or its decoding): the block is
+    /// reported undecodable, GOAWAY and close.
+    fn connection_error(&mut self, stream: u32, error: String) {
         probe(Event::HeaderBlockDecoded {
             conn: self.conn,
             stream,
-            headers: decoded.as_ref().map(|f| render(f)).map_err(Clone::clone),
+            headers: Err(error),
         });
-        if decoded.is_err() {
-            // A COMPRESSION_ERROR is a connection error: GOAWAY and close.
-            self.inbound
-                .push_back(PeerFrame::GoAway { last: self.highest });
-            self.closed = true;
-            return;
-        }
+        self.open_block = None;
+        self.inbound
+            .push_back(PeerFrame::GoAway { last: self.highest });
+        self.closed = true;
+    }
+
+    /// A complete header block: decode it (a COMPRESSION_ERROR is a connection error).
+    fn on_headers(&mut self, stream: u32, end_stream: bool, block: &[u8]) {
+        let fields = match self.decoder.decode(block) {
+            Ok(fields) => fields,
+            Err(e) => return self.connection_error(stream, e),
+        };
+        probe(Event::HeaderBlockDecoded {
+            conn: self.conn,
+            stream,
+            headers: Ok(render(&fields)),
+        });
         if stream > self.highest {
             self.open_stream(stream);
         }
@@ -221,7 +356,7 @@ impl Peer {
             .advertised_max
             .is_some_and(|max| self.open_count() + 1 > max as usize)
         {
-            let code = if self.unacked.iter().any(|(m, _)| m.is_some()) {
+            let code = if self.unacked.iter().any(|s| s.max_streams.is_some()) {
                 ErrCode::RefusedStream
             } else {
                 ErrCode::Protocol
@@ -325,15 +460,12 @@ impl Peer {
     // ---- what the peer sends ---------------------------------------------------------------
 
     /// Send SETTINGS.
-    pub fn settings(&mut self, max_streams: Option<u32>, header_table_size: Option<u32>) {
-        if max_streams.is_some() {
-            self.advertised_max = max_streams;
+    pub fn settings(&mut self, settings: Settings) {
+        if settings.max_streams.is_some() {
+            self.advertised_max = settings.max_streams;
         }
-        self.unacked.push_back((max_streams, header_table_size));
-        self.inbound.push_back(PeerFrame::Settings {
-            max_streams,
-            header_table_size,
-        });
+        self.unacked.push_back(settings);
+        self.inbound.push_back(PeerFrame::Settings(settings));
     }
 
     /// Send GOAWAY with `last` (default: the highest stream received); with `close`, close the
@@ -466,5 +598,84 @@ impl Peer {
         if self.going_away.is_some() && self.close_after_goaway && self.open_count() == 0 {
             self.closed = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(stream: u32, end_headers: bool, len: usize) -> ClientFrame {
+        ClientFrame::Headers {
+            stream,
+            end_stream: true,
+            end_headers,
+            block: vec![0; len],
+        }
+    }
+
+    fn continuation(stream: u32) -> ClientFrame {
+        ClientFrame::Continuation {
+            stream,
+            end_headers: true,
+            block: vec![0; 4],
+        }
+    }
+
+    #[test]
+    fn an_open_header_block_admits_only_its_own_continuation() {
+        let mut p = Peer::new(1, "a", PeerConfig::default());
+        assert!(p.check_header_block_frame(&continuation(1)).is_err());
+        p.on_frame(headers(1, false, 8));
+        assert!(!p.closed);
+        let data = ClientFrame::Data {
+            stream: 1,
+            len: 1,
+            end_stream: false,
+        };
+        for other in [data, continuation(3), headers(3, true, 8)] {
+            let e = p.check_header_block_frame(&other).unwrap_err();
+            assert!(e.starts_with("PROTOCOL_ERROR"), "{e}");
+        }
+        assert_eq!(p.check_header_block_frame(&continuation(1)), Ok(()));
+    }
+
+    #[test]
+    fn a_header_block_frame_fits_the_frame_size_the_client_may_use() {
+        let p = Peer::new(1, "a", PeerConfig::default());
+        assert_eq!(
+            p.check_header_block_frame(&headers(1, true, 16_384)),
+            Ok(())
+        );
+        let e = p
+            .check_header_block_frame(&headers(1, true, 16_385))
+            .unwrap_err();
+        assert!(e.starts_with("FRAME_SIZE_ERROR"), "{e}");
+        let raised = PeerConfig {
+            max_frame_size: Some(32_768),
+            ..PeerConfig::default()
+        };
+        let mut p = Peer::new(1, "a", raised);
+        let big = headers(1, true, 20_000);
+        assert_eq!(
+            p.check_header_block_frame(&big),
+            Ok(()),
+            "raised, not acked"
+        );
+        p.on_frame(ClientFrame::SettingsAck);
+        p.settings(Settings {
+            max_frame_size: Some(16_384),
+            ..Settings::default()
+        });
+        assert_eq!(
+            p.check_header_block_frame(&big),
+            Ok(()),
+            "lowered, not acked"
+        );
+        p.on_frame(ClientFrame::SettingsAck);
+        assert!(
+            p.check_header_block_frame(&big).is_err(),
+            "lowered and acked"
+        );
     }
 }

@@ -19,7 +19,7 @@
 
 use super::client_conn::{ClientConn, ConnState, PipeEnd, ReqErr, ResAndError};
 use super::encoder::Held;
-use super::net::{ClientFrame, ErrCode, PeerFrame, Read};
+use super::net::{ClientFrame, ErrCode, PeerFrame, Read, Settings};
 use super::pool::Pool;
 use crate::sync::{probe, yield_now, CloseReason, Event};
 use std::sync::Arc;
@@ -66,10 +66,7 @@ pub fn read_loop(cc: Arc<ClientConn>, pool: Arc<Pool>) {
 
 fn process(cc: &ClientConn, pool: &Pool, rl: &mut ReadLoop, f: PeerFrame) -> Result<(), ReqErr> {
     match f {
-        PeerFrame::Settings {
-            max_streams,
-            header_table_size,
-        } => process_settings(cc, max_streams, header_table_size),
+        PeerFrame::Settings(settings) => process_settings(cc, settings),
         PeerFrame::SettingsAck => {
             process_settings_ack(cc);
             Ok(())
@@ -107,14 +104,10 @@ fn process(cc: &ClientConn, pool: &Pool, rl: &mut ReadLoop, f: PeerFrame) -> Res
 /// failed ACK write is ignored (the sticky `werr` fails later writes). At 95888ee7
 /// (2401-2470): `mu`, then `wmu` inside it for the ACK, and `return cc.werr` ends the read
 /// loop when that write failed.
-fn process_settings(
-    cc: &ClientConn,
-    max_streams: Option<u32>,
-    header_table_size: Option<u32>,
-) -> Result<(), ReqErr> {
+fn process_settings(cc: &ClientConn, settings: Settings) -> Result<(), ReqErr> {
     if cc.variant.writes_under_mu() {
         let mut st = cc.mu.lock();
-        apply_settings(cc, &mut st, Held::MU, max_streams, header_table_size);
+        apply_settings(cc, &mut st, Held::MU, settings);
         let mut w = cc.wmu.lock();
         let r = cc.write_frames(&mut w, vec![ClientFrame::SettingsAck]);
         drop(w);
@@ -124,7 +117,7 @@ fn process_settings(
     let mut w = cc.wmu.lock();
     {
         let mut st = cc.mu.lock();
-        apply_settings(cc, &mut st, Held::BOTH, max_streams, header_table_size);
+        apply_settings(cc, &mut st, Held::BOTH, settings);
     }
     let _ = cc.write_frames(&mut w, vec![ClientFrame::SettingsAck]);
     Ok(())
@@ -141,14 +134,17 @@ fn process_settings_ack(cc: &ClientConn) {
 }
 
 /// `processSettingsNoWrite`'s body (requires `mu`, and `wmu` after 978cfadd; `held` says
-/// which).
-fn apply_settings(
-    cc: &ClientConn,
-    st: &mut ConnState,
-    held: Held,
-    max_streams: Option<u32>,
-    header_table_size: Option<u32>,
-) {
+/// which): `SettingMaxFrameSize` (4e4d966f 2537-2538), `SettingMaxConcurrentStreams`,
+/// `SettingHeaderTableSize` (0e478a2a).
+fn apply_settings(cc: &ClientConn, st: &mut ConnState, held: Held, settings: Settings) {
+    let Settings {
+        max_streams,
+        header_table_size,
+        max_frame_size,
+    } = settings;
+    if let Some(size) = max_frame_size {
+        cc.max_frame_size.set(size);
+    }
     if let Some(max) = max_streams {
         st.max_concurrent_streams = max;
     }

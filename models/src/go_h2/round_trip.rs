@@ -225,7 +225,8 @@ fn open_stream_under_mu(
     Ok((cs, written))
 }
 
-/// `writeHeaders` for a new stream; on success its HEADERS are on the wire.
+/// `writeHeaders` for a new stream, split at `int(cc.maxFrameSize)` read with `wmu` held
+/// (4e4d966f 1178; 95888ee7 1096, `mu` held too); on success its HEADERS are on the wire.
 fn write_new_headers(
     cc: &ClientConn,
     w: &mut WriteState,
@@ -235,7 +236,8 @@ fn write_new_headers(
     req: &Request,
 ) -> Result<(), ReqErr> {
     let end_stream = !req.has_body();
-    cc.write_headers(w, held, cs, end_stream, slice)?;
+    let max_frame_size = cc.max_frame_size.get();
+    cc.write_headers(w, held, (cs, end_stream), max_frame_size, slice)?;
     cs.headers_sent();
     probe(Event::HeadersSent {
         conn: cc.id,
@@ -361,6 +363,7 @@ fn write_request_body(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Resu
 /// `wmu`; then the trailers.
 fn write_body_frames(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Result<(), ReqErr> {
     let has_trailers = req.trailers > 0;
+    let trailer_frame_size = trailer_frame_size_before_body(cc, has_trailers);
     let mut remain = req.body;
     while remain > 0 {
         let take = match await_flow_control(cc, cs, remain) {
@@ -381,27 +384,49 @@ fn write_body_frames(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Resul
         cc.write_frames(&mut w, vec![frame])?;
     }
     if has_trailers {
-        write_trailers(cc, cs, req)?;
+        write_trailers(cc, cs, req, trailer_frame_size)?;
     }
     Ok(())
 }
 
+/// `maxFrameSize := int(cc.maxFrameSize)` under `mu` before the body (4e4d966f 1424-1426,
+/// 95888ee7 1342-1344; there since 04defd46, 2021, and at golang/net master), the size the
+/// trailers are split with however long the body write took (4e4d966f 1528). Upstream also
+/// sizes its scratch buffer with it; the model has none, so it takes the snapshot only for a
+/// request with trailers. With our `trailers-frame-size` fix: `None`, the trailers read
+/// `cc.maxFrameSize` when they are written.
+fn trailer_frame_size_before_body(cc: &ClientConn, has_trailers: bool) -> Option<u32> {
+    if !has_trailers || cc.variant.reads_trailer_frame_size_at_write() {
+        return None;
+    }
+    let _st = cc.mu.lock();
+    Some(cc.max_frame_size.get())
+}
+
 /// The trailers: from 978cfadd `encodeTrailers` and the write under one `wmu` section
 /// (4e4d966f 1512-1535); at 95888ee7 (1430-1453, golang/go#48340) encoded into `hbuf` under
-/// `mu`, and the slice of `hbuf` written later under `wmu` alone.
-fn write_trailers(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Result<(), ReqErr> {
+/// `mu`, and the slice of `hbuf` written later under `wmu` alone. Split at `snapshot`, the
+/// frame size read before the body, or (`None`, our fix) at `cc.maxFrameSize` read now with
+/// `wmu` held, which from 978cfadd excludes `processSettings`, its writer.
+fn write_trailers(
+    cc: &ClientConn,
+    cs: &ClientStream,
+    req: &Request,
+    snapshot: Option<u32>,
+) -> Result<(), ReqErr> {
     let fields = req.trailer_fields();
+    let frame_size = || snapshot.unwrap_or_else(|| cc.max_frame_size.get());
     if cc.variant.writes_under_mu() {
         let slice = {
             let _st = cc.mu.lock();
             cc.encode(Held::MU, cs.id, &fields)
         };
         let mut w = cc.wmu.lock();
-        return cc.write_headers(&mut w, Held::WMU, cs, true, &slice);
+        return cc.write_headers(&mut w, Held::WMU, (cs, true), frame_size(), &slice);
     }
     let mut w = cc.wmu.lock();
     let slice = cc.encode(Held::WMU, cs.id, &fields);
-    cc.write_headers(&mut w, Held::WMU, cs, true, &slice)
+    cc.write_headers(&mut w, Held::WMU, (cs, true), frame_size(), &slice)
 }
 
 /// `awaitFlowControl` (1542-1567): wait for send window, take up to `max` (and at most a

@@ -73,6 +73,10 @@ pub enum Fix {
     /// `forget-after-response`): `awaitOpenSlotForRequest` closes `waitingForConn` when it
     /// refuses the request, so the `awaitRequestCancel` goroutine it started ends.
     CloseWatchOnRefusal,
+    /// Ours (no upstream commit): the trailers are split at `cc.maxFrameSize` read when they
+    /// are written (under `wmu`, as `roundTrip` reads it for HEADERS), not at the value
+    /// `writeRequestBody` read before the body (4e4d966f 1424-1426; still so at master).
+    TrailersFrameSize,
 }
 
 impl Variant {
@@ -117,6 +121,11 @@ impl Variant {
         self.has(Fix::CloseWatchOnRefusal)
     }
 
+    /// Ours: the trailers read `cc.maxFrameSize` at their write, not before the body.
+    pub fn reads_trailer_frame_size_at_write(self) -> bool {
+        self.has(Fix::TrailersFrameSize)
+    }
+
     /// 0e478a2a: SETTINGS_HEADER_TABLE_SIZE resizes the encoder.
     pub fn applies_header_table_size(self) -> bool {
         self.has(Fix::HeaderTableSize)
@@ -140,6 +149,7 @@ impl typed::Fix for Fix {
         Fix::GoawayIdleClose,
         Fix::ForgetAfterResponse,
         Fix::CloseWatchOnRefusal,
+        Fix::TrailersFrameSize,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -184,6 +194,16 @@ impl typed::Fix for Fix {
             why: "otherwise the awaitRequestCancel goroutine it started for the wait selects on \
                   ctx.Done() and waitingForConn for ever: one leaked goroutine per refused \
                   request whose context never ends",
+        },
+        FixInfo {
+            name: "trailers-frame-size",
+            upstream: "https://github.com/golang/net/blob/4e4d966f74761e243baf87ad8bf106367a626260/http2/transport.go#L1424-L1426",
+            changes: "ours: writeRequestBody splits the trailers at cc.maxFrameSize read under \
+                      wmu when it writes them, not at the value it read before the body",
+            why: "a SETTINGS that lowers SETTINGS_MAX_FRAME_SIZE during the body write is \
+                  acknowledged before the trailers go out, which are then split at the old \
+                  size: a frame above the acknowledged limit is the server's FRAME_SIZE_ERROR, \
+                  a connection error that fails every stream on the connection",
         },
     ];
 }
