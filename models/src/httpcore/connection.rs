@@ -106,6 +106,8 @@ pub struct ConnConfig {
     pub local_max_streams: u32,
     /// Stream ids the connection may use before `NoAvailableStreamIDError` (2^30 upstream).
     pub stream_ids: u32,
+    /// The stream window the client advertises, in DATA frames (`None`: no body fills it).
+    pub stream_window: Option<u32>,
 }
 
 /// `_state_lock`: protects the ACTIVE/IDLE decisions; nothing that waits may run under it.
@@ -173,7 +175,7 @@ impl Http2Connection {
                 pending: 0,
                 debt: 0,
             }),
-            h2: Plain::new(H2State::new(id, config.stream_ids)),
+            h2: Plain::new(H2State::new(id, config.stream_ids, config.stream_window)),
             init_lock: Mutex::new(name("_init_lock"), INIT_LOCK, ()),
             state_lock: Mutex::new(name("_state_lock"), STATE_LOCK, ()),
             read_lock: Mutex::new(name("_read_lock"), READ_LOCK, ()),

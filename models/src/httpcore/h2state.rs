@@ -16,15 +16,17 @@
 //! ignored (h2 tolerates frames on locally reset streams). Once the connection is closed (GOAWAY
 //! received or `close_connection`) no stream can be opened and none counts as open: h2 refuses
 //! every new stream, so its open-stream count no longer limits anything and is reported as 0.
-//! Flow control is not modelled (`increment_flow_control_window` and WINDOW_UPDATE are frames with
-//! no effect).
+//! Flow control is counted in frames, not octets: `acknowledge_received_data` queues one
+//! WINDOW_UPDATE per DATA event, and the server ([`super::peer`], `stream_window`) sends a
+//! stream's next DATA frame only when its window admits it; h2's own window books and
+//! `increment_flow_control_window` are not modelled.
 //!
 //! This file abstracts h2 rather than following its code line by line: each method names the
 //! `H2Connection` call httpcore makes (`http2.py` lines in the callers, [`super::connection`])
 //! and keeps only the behaviour those calls observe, so it cites no h2 line.
 
 use crate::sync::{probe, Event};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A frame the server sends to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,11 +175,18 @@ pub struct H2State {
     closed: bool,
     goaway: Option<u32>,
     outbound: Vec<ClientFrame>,
+    /// The stream window the client advertised, in DATA frames (`None`: no body fills it).
+    window: Option<u32>,
+    /// DATA frames received and not yet acknowledged, per stream.
+    unacked: BTreeMap<u32, u32>,
+    /// Streams the server ended (END_STREAM received).
+    remote_ended: BTreeSet<u32>,
 }
 
 impl H2State {
-    /// A fresh state machine for connection `conn` with `stream_ids` stream ids available.
-    pub fn new(conn: u32, stream_ids: u32) -> Self {
+    /// A fresh state machine for connection `conn` with `stream_ids` stream ids available and
+    /// a stream window of `window` DATA frames.
+    pub fn new(conn: u32, stream_ids: u32, window: Option<u32>) -> Self {
         H2State {
             conn,
             stream_ids,
@@ -187,6 +196,9 @@ impl H2State {
             closed: false,
             goaway: None,
             outbound: Vec::new(),
+            window,
+            unacked: BTreeMap::new(),
+            remote_ended: BTreeSet::new(),
         }
     }
 
@@ -232,8 +244,11 @@ impl H2State {
         }
     }
 
-    /// `acknowledge_received_data`: queue a WINDOW_UPDATE.
+    /// `acknowledge_received_data`: give one DATA frame's room back, queue a WINDOW_UPDATE.
     pub fn acknowledge_received_data(&mut self, stream: u32) {
+        if let Some(used) = self.unacked.get_mut(&stream) {
+            *used = used.saturating_sub(1);
+        }
         self.outbound.push(ClientFrame::WindowUpdate { stream });
     }
 
@@ -277,6 +292,13 @@ impl H2State {
 
     fn receive_frame(&mut self, frame: ServerFrame, events: &mut Vec<H2Event>) {
         match frame {
+            ServerFrame::Headers { stream, .. } | ServerFrame::Data { stream, .. }
+                if self.remote_ended.contains(&stream) =>
+            {
+                // h2 raises `StreamClosedError`; the model's server never sends after its own
+                // END_STREAM, so this is a bug in the model.
+                panic!("model bug: the server sent {frame:?} after it ended stream {stream}");
+            }
             ServerFrame::Settings { max_streams } => {
                 if max_streams.is_some() {
                     self.remote_max = max_streams;
@@ -290,6 +312,7 @@ impl H2State {
                 self.end_if(stream, end_stream, events);
             }
             ServerFrame::Data { stream, end_stream } if self.open.contains(&stream) => {
+                self.consume_window(stream);
                 events.push(H2Event::DataReceived { stream });
                 self.end_if(stream, end_stream, events);
             }
@@ -307,8 +330,22 @@ impl H2State {
         }
     }
 
+    /// A DATA frame on `stream` takes one frame of its window. The model's server sends only
+    /// what the window admits (h2 would raise `FlowControlError` otherwise), so an overrun is a
+    /// bug in the model.
+    fn consume_window(&mut self, stream: u32) {
+        let used = self.unacked.entry(stream).or_default();
+        *used += 1;
+        if let Some(window) = self.window.filter(|w| *used > *w) {
+            panic!(
+                "model bug: the server overran stream {stream}'s window of {window} DATA frame(s)"
+            );
+        }
+    }
+
     fn end_if(&mut self, stream: u32, end_stream: bool, events: &mut Vec<H2Event>) {
         if end_stream {
+            self.remote_ended.insert(stream);
             self.open.remove(&stream);
             events.push(H2Event::StreamEnded { stream });
             self.report();
@@ -331,3 +368,7 @@ impl H2State {
         });
     }
 }
+
+#[cfg(test)]
+#[path = "h2state_tests.rs"]
+mod tests;

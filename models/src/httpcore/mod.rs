@@ -163,6 +163,7 @@ fn pool_config(c: &Args) -> PoolConfig {
             keepalive_expiry: u64::try_from(keepalive).ok(),
             local_max_streams: c.u32("local_max_streams", 2),
             stream_ids: c.u32("stream_ids", 100),
+            stream_window: stream_window(c),
         },
         http2: c.bool("http2", true),
         // Checked by `ops::check` before any execution.
@@ -179,5 +180,13 @@ fn peer_config(c: &Args) -> PeerConfig {
         },
         initial_max_streams: Some(c.u32("server_max_streams", 100)).filter(|m| *m > 0),
         body: c.bool("response_body", false),
+        body_frames: c.u32("response_frames", 1),
+        stream_window: stream_window(c),
     }
+}
+
+/// `stream_window`: the stream flow-control window in DATA frames, which the client advertises
+/// and the server respects (0, the default: no body fills it).
+fn stream_window(c: &Args) -> Option<u32> {
+    Some(c.u32("stream_window", 0)).filter(|w| *w > 0)
 }

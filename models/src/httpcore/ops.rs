@@ -134,7 +134,7 @@ const OPS: &[OpInfo] = &[
             param(
                 "body",
                 ParamKind::Bool,
-                "send a DATA frame (default: the `response_body` configuration)",
+                "send a body (default: the `response_body` configuration)",
             ),
             CONN,
         ],
@@ -218,8 +218,21 @@ pub(super) const CONFIG: &[ParamInfo] = &[
     param(
         "response_body",
         ParamKind::Bool,
-        "full responses carry a DATA frame (default false: END_STREAM on HEADERS)",
+        "full responses carry a body (default false: END_STREAM on HEADERS)",
     ),
+    param(
+        "response_frames",
+        ParamKind::Int,
+        "DATA frames in a response body (default 1)",
+    )
+    .range(1, 1000),
+    param(
+        "stream_window",
+        ParamKind::Int,
+        "HTTP/2: DATA frames the server sends on a stream before it waits for the client's \
+         WINDOW_UPDATE, one more per update (default 0: bodies never fill the window)",
+    )
+    .range(0, 1000),
     param(
         "http2",
         ParamKind::Bool,

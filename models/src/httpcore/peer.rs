@@ -6,7 +6,8 @@
 //! the scenario's peer operations (`settings`, `respond`, `reset`, `end-stream`, `goaway`,
 //! `disconnect`), which an actor performs at moments the scheduler explores. Its behaviour per
 //! request is configured by [`Respond`]: `full` answers every request at once (HEADERS, optional
-//! DATA, END_STREAM), `headers` sends only response HEADERS (a response that never ends by itself:
+//! DATA, END_STREAM; a body of several DATA frames waits for the client's WINDOW_UPDATEs past the
+//! stream's window, [`PeerConfig::stream_window`]), `headers` sends only response HEADERS (a response that never ends by itself:
 //! a long poll, a stream), `manual` waits for `respond` operations. A `respond` or `reset` for a
 //! stream the server has not seen yet becomes a plan applied when its HEADERS arrive, so peer
 //! operations never block: the peer actor cannot deadlock a scenario by itself.
@@ -38,18 +39,23 @@ pub struct PeerConfig {
     pub respond: Respond,
     /// MAX_CONCURRENT_STREAMS in the server's first SETTINGS (`None`: the setting is absent).
     pub initial_max_streams: Option<u32>,
-    /// Whether a full response carries a DATA frame (else HEADERS carry END_STREAM).
+    /// Whether a full response carries a body (else HEADERS carry END_STREAM).
     pub body: bool,
+    /// DATA frames in a response body (at least 1).
+    pub body_frames: u32,
+    /// HTTP/2: DATA frames the server sends on a stream before it waits for the client's
+    /// WINDOW_UPDATE, one more per update (`None`: bodies never fill the window).
+    pub stream_window: Option<u32>,
 }
 
 /// What the server does with one request stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Plan {
-    /// Answer with HEADERS, a DATA frame if `body`, and END_STREAM if `end_stream`.
+    /// Answer with HEADERS, a body if `body`, and END_STREAM if `end_stream`.
     Respond {
         /// Send END_STREAM.
         end_stream: bool,
-        /// Send a DATA frame.
+        /// Send a body.
         body: bool,
     },
     /// Refuse it with RST_STREAM.
@@ -83,6 +89,21 @@ struct Wire {
     /// `end-stream` operations that found no stream to end yet (0: any stream), applied when a
     /// stream is answered without END_STREAM.
     pending_ends: Vec<u32>,
+    /// The client sent the HTTP/2 preface: its DATA is flow-controlled.
+    h2: bool,
+    /// Body frames waiting for their stream's window, by stream.
+    held: BTreeMap<u32, HeldBody>,
+}
+
+/// The rest of a response body the stream's window does not admit yet.
+#[derive(Clone, Copy, Debug)]
+struct HeldBody {
+    /// DATA frames still to send.
+    frames: u32,
+    /// DATA frames the window admits now.
+    window: u32,
+    /// END_STREAM on the last frame.
+    end_stream: bool,
 }
 
 /// Every socket of the execution and the server behind them.
@@ -189,6 +210,7 @@ impl Network {
         match frame {
             ClientFrame::Preface => {
                 w.started = true;
+                w.h2 = true;
                 let max_streams = self.config.initial_max_streams;
                 w.inbound.push_back(ServerFrame::Settings { max_streams });
                 let early = std::mem::take(&mut w.early);
@@ -202,17 +224,57 @@ impl Network {
                 probe(Event::PeerProcessed { conn, stream });
                 let plan = w.planned.remove(&stream).or_else(|| w.next.pop_front());
                 match (plan, self.config.respond) {
-                    (Some(p), _) => apply(w, stream, p),
-                    (None, Respond::Full) => apply(w, stream, self.full()),
-                    (None, Respond::HeadersOnly) => apply(w, stream, Self::headers_only()),
+                    (Some(p), _) => self.apply(w, stream, p),
+                    (None, Respond::Full) => self.apply(w, stream, self.full()),
+                    (None, Respond::HeadersOnly) => self.apply(w, stream, Self::headers_only()),
                     (None, Respond::Manual) => {}
                 }
             }
             ClientFrame::RstStream { stream } => {
                 w.answered.insert(stream);
                 w.unended.remove(&stream);
+                w.held.remove(&stream);
             }
-            ClientFrame::WindowUpdate { .. } | ClientFrame::SettingsAck | ClientFrame::Goaway => {}
+            ClientFrame::WindowUpdate { stream } => {
+                if let Some(body) = w.held.get_mut(&stream) {
+                    body.window += 1;
+                    send_body(w, stream);
+                }
+            }
+            ClientFrame::SettingsAck | ClientFrame::Goaway => {}
+        }
+    }
+
+    /// Answer `stream` as `plan` says: HEADERS, then the body as far as the stream's window
+    /// admits (every frame of it on HTTP/1.1, which has no flow control).
+    fn apply(&self, w: &mut Wire, stream: u32, plan: Plan) {
+        w.answered.insert(stream);
+        let (end_stream, body) = match plan {
+            Plan::Reset => return w.inbound.push_back(ServerFrame::RstStream { stream }),
+            Plan::Respond { end_stream, body } => (end_stream, body),
+        };
+        w.inbound.push_back(ServerFrame::Headers {
+            stream,
+            end_stream: end_stream && !body,
+        });
+        if body {
+            let frames = self.config.body_frames.max(1);
+            let window = self.config.stream_window.filter(|_| w.h2).unwrap_or(frames);
+            let body = HeldBody {
+                frames,
+                window,
+                end_stream,
+            };
+            w.held.insert(stream, body);
+            send_body(w, stream);
+        }
+        if !end_stream {
+            w.unended.insert(stream);
+            let pending = w.pending_ends.iter().position(|p| *p == 0 || *p == stream);
+            if let Some(i) = pending {
+                w.pending_ends.remove(i);
+                end(w, stream);
+            }
         }
     }
 
@@ -249,7 +311,7 @@ impl Network {
             Some(stream).filter(|s| w.seen.contains(s))
         };
         match target {
-            Some(s) if !w.answered.contains(&s) => apply(w, s, plan),
+            Some(s) if !w.answered.contains(&s) => self.apply(w, s, plan),
             Some(_) => {}
             None if stream == 0 => w.next.push_back(plan),
             None => {
@@ -308,35 +370,33 @@ fn push(w: &mut Wire, frame: ServerFrame) {
     }
 }
 
-fn apply(w: &mut Wire, stream: u32, plan: Plan) {
-    w.answered.insert(stream);
-    match plan {
-        Plan::Reset => w.inbound.push_back(ServerFrame::RstStream { stream }),
-        Plan::Respond { end_stream, body } => {
-            w.inbound.push_back(ServerFrame::Headers {
-                stream,
-                end_stream: end_stream && !body,
-            });
-            if body {
-                w.inbound
-                    .push_back(ServerFrame::Data { stream, end_stream });
-            }
-            if !end_stream {
-                w.unended.insert(stream);
-                let pending = w.pending_ends.iter().position(|p| *p == 0 || *p == stream);
-                if let Some(i) = pending {
-                    w.pending_ends.remove(i);
-                    end(w, stream);
-                }
-            }
-        }
+/// Send the frames of `stream`'s held body that its window admits (a DATA frame with END_STREAM
+/// last, if the plan ends the stream).
+fn send_body(w: &mut Wire, stream: u32) {
+    let Some(body) = w.held.get_mut(&stream) else {
+        return;
+    };
+    while body.window > 0 && body.frames > 0 {
+        body.window -= 1;
+        body.frames -= 1;
+        let end_stream = body.end_stream && body.frames == 0;
+        w.inbound
+            .push_back(ServerFrame::Data { stream, end_stream });
+    }
+    if body.frames == 0 {
+        w.held.remove(&stream);
     }
 }
 
+/// END_STREAM on `stream`: on the last frame of its body if part of it is still held, else an
+/// empty DATA frame (which no window limits).
 fn end(w: &mut Wire, stream: u32) {
     w.unended.remove(&stream);
-    w.inbound.push_back(ServerFrame::Data {
-        stream,
-        end_stream: true,
-    });
+    match w.held.get_mut(&stream) {
+        Some(body) => body.end_stream = true,
+        None => w.inbound.push_back(ServerFrame::Data {
+            stream,
+            end_stream: true,
+        }),
+    }
 }
