@@ -9,9 +9,11 @@
 //! ```
 //!
 //! `connection_made` comes first and once; data and exit callbacks only between it and
-//! `connection_lost`; `connection_lost` at most once, and nothing after it. A transport whose
-//! callbacks never start (a failed connection attempt) satisfies it. Judged on every
-//! [`Event::Callback`], per transport number.
+//! `connection_lost`; `connection_lost` at most once, and nothing after it; and by the end of
+//! the execution (the loop drained) exactly once for a protocol that saw `connection_made` if
+//! its transport was closed (PEP 3156: it is called when the connection is closed or lost). A
+//! transport whose callbacks never start (a failed connection attempt) satisfies it. Judged on
+//! every [`Event::Callback`], per transport number, and at the end.
 
 use super::{Cx, Monitor, MonitorInfo};
 use poolcheck_models::sync::{CallbackKind, Event, Record, RecordKind};
@@ -21,7 +23,8 @@ use std::collections::BTreeMap;
 pub const INFO: MonitorInfo = MonitorInfo {
     name: "callback-order",
     holds_when: "every transport's protocol sees connection_made first and once, data and exit \
-                 callbacks only after it, and connection_lost at most once and last",
+                 callbacks only after it, and connection_lost last, exactly once by the end of \
+                 the execution once connection_made ran and the transport was closed",
     new: || Box::new(CallbackOrder::default()),
 };
 
@@ -77,6 +80,24 @@ impl Monitor for CallbackOrder {
                 name(*kind),
                 cx.actor(rec.actor)
             )),
+        }
+    }
+
+    /// By the end of an execution the loop has run what every close scheduled, so the protocol
+    /// of a closed transport that saw `connection_made` must have seen `connection_lost`. A
+    /// transport still open at the end is `no-leak`'s to judge.
+    fn at_end(&mut self, cx: &Cx<'_>) -> Result<(), String> {
+        let closed = |t: u32| !cx.world.open_resources.contains(&("transport", t));
+        let unfinished = self
+            .transports
+            .iter()
+            .find(|(t, p)| **p == Phase::Made && closed(**t));
+        match unfinished {
+            Some((transport, _)) => Err(format!(
+                "transport {transport} was closed and its protocol saw connection_made, but never \
+                 connection_lost"
+            )),
+            None => Ok(()),
         }
     }
 }

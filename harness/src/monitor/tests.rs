@@ -1,13 +1,23 @@
 //! The definitions of the invariants on hand-written logs: what each counts and what it
 //! exempts (the scenarios show them catching real variants).
 
-use super::MonitorSet;
+use super::{Cx, MonitorSet, World};
 use poolcheck_models::sync::{
-    ActorInfo, CloseReason, ConnPhase, Event, Ghost, Observer, Outcome, Record, RecordKind,
+    ActorInfo, CallbackKind, CloseReason, ConnPhase, Event, Ghost, Observer, Outcome, Record,
+    RecordKind,
 };
 
 /// Feed `events` (actor, event) to the monitors named; the first violated invariant, if any.
 fn verdict(invariants: &[&str], events: &[(usize, Event)]) -> Option<String> {
+    judge(invariants, events, false)
+}
+
+/// [`verdict`], then the end of a completed execution.
+fn verdict_at_end(invariants: &[&str], events: &[(usize, Event)]) -> Option<String> {
+    judge(invariants, events, true)
+}
+
+fn judge(invariants: &[&str], events: &[(usize, Event)], to_the_end: bool) -> Option<String> {
     let names: Vec<String> = invariants.iter().map(|s| (*s).to_owned()).collect();
     let mut set = MonitorSet::new(&names);
     let mut ghost = Ghost::default();
@@ -30,6 +40,9 @@ fn verdict(invariants: &[&str], events: &[(usize, Event)]) -> Option<String> {
         if let Err(v) = set.on_record(&ghost, &rec) {
             return Some(v.invariant);
         }
+    }
+    if to_the_end {
+        return set.at_end(&ghost).err().map(|v| v.invariant);
     }
     None
 }
@@ -205,4 +218,63 @@ fn flow_control_consistent_wants_data_within_the_peers_receive_windows() {
     assert_eq!(sent(100, 100, 100), None);
     assert!(sent(101, 100, 200).is_some(), "over the stream window");
     assert!(sent(101, 200, 100).is_some(), "over the connection window");
+}
+
+#[test]
+fn messages_name_an_actor_by_its_ghost_entry() {
+    let mut ghost = Ghost::default();
+    for name in ["main", "A"] {
+        ghost.actors.push(ActorInfo {
+            name: name.into(),
+            waiting: None,
+            done: false,
+            held: 0,
+        });
+    }
+    let world = World::default();
+    let cx = Cx {
+        ghost: &ghost,
+        world: &world,
+    };
+    assert_eq!((cx.actor(A), cx.actor(7)), ("A", "?"));
+}
+
+#[test]
+fn callback_order_wants_connection_lost_by_the_end_after_connection_made() {
+    let callback = |kind| (A, Event::Callback { transport: 1, kind });
+    let transport = |open: bool| {
+        let id = 1;
+        let ev = if open {
+            Event::ResourceOpened {
+                kind: "transport",
+                id,
+            }
+        } else {
+            Event::ResourceClosed {
+                kind: "transport",
+                id,
+            }
+        };
+        (A, ev)
+    };
+    let made = vec![
+        transport(true),
+        callback(CallbackKind::Made),
+        callback(CallbackKind::Exited),
+    ];
+    let closed = [made.clone(), vec![transport(false)]].concat();
+    let caught = verdict_at_end(&["callback-order"], &closed);
+    assert_eq!(
+        caught.as_deref(),
+        Some("callback-order"),
+        "closed, never lost"
+    );
+    assert_eq!(
+        verdict_at_end(&["callback-order"], &made),
+        None,
+        "no-leak's case"
+    );
+    let lost = [closed, vec![callback(CallbackKind::Lost)]].concat();
+    assert_eq!(verdict_at_end(&["callback-order"], &lost), None);
+    assert_eq!(verdict_at_end(&["callback-order"], &[]), None, "never made");
 }
