@@ -6,6 +6,7 @@
 
 mod callback_order;
 mod closed_while_active;
+mod field_race;
 mod flow_control_consistent;
 mod hpack_consistent;
 mod idle_while_active;
@@ -101,6 +102,7 @@ pub fn registry() -> Vec<MonitorInfo> {
         hpack_consistent::INFO,
         flow_control_consistent::INFO,
         spurious_error::INFO,
+        field_race::INFO,
     ]
 }
 

@@ -26,6 +26,7 @@
 
 use super::ctx::{Goroutines, ReqCtx, SlotWatch};
 use super::encoder::{BufSlice, Held, HpackCell};
+use super::field::GoField;
 use super::hpack::Field;
 use super::net::{ClientFrame, ErrCode, Wire, MIN_MAX_FRAME_SIZE};
 use super::state::{ConnLife, StreamState};
@@ -392,10 +393,10 @@ pub struct ClientConn {
     pub req_header_mu: SlotLock,
     /// `cc.henc` + `cc.hbuf`.
     pub hpack: HpackCell,
-    /// `cc.maxFrameSize`: the peer's SETTINGS_MAX_FRAME_SIZE. Written by `processSettings`
-    /// under `mu` (and from 978cfadd under `wmu` too), read under `mu` or (`roundTrip`'s
-    /// HEADERS, 4e4d966f 1178) `wmu` alone: a [`Plain`] so that both reads can be expressed.
-    pub max_frame_size: Plain<u32>,
+    /// `cc.maxFrameSize`: the peer's SETTINGS_MAX_FRAME_SIZE. Stored by `processSettings`
+    /// under `mu` (and from 978cfadd under `wmu` too), loaded under `mu` or (`roundTrip`'s
+    /// HEADERS, 4e4d966f 1178) `wmu` alone: a [`GoField`], whose every use names its locks.
+    pub max_frame_size: GoField,
     /// `cc.tconn`: the connection (written through `cc.bw`, read by the read loop's `cc.br`).
     pub tconn: Arc<Wire>,
     /// The transport's goroutines (this connection's read loop, body writers, watchers).
@@ -455,7 +456,7 @@ impl ClientConn {
                 LockClass::blocking_ok("reqHeaderMu"),
             ),
             hpack: HpackCell::new(id),
-            max_frame_size: Plain::new(MIN_MAX_FRAME_SIZE),
+            max_frame_size: GoField::new(id, "cc.maxFrameSize", MIN_MAX_FRAME_SIZE),
             tconn,
             goroutines: opts.goroutines.clone(),
             body_goroutine: opts.body_goroutine,

@@ -31,6 +31,7 @@
 pub mod client_conn;
 pub mod ctx;
 pub mod encoder;
+pub mod field;
 pub mod hpack;
 pub mod net;
 pub mod ops;
@@ -62,7 +63,7 @@ pub static INFO: ModelInfo = ModelInfo {
     summary: "golang.org/x/net/http2 Transport: clientConnPool + ClientConn (mu, wmu, \
               reqHeaderMu, read loop) against a scripted server with a real HPACK decoder",
     upstream: "golang/net http2/transport.go + http2/client_conn_pool.go at 95888ee7, 978cfadd \
-               (CL 349594), 76eb614f and 4e4d966f; fixed adds 0e478a2a, d0c6ba3f and one fix of \
+               (CL 349594), 76eb614f and 4e4d966f; fixed adds 0e478a2a, d0c6ba3f and two fixes of \
                ours",
     variants: Release::INFO,
     fixes: Fix::INFO,

@@ -143,7 +143,7 @@ fn apply_settings(cc: &ClientConn, st: &mut ConnState, held: Held, settings: Set
         max_frame_size,
     } = settings;
     if let Some(size) = max_frame_size {
-        cc.max_frame_size.set(size);
+        cc.max_frame_size.store(held, size);
     }
     if let Some(max) = max_streams {
         st.max_concurrent_streams = max;

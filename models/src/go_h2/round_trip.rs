@@ -236,7 +236,7 @@ fn write_new_headers(
     req: &Request,
 ) -> Result<(), ReqErr> {
     let end_stream = !req.has_body();
-    let max_frame_size = cc.max_frame_size.get();
+    let max_frame_size = cc.max_frame_size.load(held);
     cc.write_headers(w, held, (cs, end_stream), max_frame_size, slice)?;
     cs.headers_sent();
     probe(Event::HeadersSent {
@@ -393,21 +393,22 @@ fn write_body_frames(cc: &ClientConn, cs: &ClientStream, req: &Request) -> Resul
 /// 95888ee7 1342-1344; there since 04defd46, 2021, and at golang/net master), the size the
 /// trailers are split with however long the body write took (4e4d966f 1528). Upstream also
 /// sizes its scratch buffer with it; the model has none, so it takes the snapshot only for a
-/// request with trailers. With our `trailers-frame-size` fix: `None`, the trailers read
-/// `cc.maxFrameSize` when they are written.
+/// request with trailers. With our `trailers-frame-size` fix, and before 80e70a3f
+/// (`go-22721`): `None`, the trailers read `cc.maxFrameSize` when they are written.
 fn trailer_frame_size_before_body(cc: &ClientConn, has_trailers: bool) -> Option<u32> {
     if !has_trailers || cc.variant.reads_trailer_frame_size_at_write() {
         return None;
     }
     let _st = cc.mu.lock();
-    Some(cc.max_frame_size.get())
+    Some(cc.max_frame_size.load(Held::MU))
 }
 
 /// The trailers: from 978cfadd `encodeTrailers` and the write under one `wmu` section
 /// (4e4d966f 1512-1535); at 95888ee7 (1430-1453, golang/go#48340) encoded into `hbuf` under
 /// `mu`, and the slice of `hbuf` written later under `wmu` alone. Split at `snapshot`, the
-/// frame size read before the body, or (`None`, our fix) at `cc.maxFrameSize` read now with
-/// `wmu` held, which from 978cfadd excludes `processSettings`, its writer.
+/// frame size read before the body, or (`None`: our fix, or before 80e70a3f `writeHeaders`'
+/// own `int(cc.maxFrameSize)`) at `cc.maxFrameSize` read now with `wmu` held, which from
+/// 978cfadd excludes `processSettings`, its writer, and before it does not (golang/go#22721).
 fn write_trailers(
     cc: &ClientConn,
     cs: &ClientStream,
@@ -415,7 +416,7 @@ fn write_trailers(
     snapshot: Option<u32>,
 ) -> Result<(), ReqErr> {
     let fields = req.trailer_fields();
-    let frame_size = || snapshot.unwrap_or_else(|| cc.max_frame_size.get());
+    let frame_size = || snapshot.unwrap_or_else(|| cc.max_frame_size.load(Held::WMU));
     if cc.variant.writes_under_mu() {
         let slice = {
             let _st = cc.mu.lock();

@@ -1,6 +1,6 @@
 //! The go-h2 model's variants: golang/net commits exactly as published ([`Release`]), and
 //! `fixed` = the last of them plus named [`Fix`]es (later upstream commits, carried onto its
-//! structure, and one of ours).
+//! structure, and two of ours).
 //!
 //! Each historical bug is the code of the commit it lived in: golang/go#32388 and #48340 both
 //! lived in 95888ee7 (the parent of 978cfadd, CL 349594, which fixed both), so they are one
@@ -77,6 +77,11 @@ pub enum Fix {
     /// are written (under `wmu`, as `roundTrip` reads it for HEADERS), not at the value
     /// `writeRequestBody` read before the body (4e4d966f 1424-1426; still so at master).
     TrailersFrameSize,
+    /// 80e70a3f (golang/go#22721, 2017; in every published commit modelled): `writeRequestBody`
+    /// reads `cc.maxFrameSize` under `mu` and passes it to `writeHeaders` for the trailers;
+    /// before it `writeHeaders` read the field itself with only `wmu` held, racing
+    /// `processSettings`, which stored it under `mu` alone until 978cfadd.
+    FrameSizeUnderMu,
 }
 
 impl Variant {
@@ -121,9 +126,10 @@ impl Variant {
         self.has(Fix::CloseWatchOnRefusal)
     }
 
-    /// Ours: the trailers read `cc.maxFrameSize` at their write, not before the body.
+    /// Ours, and before 80e70a3f: the trailers read `cc.maxFrameSize` at their write, not
+    /// before the body.
     pub fn reads_trailer_frame_size_at_write(self) -> bool {
-        self.has(Fix::TrailersFrameSize)
+        self.has(Fix::TrailersFrameSize) || !self.has(Fix::FrameSizeUnderMu)
     }
 
     /// 0e478a2a: SETTINGS_HEADER_TABLE_SIZE resizes the encoder.
@@ -150,6 +156,7 @@ impl typed::Fix for Fix {
         Fix::ForgetAfterResponse,
         Fix::CloseWatchOnRefusal,
         Fix::TrailersFrameSize,
+        Fix::FrameSizeUnderMu,
     ];
     const INFO: &'static [FixInfo] = &[
         FixInfo {
@@ -205,6 +212,15 @@ impl typed::Fix for Fix {
                   size: a frame above the acknowledged limit is the server's FRAME_SIZE_ERROR, \
                   a connection error that fails every stream on the connection",
         },
+        FixInfo {
+            name: "frame-size-under-mu",
+            upstream: "https://github.com/golang/net/commit/80e70a3f",
+            changes: "writeRequestBody reads cc.maxFrameSize under mu for the trailers' \
+                      writeHeaders (80e70a3f, golang/go#22721; already in every published \
+                      commit modelled)",
+            why: "otherwise writeHeaders loads cc.maxFrameSize holding only wmu while \
+                  processSettings stores it holding only mu (before 978cfadd): a data race",
+        },
     ];
 }
 
@@ -214,19 +230,35 @@ impl typed::Release for Release {
         (Release::Net4e4d966f, FixSpec::All),
         (
             Release::Net95888ee7,
-            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
+            FixSpec::Only(&[
+                Fix::ForgetAfterResponse,
+                Fix::CloseWatchOnRefusal,
+                Fix::FrameSizeUnderMu,
+            ]),
         ),
         (
             Release::Net4e4d966f,
-            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
+            FixSpec::Only(&[
+                Fix::ForgetAfterResponse,
+                Fix::CloseWatchOnRefusal,
+                Fix::FrameSizeUnderMu,
+            ]),
         ),
         (
             Release::Net978cfadd,
-            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
+            FixSpec::Only(&[
+                Fix::ForgetAfterResponse,
+                Fix::CloseWatchOnRefusal,
+                Fix::FrameSizeUnderMu,
+            ]),
         ),
         (
             Release::Net76eb614f,
-            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
+            FixSpec::Only(&[
+                Fix::ForgetAfterResponse,
+                Fix::CloseWatchOnRefusal,
+                Fix::FrameSizeUnderMu,
+            ]),
         ),
         (Release::Revert8dab9293, FixSpec::All),
         (
@@ -237,6 +269,10 @@ impl typed::Release for Release {
             Release::Net4e4d966f,
             FixSpec::AllBut(&[Fix::CloseWatchOnRefusal]),
         ),
+        (
+            Release::Net95888ee7,
+            FixSpec::Only(&[Fix::ForgetAfterResponse, Fix::CloseWatchOnRefusal]),
+        ),
     ];
     const INFO: &'static [VariantInfo] = &[
         VariantInfo {
@@ -245,7 +281,8 @@ impl typed::Release for Release {
             upstream:
                 "https://github.com/golang/net/commit/4e4d966f74761e243baf87ad8bf106367a626260",
             summary: "4e4d966f + 0e478a2a's header table size + d0c6ba3f's close after GOAWAY \
-                      once idle + ours: that close also when no stream is forgotten",
+                      once idle + ours: that close also when no stream is forgotten, and \
+                      trailers split at the current SETTINGS_MAX_FRAME_SIZE",
         },
         VariantInfo {
             name: "upstream-95888ee7",
@@ -298,6 +335,14 @@ impl typed::Release for Release {
             summary: "fixed without close-watch-on-refusal (5f9ae10d reverted): a request \
                       refused while it waits for a stream slot leaves its awaitRequestCancel \
                       goroutine blocked",
+        },
+        VariantInfo {
+            name: "go-22721",
+            kind: VariantKind::Bug,
+            upstream: "https://github.com/golang/go/issues/22721",
+            summary: "upstream-95888ee7 with 80e70a3f reverted (frame-size-under-mu): the \
+                      trailers' writeHeaders loads cc.maxFrameSize under wmu while \
+                      processSettings stores it under mu (the 2017 code itself is not modelled)",
         },
     ];
 }

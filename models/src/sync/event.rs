@@ -215,6 +215,23 @@ pub enum Event {
         /// Connection number.
         conn: u32,
     },
+    /// An actor starts using a field of the original that no lock excludes from another use
+    /// any more (its uses so far held disjoint locks); a model reports only such uses.
+    FieldEnter {
+        /// Connection number.
+        conn: u32,
+        /// The field, as the original names it (`cc.maxFrameSize`).
+        field: &'static str,
+        /// The use stores (otherwise it loads).
+        write: bool,
+    },
+    /// The use is over.
+    FieldExit {
+        /// Connection number.
+        conn: u32,
+        /// The field.
+        field: &'static str,
+    },
     /// The protocol state machine's count of open streams (h2's own bookkeeping).
     ProtocolOpenStreams {
         /// Connection number.
