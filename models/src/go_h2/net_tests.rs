@@ -41,3 +41,15 @@ fn a_writer_is_stalled_only_until_the_peer_reads_again() {
         "the write went through and nobody is stalled any more"
     );
 }
+
+#[test]
+fn the_preface_takes_its_magic_settings_and_window_update_on_the_wire() {
+    let preface = ClientFrame::Preface {
+        initial_window: 4 << 20,
+        conn_window_update: 1 << 30,
+    };
+    // 9-octet SETTINGS header + the 24-octet magic + two settings of 6 octets + a 13-octet
+    // WINDOW_UPDATE frame.
+    assert_eq!(preface.wire_len(), 9 + 24 + 12 + 13);
+    assert_eq!(ClientFrame::SettingsAck.wire_len(), 9);
+}

@@ -134,3 +134,13 @@ fn closing_a_body_refunds_what_was_not_read_and_resets_an_unended_stream() {
     let both = "cc1: RST_STREAM(1) + WINDOW_UPDATE(0, 100)".to_owned();
     assert_eq!((grew, writes, reset), (100, vec![both], true));
 }
+
+#[test]
+fn the_body_pipe_hands_over_what_is_buffered_before_its_end() {
+    let _exec = StdExecution::install();
+    let (_cc, cs) = connection_with_stream();
+    cs.pipe_write(10);
+    cs.pipe_close(PipeEnd::Eof);
+    assert_eq!(cs.pipe_read(), (10, None), "the data first");
+    assert_eq!(cs.pipe_read(), (0, Some(PipeEnd::Eof)), "then the end");
+}
