@@ -212,6 +212,25 @@ fn go_h2_refuses_connection_zero_and_negative_sizes() {
 }
 
 #[test]
+fn go_h2_takes_exactly_the_protocols_max_frame_sizes() {
+    let with = |v| {
+        let o = op("settings", &[("max_frame_size", int(v))]);
+        spec(&[], vec![actor("P", vec![o])])
+    };
+    for v in [-1, 16_384, 16_777_215] {
+        accepted("go-h2", &with(v));
+    }
+    for v in [16_383, 16_777_216] {
+        refused(
+            "go-h2",
+            &with(v),
+            (Some(0), Some(0)),
+            "bounds 16384 to 16777215",
+        );
+    }
+}
+
+#[test]
 fn checkout_pool_refuses_timers_and_tasks_its_config_does_not_enable() {
     let timers = spec(&[], vec![actor("A", vec![op("timers", &[])])]);
     refused("checkout-pool", &timers, (Some(0), Some(0)), "idle_timers");

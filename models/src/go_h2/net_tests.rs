@@ -53,3 +53,21 @@ fn the_preface_takes_its_magic_settings_and_window_update_on_the_wire() {
     assert_eq!(preface.wire_len(), 9 + 24 + 12 + 13);
     assert_eq!(ClientFrame::SettingsAck.wire_len(), 9);
 }
+
+#[test]
+fn a_buffer_the_peer_read_again_is_empty_and_counts_only_its_settings_acks() {
+    let _exec = StdExecution::install();
+    let net = Net::new(PeerConfig::default(), 1024);
+    let wire = net.accept("a");
+    net.stop_reading(1);
+    let update = |stream| ClientFrame::WindowUpdate { stream, inc: 1 };
+    let frames = vec![update(0), ClientFrame::SettingsAck, update(1)];
+    assert_eq!(wire.write(frames), Ok(()), "the frames fit the buffer");
+    {
+        let up = wire.up.lock();
+        assert_eq!((up.buffered_len, up.client_acks), (2 * 13 + 9, 1));
+    }
+    net.resume_reading(1);
+    let up = wire.up.lock();
+    assert_eq!((up.buffered.len(), up.buffered_len), (0, 0), "all read");
+}
