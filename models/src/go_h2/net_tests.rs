@@ -71,3 +71,14 @@ fn a_buffer_the_peer_read_again_is_empty_and_counts_only_its_settings_acks() {
     let up = wire.up.lock();
     assert_eq!((up.buffered.len(), up.buffered_len), (0, 0), "all read");
 }
+
+#[test]
+fn a_peer_operation_on_any_connection_stops_counting_itself_once_it_ran() {
+    let _exec = StdExecution::install();
+    let net = Net::new(PeerConfig::default(), 1024);
+    net.accept("a");
+    net.peer_op_any(|_| true, |_| ());
+    // Left counted, every later change of a peer would take the network's lock to wake it:
+    // the `dpor` scheduler would then see every network step depend on every other.
+    assert_eq!(net.watch.any_waiters.get(), 0);
+}
