@@ -1,7 +1,7 @@
 //! The definitions of the invariants on hand-written logs: what each counts and what it
 //! exempts (the scenarios show them catching real variants).
 
-use super::{Cx, MonitorSet, World};
+use super::{CustomMonitor, Cx, MonitorSet, World};
 use poolcheck_models::sync::{
     ActorInfo, CallbackKind, CloseReason, ConnPhase, Event, Ghost, Observer, Outcome, Record,
     RecordKind,
@@ -287,4 +287,20 @@ fn a_monitor_that_does_not_say_what_it_reads_depends_on_every_record() {
     let mut touched = Vec::new();
     set.ghost_objects(&RecordKind::Done, &mut |k| touched.push(k));
     assert_eq!(touched, [0], "the monitor's own object");
+}
+
+#[test]
+fn dpor_race_counts_and_debug_output_name_the_monitors() {
+    let set = MonitorSet::new(&["no-leak".to_owned()]);
+    assert_eq!(set.ghost_name(0), "monitor no-leak");
+    let custom = CustomMonitor {
+        name: "mine".into(),
+        holds_when: "always".into(),
+        new: std::sync::Arc::new(|| (super::find("no-leak").expect("built in").new)()),
+    };
+    let shown = format!("{custom:?}");
+    assert!(
+        shown.contains("\"mine\"") && shown.contains("\"always\""),
+        "{shown}"
+    );
 }
