@@ -22,8 +22,10 @@ pub const INFO: MonitorInfo = MonitorInfo {
 
 #[derive(Default)]
 struct FieldRace {
-    /// Who is inside each (conn, field), and whether it stores.
-    inside: BTreeMap<(u32, &'static str), (ActorId, bool)>,
+    /// Who is inside each (conn, field), and whether it stores: every actor inside, since two
+    /// loads may overlap and a store racing the first of them must still be seen when the
+    /// second has left.
+    inside: BTreeMap<(u32, &'static str), Vec<(ActorId, bool)>>,
 }
 
 impl Monitor for FieldRace {
@@ -37,26 +39,27 @@ impl Monitor for FieldRace {
     fn on_record(&mut self, cx: &Cx<'_>, rec: &Record) -> Result<(), String> {
         match &rec.kind {
             RecordKind::Probe(Event::FieldEnter { conn, field, write }) => {
-                let key = (*conn, *field);
-                if let Some((other, stores)) =
-                    self.inside.get(&key).filter(|(a, _)| *a != rec.actor)
-                {
-                    if *write || *stores {
-                        let verb = |w: bool| if w { "stores" } else { "loads" };
-                        return Err(format!(
-                            "{} {} connection {conn}'s {field} while {} {} it, and no lock \
-                             excludes the two uses (a data race)",
-                            cx.actor(rec.actor),
-                            verb(*write),
-                            cx.actor(*other),
-                            verb(*stores)
-                        ));
-                    }
+                let inside = self.inside.entry((*conn, *field)).or_default();
+                let racing = inside
+                    .iter()
+                    .find(|(a, stores)| *a != rec.actor && (*write || *stores));
+                if let Some((other, stores)) = racing {
+                    let verb = |w: bool| if w { "stores" } else { "loads" };
+                    return Err(format!(
+                        "{} {} connection {conn}'s {field} while {} {} it, and no lock \
+                         excludes the two uses (a data race)",
+                        cx.actor(rec.actor),
+                        verb(*write),
+                        cx.actor(*other),
+                        verb(*stores)
+                    ));
                 }
-                self.inside.insert(key, (rec.actor, *write));
+                inside.push((rec.actor, *write));
             }
             RecordKind::Probe(Event::FieldExit { conn, field }) => {
-                self.inside.remove(&(*conn, *field));
+                if let Some(inside) = self.inside.get_mut(&(*conn, *field)) {
+                    inside.retain(|(a, _)| *a != rec.actor);
+                }
             }
             _ => {}
         }

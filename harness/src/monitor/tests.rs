@@ -304,3 +304,35 @@ fn dpor_race_counts_and_debug_output_name_the_monitors() {
         "{shown}"
     );
 }
+
+#[test]
+fn field_race_sees_a_store_inside_any_load_still_in_progress() {
+    let field = "maxFrameSize";
+    let enter = |write| Event::FieldEnter {
+        conn: 1,
+        field,
+        write,
+    };
+    let exit = || Event::FieldExit { conn: 1, field };
+    let race = Some("field-race");
+    // Two loads may overlap; a store inside either is the race.
+    assert_eq!(
+        verdict(&["field-race"], &[(A, enter(false)), (B, enter(false))]),
+        None
+    );
+    assert_eq!(
+        verdict(&["field-race"], &[(A, enter(false)), (B, enter(true))]).as_deref(),
+        race
+    );
+    // B's load leaves while A's is still in progress: A's must still be seen.
+    let after_overlap = [
+        (A, enter(false)),
+        (B, enter(false)),
+        (B, exit()),
+        (0, enter(true)),
+    ];
+    assert_eq!(verdict(&["field-race"], &after_overlap).as_deref(), race);
+    // Uses one after the other do not race.
+    let sequential = [(A, enter(true)), (A, exit()), (B, enter(true)), (B, exit())];
+    assert_eq!(verdict(&["field-race"], &sequential), None);
+}
