@@ -24,6 +24,10 @@
 //! is reached from no other model (`models/src/model.rs` and `typed.rs` only name its type), so
 //! the other models' trials cannot catch its mutants and would only make each survivor cost
 //! the whole target (about 100 s of CPU instead of 30 s for go-h2, 20 s for httpcore).
+//!
+//! For the schemata driver (`scripts/mutants_schemata.py`), `--list` prints each trial's index
+//! and name, and `POOLCHECK_MUTANTS_TRIALS=3,17` runs only the trials of those indices, in that
+//! order: the ones that reach the mutant being judged.
 
 use poolcheck_harness::backend::{Bounds, SchedulerSpec};
 use poolcheck_harness::scenario::load_dir;
@@ -33,6 +37,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let times = std::env::args().any(|a| a == "--times");
+    let list = std::env::args().any(|a| a == "--list");
     let filter = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
@@ -44,8 +49,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let selected = trials
-        .iter()
+    if list {
+        for (i, t) in trials.iter().enumerate() {
+            println!("{i}\t{}", t.name());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let chosen = match chosen_trials(&trials) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let selected = chosen
+        .into_iter()
         .filter(|t| filter.as_deref().is_none_or(|f| t.name().contains(f)));
     let mut ran = 0;
     for t in selected {
@@ -91,6 +109,29 @@ fn cheap_trials() -> Result<Vec<Trial>, String> {
         .collect();
     cheap.sort_by_key(rank);
     Ok(cheap)
+}
+
+/// The trials `POOLCHECK_MUTANTS_TRIALS` picks by index, in its order; all without it. An
+/// index out of range is an error: the list it came from was of another tree.
+fn chosen_trials(trials: &[Trial]) -> Result<Vec<&Trial>, String> {
+    let Ok(list) = std::env::var("POOLCHECK_MUTANTS_TRIALS") else {
+        return Ok(trials.iter().collect());
+    };
+    let pick = |i: &str| {
+        let n: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{i}` is not an index"))?;
+        trials
+            .get(n)
+            .ok_or(format!("no trial {n} (there are {})", trials.len()))
+    };
+    let picked: Result<Vec<&Trial>, String> = list
+        .split(',')
+        .filter(|i| !i.is_empty())
+        .map(pick)
+        .collect();
+    picked.map_err(|e| format!("POOLCHECK_MUTANTS_TRIALS: {e}"))
 }
 
 /// The models `POOLCHECK_MUTANTS_MODELS` names (comma-separated), or `None` for all; a
