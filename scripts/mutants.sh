@@ -3,6 +3,7 @@
 #
 #   scripts/mutants.sh run [CARGO-MUTANTS ARGS...]  # e.g. `--shard 3/50`; all mutants without args
 #   scripts/mutants.sh by-model [ARGS...]           # `run`, one model folder at a time (cheaper)
+#   scripts/mutants.sh schemata [ARGS...]           # every mutant from one build (fastest)
 #   scripts/mutants.sh ci                           # the rotating CI shard (MUTANTS_CI=0 skips it)
 #   scripts/mutants.sh check [DIR...]               # fail on a survivor not in the exclusions file
 #   scripts/mutants.sh report [DIR...]              # rewrite docs/mutants/<crate>.md from DIR(s)
@@ -104,6 +105,22 @@ report() {
     rm -f "$list"
 }
 
+# Every mutant judged from one build (scripts/mutants_schemata.py; ARGS such as `--shard 3/50`
+# or `--re REGEX` pass through), in a scratch worktree of HEAD under target/ whose files the
+# schemata rewrite, into mutants.out/ (a second run continues it); then the usual check. The
+# few mutants the schemata leave to cargo-mutants are listed in mutants.out/fallback.txt.
+schemata() {
+    need_tools
+    local tree=target/schemata-tree
+    if [ -d "$tree" ]; then
+        git -C "$tree" checkout --quiet --force --detach "$(git rev-parse HEAD)"
+    else
+        git worktree add --quiet --detach "$tree" HEAD
+    fi
+    nice -n 15 python3 scripts/mutants_schemata.py --tree "$tree" --out "$OUT" "$@"
+    python3 scripts/mutants_report.py check "$OUT"
+}
+
 ci() {
     if [ "${MUTANTS_CI:-1}" = 0 ]; then
         echo "mutation shard skipped (MUTANTS_CI=0)" >&2
@@ -121,8 +138,9 @@ ci() {
 case ${1:-} in
     run) shift; run "$@" ;;
     by-model) shift; by_model "$@" ;;
+    schemata) shift; schemata "$@" ;;
     ci) ci ;;
     check) shift; python3 scripts/mutants_report.py check "${@:-$OUT}" ;;
     report) shift; report "$@" ;;
-    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac
