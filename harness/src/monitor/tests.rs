@@ -4,7 +4,7 @@
 use super::{CustomMonitor, Cx, MonitorSet, World};
 use poolcheck_models::sync::{
     ActorInfo, CallbackKind, CloseReason, ConnPhase, Event, Ghost, Observer, Outcome, Record,
-    RecordKind,
+    RecordKind, Violation,
 };
 
 /// Feed `events` (actor, event) to the monitors named; the first violated invariant, if any.
@@ -18,6 +18,15 @@ fn verdict_at_end(invariants: &[&str], events: &[(usize, Event)]) -> Option<Stri
 }
 
 fn judge(invariants: &[&str], events: &[(usize, Event)], to_the_end: bool) -> Option<String> {
+    violation(invariants, events, to_the_end).map(|v| v.invariant)
+}
+
+/// The first violation of the monitors named, with its message.
+fn violation(
+    invariants: &[&str],
+    events: &[(usize, Event)],
+    to_the_end: bool,
+) -> Option<Violation> {
     let names: Vec<String> = invariants.iter().map(|s| (*s).to_owned()).collect();
     let mut set = MonitorSet::new(&names);
     let mut ghost = Ghost::default();
@@ -38,11 +47,11 @@ fn judge(invariants: &[&str], events: &[(usize, Event)], to_the_end: bool) -> Op
             kind: RecordKind::Probe(ev.clone()),
         };
         if let Err(v) = set.on_record(&ghost, &rec) {
-            return Some(v.invariant);
+            return Some(v);
         }
     }
     if to_the_end {
-        return set.at_end(&ghost).err().map(|v| v.invariant);
+        return set.at_end(&ghost).err();
     }
     None
 }
@@ -335,4 +344,74 @@ fn field_race_sees_a_store_inside_any_load_still_in_progress() {
     // Uses one after the other do not race.
     let sequential = [(A, enter(true)), (A, exit()), (B, enter(true)), (B, exit())];
     assert_eq!(verdict(&["field-race"], &sequential), None);
+}
+
+/// The message of the first violation of `invariant` on `events`.
+fn message(invariant: &str, events: &[(usize, Event)]) -> String {
+    violation(&[invariant], events, false).map_or_else(String::new, |v| v.message)
+}
+
+#[test]
+fn callback_order_names_the_callback_out_of_order() {
+    let callback = |kind| (A, Event::Callback { transport: 1, kind });
+    let early = message("callback-order", &[callback(CallbackKind::Data)]);
+    assert!(
+        early.contains("ran a data callback before connection_made (run by A)"),
+        "{early}"
+    );
+    let twice = [callback(CallbackKind::Made), callback(CallbackKind::Made)];
+    let again = message("callback-order", &twice);
+    assert!(
+        again.contains("ran connection_made a second time"),
+        "{again}"
+    );
+}
+
+#[test]
+fn hpack_consistent_shows_both_blocks_one_field_a_part_long_values_cut() {
+    let long = format!("x-long: {}", "v".repeat(41));
+    let encoded = Event::HeaderBlockEncoded {
+        conn: 1,
+        stream: 1,
+        headers: format!(":method: GET\n{long}"),
+    };
+    let decoded = Event::HeaderBlockDecoded {
+        conn: 1,
+        stream: 1,
+        headers: Ok(":method: PUT".into()),
+    };
+    let got = message("hpack-consistent", &[(A, encoded), (B, decoded)]);
+    let cut = format!("[:method: GET; {}...(49 octets)]", &long[..40]);
+    assert!(got.contains("decoded [:method: PUT] on"), "{got}");
+    assert!(got.contains(&format!("encoded {cut} for it")), "{got}");
+    let exactly_48 = format!("x-long: {}", "v".repeat(40));
+    let fits = Event::HeaderBlockDecoded {
+        conn: 1,
+        stream: 3,
+        headers: Ok(exactly_48.clone()),
+    };
+    let unasked = message("hpack-consistent", &[(A, fits)]);
+    assert!(unasked.contains(&format!("[{exactly_48}]")), "{unasked}");
+}
+
+#[test]
+fn flow_control_consistent_lets_dpor_reorder_its_window_probes() {
+    // Each probe is judged on its own fields: none of them is a read of the monitor's object,
+    // so dpor need not explore both orders of two of them (and the world view keys none).
+    let set = MonitorSet::new(&["flow-control-consistent".to_owned()]);
+    let window = Event::PeerFlowWindow {
+        conn: 1,
+        stream: 1,
+        len: 1,
+        stream_window: 1,
+        conn_window: 1,
+    };
+    let [(_, arrives)] = &data_arrives((1, 1), (1, 1))[..] else {
+        unreachable!("one probe")
+    };
+    for ev in [window, arrives.clone()] {
+        let mut touched = Vec::new();
+        set.ghost_objects(&RecordKind::Probe(ev), &mut |k| touched.push(k));
+        assert_eq!(touched, Vec::<u64>::new());
+    }
 }
