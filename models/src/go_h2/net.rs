@@ -499,11 +499,11 @@ impl Net {
         }
     }
 
-    /// A new connection to `host` (the server accepts and queues its initial SETTINGS).
-    pub fn accept(&self, host: &str) -> Arc<Wire> {
+    /// A new connection (the server accepts and queues its initial SETTINGS).
+    pub fn accept(&self) -> Arc<Wire> {
         let watching = self.watch.lock.lock();
         let id = u32::try_from(self.wires.read(Vec::len) + 1).expect("few connections");
-        let peer = Peer::new(id, host, self.peer_config.clone());
+        let peer = Peer::new(id, self.peer_config.clone());
         let wire = Arc::new(Wire::new(id, peer, self.capacity, self.watch.clone()));
         self.wires.with(|w| w.push(wire.clone()));
         drop(watching);

@@ -24,7 +24,7 @@ fn a_writer_is_stalled_only_until_the_peer_reads_again() {
     let _exec = StdExecution::install();
     // No buffer: while the peer does not read, every write waits for it.
     let net = Net::new(PeerConfig::default(), 0);
-    let wire = net.accept("a");
+    let wire = net.accept();
     net.stop_reading(1);
     let writer = {
         let wire = wire.clone();
@@ -58,7 +58,7 @@ fn the_preface_takes_its_magic_settings_and_window_update_on_the_wire() {
 fn a_buffer_the_peer_read_again_is_empty_and_counts_only_its_settings_acks() {
     let _exec = StdExecution::install();
     let net = Net::new(PeerConfig::default(), 1024);
-    let wire = net.accept("a");
+    let wire = net.accept();
     net.stop_reading(1);
     let update = |stream| ClientFrame::WindowUpdate { stream, inc: 1 };
     let frames = vec![update(0), ClientFrame::SettingsAck, update(1)];
@@ -76,7 +76,7 @@ fn a_buffer_the_peer_read_again_is_empty_and_counts_only_its_settings_acks() {
 fn a_peer_operation_on_any_connection_stops_counting_itself_once_it_ran() {
     let _exec = StdExecution::install();
     let net = Net::new(PeerConfig::default(), 1024);
-    net.accept("a");
+    net.accept();
     net.peer_op_any(|_| true, |_| ());
     // Left counted, every later change of a peer would take the network's lock to wake it:
     // the `dpor` scheduler would then see every network step depend on every other.

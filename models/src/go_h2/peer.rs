@@ -83,7 +83,6 @@ struct OpenBlock {
 /// The server end of one connection.
 pub struct Peer {
     conn: u32,
-    host: String,
     config: PeerConfig,
     decoder: Decoder,
     /// Frames sent and not yet on the wire: [`super::net`] moves them to the connection's
@@ -111,10 +110,9 @@ pub struct Peer {
 
 impl Peer {
     /// A peer that has just accepted connection `conn` and queued its initial SETTINGS.
-    pub fn new(conn: u32, host: &str, config: PeerConfig) -> Self {
+    pub fn new(conn: u32, config: PeerConfig) -> Self {
         let mut p = Peer {
             conn,
-            host: host.to_owned(),
             decoder: Decoder::default(),
             inbound: VecDeque::new(),
             closed: false,
@@ -153,11 +151,6 @@ impl Peer {
                 inc: more,
             });
         }
-    }
-
-    /// The host this connection serves.
-    pub fn host(&self) -> &str {
-        &self.host
     }
 
     // ---- what the peer reads -------------------------------------------------------------
@@ -602,80 +595,5 @@ impl Peer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(stream: u32, end_headers: bool, len: usize) -> ClientFrame {
-        ClientFrame::Headers {
-            stream,
-            end_stream: true,
-            end_headers,
-            block: vec![0; len],
-        }
-    }
-
-    fn continuation(stream: u32) -> ClientFrame {
-        ClientFrame::Continuation {
-            stream,
-            end_headers: true,
-            block: vec![0; 4],
-        }
-    }
-
-    #[test]
-    fn an_open_header_block_admits_only_its_own_continuation() {
-        let mut p = Peer::new(1, "a", PeerConfig::default());
-        assert!(p.check_header_block_frame(&continuation(1)).is_err());
-        p.on_frame(headers(1, false, 8));
-        assert!(!p.closed);
-        let data = ClientFrame::Data {
-            stream: 1,
-            len: 1,
-            end_stream: false,
-        };
-        for other in [data, continuation(3), headers(3, true, 8)] {
-            let e = p.check_header_block_frame(&other).unwrap_err();
-            assert!(e.starts_with("PROTOCOL_ERROR"), "{e}");
-        }
-        assert_eq!(p.check_header_block_frame(&continuation(1)), Ok(()));
-    }
-
-    #[test]
-    fn a_header_block_frame_fits_the_frame_size_the_client_may_use() {
-        let p = Peer::new(1, "a", PeerConfig::default());
-        assert_eq!(
-            p.check_header_block_frame(&headers(1, true, 16_384)),
-            Ok(())
-        );
-        let e = p
-            .check_header_block_frame(&headers(1, true, 16_385))
-            .unwrap_err();
-        assert!(e.starts_with("FRAME_SIZE_ERROR"), "{e}");
-        let raised = PeerConfig {
-            max_frame_size: Some(32_768),
-            ..PeerConfig::default()
-        };
-        let mut p = Peer::new(1, "a", raised);
-        let big = headers(1, true, 20_000);
-        assert_eq!(
-            p.check_header_block_frame(&big),
-            Ok(()),
-            "raised, not acked"
-        );
-        p.on_frame(ClientFrame::SettingsAck);
-        p.settings(Settings {
-            max_frame_size: Some(16_384),
-            ..Settings::default()
-        });
-        assert_eq!(
-            p.check_header_block_frame(&big),
-            Ok(()),
-            "lowered, not acked"
-        );
-        p.on_frame(ClientFrame::SettingsAck);
-        assert!(
-            p.check_header_block_frame(&big).is_err(),
-            "lowered and acked"
-        );
-    }
-}
+#[path = "peer_tests.rs"]
+mod tests;

@@ -117,7 +117,7 @@ impl Pool {
     /// `dialCall.dial` + `newClientConn`: connect, write the preface, start the read loop, add
     /// the connection to the pool.
     fn dial(self: &Arc<Self>, call: u32, host: &str) -> Arc<ClientConn> {
-        let tconn = self.net.accept(host);
+        let tconn = self.net.accept();
         let id = tconn.id();
         let cc = Arc::new(ClientConn::new(host, &self.conn_opts, tconn));
         probe(Event::ConnCreated { conn: id });

@@ -26,7 +26,7 @@ fn connection_with_stream() -> (Arc<ClientConn>, Arc<ClientStream>) {
         body_goroutine: false,
         strict_max_streams: false,
     };
-    let cc = Arc::new(ClientConn::new("a", &opts, net.accept("a")));
+    let cc = Arc::new(ClientConn::new("a", &opts, net.accept()));
     let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
     (cc, cs)
 }

@@ -1,0 +1,129 @@
+//! The server end's own books: its header-block framing checks, the connection window it opens
+//! after its SETTINGS, and the send windows the client's WINDOW_UPDATEs open. The go-h2
+//! scenarios' clients open a connection window of 1 GiB at once, so no scenario sends enough to
+//! see the peer's connection window move (issue 17).
+use super::*;
+
+fn headers(stream: u32, end_headers: bool, len: usize) -> ClientFrame {
+    ClientFrame::Headers {
+        stream,
+        end_stream: true,
+        end_headers,
+        block: vec![0; len],
+    }
+}
+
+fn continuation(stream: u32) -> ClientFrame {
+    ClientFrame::Continuation {
+        stream,
+        end_headers: true,
+        block: vec![0; 4],
+    }
+}
+
+#[test]
+fn an_open_header_block_admits_only_its_own_continuation() {
+    let mut p = Peer::new(1, PeerConfig::default());
+    assert!(p.check_header_block_frame(&continuation(1)).is_err());
+    p.on_frame(headers(1, false, 8));
+    assert!(!p.closed);
+    let data = ClientFrame::Data {
+        stream: 1,
+        len: 1,
+        end_stream: false,
+    };
+    for other in [data, continuation(3), headers(3, true, 8)] {
+        let e = p.check_header_block_frame(&other).unwrap_err();
+        assert!(e.starts_with("PROTOCOL_ERROR"), "{e}");
+    }
+    assert_eq!(p.check_header_block_frame(&continuation(1)), Ok(()));
+}
+
+#[test]
+fn a_header_block_frame_fits_the_frame_size_the_client_may_use() {
+    let p = Peer::new(1, PeerConfig::default());
+    assert_eq!(
+        p.check_header_block_frame(&headers(1, true, 16_384)),
+        Ok(())
+    );
+    let e = p
+        .check_header_block_frame(&headers(1, true, 16_385))
+        .unwrap_err();
+    assert!(e.starts_with("FRAME_SIZE_ERROR"), "{e}");
+    let raised = PeerConfig {
+        max_frame_size: Some(32_768),
+        ..PeerConfig::default()
+    };
+    let mut p = Peer::new(1, raised);
+    let big = headers(1, true, 20_000);
+    assert_eq!(
+        p.check_header_block_frame(&big),
+        Ok(()),
+        "raised, not acked"
+    );
+    p.on_frame(ClientFrame::SettingsAck);
+    p.settings(Settings {
+        max_frame_size: Some(16_384),
+        ..Settings::default()
+    });
+    assert_eq!(
+        p.check_header_block_frame(&big),
+        Ok(()),
+        "lowered, not acked"
+    );
+    p.on_frame(ClientFrame::SettingsAck);
+    assert!(
+        p.check_header_block_frame(&big).is_err(),
+        "lowered and acked"
+    );
+}
+
+fn with_conn_window(conn_window: i64) -> Peer {
+    Peer::new(
+        1,
+        PeerConfig {
+            conn_window,
+            ..PeerConfig::default()
+        },
+    )
+}
+
+#[test]
+fn a_larger_connection_window_is_opened_after_settings_by_one_window_update() {
+    let p = with_conn_window(100_000);
+    assert_eq!(p.recv_conn_window, 100_000, "what the client may now send");
+    let update = PeerFrame::WindowUpdate {
+        stream: 0,
+        inc: 100_000 - DEFAULT_WINDOW,
+    };
+    assert!(matches!(p.inbound[0], PeerFrame::Settings(_)));
+    assert_eq!(p.inbound.range(1..).collect::<Vec<_>>(), [&update]);
+    for default_or_less in [DEFAULT_WINDOW, 1_000] {
+        let p = with_conn_window(default_or_less);
+        assert_eq!(p.recv_conn_window, DEFAULT_WINDOW, "{default_or_less}");
+        assert_eq!(p.inbound.len(), 1, "SETTINGS only: {default_or_less}");
+    }
+}
+
+#[test]
+fn the_clients_preface_and_window_updates_open_the_peers_send_windows() {
+    let mut p = Peer::new(1, PeerConfig::default());
+    p.on_frame(ClientFrame::Preface {
+        initial_window: 10,
+        conn_window_update: 1_000,
+    });
+    p.open_stream(1);
+    let window_is = |p: &Peer, n: u32| p.can_send(1, n) && !p.can_send(1, n + 1);
+    assert!(window_is(&p, 10), "the stream's initial window");
+    let update = |stream, inc| ClientFrame::WindowUpdate { stream, inc };
+    p.on_frame(update(1, 100));
+    assert!(window_is(&p, 110), "the stream's window, opened");
+    p.on_frame(update(1, 100_000));
+    let conn = 66_535;
+    assert!(
+        window_is(&p, conn),
+        "the connection's, opened by the preface"
+    );
+    p.on_frame(update(0, 10));
+    assert!(window_is(&p, conn + 10), "the connection's, opened again");
+}
