@@ -19,6 +19,13 @@ impl Observer for Quiet {
     }
 }
 
+/// The step bound of a [`StdExecution`]: far above what any unit test takes (a few hundred
+/// steps), low enough that a model waiting for ever fails its test with `bound-hit` within
+/// seconds. A std wait wakes every 5 ms and records a step each time it waits again, so without
+/// this a wait that is never satisfied hangs the test binary, which a mutation run counts as a
+/// timeout instead of a kill (issue 17: `Net::resume_reading` replaced by nothing).
+const STEP_BOUND: u64 = 10_000;
+
 /// A std execution installed on the current thread (uninstalled when dropped); the thread is
 /// its `main` actor.
 pub(crate) struct StdExecution {
@@ -27,9 +34,9 @@ pub(crate) struct StdExecution {
 }
 
 impl StdExecution {
-    /// Install one, with a step bound no unit test comes near.
+    /// Install one, with a step bound of [`STEP_BOUND`].
     pub(crate) fn install() -> Self {
-        let (exec, installed) = install(Backend::Std, Box::new(Quiet), 1_000_000, "main");
+        let (exec, installed) = install(Backend::Std, Box::new(Quiet), STEP_BOUND, "main");
         StdExecution {
             exec,
             _installed: installed,
