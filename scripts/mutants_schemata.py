@@ -25,8 +25,10 @@ continues where the first stopped. docs/mutation-testing.md explains the method.
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import os
+import resource
 import re
 import signal
 import subprocess
@@ -36,11 +38,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = "poolcheck-models/mutants,poolcheck-harness/mutants"
-CARGO_TEST = ["cargo", "test", "--profile", "mutants", "--features", FEATURES,
+# The `schemata` profile (Cargo.toml) is optimised but keeps debug assertions and overflow
+# checks, so a mutant fails exactly where it fails under `cargo test`; built once, it can
+# afford the optimiser, and a survivor's trials run several times faster than under `mutants`.
+CARGO_TEST = ["cargo", "test", "--profile", "schemata", "--features", FEATURES,
               "-p", "poolcheck-models", "-p", "poolcheck-harness", "--lib", "--test", "mutants"]
 MARK = re.compile(rb"/\*(>?)([SM])([0-9,]+)<?\*/")
 # How much longer than unmutated a mutant's tests may take before they count as a hang.
-TIMEOUT_FACTOR, TIMEOUT_EXTRA = 4.0, 20.0
+TIMEOUT_FACTOR, TIMEOUT_EXTRA = 3.0, 15.0
+# Address space per test process: unmutated, a judge process maps under 100 MB; a mutant that
+# makes a monitor keep every record grows by gigabytes before its timeout. An allocation past
+# the limit aborts the test, which fails it: the mutant is caught.
+MEMORY_LIMIT = 4 << 30
 
 
 def main():
@@ -48,8 +57,12 @@ def main():
     tree = Path(a.tree).resolve()
     out = Path(a.out).resolve() if a.out else tree / "mutants.out"
     out.mkdir(parents=True, exist_ok=True)
-    listed = mutant_list(tree, out)
-    bins = build(tree, out, listed)
+    mutant_list(tree, out)
+    if a.outputs_only:
+        placed = json.loads((out / "placed.json").read_text())
+        write_outputs(out, placed, [p for p in placed if selected(p, a)], tree, sys.argv)
+        return
+    bins = build(tree, out)
     placed = json.loads((out / "placed.json").read_text())
     cover = coverage(tree, out, bins, a.jobs)
     chosen = [p for p in placed if selected(p, a)]
@@ -68,6 +81,8 @@ def parse_args():
     p.add_argument("--re", help="judge only mutants whose name matches this regex")
     p.add_argument("--verify", type=int, metavar="K",
                    help="then re-judge K judged mutants by every test (no coverage) and compare")
+    p.add_argument("--outputs-only", action="store_true",
+                   help="only rewrite OUT's outcome files from what has been judged so far")
     p.add_argument("--break-reduction", action="store_true",
                    help="drop each mutant's first reaching trial (to see --verify catch it)")
     return p.parse_args()
@@ -91,15 +106,16 @@ def mutant_list(tree, out):
 
 # --- build ---------------------------------------------------------------------------------
 
-def build(tree, out, listed):
+def build(tree, out):
     """Write the schemata and build them, leaving out mutants whose schema fails to compile."""
     tool = tool_binary()
     skip = out / "skip.tsv"
     skip.touch()
+    originals = pristine(tree, out)
     for attempt in range(1, 9):
-        restore(tree, listed)
         run([str(tool), "--list", str(out / "list.json"), "--tree", str(tree),
-             "--out", str(out / "placed.json"), "--skip", str(skip)], tree)
+             "--out", str(out / "placed.json"), "--skip", str(skip), "--from", str(originals)],
+            tree)
         log(f"build {attempt}: compiling the schemata")
         proc = subprocess.run(CARGO_TEST + ["--no-run", "--message-format", "json"], cwd=tree,
                               capture_output=True, text=True)
@@ -125,9 +141,15 @@ def tool_binary():
     return ROOT / "tools/schemata/target/release/poolcheck-schemata"
 
 
-def restore(tree, listed):
-    files = sorted({m["file"] for m in listed} | {f"{d}/src/lib.rs" for d in ("models", "harness")})
-    run(["git", "checkout", "--"] + files, tree)
+def pristine(tree, out):
+    """The unmutated models/ and harness/ of the tree's commit, extracted once into OUT."""
+    path = out / "pristine"
+    if not path.exists():
+        path.mkdir()
+        archive = run(["git", "archive", "--format=tar", "HEAD", "models", "harness"], tree,
+                      text=False).stdout
+        subprocess.run(["tar", "-x", "-C", str(path)], input=archive, check=True)
+    return path
 
 
 def blame(tree, errors):
@@ -247,7 +269,10 @@ def judge_all(out, bins, cover, chosen, jobs, broken=False):
             reach.setdefault(mid, []).append(t)
     if broken:
         reach = {mid: tests[1:] for mid, tests in reach.items()}
-    todo = [p for p in chosen if p["left_out"] is None and p["id"] not in done]
+    # In a fixed pseudo-random order: a run stopped early has judged a uniform sample of the
+    # mutants (every folder alike), not the first files of the list.
+    todo = sorted((p for p in chosen if p["left_out"] is None and p["id"] not in done),
+                  key=lambda p: hashlib.sha256(p["name"].encode()).hexdigest())
     log(f"judging {len(todo)} mutant(s) ({len(done)} already judged in {out})")
     started = time.monotonic()
     with results.open("a") as f, concurrent.futures.ThreadPoolExecutor(jobs) as pool:
@@ -352,7 +377,8 @@ def write_outputs(out, placed, chosen, tree, argv):
                           ("Timeout", "timeout"), ("Unviable", "unviable")):
         (out / f"{file}.txt").write_text("".join(n + "\n" for n in names[summary]))
     (out / "fallback.txt").write_text("".join(l + "\n" for l in fallback))
-    (out / "command.txt").write_text("scripts/mutants_schemata.py " + " ".join(argv[1:]) + "\n")
+    args = [x for x in argv[1:] if x != "--outputs-only"]
+    (out / "command.txt").write_text("scripts/mutants_schemata.py " + " ".join(args) + "\n")
     (out / "commit.txt").write_text(run(["git", "rev-parse", "HEAD"], tree).stdout)
     counts = {k: len(v) for k, v in names.items()}
     log(f"{counts}, {len(fallback)} left for cargo-mutants (fallback.txt); results in {out}")
@@ -360,10 +386,11 @@ def write_outputs(out, placed, chosen, tree, argv):
 
 # --- processes -----------------------------------------------------------------------------
 
-def run(cmd, cwd):
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+def run(cmd, cwd, text=True):
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=text)
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        err = proc.stderr if text else proc.stderr.decode(errors="replace")
+        sys.exit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{err[-3000:]}")
     return proc
 
 
@@ -373,7 +400,8 @@ def timed(cmd_env, cwd, env, timeout):
     full = dict(os.environ, **extra, **env)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, env=full, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+                            stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=limit_memory)
     try:
         code = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -381,6 +409,10 @@ def timed(cmd_env, cwd, env, timeout):
         proc.wait()
         code = None
     return time.monotonic() - start, code
+
+
+def limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def log(msg):

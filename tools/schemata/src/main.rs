@@ -3,13 +3,17 @@
 //!
 //! ```text
 //! poolcheck-schemata --list LIST.json --tree COPY --out PLACED.json [--skip SKIP.tsv]
+//!                    [--from ORIGINALS]
 //! ```
 //!
 //! LIST.json is `cargo mutants --list --json`; a mutant's id is its index there. COPY is a
 //! scratch copy of the workspace, rewritten in place: never the working tree. SKIP.tsv holds
 //! `id<TAB>reason` lines of mutants to leave as they are (the driver,
 //! `scripts/mutants_schemata.py`, adds those whose schema does not compile). PLACED.json says,
-//! per mutant, whether it was written or why not. docs/mutation-testing.md explains the method.
+//! per mutant, whether it was written or why not. ORIGINALS (default COPY) is where the
+//! unmutated files are read from; a file whose rewritten text is already in COPY is not
+//! written again, so cargo does not rebuild what has not changed. docs/mutation-testing.md
+//! explains the method.
 
 mod list;
 mod locate;
@@ -27,6 +31,7 @@ struct Args {
     tree: String,
     out: String,
     skip: Option<String>,
+    from: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -52,6 +57,7 @@ fn parse_args() -> Result<Args, String> {
         tree: take("--tree").ok_or("--tree is required")?,
         out: take("--out").ok_or("--out is required")?,
         skip: take("--skip"),
+        from: take("--from"),
     };
     match named.keys().next() {
         Some(unknown) => Err(format!("unknown argument {unknown}")),
@@ -80,28 +86,42 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     let tree = Path::new(&args.tree);
+    let from = Path::new(args.from.as_deref().unwrap_or(&args.tree));
+    let mut written: BTreeMap<String, String> = BTreeMap::new();
     for (file, mutants) in &by_file {
-        for (id, why) in rewrite(&tree.join(file), mutants)? {
+        let (text, left_out) = rewrite(&from.join(file), mutants)?;
+        written.insert(file.to_string(), text);
+        for (id, why) in left_out {
             placed[id].left_out = Some(why);
         }
     }
     for lib in libs(&listed) {
-        append(&tree.join(&lib), &runtime::module(listed.len()))?;
+        let mut text = match written.remove(&lib) {
+            Some(t) => t,
+            None => read(&from.join(&lib))?,
+        };
+        text.push_str(&runtime::module(listed.len()));
+        written.insert(lib, text);
+    }
+    for (file, text) in &written {
+        write_if_changed(&tree.join(file), text)?;
     }
     let json = serde_json::to_string_pretty(&placed).expect("plain data serializes");
     std::fs::write(&args.out, json).map_err(|e| format!("{}: {e}", args.out))
 }
 
-/// Rewrite one file with its mutants' schemata; returns the mutants left out, with why.
-fn rewrite(path: &Path, mutants: &[(usize, &Listed)]) -> Result<Vec<(usize, String)>, String> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
-    let src = locate::Source::new(text);
-    let nodes = locate::nodes(&src).map_err(|e| format!("{shown}: {e}"))?;
+/// One file with its mutants' schemata, and the mutants left out, with why.
+type Rewritten = (String, Vec<(usize, String)>);
+
+fn rewrite(path: &Path, mutants: &[(usize, &Listed)]) -> Result<Rewritten, String> {
+    let src = locate::Source::new(read(path)?);
+    let nodes = locate::nodes(&src).map_err(|e| format!("{}: {e}", path.display()))?;
     let (schemata, left_out) = schema::schemata(&src, &nodes, mutants);
-    let out = render::render(&src.text, schemata);
-    std::fs::write(path, out).map_err(|e| format!("{shown}: {e}"))?;
-    Ok(left_out)
+    Ok((render::render(&src.text, schemata), left_out))
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `id<TAB>reason` lines; blank lines and `#` comments are ignored.
@@ -140,11 +160,12 @@ fn libs(listed: &[Listed]) -> Vec<String> {
     dirs
 }
 
-fn append(path: &Path, text: &str) -> Result<(), String> {
-    let shown = path.display();
-    let mut old = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
-    old.push_str(text);
-    std::fs::write(path, old).map_err(|e| format!("{shown}: {e}"))
+/// Write `text` unless the file holds it already (which would only make cargo rebuild).
+fn write_if_changed(path: &Path, text: &str) -> Result<(), String> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
