@@ -2,8 +2,9 @@
 //! ([`super::refresh_flow`], [`super::close_body`]), called directly on one connection: the
 //! connection refresh runs only once half of the 1 GiB connection window is used, and the
 //! refund of unread data only when a body is closed unread, which no scenario's budget reaches
-//! or exercises (issue 17). The windows after the call, and the frames the client declared it
-//! writes (`WINDOW_UPDATE(stream, increment)`, `RST_STREAM(stream)`), are what is checked.
+//! or exercises (issue 17). The windows after the call, the frames the client declared it
+//! writes (`WINDOW_UPDATE(stream, increment)`, `RST_STREAM(stream)`) and the locks it took are
+//! what is checked.
 
 use super::super::client_conn::{
     ClientConn, ClientStream, ConnOptions, PipeEnd, CONN_FLOW, STREAM_FLOW, STREAM_MIN_REFRESH,
@@ -143,4 +144,18 @@ fn the_body_pipe_hands_over_what_is_buffered_before_its_end() {
     cs.pipe_close(PipeEnd::Eof);
     assert_eq!(cs.pipe_read(), (10, None), "the data first");
     assert_eq!(cs.pipe_read(), (0, Some(PipeEnd::Eof)), "then the end");
+}
+
+#[test]
+fn closing_a_body_read_to_its_end_takes_cc_mu_only_to_forget_the_stream() {
+    let exec = StdExecution::install();
+    let (cc, cs) = connection_with_stream();
+    cs.pipe_close(PipeEnd::Eof);
+    let before = exec.locks_taken().len();
+    close_body(&cc, &cs);
+    // Upstream takes `cc.mu` for Close's refund and reset only when there is one to make; a
+    // body with nothing to give back does not queue behind a read loop (or, at 95888ee7, a
+    // write stalled) holding it. Its last lock is `forgetStreamID`'s.
+    let taken = exec.locks_taken()[before..].to_vec();
+    assert_eq!(taken, ["cs1.bufPipe", "cs1.bufPipe", "cc1.mu"]);
 }

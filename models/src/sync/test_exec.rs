@@ -55,4 +55,17 @@ impl StdExecution {
             })
             .collect()
     }
+
+    /// The names of the locks taken so far, in order (a re-lock after a wait not included).
+    pub(crate) fn locks_taken(&self) -> Vec<String> {
+        let ghost = self.exec.ghost();
+        let g = ghost.lock().expect("ghost lock");
+        g.log
+            .iter()
+            .filter_map(|r| match r.kind {
+                RecordKind::Lock(l) => Some(g.locks[l].name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
 }
