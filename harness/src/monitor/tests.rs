@@ -1,6 +1,8 @@
 //! The definitions of the invariants on hand-written logs: what each counts and what it
 //! exempts (the scenarios show them catching real variants).
 
+mod independence;
+
 use super::{CustomMonitor, Cx, MonitorSet, World};
 use poolcheck_models::sync::{
     ActorInfo, CallbackKind, CloseReason, ConnPhase, Event, Ghost, Observer, Outcome, Record,
