@@ -381,18 +381,5 @@ impl PipeTransport {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_future_completes_once_and_a_cancelled_one_drops_the_result() {
-        assert_eq!(Fut::Pending.set_result(7), Ok(Fut::Done(7)));
-        assert_eq!(Fut::Cancelled.set_result(7), Ok(Fut::Cancelled));
-        assert!(Fut::Done(7).set_result(8).is_err());
-        assert_eq!(Fut::Done(7).cancel(), Ok(Fut::Done(7)));
-        assert_eq!(Fut::Done(7).take(), Ok((Fut::Taken, Some(7))));
-        assert_eq!(Fut::Pending.take(), Ok((Fut::Pending, None)));
-        assert!(Fut::Taken.take().is_err() && Fut::Cancelled.take().is_err());
-        assert!(Fut::Taken.cancel().is_err());
-    }
-}
+#[path = "connect_pipe_tests.rs"]
+mod tests;

@@ -463,30 +463,5 @@ impl SubprocessTransport {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_exit_machine_finishes_once_after_the_exit() {
-        let e = Exit::Running;
-        assert_eq!(e.try_finish(true), Ok((Exit::Running, false)));
-        let e = e.exited(0).expect("first exit");
-        assert_eq!(e.try_finish(false), Ok((e, false)));
-        let (e, done) = e.try_finish(true).expect("finishes");
-        assert!(done && e.has_exited());
-        assert!(
-            e.try_finish(true).is_err(),
-            "finishing again is a model bug"
-        );
-        assert!(e.exited(0).is_err(), "exiting again is a model bug");
-    }
-
-    #[test]
-    fn pending_calls_queue_until_flushed_once() {
-        let mut p = PendingCalls::Queueing(Vec::new());
-        assert!(p.call(Ready::ConnectionLost(1)).is_none());
-        assert_eq!(p.flush().map(|q| q.len()), Ok(1));
-        assert!(p.call(Ready::ConnectionLost(1)).is_some());
-        assert!(p.flush().is_err(), "post-init finishes once");
-    }
-}
+#[path = "transport_tests.rs"]
+mod tests;

@@ -3,7 +3,7 @@
 //! it did (its state, and the ghost log: what it declared it writes, for instance).
 
 use super::context::{install, Exec, ExecGuard, Observer};
-use super::{Backend, BlockKind, Ghost, Record, RecordKind, Violation};
+use super::{Backend, BlockKind, Event, Ghost, Record, RecordKind, Violation};
 use std::sync::Arc;
 
 /// An observer that judges nothing.
@@ -64,6 +64,18 @@ impl StdExecution {
             .iter()
             .filter_map(|r| match r.kind {
                 RecordKind::Lock(l) => Some(g.locks[l].name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The probes reported so far, in order.
+    pub(crate) fn probes(&self) -> Vec<Event> {
+        let ghost = self.exec.ghost();
+        let log = &ghost.lock().expect("ghost lock").log;
+        log.iter()
+            .filter_map(|r| match &r.kind {
+                RecordKind::Probe(ev) => Some(ev.clone()),
                 _ => None,
             })
             .collect()

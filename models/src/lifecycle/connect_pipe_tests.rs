@@ -1,0 +1,59 @@
+//! The `connect_pipe` future's machine, and the duplex pipe transport's delivery of what the
+//! server writes: no invariant judges that the data reaches the protocol (issue 17).
+
+use super::super::variant::Variant;
+use super::*;
+use crate::sync::test_exec::StdExecution;
+
+#[test]
+fn the_future_completes_once_and_a_cancelled_one_drops_the_result() {
+    assert_eq!(Fut::Pending.set_result(7), Ok(Fut::Done(7)));
+    assert_eq!(Fut::Cancelled.set_result(7), Ok(Fut::Cancelled));
+    assert!(Fut::Done(7).set_result(8).is_err());
+    assert_eq!(Fut::Done(7).cancel(), Ok(Fut::Done(7)));
+    assert_eq!(Fut::Done(7).take(), Ok((Fut::Taken, Some(7))));
+    assert_eq!(Fut::Pending.take(), Ok((Fut::Pending, None)));
+    assert!(Fut::Taken.take().is_err() && Fut::Cancelled.take().is_err());
+    assert!(Fut::Taken.cancel().is_err());
+}
+
+/// The callbacks transport `id`'s protocol ran, in order.
+fn callbacks_of(exec: &StdExecution, id: u32) -> Vec<CallbackKind> {
+    let of_id = |ev| match ev {
+        Event::Callback { transport, kind } if transport == id => Some(kind),
+        _ => None,
+    };
+    exec.probes().into_iter().filter_map(of_id).collect()
+}
+
+#[test]
+fn what_the_server_writes_reaches_the_protocol_before_its_end_of_file() {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    let t = Arc::new(PipeTransport::new(&lp, id, 7));
+    lp.register(id, Transport::Pipe(t.clone()));
+    t.peer_write(&lp);
+    t.peer_write(&lp);
+    t.peer_close(&lp);
+    lp.drain();
+    t.peer_write(&lp);
+    lp.drain();
+    use CallbackKind::{Data, Exited, Lost, Made};
+    // One `data_received` per chunk, `eof_received`, then nothing after the close.
+    assert_eq!(callbacks_of(&exec, id), [Made, Data, Data, Exited, Lost]);
+}
+
+#[test]
+fn nothing_the_server_writes_after_its_end_of_file_is_delivered() {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    let t = Arc::new(PipeTransport::new(&lp, id, 7));
+    lp.register(id, Transport::Pipe(t.clone()));
+    t.peer_close(&lp);
+    t.peer_write(&lp);
+    lp.drain();
+    use CallbackKind::{Exited, Lost, Made};
+    assert_eq!(callbacks_of(&exec, id), [Made, Exited, Lost]);
+}

@@ -1,0 +1,96 @@
+//! The subprocess transport's two state machines, and what a child that exits by itself leaves
+//! to be read: every pipe's end of file, then `connection_lost`. Every scenario's owner closes
+//! the transport, which closes the pipes too, so none shows a pipe the exit alone must end
+//! (issue 17).
+
+use super::*;
+use crate::sync::test_exec::StdExecution;
+
+#[test]
+fn the_exit_machine_finishes_once_after_the_exit() {
+    let e = Exit::Running;
+    assert_eq!(e.try_finish(true), Ok((Exit::Running, false)));
+    let e = e.exited(0).expect("first exit");
+    assert_eq!(e.try_finish(false), Ok((e, false)));
+    let (e, done) = e.try_finish(true).expect("finishes");
+    assert!(done && e.has_exited());
+    assert!(
+        e.try_finish(true).is_err(),
+        "finishing again is a model bug"
+    );
+    assert!(e.exited(0).is_err(), "exiting again is a model bug");
+}
+
+#[test]
+fn pending_calls_queue_until_flushed_once() {
+    let mut p = PendingCalls::Queueing(Vec::new());
+    assert!(p.call(Ready::ConnectionLost(1)).is_none());
+    assert_eq!(p.flush().map(|q| q.len()), Ok(1));
+    assert!(p.call(Ready::ConnectionLost(1)).is_some());
+    assert!(p.flush().is_err(), "post-init finishes once");
+}
+
+/// The protocol callbacks the probes reported, in order.
+fn callbacks(exec: &StdExecution) -> Vec<CallbackKind> {
+    let callback = |ev| match ev {
+        Event::Callback { kind, .. } => Some(kind),
+        _ => None,
+    };
+    exec.probes().into_iter().filter_map(callback).collect()
+}
+
+#[test]
+fn a_child_that_exits_by_itself_ends_every_pipe_then_its_transport() {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    let Ok(Transport::Subprocess(t)) = SubprocessTransport::create(&lp, "main", id, 2, None) else {
+        panic!("post-init fails only when told to");
+    };
+    lp.drain();
+    // Pipe 1 is readable already; pipe 0 only the exit makes readable.
+    t.child_write(&lp, 1);
+    t.child_exit(&lp);
+    lp.drain();
+    use CallbackKind::{Data, Exited, Lost, Made};
+    assert_eq!(callbacks(&exec), [Made, Data, Exited, Exited, Exited, Lost]);
+    assert_eq!(
+        closed_pipes(&exec),
+        [pipe_resource(id, 1), pipe_resource(id, 0)]
+    );
+}
+
+/// The pipe resources the probes reported closed, in order.
+fn closed_pipes(exec: &StdExecution) -> Vec<u32> {
+    let closed = |ev| match ev {
+        Event::ResourceClosed { kind: "pipe", id } => Some(id),
+        _ => None,
+    };
+    exec.probes().into_iter().filter_map(closed).collect()
+}
+
+#[test]
+fn a_pipe_is_read_only_once_post_init_stored_it_even_after_the_exit() {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    let t = Arc::new(SubprocessTransport::start(lp.variant(), id, 1));
+    lp.register(id, Transport::Subprocess(t.clone()));
+    // The child exits while post-init awaits the pipe's connect: its transport exists, and
+    // nobody reads it until `_pipes[fd]` holds it.
+    t.open_pipe(0);
+    t.child_exit(&lp);
+    lp.drain();
+    assert_eq!(
+        closed_pipes(&exec),
+        Vec::<u32>::new(),
+        "not read before it is stored"
+    );
+    t.store_pipe(&lp, 0);
+    lp.drain();
+    assert_eq!(
+        closed_pipes(&exec),
+        [pipe_resource(id, 0)],
+        "then its EOF is read"
+    );
+}
