@@ -14,8 +14,8 @@ Then each test is run once unmutated, recording the switches it reaches (coverag
 mutant is judged by the tests that reach it, exactly the tests cargo-mutants would run for it
 (its package's unit tests and harness/tests/mutants/main.rs, the judge, one trial at a time):
 a test that never reaches a mutant's code runs as it does without the mutant, because every
-test is deterministic. Unit tests run first, then the judge's trials in the judge's order, and
-the first failure catches the mutant. A mutant no test reaches is missed without running.
+test is deterministic. Unit tests run first, then the judge's trials, cheapest first, and the
+first failure catches the mutant. A mutant no test reaches is missed without running.
 
 OUT (default DIR/mutants.out) gets what cargo-mutants writes there: outcomes.json (read by
 scripts/mutants_report.py), caught.txt, missed.txt, timeout.txt, unviable.txt, plus
@@ -287,7 +287,8 @@ def judge(out, bins, p, tests):
     """One mutant: its package's unit tests that reach it, then the judge's trials."""
     env = {"POOLCHECK_MUTANT": str(p["id"])}
     units = [t for t in tests if t["kind"] == p["package"]]
-    trials = sorted((t for t in tests if t["kind"] == "judge"), key=lambda t: int(t["key"]))
+    # Cheapest first: a caught mutant stops at its first failing trial, whatever the order.
+    trials = sorted((t for t in tests if t["kind"] == "judge"), key=lambda t: t["seconds"])
     spent = 0.0
     for kind, group in ((p["package"], units), ("judge", trials)):
         if not group:
