@@ -276,7 +276,10 @@ def judge_all(out, bins, cover, chosen, jobs, broken=False):
     log(f"judging {len(todo)} mutant(s) ({len(done)} already judged in {out})")
     started = time.monotonic()
     with results.open("a") as f, concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        for n, r in enumerate(pool.map(lambda p: judge(out, bins, p, reach.get(p["id"], [])), todo), 1):
+        futures = [pool.submit(judge, out, bins, p, reach.get(p["id"], [])) for p in todo]
+        # Written as each finishes, so that a run stopped midway keeps everything it judged.
+        for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            r = future.result()
             f.write(json.dumps(r) + "\n")
             f.flush()
             if n % 25 == 0 or n == len(todo):
