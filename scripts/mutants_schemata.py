@@ -66,8 +66,9 @@ def main():
     placed = json.loads((out / "placed.json").read_text())
     cover = coverage(tree, out, bins, a.jobs)
     chosen = [p for p in placed if selected(p, a)]
-    judge_all(out, bins, cover, chosen, a.jobs, a.break_reduction)
-    write_outputs(out, placed, chosen, tree, sys.argv)
+    if not a.verify_only:
+        judge_all(out, bins, cover, chosen, a.jobs, a.break_reduction)
+        write_outputs(out, placed, chosen, tree, sys.argv)
     if a.verify:
         verify(out, bins, placed, a.verify, a.jobs)
 
@@ -83,8 +84,11 @@ def parse_args():
                    help="then re-judge K judged mutants by every test (no coverage) and compare")
     p.add_argument("--outputs-only", action="store_true",
                    help="only rewrite OUT's outcome files from what has been judged so far")
+    p.add_argument("--verify-only", action="store_true",
+                   help="with --verify: judge nothing new, only re-judge the sample")
     p.add_argument("--break-reduction", action="store_true",
-                   help="drop each mutant's first reaching trial (to see --verify catch it)")
+                   help="drop the first half of each mutant's reaching trials (a deliberately "
+                        "unsound reduction, to see --verify catch it)")
     return p.parse_args()
 
 
@@ -268,7 +272,7 @@ def judge_all(out, bins, cover, chosen, jobs, broken=False):
         for mid in t["reaches"]:
             reach.setdefault(mid, []).append(t)
     if broken:
-        reach = {mid: tests[1:] for mid, tests in reach.items()}
+        reach = {mid: drop_first_half_of_trials(tests) for mid, tests in reach.items()}
     # In a fixed pseudo-random order: a run stopped early has judged a uniform sample of the
     # mutants (every folder alike), not the first files of the list.
     todo = sorted((p for p in chosen if p["left_out"] is None and p["id"] not in done),
@@ -284,6 +288,12 @@ def judge_all(out, bins, cover, chosen, jobs, broken=False):
             f.flush()
             if n % 25 == 0 or n == len(todo):
                 log(f"  {n}/{len(todo)} judged, {time.monotonic() - started:.0f} s")
+
+
+def drop_first_half_of_trials(tests):
+    trials = sorted((t for t in tests if t["kind"] == "judge"), key=lambda t: int(t["key"]))
+    dropped = {t["key"] for t in trials[: (len(trials) + 1) // 2]}
+    return [t for t in tests if t["kind"] != "judge" or t["key"] not in dropped]
 
 
 def judge(out, bins, p, tests):
