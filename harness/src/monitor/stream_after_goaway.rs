@@ -1,6 +1,6 @@
 //! `stream-after-goaway`: once a client has processed a GOAWAY on a connection
-//! ([`Event::GoawayReceived`]) it opens no new stream there, so no HEADERS for a stream it
-//! allocated afterwards reach the wire; and every request whose stream the GOAWAY caught (a
+//! ([`Event::GoawayReceived`]) it opens no new stream there (judged when the stream is
+//! allocated, so before its HEADERS could reach the wire); and every request whose stream the GOAWAY caught (a
 //! stream above the last-stream-id, which the server will not process) either moves to another
 //! connection ([`Event::RequestAssigned`]) or ends with a retryable error, never with a
 //! non-retryable one.
@@ -11,7 +11,7 @@
 
 use super::{Cx, Monitor, MonitorInfo};
 use poolcheck_models::sync::{Event, Outcome, Record, RecordKind};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Registry entry.
 pub const INFO: MonitorInfo = MonitorInfo {
@@ -25,8 +25,6 @@ pub const INFO: MonitorInfo = MonitorInfo {
 struct StreamAfterGoaway {
     /// Last-stream-id per connection that received GOAWAY.
     goaway: BTreeMap<u32, u32>,
-    /// Streams opened after their connection's GOAWAY.
-    late: BTreeSet<(u32, u32)>,
     /// Requests caught: req -> (conn, stream, last).
     caught: BTreeMap<u32, (u32, u32, u32)>,
 }
@@ -40,7 +38,6 @@ impl Monitor for StreamAfterGoaway {
                 Event::GoawayReceived { .. }
                     | Event::StreamOpened { .. }
                     | Event::StreamClosed { .. }
-                    | Event::HeadersSent { .. }
                     | Event::RequestAssigned { .. }
                     | Event::RequestFinished { .. }
             )
@@ -62,18 +59,12 @@ impl Monitor for StreamAfterGoaway {
             }
             Event::StreamOpened { conn, stream, req } => {
                 if let Some(last) = self.goaway.get(conn) {
-                    self.late.insert((*conn, *stream));
                     return Err(format!(
                         "{} opened stream {stream} on connection {conn} for request {req} after \
                          the client processed GOAWAY (last-stream-id {last})",
                         cx.actor(rec.actor)
                     ));
                 }
-            }
-            Event::HeadersSent { conn, stream } if self.late.contains(&(*conn, *stream)) => {
-                return Err(format!(
-                    "HEADERS for stream {stream} went out on connection {conn} after its GOAWAY"
-                ));
             }
             Event::RequestAssigned { req, conn }
                 if self.caught.get(req).is_some_and(|(c, _, _)| c != conn) =>

@@ -417,3 +417,371 @@ fn flow_control_consistent_lets_dpor_reorder_its_window_probes() {
         assert_eq!(touched, Vec::<u64>::new());
     }
 }
+
+/// Whether the only monitor of `set` reads `kind` (its object is 0; the world's are above).
+fn monitor_reads(invariant: &str, kind: RecordKind) -> bool {
+    let set = MonitorSet::new(&[invariant.to_owned()]);
+    let mut touched = Vec::new();
+    set.ghost_objects(&kind, &mut |k| touched.push(k));
+    touched.contains(&0)
+}
+
+#[test]
+fn each_monitor_declares_the_records_it_reads_to_dpor() {
+    let probe = RecordKind::Probe;
+    let conn_created = || probe(Event::ConnCreated { conn: 1 });
+    let read = [
+        (
+            "field-race",
+            Event::FieldExit {
+                conn: 1,
+                field: "f",
+            },
+        ),
+        ("hpack-consistent", Event::EncoderEnter { conn: 1 }),
+        ("max-streams", Event::StreamClosed { conn: 1, stream: 1 }),
+        ("spurious-error", Event::PoolClosed),
+        (
+            "stream-after-goaway",
+            Event::GoawayReceived {
+                conn: 1,
+                last_stream: 1,
+            },
+        ),
+    ];
+    for (invariant, ev) in read {
+        assert!(monitor_reads(invariant, probe(ev)), "{invariant} reads it");
+        assert!(!monitor_reads(invariant, conn_created()), "{invariant}");
+    }
+    // Judged record by record on their own fields, or at the end: nothing to reorder.
+    let blocking = RecordKind::Blocking(poolcheck_models::sync::BlockKind::NetWrite, "w".into());
+    for invariant in ["lock-held-blocking", "request-answered"] {
+        assert!(!monitor_reads(invariant, blocking.clone()), "{invariant}");
+        assert!(!monitor_reads(invariant, conn_created()), "{invariant}");
+    }
+}
+
+#[test]
+fn hpack_consistent_lets_one_actor_at_a_time_use_an_encoder() {
+    let enter = |a| (a, Event::EncoderEnter { conn: 1 });
+    let exit = |a| (a, Event::EncoderExit { conn: 1 });
+    let race = Some("hpack-consistent");
+    assert_eq!(
+        verdict(&["hpack-consistent"], &[enter(A), enter(B)]).as_deref(),
+        race
+    );
+    let turns = [enter(A), enter(A), exit(A), enter(B), exit(B)];
+    assert_eq!(verdict(&["hpack-consistent"], &turns), None);
+}
+
+fn assign(req: u32, conn: u32) -> (usize, Event) {
+    (A, Event::RequestAssigned { req, conn })
+}
+
+fn limit_one() -> (usize, Event) {
+    let applied = Event::SettingsApplied {
+        conn: 1,
+        max_streams: Some(1),
+        header_table_size: None,
+    };
+    (A, applied)
+}
+
+#[test]
+fn max_streams_counts_a_request_assigned_until_it_finishes_or_its_stream_closes() {
+    let over = [limit_one(), assign(1, 1), assign(2, 1)];
+    let caught = verdict(&["max-streams"], &over);
+    assert_eq!(caught.as_deref(), Some("max-streams"));
+    let finished = (
+        A,
+        Event::RequestFinished {
+            req: 1,
+            outcome: Outcome::Response,
+        },
+    );
+    let after_finish = [limit_one(), assign(1, 1), finished, assign(2, 1)];
+    assert_eq!(verdict(&["max-streams"], &after_finish), None);
+    let stream = |open| {
+        let ev = if open {
+            Event::StreamOpened {
+                conn: 1,
+                stream: 1,
+                req: 1,
+            }
+        } else {
+            Event::StreamClosed { conn: 1, stream: 1 }
+        };
+        (A, ev)
+    };
+    let after_close = [
+        limit_one(),
+        assign(1, 1),
+        stream(true),
+        stream(false),
+        assign(2, 1),
+    ];
+    assert_eq!(verdict(&["max-streams"], &after_close), None);
+}
+
+/// `permit-accounting` over `steps`: each record is judged with the semaphore (number 1) at
+/// (free, held, reserved) permits; then the end. The first violation, if any.
+fn permit_verdict(steps: &[(RecordKind, (i64, i64, i64))]) -> Option<String> {
+    let mut set = MonitorSet::new(&["permit-accounting".to_owned()]);
+    let mut ghost = Ghost::default();
+    ghost.actors.push(ActorInfo {
+        name: "main".into(),
+        waiting: None,
+        done: false,
+        held: 0,
+    });
+    for name in ["other", "conn2.permits"] {
+        ghost.sems.push(poolcheck_models::sync::SemInfo {
+            name: name.into(),
+            free: 0,
+            held: 0,
+            reserved: 0,
+        });
+    }
+    for (seq, (kind, (free, held, reserved))) in steps.iter().enumerate() {
+        let s = &mut ghost.sems[1];
+        (s.free, s.held, s.reserved) = (*free, *held, *reserved);
+        let rec = Record {
+            seq,
+            step: seq as u64,
+            actor: 0,
+            held: 0,
+            kind: kind.clone(),
+        };
+        if let Err(v) = set.on_record(&ghost, &rec) {
+            return Some(v.message);
+        }
+    }
+    set.at_end(&ghost).err().map(|v| v.message)
+}
+
+fn permits(limit: u32) -> RecordKind {
+    RecordKind::Probe(Event::StreamPermits {
+        conn: 2,
+        sem: 1,
+        limit,
+    })
+}
+
+fn protocol_open(open: u32) -> RecordKind {
+    RecordKind::Probe(Event::ProtocolOpenStreams {
+        conn: 2,
+        open,
+        limit: 2,
+    })
+}
+
+#[test]
+fn permit_accounting_wants_a_permit_held_for_every_stream_the_protocol_counts() {
+    let stream = RecordKind::Probe(Event::StreamOpened {
+        conn: 2,
+        stream: 1,
+        req: 1,
+    });
+    let one_stream = vec![
+        (permits(2), (2, 0, 0)),
+        (stream, (1, 1, 0)),
+        (protocol_open(1), (1, 1, 0)),
+    ];
+    assert_eq!(permit_verdict(&one_stream), None, "1 free + 1 active = 2");
+    // The permit goes back (a release of the connection's semaphore) with the stream open.
+    let released = [
+        one_stream.clone(),
+        vec![(RecordKind::Release(1), (2, 0, 0))],
+    ]
+    .concat();
+    let e = permit_verdict(&released).expect("a permit went back too early");
+    assert!(
+        e.contains("counts 1 open stream(s) but requests hold only 0"),
+        "{e}"
+    );
+    // The structure's own reserved permits are not a request's.
+    let reserved = [(permits(2), (0, 2, 1)), (protocol_open(2), (0, 2, 1))];
+    let e = permit_verdict(&reserved).expect("2 open, 1 held by a request");
+    assert!(
+        e.contains("counts 2 open stream(s) but requests hold only 1"),
+        "{e}"
+    );
+    let lost = [(permits(2), (1, 0, 0))];
+    let e = permit_verdict(&lost).expect("a permit held by nobody");
+    assert!(e.contains("1 permit(s) are held by no stream"), "{e}");
+}
+
+#[test]
+fn request_answered_wants_every_started_request_finished_by_the_end() {
+    let started = [(A, Event::RequestStarted { req: 1 })];
+    let hung = verdict_at_end(&["request-answered"], &started);
+    assert_eq!(hung.as_deref(), Some("request-answered"));
+    let finished = Event::RequestFinished {
+        req: 1,
+        outcome: Outcome::Response,
+    };
+    let answered = [started[0].clone(), (B, finished)];
+    assert_eq!(verdict_at_end(&["request-answered"], &answered), None);
+}
+
+#[test]
+fn single_owner_forgets_a_holder_only_at_its_own_check_in() {
+    let out = |req| (A, Event::ConnCheckedOut { conn: 1, req });
+    let back = |req| (A, Event::ConnCheckedIn { conn: 1, req });
+    let stale = [out(1), back(2), out(3)];
+    let caught = verdict(&["single-owner"], &stale);
+    assert_eq!(
+        caught.as_deref(),
+        Some("single-owner"),
+        "request 1 still holds it"
+    );
+    assert_eq!(verdict(&["single-owner"], &[out(1), back(1), out(3)]), None);
+}
+
+#[test]
+fn spurious_error_names_the_connections_the_request_used() {
+    let failed = ends(Outcome::Error("connection closed".into()));
+    let mut log = assigned(B);
+    log.push((B, Event::RequestAssigned { req: 200, conn: 2 }));
+    log.push(failed.clone());
+    let used = message("spurious-error", &log);
+    assert!(used.contains("(conn 1, conn 2)"), "{used}");
+    let none = message("spurious-error", &[failed]);
+    assert!(none.contains("(none)"), "{none}");
+}
+
+#[test]
+fn stream_after_goaway_releases_a_caught_request_only_on_another_connection() {
+    let caught = [
+        (
+            A,
+            Event::StreamOpened {
+                conn: 1,
+                stream: 3,
+                req: 200,
+            },
+        ),
+        (
+            A,
+            Event::GoawayReceived {
+                conn: 1,
+                last_stream: 1,
+            },
+        ),
+    ];
+    let failed = ends(Outcome::Error("refused".into()));
+    let same_conn = [caught.to_vec(), vec![assign(200, 1), failed.clone()]].concat();
+    let v = verdict(&["stream-after-goaway"], &same_conn);
+    assert_eq!(
+        v.as_deref(),
+        Some("stream-after-goaway"),
+        "not retried elsewhere"
+    );
+    let moved = [caught.to_vec(), vec![assign(200, 2), failed]].concat();
+    assert_eq!(verdict(&["stream-after-goaway"], &moved), None);
+}
+
+#[test]
+fn the_world_follows_a_request_to_the_connection_it_was_last_assigned() {
+    // Checked out on connection 1, then moved to connection 2: closing 1 closes nothing of it.
+    let mut log = checked_out(B);
+    log.push((B, Event::RequestAssigned { req: 200, conn: 2 }));
+    log.push(closed(A, CloseReason::Owner));
+    assert_eq!(verdict(&["closed-while-active"], &log), None);
+    let mut log = checked_out(B);
+    log.push(closed(A, CloseReason::Owner));
+    let e = message("closed-while-active", &log);
+    assert!(
+        e.contains("while request 200 has it checked out and has not finished"),
+        "{e}"
+    );
+    let mut log = assigned(B);
+    log.push((
+        B,
+        Event::StreamOpened {
+            conn: 1,
+            stream: 3,
+            req: 200,
+        },
+    ));
+    log.push(closed(A, CloseReason::Owner));
+    let e = message("closed-while-active", &log);
+    assert!(
+        e.contains("while request 200 is active on its stream 3"),
+        "{e}"
+    );
+}
+
+#[test]
+fn world_keys_tell_every_object_apart_and_name_it() {
+    let conn = |conn| Event::ConnCreated { conn };
+    let stream = |conn, stream| Event::StreamClosed { conn, stream };
+    let req = |req| Event::RequestStarted { req };
+    let resource = |kind, id| Event::ResourceClosed { kind, id };
+    let objects = [
+        conn(1),
+        conn(2),
+        stream(1, 1),
+        stream(1, 3),
+        stream(2, 1),
+        req(1),
+        req(2),
+        resource("transport", 1),
+        resource("transport", 2),
+        resource("pipe", 1),
+        resource("poll-task", 1),
+        resource("slot", 1),
+        resource("conn", 1),
+        stream(1, 0xff_ffff),
+    ];
+    let keys: Vec<u64> = objects
+        .iter()
+        .map(|ev| World::key_of(ev).expect("a world object"))
+        .collect();
+    let distinct: std::collections::BTreeSet<u64> = keys.iter().copied().collect();
+    assert_eq!(distinct.len(), keys.len(), "{keys:x?}");
+    assert!(
+        keys.iter().all(|k| *k >= 1 << 32),
+        "above the monitors' own numbers"
+    );
+    let names: Vec<String> = keys.iter().map(|k| World::describe_key(*k)).collect();
+    assert_eq!(
+        names[..3],
+        ["world conn 1", "world conn 2", "world conn 1 stream 1"]
+    );
+    assert_eq!(
+        names[5..8],
+        ["world request 1", "world request 2", "world resource 1"]
+    );
+    // Every event about one object has that object's key.
+    let same = [
+        (
+            conn(1),
+            Event::ConnClosed {
+                conn: 1,
+                reason: CloseReason::Owner,
+            },
+        ),
+        (
+            stream(1, 3),
+            Event::StreamOpened {
+                conn: 1,
+                stream: 3,
+                req: 9,
+            },
+        ),
+        (req(2), Event::ConnCheckedOut { req: 2, conn: 5 }),
+        (req(2), Event::RequestAssigned { req: 2, conn: 5 }),
+        (
+            resource("pipe", 1),
+            Event::ResourceOpened {
+                kind: "pipe",
+                id: 1,
+            },
+        ),
+    ];
+    for (a, b) in same {
+        assert_eq!(World::key_of(&a), World::key_of(&b), "{a:?} and {b:?}");
+    }
+    assert_eq!(World::key_of(&Event::PoolClosed), None);
+}

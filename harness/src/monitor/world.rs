@@ -126,7 +126,12 @@ impl World {
     /// different parts commute, so the final view does not depend on their order). Numbers
     /// start at 2^32, above the monitors' own ([`super::MonitorSet`]).
     pub fn key_of(ev: &Event) -> Option<u64> {
-        let tagged = |tag: u64, a: u32, b: u32| Some(tag << 56 | u64::from(a) << 24 | u64::from(b));
+        // Three fields that share no bit: an 8-bit tag, a 32-bit number, 24 bits of another. A
+        // stream or resource number above 2^24 shares its key with a lower one: a dependence
+        // dpor did not need to assume, never an independence it should not.
+        let tagged = |tag: u64, a: u32, b: u32| {
+            Some(tag << 56 | u64::from(a) << 24 | u64::from(b & 0xff_ffff))
+        };
         match ev {
             Event::ConnCreated { conn }
             | Event::ConnPhase { conn, .. }
@@ -142,7 +147,7 @@ impl World {
                 let kind = kind
                     .bytes()
                     .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-                tagged(4, kind & 0xff_ffff, *id)
+                tagged(4, kind, *id)
             }
             _ => None,
         }
