@@ -41,7 +41,7 @@ FEATURES = "poolcheck-models/mutants,poolcheck-harness/mutants"
 # The `schemata` profile (Cargo.toml) is optimised but keeps debug assertions and overflow
 # checks, so a mutant fails exactly where it fails under `cargo test`; built once, it can
 # afford the optimiser, and a survivor's trials run several times faster than under `mutants`.
-CARGO_TEST = ["cargo", "test", "--profile", "schemata", "--features", FEATURES,
+CARGO_TEST = ["cargo", "test", "--features", FEATURES,
               "-p", "poolcheck-models", "-p", "poolcheck-harness", "--lib", "--test", "mutants"]
 MARK = re.compile(rb"/\*(>?)([SM])([0-9,]+)<?\*/")
 # How much longer than unmutated a mutant's tests may take before they count as a hang.
@@ -62,9 +62,9 @@ def main():
         placed = json.loads((out / "placed.json").read_text())
         write_outputs(out, placed, [p for p in placed if selected(p, a)], tree, sys.argv)
         return
-    bins = build(tree, out)
+    bins = build(tree, out, a.profile)
     placed = json.loads((out / "placed.json").read_text())
-    cover = coverage(tree, out, bins, a.jobs)
+    cover = coverage(tree, out, bins, a.jobs, a.units_only)
     chosen = [p for p in placed if selected(p, a)]
     if not a.verify_only:
         judge_all(out, bins, cover, chosen, a.jobs, a.break_reduction)
@@ -84,6 +84,11 @@ def parse_args():
                    help="then re-judge K judged mutants by every test (no coverage) and compare")
     p.add_argument("--outputs-only", action="store_true",
                    help="only rewrite OUT's outcome files from what has been judged so far")
+    p.add_argument("--profile", default="schemata",
+                   help="cargo profile of the build (`mutants` compiles faster, runs slower)")
+    p.add_argument("--units-only", action="store_true",
+                   help="judge by the unit tests alone (a quick re-judge of survivors after new "
+                        "unit tests; a mutant they miss is reported missed, unjudged by trials)")
     p.add_argument("--verify-only", action="store_true",
                    help="with --verify: judge nothing new, only re-judge the sample")
     p.add_argument("--break-reduction", action="store_true",
@@ -110,7 +115,7 @@ def mutant_list(tree, out):
 
 # --- build ---------------------------------------------------------------------------------
 
-def build(tree, out):
+def build(tree, out, profile):
     """Write the schemata and build them, leaving out mutants whose schema fails to compile."""
     tool = tool_binary()
     skip = out / "skip.tsv"
@@ -121,7 +126,8 @@ def build(tree, out):
              "--out", str(out / "placed.json"), "--skip", str(skip), "--from", str(originals)],
             tree)
         log(f"build {attempt}: compiling the schemata")
-        proc = subprocess.run(CARGO_TEST + ["--no-run", "--message-format", "json"], cwd=tree,
+        proc = subprocess.run(CARGO_TEST + ["--profile", profile, "--no-run",
+                                            "--message-format", "json"], cwd=tree,
                               capture_output=True, text=True)
         messages = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
         errors = [m["message"] for m in messages
@@ -222,13 +228,14 @@ def binaries(messages):
 
 # --- coverage ------------------------------------------------------------------------------
 
-def coverage(tree, out, bins, jobs):
+def coverage(tree, out, bins, jobs, units_only=False):
     """For every test, its unmutated seconds and the mutant ids it reaches."""
     path = out / "coverage.json"
     if path.exists():
         return json.loads(path.read_text())
-    tests = [("judge", line.split("\t")[0], line.split("\t", 1)[1])
-             for line in run([bins["judge"], "--list"], tree).stdout.splitlines()]
+    tests = [] if units_only else [
+        ("judge", line.split("\t")[0], line.split("\t", 1)[1])
+        for line in run([bins["judge"], "--list"], tree).stdout.splitlines()]
     for pkg in ("poolcheck-models", "poolcheck-harness"):
         listing = run([bins[pkg], "--list", "--format", "terse"], tree).stdout
         tests += [(pkg, name, name) for name in
