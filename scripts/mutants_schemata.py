@@ -57,6 +57,7 @@ def main():
     tree = Path(a.tree).resolve()
     out = Path(a.out).resolve() if a.out else tree / "mutants.out"
     out.mkdir(parents=True, exist_ok=True)
+    same_commit(tree, out)
     mutant_list(tree, out)
     if a.outputs_only:
         placed = json.loads((out / "placed.json").read_text())
@@ -95,6 +96,16 @@ def parse_args():
                    help="run only each mutant's cheapest reaching trial (a deliberately unsound "
                         "reduction, to see --verify catch it)")
     return p.parse_args()
+
+
+def same_commit(tree, out):
+    """OUT holds one commit's run (its list, coverage and results): refuse another's."""
+    head = run(["git", "rev-parse", "HEAD"], tree).stdout.strip()
+    mark = out / "run-commit.txt"
+    if mark.exists() and mark.read_text().strip() != head:
+        sys.exit(f"{out} holds a run of commit {mark.read_text().strip()}, the tree is at {head}: "
+                 f"give another --out, or delete it")
+    mark.write_text(head + "\n")
 
 
 def selected(p, a):
