@@ -120,8 +120,6 @@ pub struct ConnState {
     pub streams_reserved: u32,
     /// `cc.nextStreamID`.
     pub next_stream_id: u32,
-    /// `cc.pendingRequests`.
-    pub pending_requests: u32,
     /// `cc.goAway`'s last-stream-id.
     pub go_away: Option<u32>,
     /// `cc.closed`.
@@ -429,7 +427,6 @@ impl ClientConn {
             streams: BTreeMap::new(),
             streams_reserved: 0,
             next_stream_id: 1,
-            pending_requests: 0,
             go_away: None,
             life: ConnLife::Open,
             closing: false,
@@ -469,7 +466,10 @@ impl ClientConn {
     /// `idleStateLocked().canTakeNewRequest` (823-846; `streamsReserved` counts from 4e4d966f,
     /// and is always 0 before it). With `StrictMaxConcurrentStreams` (828-833) a full
     /// connection still says yes, "to prevent the caller from dialing a new TCP connection,
-    /// but then we'll block later before writing it": in `awaitOpenSlotForRequest`.
+    /// but then we'll block later before writing it": in `awaitOpenSlotForRequest`. Left out:
+    /// the stream-ID clause (`nextStreamID + 2*pendingRequests < MaxInt32`, 840), which no
+    /// execution comes near (2^30 streams), and with it `cc.pendingRequests`, which only that
+    /// clause reads (`awaitOpenSlotForRequest` 1321-1323 counts the requests waiting).
     pub fn can_take_locked(&self, st: &ConnState) -> bool {
         let wanted = st.streams.len() as u64 + u64::from(st.streams_reserved) + 1;
         let max_ok = self.strict_max_streams || wanted <= u64::from(st.max_concurrent_streams);
@@ -538,9 +538,7 @@ impl ClientConn {
             if watch.is_none() {
                 watch = ctx.map(|ctx| SlotWatch::start(ctx, self));
             }
-            st.pending_requests += 1;
             st = self.cond.wait(st);
-            st.pending_requests -= 1;
             if let Some(err) = watch.as_ref().and_then(|w| w.err.get()) {
                 drop(st);
                 return Err(err);

@@ -226,4 +226,15 @@ mod tests {
         );
         assert_eq!(b.read(&b.bytes()), b"wxyz0123");
     }
+
+    #[test]
+    fn a_write_that_fills_the_buffer_exactly_does_not_grow_it() {
+        let mut b = GoBuffer::default();
+        b.write(b"abcd");
+        let first = b.bytes();
+        b.reset();
+        b.write(b"wx");
+        b.write(b"yz");
+        assert_eq!(b.read(&first), b"wxyz", "still the array the slice aliases");
+    }
 }

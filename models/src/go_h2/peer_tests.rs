@@ -127,3 +127,48 @@ fn the_clients_preface_and_window_updates_open_the_peers_send_windows() {
     p.on_frame(update(0, 10));
     assert!(window_is(&p, conn + 10), "the connection's, opened again");
 }
+
+/// The frames the peer queued since the first `skip`.
+fn sent_after(p: &Peer, skip: usize) -> Vec<PeerFrame> {
+    p.inbound.iter().skip(skip).cloned().collect()
+}
+
+#[test]
+fn a_response_is_headers_then_its_body_with_end_stream_on_the_last_frame() {
+    let mut p = Peer::new(1, PeerConfig::default());
+    for stream in [1, 3, 5] {
+        p.open_stream(stream);
+    }
+    let headers = |stream, end_stream| PeerFrame::Headers { stream, end_stream };
+    let queued = p.inbound.len();
+    p.respond_to(1, 10, true);
+    let body = PeerFrame::Data {
+        stream: 1,
+        len: 10,
+        pad: 0,
+        end_stream: true,
+        peer_windows: (DEFAULT_WINDOW, DEFAULT_WINDOW),
+    };
+    assert_eq!(sent_after(&p, queued), [headers(1, false), body]);
+    let queued = p.inbound.len();
+    p.respond_to(3, 0, false);
+    assert_eq!(sent_after(&p, queued), [headers(3, false)], "body to come");
+    let queued = p.inbound.len();
+    p.respond_to(5, 0, true);
+    assert_eq!(sent_after(&p, queued), [headers(5, true)], "no body");
+}
+
+#[test]
+fn a_stream_is_unanswered_until_it_is_responded_to_ended_or_ignored() {
+    let mut p = Peer::new(1, PeerConfig::default());
+    for stream in [1, 3, 5, 7] {
+        p.open_stream(stream);
+    }
+    p.respond_to(1, 0, false);
+    p.refuse(3);
+    p.streams.get_mut(&5).expect("opened").ignored = true;
+    assert_eq!(p.unanswered(None), Some(7));
+    for answered in [1, 3, 5] {
+        assert_eq!(p.unanswered(Some(answered)), None, "stream {answered}");
+    }
+}

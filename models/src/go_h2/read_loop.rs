@@ -384,3 +384,7 @@ fn cleanup(cc: &ClientConn, pool: &Pool, err: Option<ReqErr>) {
         reason: CloseReason::Error,
     });
 }
+
+#[cfg(test)]
+#[path = "read_loop_tests.rs"]
+mod tests;

@@ -538,4 +538,4 @@ fn close_body(cc: &ClientConn, cs: &ClientStream) {
 
 #[cfg(test)]
 #[path = "round_trip_tests.rs"]
-mod tests;
+pub(super) mod tests;

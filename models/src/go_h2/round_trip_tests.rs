@@ -6,20 +6,22 @@
 //! writes (`WINDOW_UPDATE(stream, increment)`, `RST_STREAM(stream)`) and the locks it took are
 //! what is checked.
 
+use super::super::client_conn::ResAndError;
 use super::super::client_conn::{
     ClientConn, ClientStream, ConnOptions, PipeEnd, CONN_FLOW, STREAM_FLOW, STREAM_MIN_REFRESH,
 };
 use super::super::ctx::Goroutines;
 use super::super::net::Net;
 use super::super::peer::PeerConfig;
+use super::super::state::StreamState;
 use super::super::variant::Variant;
-use super::{close_body, refresh_flow};
+use super::{close_body, refresh_flow, Request};
 use crate::sync::test_exec::StdExecution;
 use crate::sync::BlockKind;
 use std::sync::Arc;
 
 /// Connection 1 of variant `fixed`, with stream 1 open on it.
-fn connection_with_stream() -> (Arc<ClientConn>, Arc<ClientStream>) {
+pub(in crate::go_h2) fn connection_with_stream() -> (Arc<ClientConn>, Arc<ClientStream>) {
     let net = Net::new(PeerConfig::default(), 1024);
     let opts = ConnOptions {
         variant: Variant::parse("fixed").expect("fixed is a variant"),
@@ -36,7 +38,8 @@ fn set_conn_window(cc: &ClientConn, inflow: i64) {
     cc.mu.lock().inflow = inflow;
 }
 
-fn conn_window(cc: &ClientConn) -> i64 {
+/// The connection's receive window (`cc.inflow`).
+pub(in crate::go_h2) fn conn_window(cc: &ClientConn) -> i64 {
     cc.mu.lock().inflow
 }
 
@@ -158,4 +161,43 @@ fn closing_a_body_read_to_its_end_takes_cc_mu_only_to_forget_the_stream() {
     // write stalled) holding it. Its last lock is `forgetStreamID`'s.
     let taken = exec.locks_taken()[before..].to_vec();
     assert_eq!(taken, ["cs1.bufPipe", "cs1.bufPipe", "cc1.mu"]);
+}
+
+#[test]
+fn a_stream_hands_over_a_waiting_response_once_and_books_its_headers() {
+    let _exec = StdExecution::install();
+    let (cc, cs) = connection_with_stream();
+    assert!(cs.try_response().is_none(), "nothing yet");
+    cs.send_res(ResAndError::Response(true));
+    let waiting = cs.try_response();
+    assert!(
+        matches!(waiting, Some(ResAndError::Response(true))),
+        "{waiting:?}"
+    );
+    assert!(cs.try_response().is_none(), "taken");
+    cs.headers_sent();
+    assert_eq!(cs.state.get(), StreamState::HeadersSent);
+    cc.forget_stream_id(cs.id);
+    assert_eq!(cs.state.get(), StreamState::Forgotten);
+}
+
+#[test]
+fn a_request_announces_its_body_length_only_when_it_has_a_body() {
+    let request = |body| Request {
+        num: 1,
+        host: "a".into(),
+        headers: 0,
+        body,
+        trailers: 0,
+        deadline: false,
+    };
+    let length = |body| {
+        let fields = request(body).header_fields();
+        fields
+            .into_iter()
+            .find(|(name, _)| name == "content-length")
+            .map(|(_, value)| value)
+    };
+    assert_eq!(length(5).as_deref(), Some("5"));
+    assert_eq!(length(0), None);
 }
