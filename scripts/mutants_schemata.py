@@ -81,6 +81,9 @@ def parse_args():
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--shard", help="K/N: judge only mutants whose id is K modulo N")
     p.add_argument("--re", help="judge only mutants whose name matches this regex")
+    p.add_argument("--names", type=names_file, metavar="FILE",
+                   help="judge only the mutants named in FILE (one per line, as missed.txt "
+                        "has them; lines and columns may differ, as at a later commit)")
     p.add_argument("--verify", type=int, metavar="K",
                    help="then re-judge K judged mutants by every test (no coverage) and compare")
     p.add_argument("--outputs-only", action="store_true",
@@ -98,6 +101,10 @@ def parse_args():
     return p.parse_args()
 
 
+def names_file(path):
+    return {without_line(l.strip()) for l in Path(path).read_text().splitlines() if l.strip()}
+
+
 def same_commit(tree, out):
     """OUT holds one commit's run (its list, coverage and results): refuse another's."""
     head = run(["git", "rev-parse", "HEAD"], tree).stdout.strip()
@@ -108,7 +115,17 @@ def same_commit(tree, out):
     mark.write_text(head + "\n")
 
 
+LINE_COL = re.compile(r"^([^:]+):\d+:\d+: ")
+
+
+def without_line(name):
+    """A mutant's name without line and column, to find it again at another commit."""
+    return LINE_COL.sub(r"\1: ", name)
+
+
 def selected(p, a):
+    if a.names is not None and without_line(p["name"]) not in a.names:
+        return False
     if a.shard:
         k, n = map(int, a.shard.split("/"))
         if p["id"] % n != k:
