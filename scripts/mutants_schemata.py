@@ -136,6 +136,8 @@ def selected(p, a):
 def mutant_list(tree, out):
     path = out / "list.json"
     if not path.exists():
+        # The tree may hold an earlier run's schemata: list the mutants of the commit itself.
+        run(["git", "checkout", "--", "models", "harness"], tree)
         text = run(["cargo", "mutants", "--workspace", "--list", "--json"], tree).stdout
         path.write_text(text)
     return json.loads(path.read_text())
