@@ -1,6 +1,8 @@
 //! The `connect_pipe` future's machine, and the duplex pipe transport's delivery of what the
-//! server writes: no invariant judges that the data reaches the protocol (issue 17).
+//! server writes: no invariant judges that the data reaches the protocol (issue 17). With it,
+//! what one turn of the loop runs, and what a protocol counts as its peer gone.
 
+use super::super::event_loop::ProtocolView;
 use super::super::variant::Variant;
 use super::*;
 use crate::sync::test_exec::StdExecution;
@@ -56,4 +58,45 @@ fn nothing_the_server_writes_after_its_end_of_file_is_delivered() {
     lp.drain();
     use CallbackKind::{Exited, Lost, Made};
     assert_eq!(callbacks_of(&exec, id), [Made, Exited, Lost]);
+}
+
+#[test]
+fn a_turn_runs_what_was_ready_when_it_started() {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    let t = Arc::new(PipeTransport::new(&lp, id, 7));
+    lp.register(id, Transport::Pipe(t.clone()));
+    t.peer_write(&lp);
+    t.peer_close(&lp);
+    let callbacks = || -> Vec<CallbackKind> {
+        let of = |ev| match ev {
+            Event::Callback { kind, .. } => Some(kind),
+            _ => None,
+        };
+        exec.probes().into_iter().filter_map(of).collect()
+    };
+    use CallbackKind::{Data, Exited, Lost, Made};
+    lp.turn();
+    assert_eq!(
+        callbacks(),
+        [Made, Data, Exited],
+        "connection_lost waits a turn"
+    );
+    lp.turn();
+    assert_eq!(callbacks(), [Made, Data, Exited, Lost]);
+}
+
+#[test]
+fn the_peer_is_gone_once_an_exit_or_the_loss_is_seen() {
+    let mut view = ProtocolView::default();
+    assert!(!view.peer_gone(), "a new connection");
+    view.made = true;
+    assert!(!view.peer_gone(), "made");
+    assert!(ProtocolView {
+        exited: true,
+        ..view
+    }
+    .peer_gone());
+    assert!(ProtocolView { lost: true, ..view }.peer_gone());
 }

@@ -94,3 +94,59 @@ fn a_pipe_is_read_only_once_post_init_stored_it_even_after_the_exit() {
         "then its EOF is read"
     );
 }
+
+#[test]
+fn a_pipe_the_child_closes_during_post_init_is_read_once_stored() {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    let t = Arc::new(SubprocessTransport::start(lp.variant(), id, 1));
+    lp.register(id, Transport::Subprocess(t.clone()));
+    t.open_pipe(0);
+    t.child_write(&lp, 0);
+    t.child_close(&lp, 0);
+    t.child_close(&lp, 5);
+    lp.drain();
+    assert_eq!(
+        closed_pipes(&exec),
+        Vec::<u32>::new(),
+        "not read before it is stored"
+    );
+    t.store_pipe(&lp, 0);
+    t.connected(&lp);
+    lp.drain();
+    assert_eq!(
+        closed_pipes(&exec),
+        [pipe_resource(id, 0)],
+        "then read to its end"
+    );
+    use CallbackKind::{Data, Exited, Made};
+    assert_eq!(
+        callbacks(&exec),
+        [Made, Data, Exited],
+        "one chunk, then the pipe's end"
+    );
+}
+
+#[test]
+fn the_child_writes_nothing_after_its_exit_and_chunks_are_counted() {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    let Ok(Transport::Subprocess(t)) = SubprocessTransport::create(&lp, "main", id, 1, None) else {
+        panic!("post-init fails only when told to");
+    };
+    t.child_write(&lp, 0);
+    t.child_write(&lp, 0);
+    t.child_exit(&lp);
+    t.child_write(&lp, 0);
+    lp.drain();
+    use CallbackKind::{Data, Exited, Lost, Made};
+    assert_eq!(callbacks(&exec), [Made, Data, Data, Exited, Exited, Lost]);
+}
+
+#[test]
+fn pipe_resources_are_numbered_apart_per_transport_and_fd() {
+    let numbers = [(1, 0), (1, 1), (2, 0), (2, 1)].map(|(t, fd)| pipe_resource(t, fd));
+    assert_eq!(numbers, [10, 11, 20, 21]);
+}
