@@ -1,7 +1,8 @@
 //! The std backend's run token and the step count, which the judge of a mutant
 //! (`.cargo/mutants.toml`: the cheap deterministic trials and these unit tests) would otherwise
 //! never exercise: the std scheduler is left to the full suite, and no cheap trial comes near
-//! its step bound (issue 17).
+//! its step bound (issue 17). With them, the deadlock check and its message, user events, the
+//! names reports print and the held-lock mask.
 
 use super::context::install;
 use super::run_token::RunToken;
@@ -54,4 +55,87 @@ fn only_scheduling_points_count_as_steps() {
     ] {
         assert!(kind.is_step(), "{kind:?} is a scheduling point");
     }
+}
+
+/// A ghost with actors `main`, `A`, `B` and the lock `l`.
+fn three_actors() -> super::Ghost {
+    use super::{ActorInfo, Ghost, LockClass, LockInfo};
+    let mut g = Ghost::default();
+    for name in ["main", "A", "B"] {
+        g.actors.push(ActorInfo {
+            name: name.into(),
+            waiting: None,
+            done: false,
+            held: 0,
+        });
+    }
+    g.locks.push(LockInfo {
+        name: "l".into(),
+        class: LockClass::non_blocking("state"),
+        holder: Some(0),
+    });
+    g
+}
+
+#[test]
+fn all_are_blocked_when_every_other_actor_is_done_stuck_or_joins_a_live_one() {
+    use super::deadlock::all_blocked;
+    use super::WaitFor;
+    let mut g = three_actors();
+    let stuck_b = |a| a == 2;
+    assert!(!all_blocked(&g, stuck_b, 0), "A can run");
+    g.actors[1].waiting = Some(WaitFor::Join(2));
+    assert!(all_blocked(&g, stuck_b, 0), "A joins B, which is stuck");
+    g.actors[2].done = true;
+    assert!(
+        !all_blocked(&g, |_| false, 0),
+        "B finished: A's join returns"
+    );
+    g.actors[1].done = true;
+    assert!(all_blocked(&g, |_| false, 0), "only main is left");
+}
+
+#[test]
+fn a_deadlock_names_each_live_actor_and_what_it_waits_for() {
+    use super::deadlock::deadlock_violation;
+    use super::WaitFor;
+    let mut g = three_actors();
+    g.actors[0].waiting = Some(WaitFor::Join(1));
+    g.actors[1].waiting = Some(WaitFor::Lock(0));
+    g.actors[2].done = true;
+    let v = deadlock_violation(Some(&g), "stuck");
+    assert_eq!(v.invariant, "request-answered");
+    assert_eq!(
+        v.message,
+        "stuck: main waits for actor A to finish; A waits for lock l (held by main)"
+    );
+}
+
+#[test]
+fn a_user_event_reads_its_first_field_of_a_name() {
+    let ev = super::UserEvent::new("sent").with("n", 1).with("n", 2);
+    assert_eq!((ev.get("n"), ev.get("m")), (Some(1), None));
+    assert!(ev.is("sent") && !ev.is("lost"));
+}
+
+#[test]
+fn blocking_kinds_and_flavours_have_distinct_kebab_names() {
+    let kinds: Vec<&str> = super::BlockKind::ALL.iter().map(|k| k.name()).collect();
+    assert_eq!(kinds[..2], ["net-write", "net-flush"]);
+    let flavours: Vec<&str> = super::Flavour::ALL.iter().map(|f| f.name()).collect();
+    assert_eq!(flavours, ["std", "go", "asyncio", "anyio"]);
+    let distinct: std::collections::BTreeSet<&str> = kinds.iter().copied().collect();
+    assert_eq!(distinct.len(), kinds.len(), "{kinds:?}");
+}
+
+#[test]
+fn a_held_mask_names_only_the_first_128_locks() {
+    let mut g = three_actors();
+    let lock = g.locks[0].clone();
+    g.locks.resize(130, lock);
+    assert_eq!(g.locks_in(u128::MAX).count(), 128);
+    assert_eq!(
+        g.locks_in(0b101).map(|(id, _)| id).collect::<Vec<_>>(),
+        [0, 2]
+    );
 }
