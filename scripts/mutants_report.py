@@ -240,8 +240,9 @@ def cost(outcomes):
         "",
         "## Cost per mutant",
         "",
-        "Wall seconds of each mutant's last judgement (one job, `nice`, on whatever load the "
-        "machine had), mean by outcome.",
+        "Wall seconds of each mutant's last judgement (`nice`, on whatever load the machine "
+        "had), mean by outcome. A schemata run (`scripts/mutants.sh schemata`) builds once for "
+        "every mutant, so its build seconds are 0.",
         "",
         "| outcome | mutants | build s | test s |",
         "| --- | ---: | ---: | ---: |",
