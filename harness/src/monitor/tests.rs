@@ -30,7 +30,11 @@ fn violation(
     to_the_end: bool,
 ) -> Option<Violation> {
     let names: Vec<String> = invariants.iter().map(|s| (*s).to_owned()).collect();
-    let mut set = MonitorSet::new(&names);
+    feed(MonitorSet::new(&names), events, to_the_end)
+}
+
+/// Feed `events` to `set` as probes of actors main, A and B; the first violation, if any.
+fn feed(mut set: MonitorSet, events: &[(usize, Event)], to_the_end: bool) -> Option<Violation> {
     let mut ghost = Ghost::default();
     for name in ["main", "A", "B"] {
         ghost.actors.push(ActorInfo {

@@ -28,13 +28,19 @@ fn callbacks_of(exec: &StdExecution, id: u32) -> Vec<CallbackKind> {
     exec.probes().into_iter().filter_map(of_id).collect()
 }
 
-#[test]
-fn what_the_server_writes_reaches_the_protocol_before_its_end_of_file() {
+/// Probes recorded, a loop of the `fixed` variant, and a pipe transport (fd 7) registered on it.
+fn pipe_on_a_loop() -> (StdExecution, Loop, u32, Arc<PipeTransport>) {
     let exec = StdExecution::install();
     let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
     let id = lp.reserve_transport_id();
     let t = Arc::new(PipeTransport::new(&lp, id, 7));
     lp.register(id, Transport::Pipe(t.clone()));
+    (exec, lp, id, t)
+}
+
+#[test]
+fn what_the_server_writes_reaches_the_protocol_before_its_end_of_file() {
+    let (exec, lp, id, t) = pipe_on_a_loop();
     t.peer_write(&lp);
     t.peer_write(&lp);
     t.peer_close(&lp);
@@ -48,11 +54,7 @@ fn what_the_server_writes_reaches_the_protocol_before_its_end_of_file() {
 
 #[test]
 fn nothing_the_server_writes_after_its_end_of_file_is_delivered() {
-    let exec = StdExecution::install();
-    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
-    let id = lp.reserve_transport_id();
-    let t = Arc::new(PipeTransport::new(&lp, id, 7));
-    lp.register(id, Transport::Pipe(t.clone()));
+    let (exec, lp, id, t) = pipe_on_a_loop();
     t.peer_close(&lp);
     t.peer_write(&lp);
     lp.drain();
@@ -62,20 +64,10 @@ fn nothing_the_server_writes_after_its_end_of_file_is_delivered() {
 
 #[test]
 fn a_turn_runs_what_was_ready_when_it_started() {
-    let exec = StdExecution::install();
-    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
-    let id = lp.reserve_transport_id();
-    let t = Arc::new(PipeTransport::new(&lp, id, 7));
-    lp.register(id, Transport::Pipe(t.clone()));
+    let (exec, lp, id, t) = pipe_on_a_loop();
     t.peer_write(&lp);
     t.peer_close(&lp);
-    let callbacks = || -> Vec<CallbackKind> {
-        let of = |ev| match ev {
-            Event::Callback { kind, .. } => Some(kind),
-            _ => None,
-        };
-        exec.probes().into_iter().filter_map(of).collect()
-    };
+    let callbacks = || callbacks_of(&exec, id);
     use CallbackKind::{Data, Exited, Lost, Made};
     lp.turn();
     assert_eq!(

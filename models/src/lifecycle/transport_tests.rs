@@ -6,6 +6,14 @@
 use super::*;
 use crate::sync::test_exec::StdExecution;
 
+/// Probes recorded, a loop of the `fixed` variant, and a transport id reserved on it.
+fn fixed_loop() -> (StdExecution, Loop, u32) {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    (exec, lp, id)
+}
+
 #[test]
 fn the_exit_machine_finishes_once_after_the_exit() {
     let e = Exit::Running;
@@ -41,9 +49,7 @@ fn callbacks(exec: &StdExecution) -> Vec<CallbackKind> {
 
 #[test]
 fn a_child_that_exits_by_itself_ends_every_pipe_then_its_transport() {
-    let exec = StdExecution::install();
-    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
-    let id = lp.reserve_transport_id();
+    let (exec, lp, id) = fixed_loop();
     let Ok(Transport::Subprocess(t)) = SubprocessTransport::create(&lp, "main", id, 2, None) else {
         panic!("post-init fails only when told to");
     };
@@ -71,9 +77,7 @@ fn closed_pipes(exec: &StdExecution) -> Vec<u32> {
 
 #[test]
 fn a_pipe_is_read_only_once_post_init_stored_it_even_after_the_exit() {
-    let exec = StdExecution::install();
-    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
-    let id = lp.reserve_transport_id();
+    let (exec, lp, id) = fixed_loop();
     let t = Arc::new(SubprocessTransport::start(lp.variant(), id, 1));
     lp.register(id, Transport::Subprocess(t.clone()));
     // The child exits while post-init awaits the pipe's connect: its transport exists, and
@@ -97,9 +101,7 @@ fn a_pipe_is_read_only_once_post_init_stored_it_even_after_the_exit() {
 
 #[test]
 fn a_pipe_the_child_closes_during_post_init_is_read_once_stored() {
-    let exec = StdExecution::install();
-    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
-    let id = lp.reserve_transport_id();
+    let (exec, lp, id) = fixed_loop();
     let t = Arc::new(SubprocessTransport::start(lp.variant(), id, 1));
     lp.register(id, Transport::Subprocess(t.clone()));
     t.open_pipe(0);
@@ -130,9 +132,7 @@ fn a_pipe_the_child_closes_during_post_init_is_read_once_stored() {
 
 #[test]
 fn the_child_writes_nothing_after_its_exit_and_chunks_are_counted() {
-    let exec = StdExecution::install();
-    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
-    let id = lp.reserve_transport_id();
+    let (exec, lp, id) = fixed_loop();
     let Ok(Transport::Subprocess(t)) = SubprocessTransport::create(&lp, "main", id, 1, None) else {
         panic!("post-init fails only when told to");
     };

@@ -8,7 +8,7 @@
 use super::{A, B};
 use crate::monitor::{CustomMonitor, Cx, Monitor, MonitorSet, World};
 use poolcheck_models::sync::{
-    ActorInfo, CloseReason, ConnPhase, Event, Ghost, Observer, Outcome, Record, RecordKind,
+    CloseReason, ConnPhase, Event, Observer, Outcome, Record, RecordKind,
 };
 use std::sync::Arc;
 
@@ -42,29 +42,8 @@ fn disjoint(set: &MonitorSet, a: &Event, b: &Event) -> bool {
     !objects(a).iter().any(|k| b.contains(k))
 }
 
-fn judge(mut set: MonitorSet, log: &[(usize, Event)]) -> Option<String> {
-    let mut ghost = Ghost::default();
-    for name in ["main", "A", "B"] {
-        ghost.actors.push(ActorInfo {
-            name: name.into(),
-            waiting: None,
-            done: false,
-            held: 0,
-        });
-    }
-    for (seq, (actor, ev)) in log.iter().enumerate() {
-        let rec = Record {
-            seq,
-            step: seq as u64,
-            actor: *actor,
-            held: 0,
-            kind: RecordKind::Probe(ev.clone()),
-        };
-        if let Err(v) = set.on_record(&ghost, &rec) {
-            return Some(v.invariant);
-        }
-    }
-    set.at_end(&ghost).err().map(|v| v.invariant)
+fn judge(set: MonitorSet, log: &[(usize, Event)]) -> Option<String> {
+    super::feed(set, log, true).map(|v| v.invariant)
 }
 
 fn sound(invariant: &str, log: &[(usize, Event)]) {
