@@ -14,6 +14,14 @@ fn fixed_loop() -> (StdExecution, Loop, u32) {
     (exec, lp, id)
 }
 
+/// [`fixed_loop`] with a subprocess transport of one pipe registered, post-init not run.
+fn started_with_one_pipe() -> (StdExecution, Loop, u32, Arc<SubprocessTransport>) {
+    let (exec, lp, id) = fixed_loop();
+    let t = Arc::new(SubprocessTransport::start(lp.variant(), id, 1));
+    lp.register(id, Transport::Subprocess(t.clone()));
+    (exec, lp, id, t)
+}
+
 #[test]
 fn the_exit_machine_finishes_once_after_the_exit() {
     let e = Exit::Running;
@@ -77,9 +85,7 @@ fn closed_pipes(exec: &StdExecution) -> Vec<u32> {
 
 #[test]
 fn a_pipe_is_read_only_once_post_init_stored_it_even_after_the_exit() {
-    let (exec, lp, id) = fixed_loop();
-    let t = Arc::new(SubprocessTransport::start(lp.variant(), id, 1));
-    lp.register(id, Transport::Subprocess(t.clone()));
+    let (exec, lp, id, t) = started_with_one_pipe();
     // The child exits while post-init awaits the pipe's connect: its transport exists, and
     // nobody reads it until `_pipes[fd]` holds it.
     t.open_pipe(0);
@@ -101,9 +107,7 @@ fn a_pipe_is_read_only_once_post_init_stored_it_even_after_the_exit() {
 
 #[test]
 fn a_pipe_the_child_closes_during_post_init_is_read_once_stored() {
-    let (exec, lp, id) = fixed_loop();
-    let t = Arc::new(SubprocessTransport::start(lp.variant(), id, 1));
-    lp.register(id, Transport::Subprocess(t.clone()));
+    let (exec, lp, id, t) = started_with_one_pipe();
     t.open_pipe(0);
     t.child_write(&lp, 0);
     t.child_close(&lp, 0);
