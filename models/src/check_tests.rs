@@ -189,10 +189,49 @@ fn lifecycle_refuses_transports_it_cannot_hold_and_failures_it_cannot_reach() {
         .expect_err("connect");
     assert_eq!(e.key, Some("connect"));
     let fine = vec![
-        actor("A", vec![spawn(&[("fail_at", int(0))]), op("close", &[])]),
+        actor(
+            "A",
+            vec![
+                spawn(&[("fail_at", int(0))]),
+                op("close", &[]),
+                op("connect-pipe", &[]),
+                op("close", &[]),
+            ],
+        ),
         actor("B", vec![op("cancel", &[("target", text("A"))])]),
     ];
     accepted("asyncio-lifecycle", &spec(&[], fine));
+}
+
+#[test]
+fn lifecycle_reads_a_spawn_without_fail_at_as_one_whose_pipes_all_connect() {
+    use crate::lifecycle::Op;
+    use crate::typed::Ops;
+    let parsed = |pairs: &[(&str, Value)]| {
+        Op::parse(&op("spawn", pairs), &args(&[("pipes", int(3))])).expect("a spawn")
+    };
+    assert!(
+        matches!(
+            parsed(&[]),
+            Op::Spawn {
+                pipes: 3,
+                fail_at: None
+            }
+        ),
+        "{:?}",
+        parsed(&[])
+    );
+    let failing = parsed(&[("fail_at", int(1))]);
+    assert!(
+        matches!(
+            failing,
+            Op::Spawn {
+                pipes: 3,
+                fail_at: Some(1)
+            }
+        ),
+        "{failing:?}"
+    );
 }
 
 #[test]
@@ -232,6 +271,11 @@ fn go_h2_takes_exactly_the_protocols_max_frame_sizes() {
 
 #[test]
 fn checkout_pool_refuses_timers_and_tasks_its_config_does_not_enable() {
+    let twice = spec(
+        &[],
+        vec![actor("A", vec![op("checkout", &[]), op("checkout", &[])])],
+    );
+    refused("checkout-pool", &twice, (Some(0), Some(1)), "already holds");
     let timers = spec(&[], vec![actor("A", vec![op("timers", &[])])]);
     refused("checkout-pool", &timers, (Some(0), Some(0)), "idle_timers");
     let drive = spec(&[], vec![actor("A", vec![op("drive", &[])])]);

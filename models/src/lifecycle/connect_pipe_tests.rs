@@ -92,3 +92,17 @@ fn the_peer_is_gone_once_an_exit_or_the_loss_is_seen() {
     .peer_gone());
     assert!(ProtocolView { lost: true, ..view }.peer_gone());
 }
+
+#[test]
+fn the_awaited_future_hands_over_the_handle_the_poll_opened_numbered_per_call() {
+    let _exec = StdExecution::install();
+    // 7ffa2c5f: the task awaits the future its `call_later` chain completes.
+    let lp = Loop::new(Variant::parse("upstream-7ffa2c5f").expect("a release"));
+    assert_eq!(lp.variant().pipe_connect(), PipeConnect::CallLaterPoll);
+    assert_eq!(connect_pipe(&lp, "main", 0), Ok(1001), "connected at once");
+    assert_eq!(
+        connect_pipe(&lp, "main", 2),
+        Ok(1002),
+        "after two busy attempts, one a turn"
+    );
+}

@@ -133,10 +133,9 @@ impl From<Cancelled> for ConnectError {
     }
 }
 
+/// A cancellable operation under way (present in [`Loop`]'s map from its begin to its end).
 #[derive(Clone, Copy, Debug, Default)]
 struct CancelScope {
-    /// A cancellable operation is under way.
-    pending: bool,
     /// `task.cancel()` was called during it.
     requested: bool,
     /// The code running now cannot see the cancellation (v3.4.2's `wait_for` inner task).
@@ -293,16 +292,8 @@ impl Loop {
 
     /// A cancellable operation of actor `me` starts.
     pub fn begin_cancellable(&self, me: &str) {
-        self.cancels.with(|m| {
-            m.insert(
-                me.to_owned(),
-                CancelScope {
-                    pending: true,
-                    requested: false,
-                    unaware: false,
-                },
-            )
-        });
+        self.cancels
+            .with(|m| m.insert(me.to_owned(), CancelScope::default()));
     }
 
     /// Actor `me`'s cancellable operation ended (however it ended).
@@ -313,11 +304,11 @@ impl Loop {
     /// `task.cancel()` on `target`'s current operation; false when it has none now.
     pub fn cancel(&self, target: &str) -> bool {
         self.cancels.with(|m| match m.get_mut(target) {
-            Some(s) if s.pending => {
+            Some(s) => {
                 s.requested = true;
                 true
             }
-            _ => false,
+            None => false,
         })
     }
 
@@ -334,10 +325,8 @@ impl Loop {
 
     /// Has `me`'s current operation been cancelled (and can the code running now see it)?
     pub fn cancel_requested(&self, me: &str) -> bool {
-        self.cancels.with(|m| {
-            m.get(me)
-                .is_some_and(|s| s.pending && s.requested && !s.unaware)
-        })
+        self.cancels
+            .with(|m| m.get(me).is_some_and(|s| s.requested && !s.unaware))
     }
 
     /// Run `f`, part of `me`'s operation, as code a cancellation of that operation does not
@@ -362,3 +351,7 @@ impl Loop {
 fn index(id: u32) -> usize {
     usize::try_from(id).map_or(usize::MAX, |i| i.wrapping_sub(1))
 }
+
+#[cfg(test)]
+#[path = "event_loop_tests.rs"]
+mod tests;

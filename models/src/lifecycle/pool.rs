@@ -302,3 +302,7 @@ impl Pool {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;

@@ -154,3 +154,64 @@ fn pipe_resources_are_numbered_apart_per_transport_and_fd() {
     let numbers = [(1, 0), (1, 1), (2, 0), (2, 1)].map(|(t, fd)| pipe_resource(t, fd));
     assert_eq!(numbers, [10, 11, 20, 21]);
 }
+
+/// A `fixed` loop with a started subprocess transport of one pipe, post-init done and its
+/// `connection_made` run.
+fn connected_with_one_pipe() -> (StdExecution, Loop, Arc<SubprocessTransport>) {
+    let (exec, lp, id) = fixed_loop();
+    let Ok(Transport::Subprocess(t)) = SubprocessTransport::create(&lp, "main", id, 1, None) else {
+        panic!("post-init fails only when told to");
+    };
+    lp.drain();
+    (exec, lp, t)
+}
+
+#[test]
+fn what_the_child_wrote_during_post_init_is_read_once_stored() {
+    let (exec, lp, _id, t) = started_with_one_pipe();
+    t.open_pipe(0);
+    t.child_write(&lp, 0);
+    t.store_pipe(&lp, 0);
+    t.connected(&lp);
+    lp.drain();
+    use CallbackKind::{Data, Made};
+    assert_eq!(
+        callbacks(&exec),
+        [Made, Data],
+        "the chunk, its pipe still open"
+    );
+}
+
+#[test]
+fn nothing_the_child_writes_after_closing_a_pipe_is_read() {
+    let (exec, lp, t) = connected_with_one_pipe();
+    t.child_close(&lp, 0);
+    t.child_write(&lp, 0);
+    lp.drain();
+    use CallbackKind::{Exited, Made};
+    assert_eq!(callbacks(&exec), [Made, Exited], "only the pipe's end");
+}
+
+#[test]
+fn a_closed_transport_reads_nothing_more_from_its_pipes() {
+    let (exec, lp, t) = connected_with_one_pipe();
+    // Readable already when the owner closes the transport: `close()` removes the reader.
+    t.child_write(&lp, 0);
+    t.close(&lp);
+    lp.drain();
+    use CallbackKind::{Exited, Lost, Made};
+    assert_eq!(callbacks(&exec), [Made, Exited, Exited, Lost]);
+}
+
+#[test]
+fn closing_a_transport_whose_pipe_is_closing_loses_that_pipe_once() {
+    let (exec, lp, t) = connected_with_one_pipe();
+    t.child_close(&lp, 0);
+    lp.turn();
+    // The pipe's `_call_connection_lost` is scheduled; the transport's close must not
+    // schedule it again.
+    t.close(&lp);
+    lp.drain();
+    use CallbackKind::{Exited, Lost, Made};
+    assert_eq!(callbacks(&exec), [Made, Exited, Exited, Lost]);
+}

@@ -69,6 +69,19 @@ impl StdExecution {
             .collect()
     }
 
+    /// The condition variables notified so far, by name, in order (a std wait also wakes by
+    /// itself every few milliseconds, so a lost notification shows only here).
+    pub(crate) fn notified(&self) -> Vec<String> {
+        let ghost = self.exec.ghost();
+        let log = &ghost.lock().expect("ghost lock").log;
+        log.iter()
+            .filter_map(|r| match &r.kind {
+                RecordKind::Notify(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The probes reported so far, in order.
     pub(crate) fn probes(&self) -> Vec<Event> {
         let ghost = self.exec.ghost();
