@@ -5,7 +5,7 @@
 
 use crate::model::{find, ActorSpec, Args, Model, OpSpec, ScenarioSpec, SpecError, Value};
 
-fn int(v: i64) -> Value {
+pub(crate) fn int(v: i64) -> Value {
     Value::Int(v)
 }
 
@@ -22,7 +22,7 @@ fn args(pairs: &[(&str, Value)]) -> Args {
     )
 }
 
-fn op(name: &str, pairs: &[(&str, Value)]) -> OpSpec {
+pub(crate) fn op(name: &str, pairs: &[(&str, Value)]) -> OpSpec {
     OpSpec {
         name: name.to_owned(),
         args: args(pairs),

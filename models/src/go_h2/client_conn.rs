@@ -839,4 +839,21 @@ mod tests {
         );
         assert!(header_block_frames(1, false, 16, &[]).is_empty());
     }
+
+    #[test]
+    fn the_body_writers_result_is_handed_over_as_it_was_sent() {
+        let _exec = crate::sync::test_exec::StdExecution::install();
+        let cs = ClientStream::new(1, 1, true, INITIAL_WINDOW);
+        cs.send_body_res(Err(ReqErr::StreamClosed));
+        assert_eq!(cs.await_body_written(), Err(ReqErr::StreamClosed));
+    }
+
+    #[test]
+    fn errors_read_as_gos_messages() {
+        let closed = ReqErr::GoAwayClosed(3).describe();
+        let says = "http2: server sent GOAWAY and closed the connection; LastStreamID=3";
+        assert_eq!(closed, says);
+        let reset = ReqErr::StreamReset(ErrCode::RefusedStream).describe();
+        assert_eq!(reset, "stream error: RefusedStream");
+    }
 }

@@ -320,3 +320,7 @@ impl Contexts {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "ctx_tests.rs"]
+mod tests;

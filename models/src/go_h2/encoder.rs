@@ -228,6 +228,21 @@ mod tests {
     }
 
     #[test]
+    fn a_full_buffer_grows_to_twice_its_capacity() {
+        let mut b = GoBuffer::default();
+        b.write(b"abcd");
+        b.write(b"e");
+        let grown = b.bytes();
+        b.reset();
+        b.write(b"vwxyz123");
+        assert_eq!(
+            b.read(&grown),
+            b"vwxyz",
+            "8 octets fit: still the array the slice aliases"
+        );
+    }
+
+    #[test]
     fn a_write_that_fills_the_buffer_exactly_does_not_grow_it() {
         let mut b = GoBuffer::default();
         b.write(b"abcd");

@@ -496,3 +496,7 @@ pub(super) fn run_op(w: &World, op: Op, actor: &str, req: u32) {
         Op::Await => yield_now("await"),
     }
 }
+
+#[cfg(test)]
+#[path = "ops_tests.rs"]
+mod tests;

@@ -1,8 +1,11 @@
 //! The server end's own books: its header-block framing checks, the connection window it opens
 //! after its SETTINGS, and the send windows the client's WINDOW_UPDATEs open. The go-h2
 //! scenarios' clients open a connection window of 1 GiB at once, so no scenario sends enough to
-//! see the peer's connection window move (issue 17).
+//! see the peer's connection window move (issue 17). Its reading of request streams: the
+//! windows DATA takes, trailers, pending requests, the stream limit and GOAWAY's last stream.
+//! A test that decodes a header block runs in a std execution: the peer reports the block.
 use super::*;
+use crate::sync::test_exec::StdExecution;
 
 fn headers(stream: u32, end_headers: bool, len: usize) -> ClientFrame {
     ClientFrame::Headers {
@@ -171,4 +174,139 @@ fn a_stream_is_unanswered_until_it_is_responded_to_ended_or_ignored() {
     for answered in [1, 3, 5] {
         assert_eq!(p.unanswered(Some(answered)), None, "stream {answered}");
     }
+}
+
+/// A request's HEADERS on `stream` (an empty header block: it decodes to no fields).
+fn request(stream: u32, end_stream: bool) -> ClientFrame {
+    ClientFrame::Headers {
+        stream,
+        end_stream,
+        end_headers: true,
+        block: Vec::new(),
+    }
+}
+
+fn body(stream: u32, len: u32) -> ClientFrame {
+    ClientFrame::Data {
+        stream,
+        len,
+        end_stream: false,
+    }
+}
+
+fn deferring_reads() -> Peer {
+    let config = PeerConfig {
+        defer_body_reads: true,
+        ..PeerConfig::default()
+    };
+    Peer::new(1, config)
+}
+
+#[test]
+fn data_takes_its_length_from_both_receive_windows_until_the_handler_reads_it() {
+    let _exec = StdExecution::install();
+    let mut p = deferring_reads();
+    p.on_frame(request(1, false));
+    p.on_frame(body(1, 10));
+    let windows = |p: &Peer| (p.recv_conn_window, p.streams[&1].recv_window);
+    let taken = DEFAULT_WINDOW - 10;
+    assert_eq!(windows(&p), (taken, taken), "received, not read");
+    p.read_body(1);
+    assert_eq!(windows(&p), (DEFAULT_WINDOW, DEFAULT_WINDOW), "read");
+}
+
+#[test]
+fn trailers_end_the_request_without_opening_its_stream_again() {
+    let _exec = StdExecution::install();
+    let mut p = deferring_reads();
+    p.on_frame(request(1, false));
+    p.on_frame(body(1, 10));
+    p.on_frame(request(1, true));
+    assert!(!p.closed, "empty header blocks decode");
+    assert_eq!(
+        p.pending(Some(1), false),
+        Some(1),
+        "the request is complete"
+    );
+    let queued = p.inbound.len();
+    p.read_body(1);
+    // The body the stream received before its trailers is still owed; the stream has ended,
+    // so only the connection's window is refunded.
+    let refund = PeerFrame::WindowUpdate { stream: 0, inc: 10 };
+    assert_eq!(sent_after(&p, queued), [refund]);
+}
+
+#[test]
+fn a_request_is_pending_once_complete_or_early_and_until_it_is_answered() {
+    let _exec = StdExecution::install();
+    let mut p = Peer::new(1, PeerConfig::default());
+    p.on_frame(request(1, false));
+    assert_eq!(p.pending(None, false), None, "its body is still coming");
+    assert_eq!(p.pending(None, true), Some(1), "answered early");
+    p.on_frame(request(3, true));
+    assert_eq!(p.pending(None, false), Some(3));
+    p.respond_to(3, 0, false);
+    assert_eq!(p.pending(None, false), None, "answered");
+}
+
+#[test]
+fn a_goaways_last_stream_is_processed_and_the_streams_above_it_ignored() {
+    let _exec = StdExecution::install();
+    let mut p = Peer::new(1, PeerConfig::default());
+    p.goaway(Some(3), false);
+    p.on_frame(request(3, true));
+    p.on_frame(request(5, true));
+    assert_eq!(p.pending(None, false), Some(3));
+    assert_eq!(p.pending(Some(5), false), None, "above the last-stream-id");
+}
+
+#[test]
+fn the_stream_limit_counts_only_streams_neither_ended_nor_ignored() {
+    let _exec = StdExecution::install();
+    let config = PeerConfig {
+        max_streams: Some(1),
+        auto_respond: true,
+        ..PeerConfig::default()
+    };
+    let mut p = Peer::new(1, config);
+    p.on_frame(ClientFrame::SettingsAck);
+    p.on_frame(request(1, true));
+    p.on_frame(request(3, true));
+    let refused = p
+        .inbound
+        .iter()
+        .any(|f| matches!(f, PeerFrame::RstStream { .. }));
+    assert!(!refused, "stream 1 was answered and ended: stream 3 fits");
+}
+
+#[test]
+fn after_goaway_the_peer_closes_once_the_streams_up_to_its_last_stream_end() {
+    let _exec = StdExecution::install();
+    let mut p = Peer::new(1, PeerConfig::default());
+    p.on_frame(request(1, false));
+    p.on_frame(request(3, false));
+    p.goaway(Some(1), true);
+    assert!(!p.closed, "stream 1 is still processed");
+    assert_eq!(
+        p.unanswered(None),
+        Some(1),
+        "stream 3 is ignored, stream 1 is not"
+    );
+    p.respond_to(1, 0, true);
+    assert!(
+        p.closed,
+        "stream 1 ended; the ignored stream 3 does not count"
+    );
+}
+
+#[test]
+fn a_response_stays_open_until_data_with_end_stream() {
+    let _exec = StdExecution::install();
+    let mut p = Peer::new(1, PeerConfig::default());
+    p.on_frame(request(1, true));
+    p.respond_to(1, 0, false);
+    p.data(1, 5, 0, false);
+    assert_eq!(p.open_response(None), Some(1));
+    p.data(1, 5, 0, true);
+    assert_eq!(p.open_response(None), None, "ended");
 }

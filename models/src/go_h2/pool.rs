@@ -180,3 +180,7 @@ impl Pool {
         self.conn_opts.goroutines.join_all();
     }
 }
+
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;

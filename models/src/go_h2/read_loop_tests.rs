@@ -4,10 +4,19 @@
 //! DATA for a forgotten stream are judged by their invariants only when a later frame would
 //! overrun a window, which their budgets rarely reach (issue 17).
 
-use super::super::round_trip::tests::{conn_window, connection_with_stream};
-use super::{process_data, refund_unknown_stream, ReadLoop};
+use super::super::client_conn::{ClientConn, ClientStream, ReqErr, ResAndError};
+use super::super::net::{ErrCode, Net, PeerFrame};
+use super::super::pool::Pool;
+use super::super::round_trip::tests::{
+    conn_options, conn_window, connection, connection_with_stream,
+};
+use super::{
+    process_data, process_headers, process_reset_stream, read_loop, refund_unknown_stream,
+    set_go_away, ReadLoop,
+};
 use crate::sync::test_exec::StdExecution;
-use crate::sync::BlockKind;
+use crate::sync::{BlockKind, CloseReason, Event};
+use std::sync::Arc;
 
 #[test]
 fn data_for_a_forgotten_stream_is_given_back_to_the_connection_window() {
@@ -22,11 +31,12 @@ fn data_for_a_forgotten_stream_is_given_back_to_the_connection_window() {
     assert_eq!(writes, ["cc1: WINDOW_UPDATE(0, 100)"]);
 }
 
-/// DATA of (payload, padding) octets on stream 1: the growth of the connection and stream
-/// windows, the writes, and the octets the body pipe holds.
-fn receive(data: (u32, u32)) -> (i64, i64, Vec<String>, i64) {
+/// DATA of (payload, padding) octets on stream 1 of a connection of `variant`: the growth of
+/// the connection and stream windows, the writes, and the octets the body pipe holds.
+fn receive(variant: &str, data: (u32, u32)) -> (i64, i64, Vec<String>, i64) {
     let exec = StdExecution::install();
-    let (cc, cs) = connection_with_stream();
+    let (_net, cc) = connection(variant, false);
+    let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
     let (conn, stream) = (conn_window(&cc), cs.inflow.get());
     let peer_windows = (stream, conn);
     process_data(&cc, &mut ReadLoop::default(), 1, data, false, peer_windows)
@@ -43,11 +53,113 @@ fn receive(data: (u32, u32)) -> (i64, i64, Vec<String>, i64) {
 
 #[test]
 fn data_takes_its_octets_from_both_windows_and_gives_its_padding_back_at_once() {
-    assert_eq!(receive((10, 0)), (-10, -10, vec![], 10), "no padding");
-    let refund = "cc1: WINDOW_UPDATE(0, 5) + WINDOW_UPDATE(1, 5)".to_owned();
-    assert_eq!(
-        receive((10, 5)),
-        (-10, -10, vec![refund], 10),
-        "5 of padding"
+    // go-48491 gives the stream its padding back outside `cc.mu`; alone, it gets it all the same.
+    for variant in ["fixed", "go-48491"] {
+        let unpadded = receive(variant, (10, 0));
+        assert_eq!(unpadded, (-10, -10, vec![], 10), "{variant}: no padding");
+        let refund = "cc1: WINDOW_UPDATE(0, 5) + WINDOW_UPDATE(1, 5)".to_owned();
+        let padded = receive(variant, (10, 5));
+        let want = (-10, -10, vec![refund], 10);
+        assert_eq!(padded, want, "{variant}: 5 of padding");
+    }
+}
+
+/// Streams 1 and 3 (no request bodies) open on a fresh connection of variant `fixed`.
+fn two_streams() -> (Arc<Net>, Arc<ClientConn>, [Arc<ClientStream>; 2]) {
+    let (net, cc) = connection("fixed", false);
+    let streams = {
+        let mut st = cc.mu.lock();
+        [1, 2].map(|req| cc.new_stream(&mut st, req, false))
+    };
+    (net, cc, streams)
+}
+
+#[test]
+fn a_response_that_does_not_end_a_stream_with_a_body_leaves_it_open() {
+    let _exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", false);
+    let (posting, ending) = {
+        let mut st = cc.mu.lock();
+        (
+            cc.new_stream(&mut st, 1, true),
+            cc.new_stream(&mut st, 2, true),
+        )
+    };
+    process_headers(&cc, 1, false);
+    let open = |id| cc.mu.lock().streams.contains_key(&id);
+    assert!(open(1), "its body may still be written and read");
+    let response = posting.try_response();
+    assert!(
+        matches!(response, Some(ResAndError::Response(false))),
+        "{response:?}"
     );
+    process_headers(&cc, 3, true);
+    assert!(
+        !open(3),
+        "ended: forgotten after the response was handed over"
+    );
+    let response = ending.try_response();
+    assert!(
+        matches!(response, Some(ResAndError::Response(true))),
+        "{response:?}"
+    );
+}
+
+#[test]
+fn goaway_fails_only_the_streams_above_its_last_stream_id() {
+    let _exec = StdExecution::install();
+    let (_net, cc, [one, three]) = two_streams();
+    set_go_away(&cc, 1);
+    assert!(one.try_response().is_none(), "stream 1 is still processed");
+    let failed = three.try_response();
+    let retryable = matches!(failed, Some(ResAndError::Err(ReqErr::GotGoAway)));
+    assert!(retryable, "{failed:?}");
+}
+
+#[test]
+fn only_a_protocol_error_reset_makes_the_connection_do_not_reuse() {
+    for (code, do_not_reuse) in [(ErrCode::RefusedStream, false), (ErrCode::Protocol, true)] {
+        let _exec = StdExecution::install();
+        let (_net, cc, _streams) = two_streams();
+        let mut rl = ReadLoop::default();
+        process_reset_stream(&cc, &mut rl, 1, code);
+        let marked = (cc.mu.lock().do_not_reuse, rl.close_when_idle);
+        // Stream 3 is still open: the connection is not idle yet, it is to close once it is.
+        assert_eq!(marked, (do_not_reuse, do_not_reuse), "{code:?}");
+    }
+}
+
+#[test]
+fn a_do_not_reuse_connection_is_closed_by_its_read_loop_once_a_reply_leaves_it_idle() {
+    let exec = StdExecution::install();
+    let (net, cc, _streams) = two_streams();
+    let pool = Arc::new(Pool::new(net.clone(), conn_options("fixed", false)));
+    net.peer_op(
+        1,
+        |_| true,
+        |p| {
+            let reset = PeerFrame::RstStream {
+                stream: 3,
+                code: ErrCode::Protocol,
+            };
+            p.inbound.push_back(reset);
+            let last_reply = PeerFrame::Headers {
+                stream: 1,
+                end_stream: true,
+            };
+            p.inbound.push_back(last_reply);
+            p.close();
+        },
+    );
+    read_loop(cc, pool);
+    let closes: Vec<CloseReason> = exec
+        .probes()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::ConnClosed { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    // `closeIfIdle` after the reply, then the read loop's cleanup at EOF.
+    assert_eq!(closes, [CloseReason::Terminated, CloseReason::Error]);
 }

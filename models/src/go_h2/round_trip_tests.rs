@@ -6,32 +6,64 @@
 //! writes (`WINDOW_UPDATE(stream, increment)`, `RST_STREAM(stream)`) and the locks it took are
 //! what is checked.
 
-use super::super::client_conn::ResAndError;
 use super::super::client_conn::{
-    ClientConn, ClientStream, ConnOptions, PipeEnd, CONN_FLOW, STREAM_FLOW, STREAM_MIN_REFRESH,
+    ClientConn, ClientStream, ConnOptions, PipeEnd, ReqErr, ResAndError, CONN_FLOW, STREAM_FLOW,
+    STREAM_MIN_REFRESH,
 };
-use super::super::ctx::Goroutines;
+use super::super::ctx::{Contexts, Goroutines};
 use super::super::net::Net;
 use super::super::peer::PeerConfig;
+use super::super::pool::Pool;
 use super::super::state::StreamState;
 use super::super::variant::Variant;
-use super::{close_body, refresh_flow, Request};
+use super::{
+    await_response, close_body, open_stream, refresh_flow, round_trip_opt, write_request_body,
+    Request,
+};
 use crate::sync::test_exec::StdExecution;
-use crate::sync::BlockKind;
+use crate::sync::{spawn, BlockKind, Event, Outcome};
+use std::collections::BTreeSet;
 use std::sync::Arc;
+
+/// What a connection of `variant` gets from the transport (`body_goroutine`: the request body
+/// is written by its own goroutine).
+pub(in crate::go_h2) fn conn_options(variant: &str, body_goroutine: bool) -> ConnOptions {
+    ConnOptions {
+        variant: Variant::parse(variant).expect("a variant"),
+        goroutines: Arc::new(Goroutines::new()),
+        body_goroutine,
+        strict_max_streams: false,
+    }
+}
+
+/// Connection 1 of `variant` (default peer), not in any pool, and its network.
+pub(in crate::go_h2) fn connection(
+    variant: &str,
+    body_goroutine: bool,
+) -> (Arc<Net>, Arc<ClientConn>) {
+    let net = Arc::new(Net::new(PeerConfig::default(), 1024));
+    let opts = conn_options(variant, body_goroutine);
+    let cc = Arc::new(ClientConn::new("a", &opts, net.accept()));
+    (net, cc)
+}
 
 /// Connection 1 of variant `fixed`, with stream 1 open on it.
 pub(in crate::go_h2) fn connection_with_stream() -> (Arc<ClientConn>, Arc<ClientStream>) {
-    let net = Net::new(PeerConfig::default(), 1024);
-    let opts = ConnOptions {
-        variant: Variant::parse("fixed").expect("fixed is a variant"),
-        goroutines: Arc::new(Goroutines::new()),
-        body_goroutine: false,
-        strict_max_streams: false,
-    };
-    let cc = Arc::new(ClientConn::new("a", &opts, net.accept()));
+    let (_net, cc) = connection("fixed", false);
     let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
     (cc, cs)
+}
+
+/// Request 1 to host `a` with `body` octets of body and `trailers` octets of trailer.
+fn request(body: u32, trailers: u32) -> Request {
+    Request {
+        num: 1,
+        host: "a".into(),
+        headers: 0,
+        body,
+        trailers,
+        deadline: false,
+    }
 }
 
 fn set_conn_window(cc: &ClientConn, inflow: i64) {
@@ -145,6 +177,7 @@ fn the_body_pipe_hands_over_what_is_buffered_before_its_end() {
     let (_cc, cs) = connection_with_stream();
     cs.pipe_write(10);
     cs.pipe_close(PipeEnd::Eof);
+    assert_eq!(cs.pipe_state(), (10, true), "data, then the end");
     assert_eq!(cs.pipe_read(), (10, None), "the data first");
     assert_eq!(cs.pipe_read(), (0, Some(PipeEnd::Eof)), "then the end");
 }
@@ -183,16 +216,8 @@ fn a_stream_hands_over_a_waiting_response_once_and_books_its_headers() {
 
 #[test]
 fn a_request_announces_its_body_length_only_when_it_has_a_body() {
-    let request = |body| Request {
-        num: 1,
-        host: "a".into(),
-        headers: 0,
-        body,
-        trailers: 0,
-        deadline: false,
-    };
     let length = |body| {
-        let fields = request(body).header_fields();
+        let fields = request(body, 0).header_fields();
         fields
             .into_iter()
             .find(|(name, _)| name == "content-length")
@@ -200,4 +225,88 @@ fn a_request_announces_its_body_length_only_when_it_has_a_body() {
     };
     assert_eq!(length(5).as_deref(), Some("5"));
     assert_eq!(length(0), None);
+}
+
+#[test]
+fn a_request_with_a_body_or_trailers_is_a_post() {
+    let method = |body, trailers| {
+        let fields = request(body, trailers).header_fields();
+        fields
+            .into_iter()
+            .find(|(name, _)| name == ":method")
+            .map(|(_, value)| value)
+    };
+    assert_eq!(method(0, 0).as_deref(), Some("GET"));
+    assert_eq!(method(5, 0).as_deref(), Some("POST"));
+    assert_eq!(method(0, 3).as_deref(), Some("POST"));
+}
+
+/// Request 1 written on a fresh connection: the frames written, and what the peer saw of it in
+/// order (`headers` for each header block it decoded, `complete` when the request ended).
+fn written(body: u32, trailers: u32) -> (Vec<String>, Vec<&'static str>) {
+    let exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", false);
+    let req = request(body, trailers);
+    let (cs, headers) = open_stream(&cc, &req, None).expect("a stream slot");
+    headers.expect("HEADERS written");
+    write_request_body(&cc, &cs, &req).expect("body written");
+    let seen = exec.probes().into_iter().filter_map(|e| match e {
+        Event::HeaderBlockDecoded { headers: Ok(_), .. } => Some("headers"),
+        Event::PeerProcessed { .. } => Some("complete"),
+        _ => None,
+    });
+    (exec.blocking(BlockKind::NetWrite), seen.collect())
+}
+
+#[test]
+fn the_last_data_frame_ends_the_stream_unless_trailers_follow() {
+    let (frames, seen) = written(5, 0);
+    assert_eq!(frames, ["cc1: HEADERS(1)", "cc1: DATA(1, 5)"]);
+    assert_eq!(seen, ["headers", "complete"]);
+    let (frames, seen) = written(5, 3);
+    let with_trailers = ["cc1: HEADERS(1)", "cc1: DATA(1, 5)", "cc1: HEADERS(1)"];
+    assert_eq!(frames, with_trailers);
+    assert_eq!(
+        seen,
+        ["headers", "headers", "complete"],
+        "the trailers end it"
+    );
+}
+
+#[test]
+fn an_error_response_tells_the_body_writer_to_stop_and_forgets_the_stream() {
+    let _exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", true);
+    let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
+    cs.send_res(ResAndError::Err(ReqErr::GotGoAway));
+    // No body is being written: nothing to wait for (waiting would be for ever).
+    let ended = await_response(&cc, &cs, false, None);
+    assert_eq!(ended.err(), Some(ReqErr::GotGoAway));
+    assert_eq!(cs.stop_req_body.get(), Some(ReqErr::StopReqBody));
+    assert!(cc.mu.lock().streams.is_empty(), "forgotten");
+}
+
+#[test]
+fn a_request_refused_every_time_gives_up_after_six_retries() {
+    let exec = StdExecution::install();
+    let net = Arc::new(Net::new(PeerConfig::default(), 1024));
+    let pool = Arc::new(Pool::new(net.clone(), conn_options("fixed", false)));
+    let peer = spawn("peer", move || {
+        for _ in 0..7 {
+            let refuse = |p: &mut super::super::peer::Peer| {
+                let stream = p.unanswered(None).expect("ready");
+                p.refuse(stream);
+            };
+            net.peer_op(1, |up| up.peer.unanswered(None).is_some(), refuse);
+        }
+    });
+    round_trip_opt(&pool, &request(0, 0), None);
+    peer.join();
+    let outcome = exec.probes().into_iter().find_map(|e| match e {
+        Event::RequestFinished { outcome, .. } => Some(outcome),
+        _ => None,
+    });
+    let refused = Outcome::RetryableError("stream error: RefusedStream".into());
+    assert_eq!(outcome, Some(refused), "the first try and 6 retries");
+    pool.shutdown(&Contexts::new(BTreeSet::new()));
 }
