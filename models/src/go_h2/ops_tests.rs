@@ -32,6 +32,18 @@ fn settings_carries_only_the_parameters_given() {
 }
 
 #[test]
+fn settings_and_goaway_send_nothing_they_are_not_told() {
+    match parsed("settings", &[]) {
+        Op::Settings(1, sent) => assert_eq!(sent, Settings::default()),
+        other => panic!("{other:?}"),
+    }
+    match parsed("goaway", &[]) {
+        Op::Goaway(1, last, true) => assert_eq!(last, None, "the highest stream received"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn respond_takes_any_connection_and_stream_unless_told() {
     let picks = |pairs: &[(&str, Value)]| match parsed("respond", pairs) {
         Op::Respond(conn, stream, ..) => (conn, stream),

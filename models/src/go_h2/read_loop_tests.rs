@@ -106,6 +106,29 @@ fn a_response_that_does_not_end_a_stream_with_a_body_leaves_it_open() {
 }
 
 #[test]
+fn a_response_that_does_not_end_a_stream_leaves_it_open_in_every_variant() {
+    for variant in ["fixed", "fixed-without=forget-after-response"] {
+        let _exec = StdExecution::install();
+        let (_net, cc) = connection(variant, false);
+        let (_get, _post) = {
+            let mut st = cc.mu.lock();
+            (
+                cc.new_stream(&mut st, 1, false),
+                cc.new_stream(&mut st, 2, true),
+            )
+        };
+        process_headers(&cc, 1, false);
+        process_headers(&cc, 3, false);
+        let open: Vec<u32> = cc.mu.lock().streams.keys().copied().collect();
+        assert_eq!(
+            open,
+            [1, 3],
+            "{variant}: their response bodies are still to come"
+        );
+    }
+}
+
+#[test]
 fn goaway_fails_only_the_streams_above_its_last_stream_id() {
     let _exec = StdExecution::install();
     let (_net, cc, [one, three]) = two_streams();

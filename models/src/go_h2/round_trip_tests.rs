@@ -287,6 +287,32 @@ fn an_error_response_tells_the_body_writer_to_stop_and_forgets_the_stream() {
 }
 
 #[test]
+fn a_failed_body_write_ends_the_request_when_no_response_came() {
+    let _exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", true);
+    let cs = cc.new_stream(&mut cc.mu.lock(), 1, true);
+    cs.send_body_res(Err(ReqErr::StreamClosed));
+    let ended = await_response(&cc, &cs, true, None);
+    assert_eq!(ended.err(), Some(ReqErr::StreamClosed));
+    assert!(cc.mu.lock().streams.is_empty(), "forgotten");
+}
+
+#[test]
+fn a_cancelled_request_without_a_body_writer_resets_its_stream_itself() {
+    let exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", true);
+    let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
+    let contexts = Contexts::new(BTreeSet::from(["A".to_owned()]));
+    let ctx = contexts.for_request("A", 1, false).expect("cancellable");
+    contexts.cancel("A");
+    // No body writer runs (the request has no body): `handleError` writes RST_STREAM(CANCEL).
+    let ended = await_response(&cc, &cs, false, Some(&ctx));
+    assert_eq!(ended.err(), Some(ReqErr::Canceled));
+    assert_eq!(exec.blocking(BlockKind::NetWrite), ["cc1: RST_STREAM(1)"]);
+    contexts.tear_down();
+}
+
+#[test]
 fn a_request_refused_every_time_gives_up_after_six_retries() {
     let exec = StdExecution::install();
     let net = Arc::new(Net::new(PeerConfig::default(), 1024));
