@@ -1,8 +1,10 @@
 //! Which requests get a context, and which request a `cancel` reaches: the one running, or,
 //! once it finished, the actor's next one.
 
-use super::Contexts;
+use super::super::round_trip::tests::connection;
+use super::{Contexts, SlotWatch, WATCHER};
 use crate::sync::test_exec::StdExecution;
+use crate::sync::Event;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -30,5 +32,36 @@ fn a_cancel_after_a_request_finished_reaches_the_actors_next_request() {
     let next = contexts.for_request("A", 2, false).expect("cancellable");
     assert!(!Arc::ptr_eq(&first, &next), "a new context");
     assert!(next.is_cancelled(), "cancelled before it started");
+    contexts.tear_down();
+}
+
+#[test]
+fn each_slot_watcher_is_a_resource_of_its_own() {
+    let exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", false);
+    let contexts = Contexts::new(BTreeSet::from(["A".to_owned()]));
+    let ctx = contexts.for_request("A", 1, false).expect("cancellable");
+    let watches = [SlotWatch::start(&ctx, &cc), SlotWatch::start(&ctx, &cc)];
+    for watch in &watches {
+        watch.close();
+    }
+    cc.goroutines.join_all();
+    let ends: Vec<(&str, u32)> = exec
+        .probes()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::ResourceOpened { kind: WATCHER, id } => Some(("opened", id)),
+            Event::ResourceClosed { kind: WATCHER, id } => Some(("closed", id)),
+            _ => None,
+        })
+        .collect();
+    let mut closed = ends[2..].to_vec();
+    closed.sort_unstable();
+    assert_eq!(ends[..2], [("opened", 1), ("opened", 2)]);
+    assert_eq!(
+        closed,
+        [("closed", 1), ("closed", 2)],
+        "each closed its own"
+    );
     contexts.tear_down();
 }

@@ -129,6 +129,12 @@ mod tests {
     }
 
     #[test]
+    fn a_header_list_renders_one_field_a_line() {
+        let fields = [f(":method", "GET"), f("x-big", "aaaa")];
+        assert_eq!(render(&fields), ":method: GET\nx-big: aaaa");
+    }
+
+    #[test]
     fn round_trip_in_order() {
         let (mut e, mut d) = (Encoder::default(), Decoder::default());
         let a = vec![f(":method", "GET"), f("x-big", "aaaa")];

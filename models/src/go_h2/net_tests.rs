@@ -73,6 +73,18 @@ fn a_buffer_the_peer_read_again_is_empty_and_counts_only_its_settings_acks() {
 }
 
 #[test]
+fn one_buffered_frame_read_again_leaves_the_buffer_empty() {
+    let _exec = StdExecution::install();
+    let net = Net::new(PeerConfig::default(), 1024);
+    let wire = net.accept();
+    net.stop_reading(1);
+    let update = ClientFrame::WindowUpdate { stream: 0, inc: 1 };
+    assert_eq!(wire.write(vec![update]), Ok(()));
+    net.resume_reading(1);
+    assert_eq!(wire.up.lock().buffered_len, 0, "its 13 octets were read");
+}
+
+#[test]
 fn a_peer_operation_on_any_connection_stops_counting_itself_once_it_ran() {
     let _exec = StdExecution::install();
     let net = Net::new(PeerConfig::default(), 1024);

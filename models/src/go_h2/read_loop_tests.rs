@@ -153,6 +153,17 @@ fn only_a_protocol_error_reset_makes_the_connection_do_not_reuse() {
 }
 
 #[test]
+fn before_76eb614f_a_do_not_reuse_connection_is_not_closed_when_idle() {
+    let _exec = StdExecution::install();
+    let (_net, cc) = connection("go-48491", false);
+    let _stream = cc.new_stream(&mut cc.mu.lock(), 1, false);
+    let mut rl = ReadLoop::default();
+    process_reset_stream(&cc, &mut rl, 1, ErrCode::Protocol);
+    let marked = (cc.mu.lock().do_not_reuse, rl.close_when_idle);
+    assert_eq!(marked, (true, false), "978cfadd has no closeWhenIdle");
+}
+
+#[test]
 fn a_do_not_reuse_connection_is_closed_by_its_read_loop_once_a_reply_leaves_it_idle() {
     let exec = StdExecution::install();
     let (net, cc, _streams) = two_streams();

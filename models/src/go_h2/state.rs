@@ -111,6 +111,8 @@ mod tests {
         assert_eq!(ConnLife::Open.admit_stream(), Ok(ConnLife::Open));
         assert!(ConnLife::Closed.admit_stream().is_err());
         assert_eq!(ConnLife::Closed.close(), ConnLife::Closed);
+        assert!(ConnLife::Open.close().is_closed());
+        assert!(!ConnLife::Open.is_closed());
     }
 
     #[test]
