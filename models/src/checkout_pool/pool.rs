@@ -733,11 +733,6 @@ impl Pool {
             self.close_conn(conn, CloseReason::Owner);
         }
     }
-
-    /// Connections open now (for the end-of-run capacity check).
-    pub fn size(&self) -> i64 {
-        self.state.lock().size
-    }
 }
 
 impl State {
@@ -832,22 +827,5 @@ impl Pool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_books_follow_a_connection_through_the_fixed_pool_and_reject_the_rest() {
-        let b = Books::Connecting
-            .checked_out(7)
-            .expect("its creator holds it");
-        let b = b.checked_in(7).expect("checked in");
-        let b = b.returned(Some(8)).expect("handed to a waiter");
-        assert!(b.checked_out(9).is_err(), "handed to 8, not to 9");
-        let b = b.checked_out(8).expect("the waiter takes it");
-        assert!(b.checked_in(7).is_err(), "only its holder checks it in");
-        assert_eq!(b.retired(), Ok(Books::Retired));
-        assert!(Books::Retired.retired().is_err(), "retired twice");
-        assert!(Books::Idle.returned(None).is_err(), "idle twice");
-        assert_eq!(Books::Untracked.returned(None), Ok(Books::Untracked));
-    }
-}
+#[path = "pool_tests.rs"]
+mod tests;

@@ -49,7 +49,7 @@ impl Pool {
 
     /// The callback of `conn`'s idle timer of generation `generation`: close the connection if
     /// it is still idle under this timer; a stale timer does nothing.
-    fn on_idle_timer(&self, conn: u32, generation: u32) {
+    pub(super) fn on_idle_timer(&self, conn: u32, generation: u32) {
         let mut st = self.state.lock();
         let idle = st.idle.iter().any(|(c, _)| *c == conn);
         let same_timer = st.idle_gen.get(&conn) == Some(&generation);

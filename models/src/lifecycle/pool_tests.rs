@@ -18,15 +18,6 @@ fn pipe_pool(variant: &str) -> (StdExecution, Loop, Pool) {
     (exec, lp, pool)
 }
 
-/// The outcomes of the requests that finished, in order.
-fn outcomes(exec: &StdExecution) -> Vec<Outcome> {
-    let finished = |ev| match ev {
-        Event::RequestFinished { outcome, .. } => Some(outcome),
-        _ => None,
-    };
-    exec.probes().into_iter().filter_map(finished).collect()
-}
-
 #[test]
 fn a_pooled_connection_whose_server_went_away_fails_the_next_request() {
     let (exec, lp, pool) = pipe_pool("fixed");
@@ -38,7 +29,7 @@ fn a_pooled_connection_whose_server_went_away_fails_the_next_request() {
     lp.drain();
     pool.request(&lp, "main", 2, Request::default());
     let lost = Outcome::Error("connection lost".into());
-    assert_eq!(outcomes(&exec), [Outcome::Response, lost]);
+    assert_eq!(exec.finished(), [(1, Outcome::Response), (2, lost)]);
 }
 
 #[test]

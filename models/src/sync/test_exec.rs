@@ -3,7 +3,7 @@
 //! it did (its state, and the ghost log: what it declared it writes, for instance).
 
 use super::context::{install, Exec, ExecGuard, Observer};
-use super::{Backend, BlockKind, Event, Ghost, Record, RecordKind, Violation};
+use super::{Backend, BlockKind, Event, Ghost, Outcome, Record, RecordKind, Violation};
 use std::sync::Arc;
 
 /// An observer that judges nothing.
@@ -82,6 +82,27 @@ impl StdExecution {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The labels of the awaits passed so far ([`super::yield_now`]), in order.
+    pub(crate) fn yields(&self) -> Vec<&'static str> {
+        let ghost = self.exec.ghost();
+        let log = &ghost.lock().expect("ghost lock").log;
+        log.iter()
+            .filter_map(|r| match r.kind {
+                RecordKind::Yield(label) => Some(label),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The requests finished so far and how, in order ([`Event::RequestFinished`]).
+    pub(crate) fn finished(&self) -> Vec<(u32, Outcome)> {
+        let finished = |ev| match ev {
+            Event::RequestFinished { req, outcome } => Some((req, outcome)),
+            _ => None,
+        };
+        self.probes().into_iter().filter_map(finished).collect()
     }
 
     /// The probes reported so far, in order.

@@ -1,0 +1,262 @@
+//! The pool's books, how a checkout ends, the slot count of `size-check-then-create`, the
+//! lifetime reaper, a shared connect finished for its waiters, a cancelled `use`, and the idle
+//! timers, one actor at a time. Scenarios judge these only through invariants, which a
+//! wrong outcome or a bookkeeping slip often does not break (issue 17).
+
+use super::*;
+use crate::sync::advance_clock;
+use crate::sync::test_exec::StdExecution;
+
+/// One connection at most, one await to connect, nothing optional enabled.
+fn small() -> Config {
+    Config {
+        max_size: 1,
+        idle_timeout: 5,
+        create_steps: 1,
+        connect_failures: 0,
+        max_lifetime: 0,
+        idle_timers: false,
+        shared_connect: false,
+        conn_tasks: false,
+        peer_stops_reading: false,
+    }
+}
+
+/// Probes recorded, and a pool of `variant` with `config` that nothing cancels by name.
+fn pool(variant: &str, config: Config) -> (StdExecution, Pool) {
+    let exec = StdExecution::install();
+    let variant = Variant::parse(variant).expect("a variant");
+    (exec, Pool::new(variant, config, BTreeSet::new()))
+}
+
+fn books(pool: &Pool, conn: u32) -> Option<Books> {
+    pool.state.lock().books.get(&conn).copied()
+}
+
+/// The connections the probes reported closed, with why.
+fn closed(exec: &StdExecution) -> Vec<(u32, CloseReason)> {
+    let closed = |ev| match ev {
+        Event::ConnClosed { conn, reason } => Some((conn, reason)),
+        _ => None,
+    };
+    exec.probes().into_iter().filter_map(closed).collect()
+}
+
+#[test]
+fn the_books_follow_a_connection_through_the_fixed_pool_and_reject_the_rest() {
+    let b = Books::Connecting
+        .checked_out(7)
+        .expect("its creator holds it");
+    let b = b.checked_in(7).expect("checked in");
+    let b = b.returned(Some(8)).expect("handed to a waiter");
+    assert!(b.checked_out(9).is_err(), "handed to 8, not to 9");
+    let b = b.checked_out(8).expect("the waiter takes it");
+    assert!(b.checked_in(7).is_err(), "only its holder checks it in");
+    assert_eq!(b.retired(), Ok(Books::Retired));
+    assert!(Books::Retired.retired().is_err(), "retired twice");
+    assert!(Books::Idle.returned(None).is_err(), "idle twice");
+    assert_eq!(Books::Untracked.returned(None), Ok(Books::Untracked));
+}
+
+#[test]
+fn a_connection_checked_in_is_booked_idle_and_reused() {
+    let (exec, pool) = pool("fixed", small());
+    assert_eq!(pool.checkout("A", 1, None), Some(1), "a new connection");
+    assert_eq!(books(&pool, 1), Some(Books::Held(1)));
+    pool.checkin(1, 1);
+    assert_eq!(books(&pool, 1), Some(Books::Idle), "back in the pool");
+    assert_eq!(pool.checkout("A", 2, None), Some(1), "the same one again");
+    assert_eq!(books(&pool, 1), Some(Books::Held(2)));
+    assert_eq!(exec.finished(), [(1, Outcome::Response)]);
+}
+
+#[test]
+fn the_fixed_pool_ignores_a_second_release_and_keeps_tracking_the_connection() {
+    let (exec, pool) = pool("fixed", small());
+    let conn = pool.checkout("A", 1, None).expect("a new connection");
+    pool.checkin(1, conn);
+    pool.checkin(1, conn);
+    assert_eq!(books(&pool, conn), Some(Books::Idle), "still tracked");
+    assert_eq!(pool.state.lock().idle.len(), 1, "put back once");
+    let note = Event::Note("ignores request 1's second release of conn 1".into());
+    assert!(exec.probes().contains(&note));
+}
+
+#[test]
+fn a_checkout_ends_cancelled_failed_or_refused_for_what_ended_it() {
+    let (exec, pool) = pool("fixed", small());
+    let conn = pool.checkout("A", 1, None).expect("a new connection");
+    assert_eq!(pool.checkout("B", 2, Some("wait")), None, "no room");
+    // `shared-connect-cancels-waiters` fails a waiter with the connect's cancellation.
+    pool.state.lock().shared_failed.insert(3);
+    assert_eq!(pool.checkout("C", 3, None), None);
+    pool.checkin(1, conn);
+    pool.close();
+    assert_eq!(pool.checkout("D", 4, None), None);
+    let closed = Outcome::RetryableError("pool closed".into());
+    let ends = [
+        (2, Outcome::Cancelled),
+        (3, Outcome::Cancelled),
+        (1, Outcome::Response),
+        (4, closed),
+    ];
+    assert_eq!(exec.finished(), ends);
+}
+
+#[test]
+fn a_failed_connect_ends_its_checkout_with_the_error() {
+    let (exec, pool) = pool(
+        "fixed",
+        Config {
+            connect_failures: 1,
+            ..small()
+        },
+    );
+    assert_eq!(pool.checkout("A", 1, None), None);
+    assert_eq!(
+        exec.finished(),
+        [(1, Outcome::Error("connect failed".into()))]
+    );
+    assert_eq!(pool.checkout("A", 2, None), Some(2), "the server is back");
+}
+
+#[test]
+fn a_pool_that_sizes_after_the_connect_still_counts_the_connection() {
+    let (_exec, pool) = pool("size-check-then-create", small());
+    assert_eq!(pool.checkout("A", 1, None), Some(1));
+    assert_eq!(pool.state.lock().size, 1);
+    assert_eq!(pool.checkout("B", 2, Some("wait")), None, "no room left");
+}
+
+#[test]
+fn the_reaper_closes_an_idle_connection_only_once_its_lifetime_is_over() {
+    let config = Config {
+        idle_timeout: 100,
+        max_lifetime: 10,
+        ..small()
+    };
+    let (exec, pool) = pool("fixed", config);
+    let conn = pool.checkout("A", 1, None).expect("a new connection");
+    pool.checkin(1, conn);
+    advance_clock(9);
+    pool.reap();
+    assert!(closed(&exec).is_empty(), "9 of its 10");
+    advance_clock(1);
+    pool.reap();
+    assert_eq!(closed(&exec), [(conn, CloseReason::Expired)]);
+}
+
+/// [`small`] sharing its connects, each of two awaits.
+fn shared() -> Config {
+    Config {
+        shared_connect: true,
+        create_steps: 2,
+        ..small()
+    }
+}
+
+#[test]
+fn a_shared_connect_whose_driver_is_cancelled_is_finished_for_its_waiter() {
+    let (exec, pool) = pool("fixed", shared());
+    // Request 9 waits on the connect request 1 drives.
+    pool.state.lock().waiters.push_back(9);
+    assert_eq!(pool.checkout("A", 1, Some("connect")), None);
+    assert_eq!(exec.finished(), [(1, Outcome::Cancelled)]);
+    assert_eq!(pool.state.lock().delivered.get(&9), Some(&1), "handed over");
+    assert!(closed(&exec).is_empty());
+    let connect_awaits = exec
+        .yields()
+        .into_iter()
+        .filter(|l| l.starts_with("connect"))
+        .count();
+    assert_eq!(connect_awaits, 2, "the two awaits of one connect");
+}
+
+#[test]
+fn a_connect_nobody_waits_on_is_abandoned_with_its_driver() {
+    let (exec, pool) = pool("fixed", shared());
+    assert_eq!(pool.checkout("A", 1, Some("connect")), None);
+    assert_eq!(closed(&exec), [(1, CloseReason::Owner)]);
+    assert!(pool.state.lock().idle.is_empty());
+}
+
+#[test]
+fn a_lease_cancelled_at_a_use_ends_cancelled_and_gives_its_connection_back() {
+    let (exec, pool) = pool("fixed", small());
+    let lease = (1, pool.checkout("A", 1, None).expect("a new connection"));
+    assert!(pool.use_conn("A", lease, 1, None), "nothing cancels it");
+    assert!(!pool.use_conn("A", lease, 2, Some("use")));
+    assert_eq!(exec.finished(), [(1, Outcome::Cancelled)]);
+    assert_eq!(books(&pool, 1), Some(Books::Idle));
+}
+
+#[test]
+fn a_discard_by_a_request_that_lost_its_connection_drops_no_lease_reference() {
+    // double-release puts connection 1 back twice: two checkouts then share it, and the
+    // first holder no longer holds it when it discards.
+    let config = Config {
+        conn_tasks: true,
+        ..small()
+    };
+    let (_exec, pool) = pool("double-release", config);
+    let conn = pool.checkout("A", 1, None).expect("a new connection");
+    pool.checkin(1, conn);
+    pool.checkin(1, conn);
+    assert_eq!(pool.state.lock().idle.len(), 2, "put back twice");
+    assert_eq!(pool.checkout("B", 2, None), Some(conn));
+    assert_eq!(pool.checkout("C", 3, None), Some(conn), "the second copy");
+    let refs = || pool.state.lock().refs.get(&conn).copied();
+    assert_eq!(refs(), Some(3), "the pool's, B's and C's");
+    pool.discard(2, conn);
+    assert_eq!(refs(), Some(2), "only the pool's reference is dropped");
+}
+
+/// [`small`] with idle timers.
+fn timed() -> Config {
+    Config {
+        idle_timers: true,
+        ..small()
+    }
+}
+
+#[test]
+fn an_idle_connection_is_closed_when_its_timer_fires() {
+    let (exec, pool) = pool("fixed", timed());
+    let conn = pool.checkout("A", 1, None).expect("a new connection");
+    pool.checkin(1, conn);
+    advance_clock(4);
+    pool.fire_timers();
+    assert!(closed(&exec).is_empty(), "not due yet");
+    advance_clock(1);
+    pool.fire_timers();
+    assert_eq!(closed(&exec), [(conn, CloseReason::Expired)]);
+}
+
+#[test]
+fn the_callback_of_a_timer_armed_before_a_checkout_closes_nothing() {
+    let (exec, pool) = pool("fixed", timed());
+    let conn = pool.checkout("A", 1, None).expect("a new connection");
+    pool.checkin(1, conn);
+    let first = pool.state.lock().idle_gen[&conn];
+    assert_eq!(pool.checkout("A", 2, None), Some(conn));
+    pool.checkin(2, conn);
+    // The first timer fired before the checkout; its callback runs only now.
+    pool.on_idle_timer(conn, first);
+    assert!(closed(&exec).is_empty());
+    assert_eq!(books(&pool, conn), Some(Books::Idle));
+}
+
+#[test]
+fn a_checkout_stops_the_idle_timer_even_where_a_fired_one_closes_in_use() {
+    let (exec, pool) = pool("idle-timer-closes-in-use", timed());
+    let conn = pool.checkout("A", 1, None).expect("a new connection");
+    pool.checkin(1, conn);
+    assert_eq!(books(&pool, conn), Some(Books::Idle));
+    advance_clock(5);
+    assert_eq!(pool.checkout("A", 2, None), Some(conn));
+    pool.fire_timers();
+    assert!(
+        closed(&exec).is_empty(),
+        "its timer was stopped before it fired"
+    );
+}
