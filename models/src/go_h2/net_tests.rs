@@ -2,8 +2,8 @@
 //! writer counts itself stalled only while it waits for room, so `await-stall` after a stall
 //! has resumed waits for a new one. No scenario awaits a second stall (issue 17).
 
-use super::super::peer::PeerConfig;
-use super::{ClientFrame, Net, Wire};
+use super::super::peer::{Peer, PeerConfig};
+use super::{ClientFrame, Net, PeerFrame, Read, Wire};
 use crate::sync::test_exec::StdExecution;
 use crate::sync::{spawn, yield_now};
 
@@ -82,6 +82,16 @@ fn one_buffered_frame_read_again_leaves_the_buffer_empty() {
     assert_eq!(wire.write(vec![update]), Ok(()));
     net.resume_reading(1);
     assert_eq!(wire.up.lock().buffered_len, 0, "its 13 octets were read");
+}
+
+#[test]
+fn a_peer_closing_with_nothing_to_send_ends_the_clients_reads() {
+    let _exec = StdExecution::install();
+    let net = Net::new(PeerConfig::default(), 1024);
+    let wire = net.accept();
+    assert!(matches!(wire.read(), Read::Frame(PeerFrame::Settings(_))));
+    net.peer_op(1, |_| true, Peer::close);
+    assert!(matches!(wire.read(), Read::Eof), "the close is passed on");
 }
 
 #[test]

@@ -310,3 +310,71 @@ fn a_response_stays_open_until_data_with_end_stream() {
     p.data(1, 5, 0, true);
     assert_eq!(p.open_response(None), None, "ended");
 }
+
+#[test]
+fn a_stream_over_the_advertised_limit_is_refused_refused_stream_until_acked() {
+    let _exec = StdExecution::install();
+    let config = PeerConfig {
+        max_streams: Some(1),
+        ..PeerConfig::default()
+    };
+    let mut p = Peer::new(1, config);
+    let reset = |stream, code| PeerFrame::RstStream { stream, code };
+    p.on_frame(request(1, true));
+    let queued = p.inbound.len();
+    p.on_frame(request(3, true));
+    let refused = reset(3, ErrCode::RefusedStream);
+    assert_eq!(sent_after(&p, queued), [refused], "SETTINGS not acked yet");
+    p.on_frame(ClientFrame::SettingsAck);
+    let queued = p.inbound.len();
+    p.on_frame(request(5, true));
+    let violation = reset(5, ErrCode::Protocol);
+    assert_eq!(sent_after(&p, queued), [violation], "acked");
+}
+
+#[test]
+fn a_stream_above_a_goaways_last_stream_id_gets_no_response() {
+    let _exec = StdExecution::install();
+    let config = PeerConfig {
+        auto_respond: true,
+        ..PeerConfig::default()
+    };
+    let mut p = Peer::new(1, config);
+    p.goaway(Some(1), false);
+    let queued = p.inbound.len();
+    p.on_frame(request(3, true));
+    assert_eq!(sent_after(&p, queued), [], "ignored");
+}
+
+#[test]
+fn each_data_frame_carries_the_peers_send_windows_before_it() {
+    let _exec = StdExecution::install();
+    let mut p = Peer::new(1, PeerConfig::default());
+    p.on_frame(request(1, true));
+    p.respond_to(1, 0, false);
+    p.data(1, 10, 0, false);
+    let queued = p.inbound.len();
+    p.data(1, 5, 0, true);
+    let left = DEFAULT_WINDOW - 10;
+    let second = PeerFrame::Data {
+        stream: 1,
+        len: 5,
+        pad: 0,
+        end_stream: true,
+        peer_windows: (left, left),
+    };
+    assert_eq!(sent_after(&p, queued), [second]);
+}
+
+#[test]
+fn the_oldest_handler_not_reading_its_body_reads_next() {
+    let _exec = StdExecution::install();
+    let mut p = deferring_reads();
+    p.on_frame(request(1, false));
+    p.on_frame(request(3, false));
+    assert_eq!(p.unread(None), Some(1));
+    assert_eq!(p.unread(Some(3)), Some(3));
+    p.read_body(1);
+    assert_eq!(p.unread(None), Some(3));
+    assert_eq!(p.unread(Some(1)), None, "reading");
+}

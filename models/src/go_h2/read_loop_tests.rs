@@ -129,6 +129,19 @@ fn a_response_that_does_not_end_a_stream_leaves_it_open_in_every_variant() {
 }
 
 #[test]
+fn data_that_ends_a_stream_of_an_idle_do_not_reuse_connection_marks_it_to_close() {
+    let _exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", false);
+    cc.mu.lock().do_not_reuse = true;
+    let mut rl = ReadLoop::default();
+    // A cancelled request's stream: the connection has none left.
+    process_data(&cc, &mut rl, 1, (10, 0), false, (0, 0)).expect("refunded");
+    assert!(!rl.close_when_idle, "the stream has not ended");
+    process_data(&cc, &mut rl, 1, (10, 0), true, (0, 0)).expect("refunded");
+    assert!(rl.close_when_idle, "END_STREAM");
+}
+
+#[test]
 fn goaway_fails_only_the_streams_above_its_last_stream_id() {
     let _exec = StdExecution::install();
     let (_net, cc, [one, three]) = two_streams();

@@ -11,14 +11,16 @@ use super::super::client_conn::{
     STREAM_MIN_REFRESH,
 };
 use super::super::ctx::{Contexts, Goroutines};
+use super::super::net::ClientFrame;
 use super::super::net::Net;
 use super::super::peer::PeerConfig;
 use super::super::pool::Pool;
+use super::super::read_loop::read_loop;
 use super::super::state::StreamState;
 use super::super::variant::Variant;
 use super::{
-    await_response, close_body, open_stream, refresh_flow, round_trip_opt, write_request_body,
-    Request,
+    await_response, close_body, open_stream, read_and_close_body, refresh_flow, round_trip_opt,
+    write_request_body, Request,
 };
 use crate::sync::test_exec::StdExecution;
 use crate::sync::{spawn, BlockKind, Event, Outcome};
@@ -271,6 +273,66 @@ fn the_last_data_frame_ends_the_stream_unless_trailers_follow() {
         ["headers", "headers", "complete"],
         "the trailers end it"
     );
+}
+
+#[test]
+fn a_request_ends_with_its_headers_unless_a_body_or_trailers_follow() {
+    let (frames, seen) = written(0, 0);
+    assert_eq!(frames, ["cc1: HEADERS(1)"]);
+    assert_eq!(seen, ["headers", "complete"], "a GET");
+    let (frames, seen) = written(0, 3);
+    assert_eq!(frames, ["cc1: HEADERS(1)", "cc1: HEADERS(1)"]);
+    assert_eq!(seen, ["headers", "headers", "complete"], "trailers only");
+}
+
+#[test]
+fn a_request_with_trailers_announces_them_and_sends_its_own() {
+    let announced = |trailers| {
+        let fields = request(0, trailers).header_fields();
+        fields.into_iter().any(|(name, _)| name == "trailer")
+    };
+    assert!(announced(3));
+    assert!(!announced(0));
+    let trailer = ("x-trailer".to_owned(), "t1-t1".to_owned());
+    assert_eq!(request(0, 5).trailer_fields(), [trailer]);
+}
+
+#[test]
+fn a_body_larger_than_the_stream_window_is_read_to_its_end() {
+    let _exec = StdExecution::install();
+    let (net, cc) = connection("fixed", false);
+    let pool = Arc::new(Pool::new(net.clone(), conn_options("fixed", false)));
+    let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
+    let preface = ClientFrame::Preface {
+        initial_window: STREAM_FLOW,
+        conn_window_update: CONN_FLOW,
+    };
+    let headers = ClientFrame::Headers {
+        stream: 1,
+        end_stream: true,
+        end_headers: true,
+        block: Vec::new(),
+    };
+    cc.tconn.write(vec![preface, headers]).expect("written");
+    let (cc2, pool2) = (cc.clone(), pool.clone());
+    cc.goroutines
+        .go("conn1.readLoop", move || read_loop(cc2, pool2));
+    let window = u32::try_from(STREAM_FLOW).expect("4 MiB");
+    let peer = spawn("peer", move || {
+        // The whole stream window, then 10 octets more once the client has read some.
+        for (len, end) in [(window, false), (10, true)] {
+            let send = |p: &mut super::super::peer::Peer| p.data(1, len, 0, end);
+            net.peer_op(1, |up| up.peer.can_send(1, len), send);
+        }
+        net
+    });
+    read_and_close_body(&cc, &cs, false);
+    assert!(
+        cc.mu.lock().streams.is_empty(),
+        "read to its end and closed"
+    );
+    peer.join().teardown();
+    cc.goroutines.join_all();
 }
 
 #[test]
