@@ -164,6 +164,7 @@ fn lifecycle_refuses_transports_it_cannot_hold_and_failures_it_cannot_reach() {
         (vec![op("exit", &[("transport", int(0))])], 0, "`transport`"),
         (vec![op("data", &[("fd", int(3))])], 0, "`fd`"),
         (vec![op("cancel", &[("target", text("A"))])], 0, "B"),
+        (vec![op("cancel", &[("target", text("Z"))])], 0, "B"),
     ];
     for (ops, at, says) in cases {
         let s = one(ops);

@@ -789,3 +789,33 @@ fn world_keys_tell_every_object_apart_and_name_it() {
     }
     assert_eq!(World::key_of(&Event::PoolClosed), None);
 }
+
+#[test]
+fn a_request_with_a_stream_on_a_connection_is_active_there_once() {
+    use super::Activity;
+    let mut world = World::default();
+    let events = [
+        Event::RequestStarted { req: 1 },
+        Event::RequestAssigned { req: 1, conn: 1 },
+        Event::StreamOpened {
+            conn: 1,
+            stream: 3,
+            req: 1,
+        },
+        Event::RequestStarted { req: 2 },
+        Event::RequestAssigned { req: 2, conn: 1 },
+    ];
+    for (seq, ev) in events.into_iter().enumerate() {
+        world.apply(&Record {
+            seq,
+            step: seq as u64,
+            actor: A,
+            held: 0,
+            kind: RecordKind::Probe(ev),
+        });
+    }
+    assert_eq!(
+        world.active_on(1),
+        [(1, Activity::Stream(3)), (2, Activity::Assigned)]
+    );
+}

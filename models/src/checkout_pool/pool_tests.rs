@@ -260,3 +260,22 @@ fn a_checkout_stops_the_idle_timer_even_where_a_fired_one_closes_in_use() {
         "its timer was stopped before it fired"
     );
 }
+
+#[test]
+fn a_lease_discarded_after_close_pool_is_closed_by_its_task_as_broken() {
+    let config = Config {
+        conn_tasks: true,
+        ..small()
+    };
+    let (exec, pool) = pool("fixed", config);
+    let conn = pool.checkout("A", 1, None).expect("a new connection");
+    pool.close();
+    pool.discard(1, conn);
+    assert!(closed(&exec).is_empty(), "the connection task closes it");
+    pool.drive();
+    assert_eq!(
+        closed(&exec),
+        [(conn, CloseReason::Error)],
+        "the last reason"
+    );
+}

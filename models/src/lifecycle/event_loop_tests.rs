@@ -3,6 +3,7 @@
 //! a pipe connection whose server went away (issue 17).
 
 use super::super::connect_pipe::create_pipe_connection;
+use super::super::transport::SubprocessTransport;
 use super::*;
 use crate::sync::test_exec::StdExecution;
 
@@ -83,4 +84,20 @@ fn code_unaware_of_a_cancellation_sees_it_only_once_it_returns() {
     let inside = lp.unaware_of_cancel("A", || lp.cancel_requested("A"));
     assert!(!inside, "v3.4.2's inner task runs on");
     assert!(lp.cancel_requested("A"), "recorded, and seen again after");
+}
+
+#[test]
+fn a_pool_sees_the_peer_of_a_subprocess_go_once_its_exit_was_reported() {
+    let _exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let id = lp.reserve_transport_id();
+    let t = SubprocessTransport::create(&lp, "main", id, 0, None).expect("no pipe to fail");
+    lp.drain();
+    assert!(!t.peer_gone(), "the child runs");
+    let Transport::Subprocess(s) = &t else {
+        panic!("create makes subprocess transports");
+    };
+    s.child_exit(&lp);
+    lp.drain();
+    assert!(t.peer_gone(), "process_exited ran");
 }
