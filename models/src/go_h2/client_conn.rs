@@ -849,6 +849,32 @@ mod tests {
     }
 
     #[test]
+    fn the_flow_control_defaults_are_gos() {
+        // golang/net http2/transport.go: transportDefaultConnFlow = 1 << 30,
+        // transportDefaultStreamFlow = 4 << 20, transportDefaultStreamMinRefresh = 4 << 10;
+        // frame.go: the initial SETTINGS_MAX_FRAME_SIZE, 1 << 14.
+        let defaults = (CONN_FLOW, STREAM_FLOW, STREAM_MIN_REFRESH, MAX_FRAME);
+        assert_eq!(defaults, (1_073_741_824, 4_194_304, 4_096, 16_384));
+    }
+
+    #[test]
+    fn closing_for_an_error_fails_every_stream_with_it() {
+        let _exec = crate::sync::test_exec::StdExecution::install();
+        let (_net, cc) = super::super::round_trip::tests::connection("fixed", false);
+        let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
+        let err = ReqErr::ConnClosed("forced".into());
+        cc.close_for_error(err.clone(), CloseReason::Error);
+        let res = cs.try_response();
+        assert!(
+            matches!(&res, Some(ResAndError::Err(e)) if *e == err),
+            "{res:?}"
+        );
+        assert_eq!(cs.pipe_read(), (0, Some(PipeEnd::Err(err))));
+        let st = cc.mu.lock();
+        assert!(st.life.is_closed() && st.streams.is_empty());
+    }
+
+    #[test]
     fn errors_read_as_gos_messages() {
         let closed = ReqErr::GoAwayClosed(3).describe();
         let says = "http2: server sent GOAWAY and closed the connection; LastStreamID=3";

@@ -6,7 +6,7 @@ use super::super::peer::PeerConfig;
 use super::super::pool::Pool;
 use super::super::round_trip::tests::conn_options;
 use super::super::World;
-use super::{run_op, Op};
+use super::{run_op, Op, CONFIG, OPS};
 use crate::check_tests::{int, op};
 use crate::model::{Args, Value};
 use crate::sync::test_exec::StdExecution;
@@ -90,4 +90,20 @@ fn the_peer_sends_data_with_more_padding_than_payload_within_its_windows() {
         frames[2], padding,
         "after SETTINGS and the response HEADERS"
     );
+}
+
+#[test]
+fn every_parameter_whose_default_is_minus_one_admits_it() {
+    let params = OPS.iter().flat_map(|op| op.params).chain(CONFIG);
+    let documented: Vec<&str> = params
+        .clone()
+        .filter(|p| p.doc.contains("default -1"))
+        .map(|p| p.name)
+        .collect();
+    assert!(documented.len() >= 6, "{documented:?}");
+    let refusing: Vec<&str> = params
+        .filter(|p| p.doc.contains("default -1") && p.min != -1)
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(refusing, Vec::<&str>::new(), "the loader would refuse -1");
 }

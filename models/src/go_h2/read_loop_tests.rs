@@ -4,15 +4,18 @@
 //! DATA for a forgotten stream are judged by their invariants only when a later frame would
 //! overrun a window, which their budgets rarely reach (issue 17).
 
-use super::super::client_conn::{ClientConn, ClientStream, ReqErr, ResAndError};
-use super::super::net::{ErrCode, Net, PeerFrame};
+use super::super::client_conn::{
+    ClientConn, ClientStream, ReqErr, ResAndError, DEFAULT_MAX_CONCURRENT_STREAMS,
+    INITIAL_MAX_CONCURRENT_STREAMS,
+};
+use super::super::net::{ErrCode, Net, PeerFrame, Settings};
 use super::super::pool::Pool;
 use super::super::round_trip::tests::{
     conn_options, conn_window, connection, connection_with_stream,
 };
 use super::{
-    process_data, process_headers, process_reset_stream, read_loop, refund_unknown_stream,
-    set_go_away, ReadLoop,
+    process_data, process_headers, process_reset_stream, process_settings, read_loop,
+    refund_unknown_stream, set_go_away, ReadLoop,
 };
 use crate::sync::test_exec::StdExecution;
 use crate::sync::{BlockKind, CloseReason, Event};
@@ -139,6 +142,27 @@ fn data_that_ends_a_stream_of_an_idle_do_not_reuse_connection_marks_it_to_close(
     assert!(!rl.close_when_idle, "the stream has not ended");
     process_data(&cc, &mut rl, 1, (10, 0), true, (0, 0)).expect("refunded");
     assert!(rl.close_when_idle, "END_STREAM");
+}
+
+#[test]
+fn the_first_settings_without_a_stream_limit_sets_gos_default_and_later_ones_keep_it() {
+    let _exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", false);
+    let limit = || cc.mu.lock().max_concurrent_streams;
+    assert_eq!(
+        limit(),
+        INITIAL_MAX_CONCURRENT_STREAMS,
+        "before any SETTINGS"
+    );
+    process_settings(&cc, Settings::default()).expect("acked");
+    assert_eq!(limit(), DEFAULT_MAX_CONCURRENT_STREAMS);
+    let five = Settings {
+        max_streams: Some(5),
+        ..Settings::default()
+    };
+    process_settings(&cc, five).expect("acked");
+    process_settings(&cc, Settings::default()).expect("acked");
+    assert_eq!(limit(), 5, "a later SETTINGS without the limit leaves it");
 }
 
 #[test]
