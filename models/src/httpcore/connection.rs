@@ -387,16 +387,18 @@ impl Http2Connection {
 
     /// `_send_request_headers` (http2.py 222-251): `send_headers`, then write. h2 refusing the
     /// stream raises `ProtocolError`, which the `except` at http2.py 171-185 turns into
-    /// `RemoteProtocolError` after GOAWAY and `LocalProtocolError` otherwise ("Max outbound
-    /// streams is 100, 100 open", encode/httpcore#943).
+    /// `RemoteProtocolError` once `_connection_terminated` is set and `LocalProtocolError`
+    /// otherwise ("Max outbound streams is 100, 100 open", encode/httpcore#943). Upstream asks
+    /// only `_connection_terminated`, not which refusal it was: once GOAWAY is in, h2 is closed
+    /// and refuses with `ConnectionClosed` anyway.
     /// A cancellation at `write` raises at the write's first await (`async with
     /// self._write_lock`), after h2 queued the HEADERS.
     fn send_request_headers(&self, stream: u32, task: &Task<'_>) -> Result<(), ReqError> {
         let sent: Result<(), H2Error> = self.h2.with(|h| h.send_headers(stream));
         if let Err(e) = sent {
             return Err(match self.f.with(|f| f.connection_terminated) {
-                Some(last) if e == H2Error::ConnectionClosed => terminated(last),
-                _ => ReqError::LocalProtocol(e.to_string()),
+                Some(last) => terminated(last),
+                None => ReqError::LocalProtocol(e.to_string()),
             });
         }
         task.checkpoint("write")?;
@@ -774,6 +776,10 @@ impl Http2Connection {
 fn terminated(last: u32) -> ReqError {
     ReqError::RemoteProtocol(format!("ConnectionTerminated(last_stream_id={last})"))
 }
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+pub(super) mod tests;
 
 #[cfg(test)]
 mod state_tests {

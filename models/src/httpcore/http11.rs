@@ -379,6 +379,10 @@ fn consume(f: &mut Fields, frame: ServerFrame) {
 }
 
 #[cfg(test)]
+#[path = "http11_tests.rs"]
+mod tests;
+
+#[cfg(test)]
 mod state_tests {
     use super::H11State::{Active, Closed, Idle, New};
     use super::{Fields, Theirs};

@@ -314,3 +314,7 @@ impl HttpConnection {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "http_connection_tests.rs"]
+mod tests;

@@ -190,3 +190,7 @@ fn peer_config(c: &Args) -> PeerConfig {
 fn stream_window(c: &Args) -> Option<u32> {
     Some(c.u32("stream_window", 0)).filter(|w| *w > 0)
 }
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -580,3 +580,7 @@ pub(super) fn finish_response(pool: &Pool, resp: &Response, read_body: bool) {
     };
     pool.close_response(resp, outcome);
 }
+
+#[cfg(test)]
+#[path = "ops_tests.rs"]
+mod tests;

@@ -400,3 +400,7 @@ fn end(w: &mut Wire, stream: u32) {
         }),
     }
 }
+
+#[cfg(test)]
+#[path = "peer_tests.rs"]
+mod tests;

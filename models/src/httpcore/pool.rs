@@ -478,3 +478,7 @@ pub fn outcome_of(e: ReqError) -> Outcome {
         ReqError::Network(m) => Outcome::Error(m),
     }
 }
+
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;

@@ -185,3 +185,7 @@ fn point_label(point: &'static str) -> &'static str {
         _ => "await -> CancelledError",
     }
 }
+
+#[cfg(test)]
+#[path = "task_tests.rs"]
+mod tests;

@@ -96,6 +96,23 @@ impl StdExecution {
             .collect()
     }
 
+    /// The records so far that show a model's steps, in order, as short text: `lock NAME` for
+    /// a lock taken, `notify WHAT` for a condition variable notified, and each probe's `Debug`
+    /// form (to check the order of steps, which a trace shows and the other views lose).
+    pub(crate) fn trail(&self) -> Vec<String> {
+        let ghost = self.exec.ghost();
+        let g = ghost.lock().expect("ghost lock");
+        g.log
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RecordKind::Lock(l) => Some(format!("lock {}", g.locks[*l].name)),
+                RecordKind::Notify(what) => Some(format!("notify {what}")),
+                RecordKind::Probe(ev) => Some(format!("{ev:?}")),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The requests finished so far and how, in order ([`Event::RequestFinished`]).
     pub(crate) fn finished(&self) -> Vec<(u32, Outcome)> {
         let finished = |ev| match ev {

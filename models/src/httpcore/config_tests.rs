@@ -1,0 +1,45 @@
+//! The scenario configuration as the model reads it: the server's answers, its first
+//! MAX_CONCURRENT_STREAMS and the stream window (issue 17).
+
+use super::{peer_config, pool_config, stream_window, Respond};
+use crate::model::{Args, Value};
+
+fn config(pairs: &[(&str, Value)]) -> Args {
+    Args(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+    )
+}
+
+fn respond(mode: &str) -> Respond {
+    peer_config(&config(&[("respond", Value::Str(mode.into()))])).respond
+}
+
+#[test]
+fn respond_names_the_servers_answer() {
+    assert_eq!(respond("full"), Respond::Full);
+    assert_eq!(respond("headers"), Respond::HeadersOnly);
+    assert_eq!(respond("manual"), Respond::Manual);
+    assert_eq!(peer_config(&config(&[])).respond, Respond::Full);
+}
+
+#[test]
+fn server_max_streams_of_0_leaves_the_setting_out() {
+    let max =
+        |m| peer_config(&config(&[("server_max_streams", Value::Int(m))])).initial_max_streams;
+    assert_eq!(max(0), None);
+    assert_eq!(max(1), Some(1));
+    assert_eq!(peer_config(&config(&[])).initial_max_streams, Some(100));
+}
+
+#[test]
+fn a_stream_window_of_0_is_none_for_client_and_server() {
+    let window = |w| config(&[("stream_window", Value::Int(w))]);
+    assert_eq!(stream_window(&config(&[])), None);
+    assert_eq!(stream_window(&window(0)), None);
+    assert_eq!(stream_window(&window(3)), Some(3));
+    assert_eq!(peer_config(&window(3)).stream_window, Some(3));
+    assert_eq!(pool_config(&window(3)).conn.stream_window, Some(3));
+}
