@@ -259,17 +259,26 @@ impl Http11Connection {
     }
 
     /// `_receive_event` (http11.py 209-236): take one event h11 has buffered, reading from the
-    /// socket when it needs data.
+    /// socket first when it needs data (`NEED_DATA`).
     fn receive_event(&self) -> Result<(), ReqError> {
-        if let Some(frame) = self.f.with(|f| f.buffered.pop_front()) {
-            self.f.with(|f| consume(f, frame));
-            return Ok(());
+        if self.f.read(|f| f.buffered.is_empty()) {
+            let frames = self.read()?;
+            self.f.with(|f| f.buffered.extend(frames));
         }
+        self.f.with(|f| {
+            // A read returns frames or fails, never nothing: a model that broke this would
+            // spin here without a scheduling point, so it stops and says so.
+            let frame = f.buffered.pop_front().expect("model bug: a read returned no frame");
+            consume(f, frame);
+        });
+        Ok(())
+    }
+
+    /// `await self._network_stream.read()` (http11.py 217-231); the end of the transport
+    /// before the response is "Server disconnected without sending a response.".
+    fn read(&self) -> Result<Vec<ServerFrame>, ReqError> {
         match self.net.read(self.id) {
-            Ok(frames) => {
-                self.f.with(|f| f.buffered.extend(frames));
-                Ok(())
-            }
+            Ok(frames) => Ok(frames),
             Err(ReadError::Eof) => Err(ReqError::RemoteProtocol(
                 match self.f.read(|f| f.theirs) {
                     Theirs::SendResponse => "Server disconnected without sending a response.",
