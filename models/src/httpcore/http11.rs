@@ -268,7 +268,10 @@ impl Http11Connection {
         self.f.with(|f| {
             // A read returns frames or fails, never nothing: a model that broke this would
             // spin here without a scheduling point, so it stops and says so.
-            let frame = f.buffered.pop_front().expect("model bug: a read returned no frame");
+            let frame = f
+                .buffered
+                .pop_front()
+                .expect("model bug: a read returned no frame");
             consume(f, frame);
         });
         Ok(())
