@@ -296,6 +296,11 @@ impl Http11Connection {
     /// `_response_closed` (http11.py 238-250), also `HTTP11ConnectionByteStream.aclose`
     /// (344-348): under `_state_lock`, IDLE for the next cycle if both sides are DONE, else
     /// `await self.aclose()` (still under the lock).
+    ///
+    /// Abstraction: upstream sets IDLE (http11.py 240-244) without looking at `_state`, so a
+    /// connection the pool closed under a response already read to its end (`pool.aclose()`
+    /// before the response's `aclose()`) reads IDLE again, its socket closed. The model leaves
+    /// it CLOSED: the pool removed it before closing it, so nothing asks it again.
     pub fn response_closed(&self, cycle: u32) {
         let _g = self.state_lock.lock();
         let reusable = self.f.read(|f| f.ours_done && f.theirs == Theirs::Done);
@@ -305,6 +310,9 @@ impl Http11Connection {
         });
         if !reusable {
             self.aclose(CloseReason::Owner);
+            return;
+        }
+        if self.is_closed() {
             return;
         }
         let expire_at = self.config.keepalive_expiry.map(|k| now() + k);

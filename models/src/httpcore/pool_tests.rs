@@ -4,11 +4,12 @@
 
 use super::{Pool, PoolConfig, PoolRequest, Response};
 use crate::httpcore::connection::tests::{server, variant, CONFIG};
+use crate::httpcore::http_connection::Protocol;
 use crate::httpcore::ops::finish_response;
 use crate::httpcore::peer::{Network, Plan, Respond};
 use crate::httpcore::task::Cancels;
 use crate::sync::test_exec::StdExecution;
-use crate::sync::{advance_clock, Event};
+use crate::sync::{advance_clock, CloseReason, Event};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -101,5 +102,42 @@ fn the_first_removed_connection_is_closed_before_the_requests_assigned_wake() {
             .iter()
             .position(|t| t == "notify pool: connection assigned to request");
         assert!(closed.is_some() && closed < woken, "{name}: {trail:#?}");
+    }
+}
+
+#[test]
+fn closing_the_pool_closes_every_connection_busy_or_idle() {
+    for name in ["fixed", "upstream-1.0.9"] {
+        let exec = StdExecution::install();
+        // HTTP/1.1: connection 1 is busy with a kept response, connection 2 idle.
+        let pool = pool(name, false, vec![], &server(Respond::Full));
+        let kept = send(&pool, 1, None).expect("a response on connection 1");
+        let done = send(&pool, 2, None).expect("a response on connection 2");
+        finish_response(&pool, &done, true);
+        pool.aclose();
+        let closed = |e: Event| match e {
+            Event::ConnClosed {
+                conn,
+                reason: CloseReason::Owner,
+            } => Some(format!("CLOSED {conn}")),
+            Event::ResourceClosed { kind: "conn", id } => Some(format!("socket {id}")),
+            _ => None,
+        };
+        let closes: Vec<_> = exec.probes().into_iter().filter_map(closed).collect();
+        // close-in-section marks both CLOSED in the section, then closes the sockets; 1.0.9
+        // closes one connection at a time.
+        let order = if name == "fixed" {
+            ["CLOSED 1", "CLOSED 2", "socket 1", "socket 2"]
+        } else {
+            ["CLOSED 1", "socket 1", "CLOSED 2", "socket 2"]
+        };
+        assert_eq!(closes, order, "{name}");
+        assert!(pool.st.with(|st| st.connections.is_empty()), "{name}");
+        // The kept response, read to its end, is closed after its connection: it stays CLOSED.
+        finish_response(&pool, &kept, true);
+        let Protocol::H11(c) = &kept.conn else {
+            panic!("connection 1 speaks HTTP/1.1");
+        };
+        assert!(c.is_closed() && !c.is_idle(), "{name}");
     }
 }
