@@ -277,6 +277,13 @@ fn checkout_pool_refuses_timers_and_tasks_its_config_does_not_enable() {
         vec![actor("A", vec![op("checkout", &[]), op("checkout", &[])])],
     );
     refused("checkout-pool", &twice, (Some(0), Some(1)), "already holds");
+    let unheld = spec(&[], vec![actor("A", vec![op("use", &[])])]);
+    refused("checkout-pool", &unheld, (Some(0), Some(0)), "in hand");
+    let nobody = spec(
+        &[],
+        vec![actor("A", vec![op("cancel", &[("target", text("Z"))])])],
+    );
+    refused("checkout-pool", &nobody, (Some(0), Some(0)), "not an actor");
     let timers = spec(&[], vec![actor("A", vec![op("timers", &[])])]);
     refused("checkout-pool", &timers, (Some(0), Some(0)), "idle_timers");
     let drive = spec(&[], vec![actor("A", vec![op("drive", &[])])]);

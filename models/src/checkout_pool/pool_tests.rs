@@ -279,3 +279,24 @@ fn a_lease_discarded_after_close_pool_is_closed_by_its_task_as_broken() {
         "the last reason"
     );
 }
+
+#[test]
+fn a_pool_of_two_opens_a_second_connection_for_a_second_checkout() {
+    let (_exec, pool) = pool(
+        "fixed",
+        Config {
+            max_size: 2,
+            ..small()
+        },
+    );
+    assert_eq!(pool.checkout("A", 1, None), Some(1));
+    assert_eq!(pool.state.lock().size, 1, "one slot taken");
+    assert_eq!(pool.checkout("B", 2, None), Some(2), "room for one more");
+}
+
+#[test]
+fn an_abandoned_connect_that_frees_no_slot_and_fails_no_waiter_announces_nothing() {
+    let (exec, pool) = pool("cancel-leaks-slot", small());
+    assert_eq!(pool.checkout("A", 1, Some("connect")), None);
+    assert!(exec.notified().is_empty(), "{:?}", exec.notified());
+}
