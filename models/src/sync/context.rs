@@ -11,7 +11,7 @@ use super::event::{ConnPhase, Event};
 use super::flavour::Flavour;
 use super::footprint::{is_judged, record_accesses, Object, Pending, StepLog};
 use super::record::{ActorId, ActorInfo, Ghost, Record, RecordKind, Violation, WaitFor};
-use super::run_token::RunToken;
+use super::run_token::{Refused, RunToken};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -252,11 +252,39 @@ impl Exec {
         out
     }
 
-    /// Std backend: take the run token (unwinding with [`Aborted`] if the execution failed).
+    /// Std backend: take the run token (unwinding with [`Aborted`] if the execution failed). A
+    /// token held past the taker's patience stops the execution with `bound-hit`: an actor
+    /// blocked or ended while holding it, and every other actor would wait for ever.
     pub(crate) fn take_run_token(&self) {
-        if self.backend == Backend::Std && self.run_token.acquire(|| self.is_aborted()).is_err() {
-            self.check_aborted();
+        if self.backend != Backend::Std {
+            return;
         }
+        match self.run_token.acquire(|| self.is_aborted()) {
+            Ok(()) => {}
+            Err(Refused::Aborted) => self.check_aborted(),
+            Err(Refused::Exhausted) => self.fail(self.token_wait_violation()),
+        }
+    }
+
+    fn token_wait_violation(&self) -> Violation {
+        let g = self.lock_ghost();
+        Violation {
+            invariant: "bound-hit".into(),
+            message: format!(
+                "waited {} polls of 5 ms for the std backend's run token, which nobody gave \
+                 back: the actor holding it blocked or ended with it (a facade bug)",
+                self.run_token.patience()
+            ),
+            actor: self.try_actor_of_current(),
+            seq: g.log.len().saturating_sub(1),
+        }
+    }
+
+    /// Give up on the run token after `polls` polls of 5 ms (unit tests: a facade that keeps
+    /// it fails them within a second instead of hanging the test binary).
+    #[cfg(test)]
+    pub(crate) fn set_token_patience(&self, polls: u64) {
+        self.run_token.set_patience(polls);
     }
 
     /// Std backend: give the run token back (an actor that returned or unwound).
@@ -596,3 +624,7 @@ fn bit(l: usize) -> u128 {
         0
     }
 }
+
+#[cfg(test)]
+#[path = "context_tests.rs"]
+mod tests;

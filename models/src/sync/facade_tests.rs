@@ -4,10 +4,9 @@
 //! its step bound (issue 17). With them, the deadlock check and its message, user events, the
 //! names reports print and the held-lock mask.
 
-use super::context::install;
-use super::run_token::RunToken;
-use super::test_exec::Quiet;
-use super::{Backend, Event, LockId, RecordKind};
+use super::run_token::{Refused, RunToken};
+use super::test_exec::StdExecution;
+use super::{Event, LockId, RecordKind};
 
 #[test]
 fn the_run_token_is_held_until_released() {
@@ -19,7 +18,7 @@ fn the_run_token_is_held_until_released() {
     );
     assert_eq!(
         token.acquire(|| true),
-        Err(()),
+        Err(Refused::Aborted),
         "a held one is waited for until the abort"
     );
     token.release();
@@ -28,7 +27,8 @@ fn the_run_token_is_held_until_released() {
 
 #[test]
 fn a_std_actor_gives_its_run_token_back() {
-    let (exec, _installed) = install(Backend::Std, Box::new(Quiet), 100, "main");
+    let exec = StdExecution::install();
+    let exec = exec.exec();
     // `install` gave the token to main; once main releases it, taking it again must not wait,
     // even with the execution aborted (an aborted wait unwinds the taker).
     exec.release_run_token();
@@ -137,5 +137,65 @@ fn a_held_mask_names_only_the_first_128_locks() {
     assert_eq!(
         g.locks_in(0b101).map(|(id, _)| id).collect::<Vec<_>>(),
         [0, 2]
+    );
+}
+
+#[test]
+fn a_user_event_reads_as_its_name_and_fields_and_is_found_in_its_record() {
+    let ev = super::UserEvent::new("checked-out")
+        .with("conn", 3)
+        .with("holders", 1);
+    assert_eq!(ev.to_string(), "checked-out conn=3 holders=1");
+    let rec = RecordKind::Probe(Event::User(ev.clone()));
+    assert_eq!(rec.user_event(), Some(&ev));
+    assert_eq!(
+        RecordKind::Probe(Event::PoolLimit { max_connections: 1 }).user_event(),
+        None
+    );
+}
+
+#[test]
+fn a_spawned_std_actor_runs_in_its_parents_execution() {
+    use super::{actor_count, current_actor, spawn, try_current_actor};
+    let _exec = StdExecution::install();
+    let child = spawn("A", || (current_actor(), actor_count()));
+    assert_eq!(child.join(), (1, 2));
+    assert_eq!(try_current_actor(), Some(0));
+}
+
+#[test]
+fn every_notification_is_recorded_with_what_it_signals() {
+    let exec = StdExecution::install();
+    let freed = super::Condvar::new("slot freed");
+    freed.notify_one();
+    freed.notify_all();
+    let notes: Vec<RecordKind> = exec
+        .records()
+        .into_iter()
+        .map(|(_, kind)| kind)
+        .filter(|kind| matches!(kind, RecordKind::Notify(_)))
+        .collect();
+    let note = RecordKind::Notify("slot freed".into());
+    assert_eq!(notes, [note.clone(), note]);
+}
+
+#[test]
+fn a_std_semaphore_counts_what_is_taken_given_back_and_kept() {
+    // A wait that a mutant never satisfies fails at this small step bound within a second.
+    let exec = StdExecution::with_step_bound(200);
+    let sem = super::Semaphore::new("conns", 2);
+    assert_eq!(sem.available(), 2);
+    sem.acquire();
+    assert_eq!(sem.available(), 1);
+    assert!(sem.try_acquire());
+    assert_eq!(sem.available(), 0);
+    assert!(!sem.try_acquire(), "none left");
+    sem.release();
+    assert_eq!(sem.available(), 1);
+    assert!(sem.try_acquire_reserved());
+    let g = exec.ghost();
+    assert_eq!(
+        (g.sems[0].free, g.sems[0].held, g.sems[0].reserved),
+        (0, 2, 1)
     );
 }

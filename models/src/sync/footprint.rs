@@ -370,4 +370,61 @@ mod tests {
             .iter()
             .any(|a| a.object == Object::Lock(3) && a.write));
     }
+
+    #[test]
+    fn only_a_footprint_without_accesses_is_empty() {
+        assert!(Footprint::default().is_empty());
+        assert!(!fp(&[(Object::Clock, false)]).is_empty());
+    }
+
+    #[test]
+    fn an_actor_can_run_once_its_pending_lock_is_free_or_its_joined_actor_finished() {
+        let log = StepLog::default();
+        assert!(log.can_run(1), "nothing pending");
+        log.set_pending(1, Some(Pending::Lock(0)));
+        log.set_held(0, true);
+        assert!(!log.can_run(1), "its lock is held");
+        log.set_held(0, false);
+        assert!(log.can_run(1));
+        log.set_pending(1, Some(Pending::Join(2)));
+        assert!(!log.can_run(1), "actor 2 runs on");
+        log.set_finished(2);
+        assert!(log.can_run(1));
+    }
+
+    #[test]
+    fn a_failed_or_halted_execution_is_halted() {
+        let log = StepLog::default();
+        assert!(!log.failed() && !log.halted());
+        log.fail();
+        assert!(log.failed() && log.halted());
+        let log = StepLog::default();
+        log.halt();
+        assert!(log.halted() && !log.failed());
+    }
+
+    #[test]
+    fn an_object_keeps_its_first_name_and_is_described_by_its_kind() {
+        let log = StepLog::default();
+        log.name(Object::Lock(0), || "pool".into());
+        log.name(Object::Lock(0), || unreachable!("named already"));
+        assert_eq!(log.name_of(Object::Lock(0)), "lock pool");
+        assert_eq!(log.name_of(Object::Cond(2)), "condvar Cond(2)");
+        assert_eq!(log.name_of(Object::Clock), "clock");
+    }
+
+    #[test]
+    fn the_observer_names_the_ghost_objects_of_probes_permits_and_the_clock_only() {
+        let probe = RecordKind::Probe(crate::sync::Event::PoolLimit { max_connections: 1 });
+        for kind in [probe, RecordKind::Acquire(0), RecordKind::Clock(3)] {
+            assert!(is_judged(&kind), "{kind:?}");
+        }
+        for kind in [
+            RecordKind::Lock(0),
+            RecordKind::Yield("await"),
+            RecordKind::Done,
+        ] {
+            assert!(!is_judged(&kind), "{kind:?}");
+        }
+    }
 }

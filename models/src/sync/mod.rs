@@ -30,12 +30,16 @@ mod event;
 mod facade_tests;
 mod fair;
 mod flavour;
+#[cfg(test)]
+mod flavour_tests;
 mod footprint;
 mod mutex;
 mod plain;
 mod record;
 mod run_token;
 mod semaphore;
+#[cfg(test)]
+mod shuttle_tests;
 mod slot;
 #[cfg(test)]
 pub(crate) mod test_exec;

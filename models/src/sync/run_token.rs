@@ -7,34 +7,98 @@
 //! (and around every operation that may block), and takes it back to continue. Which thread gets
 //! it next is up to the OS: that is the stress test.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-/// The token: `true` while some actor holds it.
+/// How long one wait for the token lasts before the taker looks again (at the abort flag, and
+/// at its patience).
+const POLL: Duration = Duration::from_millis(5);
+
+/// The polls in a row without a release after which a taker gives up by default: at least a
+/// minute. The holder runs only model code up to its next scheduling point (microseconds), so a
+/// token kept this long means that some actor blocked or ended while holding it (a facade bug),
+/// and without a bound every actor would wait for ever.
+pub(crate) const PATIENCE: u64 = 12_000;
+
+/// Why [`RunToken::acquire`] gave up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The execution was aborted while the taker waited.
+    Aborted,
+    /// Nobody gave the token back through every poll of the taker's patience.
+    Exhausted,
+}
+
+/// Whether some actor holds the token, and how often it was given back so far.
 #[derive(Default)]
+struct State {
+    held: bool,
+    releases: u64,
+}
+
+/// The token.
 pub(crate) struct RunToken {
-    held: Mutex<bool>,
+    state: Mutex<State>,
     freed: Condvar,
+    /// Polls a taker waits before it gives up ([`PATIENCE`] unless set).
+    patience: AtomicU64,
+}
+
+impl Default for RunToken {
+    fn default() -> Self {
+        RunToken {
+            state: Mutex::new(State::default()),
+            freed: Condvar::new(),
+            patience: AtomicU64::new(PATIENCE),
+        }
+    }
 }
 
 impl RunToken {
-    /// Take the token, waiting for it; `aborted` is polled so a failed execution cannot hang here.
-    pub(crate) fn acquire(&self, aborted: impl Fn() -> bool) -> Result<(), ()> {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        while *held {
+    /// Take the token, waiting for it; `aborted` is polled so a failed execution cannot hang
+    /// here, and the wait gives up after the token's patience of polls in a row in which
+    /// nobody gave it back (a token passed around among other actors is not kept).
+    pub(crate) fn acquire(&self, aborted: impl Fn() -> bool) -> Result<(), Refused> {
+        let patience = self.patience();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut polls, mut releases) = (0, state.releases);
+        while state.held {
             if aborted() {
-                return Err(());
+                return Err(Refused::Aborted);
             }
-            let wait = self.freed.wait_timeout(held, Duration::from_millis(5));
-            held = wait.unwrap_or_else(|p| p.into_inner()).0;
+            if state.releases != releases {
+                (polls, releases) = (0, state.releases);
+            }
+            if polls == patience {
+                return Err(Refused::Exhausted);
+            }
+            polls += 1;
+            let wait = self.freed.wait_timeout(state, POLL);
+            state = wait.unwrap_or_else(|p| p.into_inner()).0;
         }
-        *held = true;
+        state.held = true;
         Ok(())
     }
 
     /// Give the token back.
     pub(crate) fn release(&self) {
-        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.held = false;
+            state.releases += 1;
+        }
         self.freed.notify_one();
+    }
+
+    /// The polls of 5 ms without a release after which a taker gives up.
+    pub(crate) fn patience(&self) -> u64 {
+        self.patience.load(Ordering::SeqCst)
+    }
+
+    /// Wait at most `polls` polls from now on (unit tests: a hang fails them within seconds).
+    #[cfg(test)]
+    pub(crate) fn set_patience(&self, polls: u64) {
+        self.patience.store(polls, Ordering::SeqCst);
     }
 }

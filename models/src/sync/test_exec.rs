@@ -2,8 +2,8 @@
 //! whose observer judges nothing, so that a test can call one function of a model and read what
 //! it did (its state, and the ghost log: what it declared it writes, for instance).
 
-use super::context::{install, Exec, ExecGuard, Observer};
-use super::{Backend, BlockKind, Event, Ghost, Outcome, Record, RecordKind, Violation};
+use super::context::{install_traced, Exec, ExecGuard, Observer};
+use super::{Backend, BlockKind, Event, Ghost, Outcome, Record, RecordKind, StepLog, Violation};
 use std::sync::Arc;
 
 /// An observer that judges nothing.
@@ -28,6 +28,12 @@ impl Observer for Quiet {
 /// their unmutated second, plus 20 s); 1,000 fails it in about 3 s.
 const STEP_BOUND: u64 = 1_000;
 
+/// The polls of 5 ms in a row without a release after which an actor of a [`StdExecution`]
+/// gives up on the run token and the execution stops with `bound-hit` (half a second; the harness's
+/// std backend waits a minute): a facade mutant that keeps the token then fails the test at once
+/// instead of hanging it.
+const TOKEN_PATIENCE: u64 = 100;
+
 /// A std execution installed on the current thread (uninstalled when dropped); the thread is
 /// its `main` actor.
 pub(crate) struct StdExecution {
@@ -38,11 +44,45 @@ pub(crate) struct StdExecution {
 impl StdExecution {
     /// Install one, with a step bound of [`STEP_BOUND`].
     pub(crate) fn install() -> Self {
-        let (exec, installed) = install(Backend::Std, Box::new(Quiet), STEP_BOUND, "main");
+        Self::with_step_bound(STEP_BOUND)
+    }
+
+    /// Install one with a step bound of `bound`: a test of a wait that a mutant never satisfies
+    /// needs a few hundred, so that it fails within the mutation judge's timeout (about 15 s for
+    /// a package's unit tests, `scripts/mutants_schemata.py`). Its run token is given up on
+    /// after [`TOKEN_PATIENCE`] polls.
+    pub(crate) fn with_step_bound(bound: u64) -> Self {
+        Self::new(bound, None)
+    }
+
+    /// Install one that reports every step's footprint to `steps` (as under `dpor`).
+    pub(crate) fn traced(steps: &Arc<StepLog>) -> Self {
+        Self::new(STEP_BOUND, Some(steps.clone()))
+    }
+
+    fn new(bound: u64, steps: Option<Arc<StepLog>>) -> Self {
+        let (exec, installed) = install_traced(Backend::Std, Box::new(Quiet), bound, "main", steps);
+        exec.set_token_patience(TOKEN_PATIENCE);
         StdExecution {
             exec,
             _installed: installed,
         }
+    }
+
+    /// The execution.
+    pub(crate) fn exec(&self) -> &Arc<Exec> {
+        &self.exec
+    }
+
+    /// A copy of the ghost state now.
+    pub(crate) fn ghost(&self) -> Ghost {
+        self.exec.ghost().lock().expect("ghost lock").clone()
+    }
+
+    /// Who recorded what, in order.
+    pub(crate) fn records(&self) -> Vec<(super::ActorId, RecordKind)> {
+        let log = self.ghost().log;
+        log.into_iter().map(|r| (r.actor, r.kind)).collect()
     }
 
     /// What the model declared so far as operations of `kind` that may block

@@ -1,7 +1,7 @@
 //! Spawning, joining, yielding and declaring blocking operations.
 
 use super::backend::Backend;
-use super::context::{exec, set_current, Aborted};
+use super::context::{exec, set_current};
 use super::footprint::Pending;
 use super::record::{ActorId, BlockKind, RecordKind, WaitFor};
 
@@ -94,7 +94,7 @@ impl<T> JoinHandle<T> {
                 e.record(me, RecordKind::Joined(self.actor));
                 v
             }
-            Err(payload) if payload.is::<Aborted>() => std::panic::panic_any(Aborted),
+            // A violation, or `Aborted`, continues unwinding with the same payload.
             Err(payload) => std::panic::resume_unwind(payload),
         }
     }

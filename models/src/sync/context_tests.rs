@@ -1,0 +1,165 @@
+//! The execution context's own bookkeeping, which the cheap trials of the mutation judge never
+//! take to its edges (issue 17): the std run token and its patience, the step bound, a
+//! violation's unwinding, the deadlock check, and what the step log is told.
+
+use super::super::test_exec::StdExecution;
+use super::super::{
+    actor_count, probe, try_current_actor, yield_now, Event, LockClass, Mutex, Object, Pending,
+    RecordKind, StepLog, WaitFor, FACADE_DEADLOCK,
+};
+use super::{Aborted, Refused, Violation, ViolationPanic};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// Run `f`, which must unwind, and return its panic payload.
+fn unwinds(f: impl FnOnce()) -> Box<dyn std::any::Any + Send> {
+    catch_unwind(AssertUnwindSafe(f)).expect_err("unwinds")
+}
+
+/// A std execution reporting footprints to a step log.
+fn traced() -> (StdExecution, Arc<StepLog>) {
+    let steps = Arc::new(StepLog::default());
+    (StdExecution::traced(&steps), steps)
+}
+
+#[test]
+fn the_main_actor_holds_the_run_token_from_the_start() {
+    let exec = StdExecution::install();
+    assert_eq!(
+        exec.exec().run_token.acquire(|| true),
+        Err(Refused::Aborted),
+        "held by main, the token is waited for until the abort"
+    );
+}
+
+#[test]
+fn a_token_kept_past_the_takers_patience_stops_the_execution() {
+    let exec = StdExecution::install();
+    exec.exec().set_token_patience(2);
+    // main holds the token: taking it again waits through the whole patience.
+    let payload = unwinds(|| exec.exec().take_run_token());
+    assert!(payload.is::<ViolationPanic>());
+    let v = exec.ghost().violation.expect("a violation");
+    assert_eq!((v.invariant.as_str(), v.actor), ("bound-hit", Some(0)));
+    assert!(
+        v.message
+            .starts_with("waited 2 polls of 5 ms for the std backend's run token"),
+        "{}",
+        v.message
+    );
+}
+
+#[test]
+fn an_aborted_std_execution_unwinds_its_next_facade_call() {
+    let exec = StdExecution::install();
+    exec.exec().abort();
+    assert!(unwinds(|| yield_now("after the abort")).is::<Aborted>());
+}
+
+#[test]
+fn a_violation_unwinds_a_std_actor_and_ends_the_log() {
+    let exec = StdExecution::install();
+    let v = Violation {
+        invariant: "no-leak".into(),
+        message: "a connection leaked".into(),
+        actor: Some(0),
+        seq: 0,
+    };
+    assert!(unwinds(|| exec.exec().fail(v.clone())).is::<ViolationPanic>());
+    assert!(exec.exec().is_aborted());
+    let logged = exec.ghost().log.len();
+    probe(Event::PoolLimit { max_connections: 1 });
+    let g = exec.ghost();
+    assert_eq!(g.violation, Some(v));
+    assert_eq!(
+        g.log.len(),
+        logged,
+        "nothing is recorded after the violation"
+    );
+}
+
+#[test]
+fn scheduling_points_count_up_to_the_step_bound_and_the_next_one_stops() {
+    let exec = StdExecution::with_step_bound(3);
+    yield_now("second step"); // the first was main's start
+    yield_now("third step");
+    assert_eq!(exec.ghost().steps, 3, "the bound itself is allowed");
+    assert!(unwinds(|| yield_now("fourth step")).is::<ViolationPanic>());
+    let g = exec.ghost();
+    let v = g.violation.expect("bound-hit");
+    assert_eq!(v.invariant, "bound-hit");
+    assert_eq!(v.seq, g.log.len() - 1, "the record that crossed it");
+    assert_eq!(g.log[v.seq].kind, RecordKind::Yield("fourth step"));
+    assert!(
+        v.message.contains("step bound of 3 scheduling steps"),
+        "{}",
+        v.message
+    );
+}
+
+#[test]
+fn an_uninstalled_execution_gives_the_thread_back_to_the_previous_one() {
+    let outer = StdExecution::install();
+    outer.exec().new_actor("not spawned");
+    assert_eq!((actor_count(), try_current_actor()), (2, Some(0)));
+    {
+        let _inner = StdExecution::install();
+        assert_eq!(actor_count(), 1);
+    }
+    assert_eq!(actor_count(), 2, "the outer execution is current again");
+}
+
+#[test]
+fn every_other_actor_parked_or_unable_to_attempt_its_lock_is_a_deadlock() {
+    let (exec, steps) = traced();
+    let exec = exec.exec();
+    let a = exec.new_actor("A");
+    let b = exec.new_actor("B");
+    exec.lock_parked().insert(a);
+    exec.set_waiting(a, Some(WaitFor::Condition("slot freed".into())));
+    exec.fail_if_deadlocked(0); // B can run
+    assert!(exec.ghost().lock().unwrap().violation.is_none());
+    steps.set_pending(b, Some(Pending::Lock(0)));
+    steps.set_held(0, true);
+    assert!(unwinds(|| exec.fail_if_deadlocked(0)).is::<ViolationPanic>());
+    let v = exec
+        .ghost()
+        .lock()
+        .unwrap()
+        .violation
+        .clone()
+        .expect("deadlock");
+    assert_eq!(v.invariant, "request-answered");
+    assert!(v.message.starts_with(FACADE_DEADLOCK), "{}", v.message);
+    assert!(
+        v.message.contains("A waits for condition `slot freed`"),
+        "{}",
+        v.message
+    );
+}
+
+#[test]
+fn the_step_log_learns_who_holds_a_lock_and_what_objects_are_called() {
+    let (exec, steps) = traced();
+    let exec = exec.exec();
+    let pool = Mutex::new("pool", LockClass::non_blocking("pool"), ());
+    assert_eq!(steps.name_of(Object::Lock(pool.id())), "lock pool");
+    steps.set_pending(0, Some(Pending::Lock(3)));
+    exec.lock_taken(0, Object::Lock(3), true);
+    assert_eq!((steps.held_locks(), steps.pending_of(0)), (vec![3], None));
+    exec.lock_taken(0, Object::Lock(3), false);
+    assert!(steps.held_locks().is_empty());
+}
+
+#[test]
+fn a_lock_past_the_first_128_is_held_without_a_mask_bit() {
+    let exec = StdExecution::install();
+    let locks: Vec<_> = (0..129)
+        .map(|i| Mutex::new(format!("l{i}"), LockClass::non_blocking("state"), ()))
+        .collect();
+    let last = locks[128].lock();
+    assert_eq!(exec.ghost().held_by(0), 0);
+    let first = locks[0].lock();
+    assert_eq!(exec.ghost().held_by(0), 1);
+    drop((first, last));
+}

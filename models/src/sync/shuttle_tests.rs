@@ -1,0 +1,192 @@
+//! The facade under the backends a models unit test does not otherwise reach (issue 17): the
+//! facade-kept locks and condition variables of shuttle and `dpor`, what a halted execution
+//! still does, what `dpor`'s step log is told, and loom's condition variable. The harness's
+//! schedulers cannot run here (a unit test of `poolcheck-models` sees another copy of the crate
+//! through `poolcheck-harness`), so one seeded random schedule of shuttle's engine runs each
+//! body, and an execution that the facade stops ends the test with a failure.
+
+use super::context::{install, install_traced, Exec};
+use super::test_exec::Quiet;
+use super::{
+    spawn, yield_now, Access, Backend, Condvar, LockClass, Mutex, Object, Pending, RecordKind,
+    StepLog,
+};
+use shuttle::scheduler::{RandomScheduler, Schedule, Scheduler, Task, TaskId};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
+
+/// The execution a body runs in, as far as the scheduler needs to know it.
+type Current = Arc<StdMutex<Option<Arc<AtomicBool>>>>;
+
+/// shuttle's random scheduler offered only tasks that are awake (shuttle also offers parked
+/// ones, for a spurious wake-up the facade would only answer by parking again), stopping the
+/// execution once the facade aborted it (a violation, which under shuttle never unwinds).
+struct Awake {
+    inner: RandomScheduler,
+    current: Current,
+}
+
+impl Scheduler for Awake {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.inner.new_execution()
+    }
+
+    fn next_task(
+        &mut self,
+        tasks: &[&Task],
+        now: Option<TaskId>,
+        yielding: bool,
+    ) -> Option<TaskId> {
+        let aborted = self
+            .current
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|a| a.load(Ordering::SeqCst));
+        if aborted {
+            return None;
+        }
+        let awake: Vec<&Task> = tasks.iter().copied().filter(|t| t.runnable()).collect();
+        self.inner.next_task(&awake, now, yielding)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+}
+
+/// Run `body` once under shuttle's engine on `backend` (shuttle or `dpor`), installed with a
+/// quiet observer and, under `dpor`, a step log; fails unless the body ran to its end (a
+/// violation stops the execution before).
+fn under_shuttle(
+    backend: Backend,
+    body: impl Fn(&Exec, Option<&Arc<StepLog>>) + Send + Sync + 'static,
+) {
+    let current = Current::default();
+    let completed = Arc::new(AtomicBool::new(false));
+    let scheduler = Awake {
+        inner: RandomScheduler::new_from_seed(17, 1),
+        current: current.clone(),
+    };
+    let mut config = shuttle::Config::new();
+    config.stack_size = 1 << 20;
+    config.failure_persistence = shuttle::FailurePersistence::None;
+    config.max_steps = shuttle::MaxSteps::FailAfter(20_000);
+    config.silence_warnings = true;
+    let runner = shuttle::Runner::new(scheduler, config);
+    let done = completed.clone();
+    runner.run(move || {
+        let steps = (backend == Backend::Dpor).then(|| Arc::new(StepLog::default()));
+        let (exec, _installed) =
+            install_traced(backend, Box::new(Quiet), 1_000, "main", steps.clone());
+        *current.lock().unwrap() = Some(exec.abort_flag());
+        body(&exec, steps.as_ref());
+        done.store(true, Ordering::SeqCst);
+    });
+    assert!(
+        completed.load(Ordering::SeqCst),
+        "the facade stopped the execution"
+    );
+}
+
+fn lock(name: &str) -> Arc<Mutex<bool>> {
+    Arc::new(Mutex::new(name, LockClass::non_blocking("state"), false))
+}
+
+#[test]
+fn under_shuttle_a_free_lock_is_taken_by_try_lock() {
+    under_shuttle(Backend::Shuttle, |_, _| {
+        let pool = lock("pool");
+        assert!(pool.try_lock().is_some());
+        assert!(!pool.locked(), "and released with its guard");
+    });
+}
+
+#[test]
+fn a_halted_execution_records_no_release_and_keeps_the_lock() {
+    under_shuttle(Backend::Shuttle, |exec, _| {
+        let pool = lock("pool");
+        let held = pool.lock();
+        exec.abort();
+        drop(held);
+        let ghost = exec.ghost();
+        let g = ghost.lock().unwrap();
+        assert_eq!(
+            g.log.last().map(|r| &r.kind),
+            Some(&RecordKind::Lock(pool.id()))
+        );
+        assert_eq!(g.locks[pool.id()].holder, Some(0));
+    });
+}
+
+#[test]
+fn a_notification_nobody_waits_for_only_reads_the_condition_variable() {
+    under_shuttle(Backend::Dpor, |_, steps| {
+        let steps = steps.expect("dpor has a step log");
+        let freed = Condvar::new("slot freed");
+        steps.take();
+        freed.notify_one();
+        let conds: Vec<Access> = steps
+            .take()
+            .footprint
+            .accesses()
+            .iter()
+            .copied()
+            .filter(|a| matches!(a.object, Object::Cond(_)))
+            .collect();
+        assert_eq!(conds.len(), 1);
+        assert!(!conds[0].write, "{conds:?}");
+    });
+}
+
+#[test]
+fn under_dpor_a_waiter_on_a_condition_waits_to_attempt_its_relock() {
+    under_shuttle(Backend::Dpor, |_, steps| {
+        let steps = steps.expect("dpor has a step log").clone();
+        let (ready, freed) = (lock("ready"), Arc::new(Condvar::new("ready")));
+        let waiter = spawn("A", {
+            let (ready, freed) = (ready.clone(), freed.clone());
+            move || {
+                let mut g = ready.lock();
+                *g = true;
+                while *g {
+                    g = freed.wait(g);
+                }
+            }
+        });
+        let mut g = loop {
+            let g = ready.lock();
+            if *g {
+                break g; // A set it under the lock: it waits now
+            }
+            drop(g);
+            yield_now("let A start waiting");
+        };
+        assert_eq!(steps.pending_of(1), Some(Pending::Lock(ready.id())));
+        *g = false;
+        freed.notify_one();
+        drop(g);
+        waiter.join();
+    });
+}
+
+#[test]
+fn under_loom_a_condition_variable_waits_for_its_notification() {
+    loom::model(|| {
+        let (_exec, _installed) = install(Backend::Loom, Box::new(Quiet), 1_000, "main");
+        let (ready, freed) = (lock("ready"), Arc::new(Condvar::new("ready")));
+        let notifier = spawn("A", {
+            let (ready, freed) = (ready.clone(), freed.clone());
+            move || {
+                *ready.lock() = true;
+                freed.notify_one();
+            }
+        });
+        let mut g = ready.lock();
+        while !*g {
+            g = freed.wait(g);
+        }
+        drop(g);
+        notifier.join();
+    });
+}
