@@ -129,3 +129,7 @@ pub fn cancel_point(op: &OpSpec, ops: &[OpInfo]) -> Result<Option<&'static str>,
         )),
     }
 }
+
+#[cfg(test)]
+#[path = "cancel_tests.rs"]
+mod tests;

@@ -326,3 +326,7 @@ pub fn registry() -> Vec<&'static dyn Model> {
 pub fn find(name: &str) -> Option<&'static dyn Model> {
     registry().into_iter().find(|m| m.info().name == name)
 }
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;

@@ -469,6 +469,37 @@ mod tests {
         );
     }
 
+    /// A catalogue whose fix has no description.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Undescribed {
+        Fix,
+    }
+
+    impl Fix for Undescribed {
+        const ALL: &'static [Self] = &[Undescribed::Fix];
+        const INFO: &'static [FixInfo] = &[];
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct Only;
+
+    impl Release for Only {
+        type Fix = Undescribed;
+        const NAMED: &'static [(Self, FixSpec<Undescribed>)] = &[(Only, FixSpec::All)];
+        const INFO: &'static [VariantInfo] = &[VariantInfo {
+            name: "fixed",
+            kind: VariantKind::Fixed,
+            upstream: "",
+            summary: "",
+        }];
+    }
+
+    #[test]
+    #[should_panic(expected = "one description per fix")]
+    fn a_catalogue_that_does_not_describe_every_fix_is_refused_when_parsed() {
+        let _ = Variant::<Only>::parse("fixed");
+    }
+
     #[test]
     fn request_ids_count_actors_by_hundreds() {
         assert_eq!(request_id(0, 0), 100);
