@@ -53,7 +53,8 @@ pub struct Exec {
     token: Token,
     step_bound: u64,
     aborted: Arc<AtomicBool>,
-    run_token: RunToken,
+    /// The std backend's run token (its patience is set by the unit tests' std execution).
+    pub(crate) run_token: RunToken,
     /// Where step footprints go (the `dpor` backend only).
     steps: Option<Arc<StepLog>>,
     /// Actors parked by the facade itself (the shuttle and `dpor` backends).
@@ -278,13 +279,6 @@ impl Exec {
             actor: self.try_actor_of_current(),
             seq: g.log.len().saturating_sub(1),
         }
-    }
-
-    /// Give up on the run token after `polls` polls of 5 ms (unit tests: a facade that keeps
-    /// it fails them within a second instead of hanging the test binary).
-    #[cfg(test)]
-    pub(crate) fn set_token_patience(&self, polls: u64) {
-        self.run_token.set_patience(polls);
     }
 
     /// Std backend: give the run token back (an actor that returned or unwound).

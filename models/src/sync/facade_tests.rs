@@ -1,29 +1,12 @@
-//! The std backend's run token and the step count, which the judge of a mutant
-//! (`.cargo/mutants.toml`: the cheap deterministic trials and these unit tests) would otherwise
-//! never exercise: the std scheduler is left to the full suite, and no cheap trial comes near
-//! its step bound (issue 17). With them, the deadlock check and its message, user events, the
-//! names reports print and the held-lock mask.
+//! The std backend's actors (their run token, spawning, notifications, the counted semaphore)
+//! and the step count, which the judge of a mutant (`.cargo/mutants.toml`: the cheap
+//! deterministic trials and these unit tests) would otherwise never exercise: the std scheduler
+//! is left to the full suite, and no cheap trial comes near its step bound (issue 17). With
+//! them, the deadlock check and its message, user events, the names reports print and the
+//! held-lock mask.
 
-use super::run_token::{Refused, RunToken};
 use super::test_exec::StdExecution;
 use super::{Event, LockId, RecordKind};
-
-#[test]
-fn the_run_token_is_held_until_released() {
-    let token = RunToken::default();
-    assert_eq!(
-        token.acquire(|| true),
-        Ok(()),
-        "a free token is taken at once"
-    );
-    assert_eq!(
-        token.acquire(|| true),
-        Err(Refused::Aborted),
-        "a held one is waited for until the abort"
-    );
-    token.release();
-    assert_eq!(token.acquire(|| true), Ok(()), "released, it is free again");
-}
 
 #[test]
 fn a_std_actor_gives_its_run_token_back() {

@@ -102,3 +102,7 @@ impl RunToken {
         self.patience.store(polls, Ordering::SeqCst);
     }
 }
+
+#[cfg(test)]
+#[path = "run_token_tests.rs"]
+mod tests;

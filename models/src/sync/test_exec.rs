@@ -62,7 +62,7 @@ impl StdExecution {
 
     fn new(bound: u64, steps: Option<Arc<StepLog>>) -> Self {
         let (exec, installed) = install_traced(Backend::Std, Box::new(Quiet), bound, "main", steps);
-        exec.set_token_patience(TOKEN_PATIENCE);
+        exec.run_token.set_patience(TOKEN_PATIENCE);
         StdExecution {
             exec,
             _installed: installed,
