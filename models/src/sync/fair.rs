@@ -124,3 +124,7 @@ impl FairCore {
         self.state().free
     }
 }
+
+#[cfg(test)]
+#[path = "fair_tests.rs"]
+mod tests;
