@@ -43,3 +43,13 @@ fn a_stream_window_of_0_is_none_for_client_and_server() {
     assert_eq!(peer_config(&window(3)).stream_window, Some(3));
     assert_eq!(pool_config(&window(3)).conn.stream_window, Some(3));
 }
+
+#[test]
+fn a_keepalive_expiry_of_minus_1_is_accepted_and_never_expires() {
+    let declared = super::CONFIG.iter().find(|p| p.name == "keepalive_expiry");
+    let range = declared.map(|p| (p.min, p.max));
+    assert_eq!(range, Some((-1, 1_000_000)), "the loader checks this range");
+    let never = config(&[("keepalive_expiry", Value::Int(-1))]);
+    assert_eq!(pool_config(&never).conn.keepalive_expiry, None);
+    assert_eq!(pool_config(&config(&[])).conn.keepalive_expiry, Some(5));
+}
