@@ -300,3 +300,45 @@ fn an_abandoned_connect_that_frees_no_slot_and_fails_no_waiter_announces_nothing
     assert_eq!(pool.checkout("A", 1, Some("connect")), None);
     assert!(exec.notified().is_empty(), "{:?}", exec.notified());
 }
+
+#[test]
+fn a_query_reads_its_own_reply_unless_a_cancelled_one_left_its_reply_unread() {
+    for (variant, second) in [
+        ("fixed", None),
+        (
+            "cancel-returns-dirty",
+            Some(Outcome::Error(
+                "read the reply to request 3: the connection is out of sync".into(),
+            )),
+        ),
+    ] {
+        let (exec, pool) = pool(variant, small());
+        let lease = (1, pool.checkout("A", 1, None).expect("a new connection"));
+        assert!(pool.query("A", 2, lease, None), "{variant}");
+        let kept = pool.query("A", 3, lease, Some("reply"));
+        assert_eq!(kept, second.is_some(), "{variant}: the lease goes on");
+        let mut ends = vec![(2, Outcome::Response), (3, Outcome::Cancelled)];
+        if let Some(outcome) = second {
+            assert!(pool.query("A", 4, lease, None));
+            ends.push((4, outcome));
+        }
+        let replies: Vec<_> = exec
+            .finished()
+            .into_iter()
+            .filter(|(r, _)| *r > 1)
+            .collect();
+        assert_eq!(replies, ends, "{variant}");
+    }
+}
+
+#[test]
+fn a_cancel_reaches_the_lease_of_its_target_at_its_next_use() {
+    let _exec = StdExecution::install();
+    let variant = Variant::parse("fixed").expect("a variant");
+    let pool = Pool::new(variant, small(), BTreeSet::from(["A".to_owned()]));
+    let lease = (1, pool.checkout("A", 1, None).expect("a new connection"));
+    pool.cancel("B");
+    assert!(pool.use_conn("A", lease, 1, None), "B runs nothing");
+    pool.cancel("A");
+    assert!(!pool.use_conn("A", lease, 1, None), "cancelled at the use");
+}
