@@ -36,7 +36,7 @@ fn actor(name: &str, ops: Vec<OpSpec>) -> ActorSpec {
     }
 }
 
-fn spec(config: &[(&str, Value)], actors: Vec<ActorSpec>) -> ScenarioSpec {
+pub(crate) fn spec(config: &[(&str, Value)], actors: Vec<ActorSpec>) -> ScenarioSpec {
     ScenarioSpec {
         config: args(config),
         actors,

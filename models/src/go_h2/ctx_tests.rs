@@ -65,3 +65,18 @@ fn each_slot_watcher_is_a_resource_of_its_own() {
     );
     contexts.tear_down();
 }
+
+#[test]
+fn a_request_waiting_for_its_response_is_woken_by_a_cancel_only_while_it_waits() {
+    let _exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", false);
+    let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
+    let contexts = Contexts::new(BTreeSet::from(["A".to_owned()]));
+    let ctx = contexts.for_request("A", 1, false).expect("cancellable");
+    let waiting = || ctx.state.lock().waiting.is_some();
+    ctx.watch_response(&cs);
+    assert!(waiting(), "a cancel wakes its select");
+    ctx.unwatch();
+    assert!(!waiting(), "it no longer waits");
+    contexts.tear_down();
+}

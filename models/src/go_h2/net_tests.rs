@@ -85,6 +85,22 @@ fn one_buffered_frame_read_again_leaves_the_buffer_empty() {
 }
 
 #[test]
+fn a_peer_operation_reaches_the_connection_it_names() {
+    let _exec = StdExecution::install();
+    let net = Net::new(PeerConfig::default(), 1024);
+    let (first, second) = (net.accept(), net.accept());
+    net.stop_reading(2);
+    let ack = || vec![ClientFrame::SettingsAck];
+    assert_eq!((first.write(ack()), second.write(ack())), (Ok(()), Ok(())));
+    let buffered = |w: &Wire| w.up.lock().buffered_len;
+    assert_eq!(
+        (buffered(&first), buffered(&second)),
+        (0, 9),
+        "only 2 stopped reading"
+    );
+}
+
+#[test]
 fn a_peer_closing_with_nothing_to_send_ends_the_clients_reads() {
     let _exec = StdExecution::install();
     let net = Net::new(PeerConfig::default(), 1024);

@@ -7,7 +7,7 @@ use super::super::pool::Pool;
 use super::super::round_trip::tests::conn_options;
 use super::super::World;
 use super::{run_op, Op, CONFIG, OPS};
-use crate::check_tests::{int, op};
+use crate::check_tests::{int, op, spec};
 use crate::model::{Args, Value};
 use crate::sync::test_exec::StdExecution;
 use crate::typed::Ops;
@@ -106,4 +106,18 @@ fn every_parameter_whose_default_is_minus_one_admits_it() {
         .map(|p| p.name)
         .collect();
     assert_eq!(refusing, Vec::<&str>::new(), "the loader would refuse -1");
+}
+
+#[test]
+fn a_scenario_without_peer_settings_has_peers_send_none() {
+    let _exec = StdExecution::install();
+    let variant = super::super::Variant::parse("fixed").expect("a variant");
+    let w =
+        <super::super::GoH2Model as crate::typed::TypedModel>::build(&spec(&[], vec![]), variant);
+    let wire = w.net.accept();
+    let sent = match wire.read() {
+        Read::Frame(PeerFrame::Settings(sent)) => sent,
+        _ => panic!("SETTINGS first"),
+    };
+    assert_eq!(sent, Settings::default());
 }

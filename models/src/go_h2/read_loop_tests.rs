@@ -166,6 +166,21 @@ fn the_first_settings_without_a_stream_limit_sets_gos_default_and_later_ones_kee
 }
 
 #[test]
+fn settings_are_acked_under_mu_before_978cfadd_and_after_mu_from_it() {
+    for (variant, order) in [
+        ("upstream-95888ee7", ["cc1.mu", "cc1.wmu"]),
+        ("fixed", ["cc1.wmu", "cc1.mu"]),
+    ] {
+        let exec = StdExecution::install();
+        let (_net, cc) = connection(variant, false);
+        let before = exec.locks_taken().len();
+        process_settings(&cc, Settings::default()).expect("acked");
+        let taken = exec.locks_taken()[before..].to_vec();
+        assert_eq!(taken[..2], order, "{variant}: {taken:?}");
+    }
+}
+
+#[test]
 fn goaway_fails_only_the_streams_above_its_last_stream_id() {
     let _exec = StdExecution::install();
     let (_net, cc, [one, three]) = two_streams();

@@ -11,6 +11,7 @@ use super::super::client_conn::{
     STREAM_MIN_REFRESH,
 };
 use super::super::ctx::{Contexts, Goroutines};
+use super::super::encoder::Held;
 use super::super::net::ClientFrame;
 use super::super::net::Net;
 use super::super::peer::PeerConfig;
@@ -20,7 +21,7 @@ use super::super::state::StreamState;
 use super::super::variant::Variant;
 use super::{
     await_response, close_body, open_stream, read_and_close_body, refresh_flow, round_trip_opt,
-    write_request_body, Request,
+    trailer_frame_size_before_body, write_request_body, Request,
 };
 use crate::sync::test_exec::StdExecution;
 use crate::sync::{spawn, BlockKind, Event, Outcome};
@@ -333,6 +334,48 @@ fn a_body_larger_than_the_stream_window_is_read_to_its_end() {
     );
     peer.join().teardown();
     cc.goroutines.join_all();
+}
+
+#[test]
+fn the_trailers_frame_size_is_read_before_the_body_only_where_upstream_does() {
+    let _exec = StdExecution::install();
+    for (variant, snapshot) in [("upstream-4e4d966f", Some(16_384)), ("fixed", None)] {
+        let (_net, cc) = connection(variant, false);
+        let taken = trailer_frame_size_before_body(&cc, true);
+        assert_eq!(taken, snapshot, "{variant}");
+        assert_eq!(
+            trailer_frame_size_before_body(&cc, false),
+            None,
+            "no trailers"
+        );
+    }
+}
+
+#[test]
+fn a_request_that_opens_no_stream_returns_its_reservation() {
+    let _exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", false);
+    assert!(cc.reserve_new_request(1));
+    cc.decr_stream_reservations();
+    assert_eq!(cc.mu.lock().streams_reserved, 0);
+}
+
+#[test]
+fn only_a_field_use_no_lock_excludes_from_another_is_bracketed() {
+    let exec = StdExecution::install();
+    let (_net, cc) = connection("fixed", false);
+    let bracketed = || {
+        let probes = exec.probes();
+        probes
+            .iter()
+            .filter(|e| matches!(e, Event::FieldEnter { .. }))
+            .count()
+    };
+    cc.max_frame_size.store(Held::MU, 20_000);
+    assert_eq!(cc.max_frame_size.load(Held::BOTH), 20_000);
+    assert_eq!(bracketed(), 0, "both uses hold mu");
+    assert_eq!(cc.max_frame_size.load(Held::WMU), 20_000);
+    assert_eq!(bracketed(), 1, "a load under wmu alone of a store under mu");
 }
 
 #[test]
