@@ -52,3 +52,16 @@ fn waking_the_pool_notifies_its_waiters() {
         ["pool.cond: connection returned, permit freed or cancelled"]
     );
 }
+
+#[test]
+fn closing_the_pool_closes_its_idle_connections_transports() {
+    let (exec, lp, pool) = pipe_pool("fixed");
+    pool.request(&lp, "main", 1, Request::default());
+    pool.close(&lp);
+    lp.drain();
+    let transport_closed = Event::ResourceClosed {
+        kind: "transport",
+        id: 1,
+    };
+    assert!(exec.probes().contains(&transport_closed));
+}
