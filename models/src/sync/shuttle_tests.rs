@@ -6,7 +6,7 @@
 //! body, and an execution that the facade stops ends the test with a failure.
 
 use super::context::{install, install_traced, Exec};
-use super::test_exec::Quiet;
+use super::test_exec::{Quiet, TOKEN_PATIENCE};
 use super::{
     spawn, yield_now, Access, Backend, Condvar, LockClass, Mutex, Object, Pending, RecordKind,
     StepLog,
@@ -79,6 +79,9 @@ fn under_shuttle(
         let steps = (backend == Backend::Dpor).then(|| Arc::new(StepLog::default()));
         let (exec, _installed) =
             install_traced(backend, Box::new(Quiet), 1_000, "main", steps.clone());
+        // A run token is only ever waited for under std, but a mutant that takes it under
+        // another backend must fail here in half a second, not hang for the default minute.
+        exec.run_token.set_patience(TOKEN_PATIENCE);
         *current.lock().unwrap() = Some(exec.abort_flag());
         body(&exec, steps.as_ref());
         done.store(true, Ordering::SeqCst);
@@ -173,7 +176,8 @@ fn under_dpor_a_waiter_on_a_condition_waits_to_attempt_its_relock() {
 #[test]
 fn under_loom_a_condition_variable_waits_for_its_notification() {
     loom::model(|| {
-        let (_exec, _installed) = install(Backend::Loom, Box::new(Quiet), 1_000, "main");
+        let (exec, _installed) = install(Backend::Loom, Box::new(Quiet), 1_000, "main");
+        exec.run_token.set_patience(TOKEN_PATIENCE);
         let (ready, freed) = (lock("ready"), Arc::new(Condvar::new("ready")));
         let notifier = spawn("A", {
             let (ready, freed) = (ready.clone(), freed.clone());

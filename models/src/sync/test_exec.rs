@@ -33,7 +33,7 @@ const STEP_BOUND: u64 = 1_000;
 /// harness's std backend waits a minute): a facade mutant that keeps the token then fails each
 /// test in half a second instead of hanging the test binary (issue 17: `RunToken::release`
 /// replaced by nothing fails every std unit test, about 12 s for all of them in one thread).
-const TOKEN_PATIENCE: u64 = 100;
+pub(crate) const TOKEN_PATIENCE: u64 = 100;
 
 /// A std execution installed on the current thread (uninstalled when dropped); the thread is
 /// its `main` actor.
