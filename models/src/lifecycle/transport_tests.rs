@@ -215,3 +215,31 @@ fn closing_a_transport_whose_pipe_is_closing_loses_that_pipe_once() {
     use CallbackKind::{Exited, Lost, Made};
     assert_eq!(callbacks(&exec), [Made, Exited, Exited, Lost]);
 }
+
+#[test]
+fn the_loop_delivers_what_two_children_wrote_in_the_order_they_wrote_it() {
+    let exec = StdExecution::install();
+    let lp = Loop::new(Variant::parse("fixed").expect("fixed is a variant"));
+    let connect = || {
+        let id = lp.reserve_transport_id();
+        let Ok(Transport::Subprocess(t)) = SubprocessTransport::create(&lp, "main", id, 1, None)
+        else {
+            panic!("post-init fails only when told to");
+        };
+        t
+    };
+    let (first, second) = (connect(), connect());
+    // Nothing was written when post-init stored the pipes: no read is due before the writes.
+    first.child_write(&lp, 0);
+    second.child_write(&lp, 0);
+    lp.drain();
+    let data_from = |ev| match ev {
+        Event::Callback {
+            transport,
+            kind: CallbackKind::Data,
+        } => Some(transport),
+        _ => None,
+    };
+    let order: Vec<u32> = exec.probes().into_iter().filter_map(data_from).collect();
+    assert_eq!(order, [first.id(), second.id()]);
+}
