@@ -194,3 +194,33 @@ fn under_loom_a_condition_variable_waits_for_its_notification() {
         notifier.join();
     });
 }
+
+#[test]
+fn under_loom_a_lock_is_ordered_against_another_actors_await() {
+    // A's lock touches only its own loom mutex, main's await only the execution's token: loom
+    // would take the two as independent and run one order of them, but model state outside
+    // loom (the flag here, a `Plain` cell in a model) can tell the orders apart.
+    static SEEN: StdMutex<Vec<bool>> = StdMutex::new(Vec::new());
+    SEEN.lock().unwrap().clear();
+    loom::model(|| {
+        let (exec, _installed) = install(Backend::Loom, Box::new(Quiet), 1_000, "main");
+        exec.run_token.set_patience(TOKEN_PATIENCE);
+        let locked = Arc::new(AtomicBool::new(false));
+        let pool = lock("pool");
+        let taker = spawn("A", {
+            let (locked, pool) = (locked.clone(), pool.clone());
+            move || {
+                let _held = pool.lock();
+                locked.store(true, Ordering::SeqCst);
+            }
+        });
+        yield_now("main awaits");
+        SEEN.lock().unwrap().push(locked.load(Ordering::SeqCst));
+        taker.join();
+    });
+    let seen = SEEN.lock().unwrap();
+    assert!(
+        seen.contains(&true) && seen.contains(&false),
+        "both orders of A's lock and main's await are explored: {seen:?}"
+    );
+}
