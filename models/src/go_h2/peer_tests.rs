@@ -378,3 +378,14 @@ fn the_oldest_handler_not_reading_its_body_reads_next() {
     assert_eq!(p.unread(None), Some(3));
     assert_eq!(p.unread(Some(1)), None, "reading");
 }
+
+#[test]
+fn a_handler_reads_its_body_as_it_arrives_unless_told_to_wait() {
+    let _exec = StdExecution::install();
+    let mut p = Peer::new(1, PeerConfig::default());
+    p.on_frame(request(1, false));
+    let queued = p.inbound.len();
+    p.on_frame(body(1, 10));
+    let refund = |stream| PeerFrame::WindowUpdate { stream, inc: 10 };
+    assert_eq!(sent_after(&p, queued), [refund(0), refund(1)]);
+}
