@@ -8,8 +8,8 @@ use super::{ConnConfig, Http2Connection, ReqError};
 use crate::httpcore::peer::{Network, PeerConfig, Respond};
 use crate::httpcore::task::Cancels;
 use crate::httpcore::Variant;
-use crate::sync::advance_clock;
 use crate::sync::test_exec::StdExecution;
+use crate::sync::{advance_clock, Event};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -71,7 +71,7 @@ fn a_request_cancelled_before_its_stream_leaves_the_connection_idle_once_fixed()
 
 #[test]
 fn a_lowered_limit_waits_for_its_permits_in_httpx2_1219() {
-    let _exec = StdExecution::install();
+    let exec = StdExecution::install();
     let c = connection("httpx2-1219", &server(Respond::Manual));
     c.ensure_connection_init().expect("the preface is written");
     // http2.py 399: a limit of 0 is no limit, and changes nothing.
@@ -80,6 +80,13 @@ fn a_lowered_limit_waits_for_its_permits_in_httpx2_1219() {
         assert_eq!(c.f.with(|f| f.max_streams), limit, "after {new}");
         assert_eq!(c.sem.available(), free, "after {new}");
     }
+    // One release or acquire per step (http2.py 400-405), none beyond the new limit.
+    let reported = |e: Event| match e {
+        Event::StreamPermits { limit, .. } => Some(limit),
+        _ => None,
+    };
+    let limits: Vec<u32> = exec.probes().into_iter().filter_map(reported).collect();
+    assert_eq!(limits, [1, 2, 1]);
 }
 
 #[test]
