@@ -4,7 +4,7 @@
 use super::{run_peer_op, Op};
 use crate::httpcore::connection::tests::server;
 use crate::httpcore::h2state::{ClientFrame, ServerFrame};
-use crate::httpcore::peer::Respond;
+use crate::httpcore::peer::{ReadError, Respond};
 use crate::model::{Args, OpSpec, Value};
 use crate::sync::test_exec::StdExecution;
 use crate::typed::Ops;
@@ -62,4 +62,6 @@ fn reset_and_end_stream_reach_the_server() {
         },
     ];
     assert_eq!(frames, expected);
+    run_peer_op(&net, Op::Disconnect { conn: 1 });
+    assert_eq!(net.read(1), Err(ReadError::Eof));
 }
