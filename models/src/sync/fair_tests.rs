@@ -61,3 +61,26 @@ fn an_anyio_release_hands_the_unit_to_the_first_waiter() {
         "with nobody queued it is freed"
     );
 }
+
+#[test]
+fn a_wait_with_a_fair_lock_is_kept_by_the_facade_under_the_std_backend() {
+    use crate::sync::{spawn, use_flavour, Condvar, LockClass, Mutex};
+    let _exec = StdExecution::install();
+    use_flavour(Flavour::Asyncio);
+    let ready = Arc::new(Mutex::new("ready", LockClass::non_blocking("state"), false));
+    let set = Arc::new(Condvar::new("ready set"));
+    let mut g = ready.lock();
+    let setter = spawn("A", {
+        let (ready, set) = (ready.clone(), set.clone());
+        move || {
+            *ready.lock() = true;
+            set.notify_one();
+        }
+    });
+    // std's own condition variable cannot wait with a guard of a lock the facade keeps.
+    while !*g {
+        g = set.wait(g);
+    }
+    drop(g);
+    setter.join();
+}
