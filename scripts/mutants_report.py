@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Judge and summarise cargo-mutants results (issue 17; docs/mutation-testing.md).
 
-    mutants_report.py check DIR...           exit 1 on a survivor not in the exclusions file
+    mutants_report.py check DIR...           exit 1 on a survivor in neither list below, or
+                                             on a known gap that was caught
     mutants_report.py report [--all LIST] DIR... OUTDIR
                                              write OUTDIR/<crate>.md, one report per crate
 
@@ -12,6 +13,11 @@ wins (a re-run of survivors after a fix overrides the first sample).
 A mutant is named without its line and column (`models/src/x.rs: replace f -> bool with true`),
 so an exclusion survives edits elsewhere in the file. Exclusions file: one mutant per line, then
 ` # ` and the reason it is not a test gap; `#` starts a comment line.
+
+Known-gaps file: the survivors of the last full run that are test gaps nobody has killed yet,
+one per line in the same naming (an optional ` # ` note). They do not fail the check, so the
+CI shard can run before every gap is closed, but the file may only shrink: a listed gap that
+a run judges caught, with no same-named mutant missed, fails the check until it is removed.
 
 LIST is `cargo mutants --workspace --list` (every mutant the configuration generates): with it
 a report says how many of its crate's mutants the runs judged, so a sample reads as one. Each
@@ -26,6 +32,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 EXCLUSIONS = Path(".cargo/mutants-exclusions.txt")
+GAPS = Path(".cargo/mutants-gaps.txt")
 LINE_COL = re.compile(r"^([^:]+):\d+:\d+: ")
 VIABLE = ("CaughtMutant", "MissedMutant", "Timeout")
 
@@ -78,41 +85,62 @@ def read_or(path, default):
 
 def exclusions():
     """Excluded mutant key -> reason."""
+    return named_list(EXCLUSIONS, reason_needed=True)
+
+
+def gaps():
+    """Known test gap key -> note (possibly empty)."""
+    return named_list(GAPS, reason_needed=False)
+
+
+def named_list(path, reason_needed):
     out = {}
-    if not EXCLUSIONS.exists():
+    if not path.exists():
         return out
-    for n, line in enumerate(EXCLUSIONS.read_text().splitlines(), 1):
+    for n, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         name, sep, reason = line.partition(" # ")
-        if not sep or not reason.strip():
-            sys.exit(f"{EXCLUSIONS}:{n}: an exclusion needs ` # ` and a reason: {line}")
+        if reason_needed and (not sep or not reason.strip()):
+            sys.exit(f"{path}:{n}: an exclusion needs ` # ` and a reason: {line}")
         out[key(name.strip())] = reason.strip()
     return out
 
 
 def check(dirs):
     outcomes, _ = load(dirs)
-    excluded = exclusions()
+    excluded, known = exclusions(), gaps()
     missed = [k for k, o in outcomes.items() if o["summary"] == "MissedMutant"]
-    new = [k for k in missed if k[0] not in excluded]
+    new = [k for k in missed if k[0] not in excluded and k[0] not in known]
+    closed = closed_gaps(outcomes, known)
     timeouts = [k for k, o in outcomes.items() if o["summary"] == "Timeout"]
     counts = summary_counts(outcomes.values())
+    n_known = sum(1 for k in missed if k[0] in known and k[0] not in excluded)
     print(
         f"{len(outcomes)} mutant(s): {counts['CaughtMutant']} caught, {len(missed)} missed "
-        f"({len(missed) - len(new)} excluded), {counts['Timeout']} timeouts, "
-        f"{counts['Unviable']} unviable"
+        f"({len(missed) - len(new) - n_known} excluded, {n_known} known gaps), "
+        f"{counts['Timeout']} timeouts, {counts['Unviable']} unviable"
     )
     for k in timeouts:
         print(f"timeout (not a survivor; on a loaded machine re-run it alone): {outcomes[k]['name']}")
     for k in new:
-        print(f"SURVIVOR not in {EXCLUSIONS}: {outcomes[k]['name']}")
+        print(f"SURVIVOR in neither {EXCLUSIONS} nor {GAPS}: {outcomes[k]['name']}")
+    for name in closed:
+        print(f"KILLED known gap, remove it from {GAPS}: {name}")
     if new:
         print(
             "Kill each with a scenario, invariant or unit test, or add it to the exclusions "
             "file with the reason it is equivalent (docs/mutation-testing.md)."
         )
+    if new or closed:
         sys.exit(1)
+
+
+def closed_gaps(outcomes, known):
+    """Known gaps the runs caught, where no mutant of the same name survived."""
+    caught = {k[0]: o["name"] for k, o in outcomes.items() if o["summary"] == "CaughtMutant"}
+    missed = {k[0] for k, o in outcomes.items() if o["summary"] in ("MissedMutant", "Timeout")}
+    return [caught[k] for k in known if k in caught and k not in missed]
 
 
 def summary_counts(items):
@@ -146,17 +174,17 @@ def generated(list_file):
 def report(dirs, outdir, list_file=None):
     outcomes, runs = load(dirs)
     totals = generated(list_file)
-    excluded = exclusions()
+    excluded, known = exclusions(), gaps()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     for package in sorted({o["package"] for o in outcomes.values()}):
         mine = OrderedDict((k, o) for k, o in outcomes.items() if o["package"] == package)
         path = outdir / f"{package}.md"
-        path.write_text(render(package, mine, runs, excluded, totals.get(package)))
+        path.write_text(render(package, mine, runs, excluded, known, totals.get(package)))
         print(path)
 
 
-def render(package, outcomes, runs, excluded, total):
+def render(package, outcomes, runs, excluded, known, total):
     lines = [
         f"# Mutation report: `{package}`",
         "",
@@ -201,7 +229,12 @@ def render(package, outcomes, runs, excluded, total):
         lines.append("None.")
     for k, o in missed:
         reason = excluded.get(k[0])
-        why = f"excluded: {reason}" if reason else "**not excluded: a test gap**"
+        if reason:
+            why = f"excluded: {reason}"
+        elif k[0] in known:
+            why = "**a known test gap** (`.cargo/mutants-gaps.txt`)"
+        else:
+            why = "**not excluded: a test gap**"
         lines.append(f"- `{o['name']}`: {why}")
     timeouts = [o for o in outcomes.values() if o["summary"] == "Timeout"]
     if timeouts:
