@@ -17,8 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# CI: mutant i is in shard i % CI_SHARDS; the shard is HEAD's hash modulo CI_SHARDS, so
-# successive commits sample different mutants. A shard is ~5 mutants (a few minutes).
+# CI: mutant i is in shard i % CI_SHARDS; the shard is a hash of the code under test modulo
+# CI_SHARDS, so successive changes sample different mutants. A shard is ~5 mutants (a few minutes).
 CI_SHARDS=${MUTANTS_CI_SHARDS:-300}
 OUT=${OUT:-mutants.out}
 
@@ -126,9 +126,12 @@ ci() {
         echo "mutation shard skipped (MUTANTS_CI=0)" >&2
         return
     fi
-    local head shard
-    head=$(git rev-parse HEAD)
-    shard=$((16#${head:0:8} % CI_SHARDS))
+    local code shard
+    # The shard follows the code under test (the models/ and harness/ trees), not the commit:
+    # it rotates whenever that code changes, and a commit of docs alone re-runs the shard that
+    # its parent passed.
+    code=$(git rev-parse HEAD:models HEAD:harness | sha256sum)
+    shard=$((16#${code:0:8} % CI_SHARDS))
     # The CI runs the whole test suite first, so the baseline is known green. In place: the
     # checkout is CI's own, and a copy of the tree (target/ included) rebuilt from cold here.
     # Without a baseline, or in place, the timeouts must be explicit.
