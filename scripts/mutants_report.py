@@ -20,7 +20,8 @@ CI shard can run before every gap is closed, but the file may only shrink: a lis
 a run judges caught, with no same-named mutant missed, fails the check until it is removed.
 
 LIST is `cargo mutants --workspace --list` (every mutant the configuration generates): with it
-a report says how many of its crate's mutants the runs judged, so a sample reads as one. Each
+a report says how many of its crate's mutants the runs judged, so a sample reads as one, and
+leaves out the mutants of earlier runs that LIST no longer has (code removed since). Each
 report also lists the mutants whose outcome changed between the runs (a survivor a later
 commit killed) and what a mutant costs (build and test seconds by outcome).
 """
@@ -171,9 +172,24 @@ def generated(list_file):
     return counts
 
 
+def listed_keys(list_file):
+    """The (key, n-th of that key) of every mutant in a `cargo mutants --list` file."""
+    seen, keys = {}, set()
+    for line in Path(list_file).read_text().splitlines():
+        if line.strip():
+            k = key(line)
+            seen[k] = seen.get(k, 0) + 1
+            keys.add((k, seen[k]))
+    return keys
+
+
 def report(dirs, outdir, list_file=None):
     outcomes, runs = load(dirs)
     totals = generated(list_file)
+    if list_file is not None:
+        # A mutant of code removed since an earlier run is no longer one of the crate's.
+        listed = listed_keys(list_file)
+        outcomes = OrderedDict((k, o) for k, o in outcomes.items() if k in listed)
     excluded, known = exclusions(), gaps()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
