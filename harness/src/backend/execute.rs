@@ -200,10 +200,16 @@ impl GhostSlot {
 
     /// Scheduling steps the current execution has taken (0 before it starts).
     pub(crate) fn steps(&self) -> u64 {
+        self.with_ghost(|g| g.steps).unwrap_or(0)
+    }
+
+    /// Look at the current execution's ghost state in place (`None` before it starts), without
+    /// copying its log.
+    pub(crate) fn with_ghost<R>(&self, look: impl FnOnce(&Ghost) -> R) -> Option<R> {
         let entry = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        entry.as_ref().map_or(0, |(g, _, _)| {
-            g.lock().unwrap_or_else(|p| p.into_inner()).steps
-        })
+        let (g, _, _) = entry.as_ref()?;
+        let ghost = g.lock().unwrap_or_else(|p| p.into_inner());
+        Some(look(&ghost))
     }
 
     /// A fresh slot for another execution that adds to the same coverage.
