@@ -1,8 +1,15 @@
-//! The scenario configuration as the model reads it: the server's answers, its first
-//! MAX_CONCURRENT_STREAMS and the stream window (issue 17).
+//! The scenario configuration as the model reads it (the server's answers, its first
+//! MAX_CONCURRENT_STREAMS and the stream window), and what the end of an actor does with the
+//! responses it kept (issue 17).
 
-use super::{peer_config, pool_config, stream_window, Respond};
+use super::{peer_config, pool_config, stream_window, HttpcoreModel, Op, Respond, World};
+use crate::httpcore::connection::tests::server;
+use crate::httpcore::pool::tests::pool;
 use crate::model::{Args, Value};
+use crate::sync::test_exec::StdExecution;
+use crate::sync::Outcome;
+use crate::typed::{OpAt, TypedModel};
+use std::collections::VecDeque;
 
 fn config(pairs: &[(&str, Value)]) -> Args {
     Args(
@@ -52,4 +59,25 @@ fn a_keepalive_expiry_of_minus_1_is_accepted_and_never_expires() {
     let never = config(&[("keepalive_expiry", Value::Int(-1))]);
     assert_eq!(pool_config(&never).conn.keepalive_expiry, None);
     assert_eq!(pool_config(&config(&[])).conn.keepalive_expiry, Some(5));
+}
+
+#[test]
+fn responses_an_actor_still_keeps_when_it_ends_are_read_and_closed() {
+    let exec = StdExecution::install();
+    let net = server(Respond::Full);
+    let world = World {
+        pool: pool("fixed", true, vec![], &net),
+        net,
+        close_pool_at_end: false,
+    };
+    let mut kept = VecDeque::new();
+    let request = Op::Request {
+        cancel_at: None,
+        hold: 0,
+        keep: true,
+    };
+    HttpcoreModel::run_op(&world, &mut kept, OpAt { actor: "A", req: 1 }, request);
+    assert_eq!((kept.len(), exec.finished()), (1, vec![]), "kept open");
+    HttpcoreModel::end_actor(&world, kept);
+    assert_eq!(exec.finished(), [(1, Outcome::Response)]);
 }

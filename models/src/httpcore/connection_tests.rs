@@ -1,10 +1,12 @@
 //! `AsyncHTTP2Connection`'s own steps, one request at a time on the test's thread against the
 //! scripted server: what a cancelled request leaves, a lowered MAX_CONCURRENT_STREAMS with and
 //! without waiting (the debt of pydantic/httpx2#1219), keep-alive expiry, availability after a
-//! failed read, the error of a stream refused after GOAWAY, and where `_events` is deleted. The
-//! scenarios reach these only through schedules that their trials do not all explore (issue 17).
+//! failed read, the error of a stream refused after GOAWAY (and a permit taken after h2 took
+//! one), and where `_events` is deleted. The scenarios reach these only through schedules that
+//! their trials do not all explore (issue 17).
 
 use super::{ConnConfig, Http2Connection, ReqError};
+use crate::httpcore::h2state::ServerFrame;
 use crate::httpcore::peer::{Network, PeerConfig, Respond};
 use crate::httpcore::task::Cancels;
 use crate::httpcore::Variant;
@@ -21,15 +23,21 @@ pub(in crate::httpcore) const CONFIG: ConnConfig = ConnConfig {
     stream_window: None,
 };
 
-/// A server answering as `respond` says, with MAX_CONCURRENT_STREAMS 100 and no bodies.
-pub(in crate::httpcore) fn server(respond: Respond) -> Arc<Network> {
-    Arc::new(Network::new(PeerConfig {
+/// A server answering as `respond` says, with MAX_CONCURRENT_STREAMS 100, no bodies and no
+/// stream window (a test changes what it needs: `PeerConfig { body: true, ..peer(respond) }`).
+pub(in crate::httpcore) fn peer(respond: Respond) -> PeerConfig {
+    PeerConfig {
         respond,
         initial_max_streams: Some(100),
         body: false,
         body_frames: 1,
         stream_window: None,
-    }))
+    }
+}
+
+/// The network of a [`peer`] server.
+pub(in crate::httpcore) fn server(respond: Respond) -> Arc<Network> {
+    Arc::new(Network::new(peer(respond)))
 }
 
 pub(in crate::httpcore) fn variant(name: &str) -> Variant {
@@ -66,6 +74,11 @@ fn a_request_cancelled_before_its_stream_leaves_the_connection_idle_once_fixed()
         let c = connection(name, &server(Respond::Full));
         assert_eq!(request(&c, 1, Some("permit")), Err(ReqError::Cancelled));
         assert_eq!(c.is_idle(), idle, "{name}");
+        // Either way the cancelled request no longer counts as pending: the next stream's
+        // close finds nothing in flight.
+        let stream = request(&c, 2, None).expect("a response");
+        c.response_closed(stream);
+        assert!(c.is_idle(), "{name}");
     }
 }
 
@@ -176,4 +189,19 @@ fn events_are_deleted_inside_the_state_lock_once_fixed() {
         let locked = trail.iter().rposition(|t| t == "lock conn1._state_lock");
         assert_eq!(deleted < locked, before_lock, "{name}: {trail:#?}");
     }
+}
+
+#[test]
+fn a_request_that_gets_its_permit_after_h2_took_a_goaway_opens_no_stream_once_fixed() {
+    let _exec = StdExecution::install();
+    let c = connection("fixed", &server(Respond::Manual));
+    c.ensure_connection_init().expect("the preface is written");
+    c.mark_active().expect("an open connection");
+    c.acquire_stream_permit();
+    // h2 has taken the GOAWAY; its `ConnectionTerminated` is not dispatched yet (the reader
+    // still waits in a SETTINGS before it, as in `fixed-without=lower-limit-without-waiting`).
+    c.h2.with(|h| h.receive_data(&[ServerFrame::Goaway { last_stream: 0 }]));
+    assert_eq!(c.allocate_stream(1), Err(ReqError::ConnectionNotAvailable));
+    assert_eq!(c.sem.available(), 1, "the permit is given back");
+    assert!(c.is_idle());
 }

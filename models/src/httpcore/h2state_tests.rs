@@ -141,6 +141,10 @@ fn frames_for_a_stream_that_is_not_open_produce_no_event() {
     let _exec = StdExecution::install();
     let mut h = with_streams(&[1]);
     let stray = [
+        ServerFrame::Headers {
+            stream: 3,
+            end_stream: false,
+        },
         ServerFrame::Data {
             stream: 3,
             end_stream: false,

@@ -1,10 +1,11 @@
 //! `AsyncHTTP11Connection`'s cycle on the test's thread against the scripted server: a server
-//! that hangs up before its response, and keep-alive expiry after a finished cycle (issue 17).
+//! that hangs up before its response, a body read to its end, and keep-alive expiry after a
+//! finished cycle (issue 17).
 
 use super::Http11Connection;
-use crate::httpcore::connection::tests::{server, variant, CONFIG};
+use crate::httpcore::connection::tests::{peer, server, variant, CONFIG};
 use crate::httpcore::connection::ReqError;
-use crate::httpcore::peer::{Network, Respond};
+use crate::httpcore::peer::{Network, PeerConfig, Respond};
 use crate::httpcore::task::Cancels;
 use crate::sync::advance_clock;
 use crate::sync::test_exec::StdExecution;
@@ -46,4 +47,19 @@ fn an_idle_connection_expires_keepalive_after_its_cycle() {
     assert!(!c.has_expired(), "5 units after it went idle at 3");
     advance_clock(1);
     assert!(c.has_expired());
+}
+
+#[test]
+fn a_body_read_to_its_end_leaves_the_connection_reusable() {
+    let _exec = StdExecution::install();
+    let body = PeerConfig {
+        body: true,
+        body_frames: 2,
+        ..peer(Respond::Full)
+    };
+    let c = connection(&Arc::new(Network::new(body)));
+    let cycle = request(&c).expect("a response");
+    c.receive_response_body().expect("its body");
+    c.response_closed(cycle);
+    assert!(c.is_idle(), "both sides finished the cycle");
 }

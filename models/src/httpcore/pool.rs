@@ -481,4 +481,4 @@ pub fn outcome_of(e: ReqError) -> Outcome {
 
 #[cfg(test)]
 #[path = "pool_tests.rs"]
-mod tests;
+pub(super) mod tests;

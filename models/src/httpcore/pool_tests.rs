@@ -14,7 +14,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// A pool of `variant` with room for two connections; `http11` as [`PoolConfig::http11`].
-fn pool(name: &str, http2: bool, http11: Vec<bool>, net: &Arc<Network>) -> Pool {
+pub(in crate::httpcore) fn pool(
+    name: &str,
+    http2: bool,
+    http11: Vec<bool>,
+    net: &Arc<Network>,
+) -> Pool {
     let config = PoolConfig {
         max_connections: 2,
         max_keepalive_connections: 2,
