@@ -35,6 +35,14 @@ pub trait Observer: Send {
     fn at_end(&mut self, ghost: &Ghost) -> Result<(), Violation>;
 }
 
+/// The wake-ups one wait may take ([`Exec::park_until`]) before it stops with `bound-hit`. Under
+/// a model (shuttle, `dpor`, loom) an actor wakes only when another one releases or notifies,
+/// which takes a step of the other's, and a scenario's step bound is at most 1,000,000; under
+/// std a park also times out every 5 ms, so this is over 80 minutes of waiting. More wake-ups
+/// are a wait whose park returns at once: issue 17's `Exec::park` replaced by nothing spun in
+/// such a loop for ever, hanging the mutation judge, and now fails within a second or so.
+const WAKE_BOUND: u64 = 1_000_000;
+
 /// The panic payload that stops an execution at a violation; the violation itself is in
 /// [`Exec::ghost`], so the harness never depends on the payload surviving a scheduler's unwinding.
 #[derive(Debug)]
@@ -375,14 +383,30 @@ impl Exec {
     /// `request-answered`. `ready` is checked after the deferred wakes are flushed, since under
     /// shuttle an unpark is a switch in which others may run (and make `ready` hold). Under std
     /// the run token is given up while parked, and the park times out now and then so that an
-    /// aborted execution ends.
+    /// aborted execution ends. A wait woken [`WAKE_BOUND`] times without `ready` holding stops
+    /// the execution with `bound-hit`.
     pub(crate) fn park_until(&self, me: ActorId, ready: impl Fn() -> bool) {
-        loop {
+        for _ in 0..WAKE_BOUND {
             self.flush_wakes();
             if ready() {
                 return;
             }
             self.park(me);
+        }
+        self.fail(self.wake_bound_violation(me));
+    }
+
+    fn wake_bound_violation(&self, me: ActorId) -> Violation {
+        let g = self.lock_ghost();
+        Violation {
+            invariant: "bound-hit".into(),
+            message: format!(
+                "{} woke {WAKE_BOUND} times in one wait and what it waits for never came true: \
+                 its park returns at once (a facade bug) or a livelock",
+                g.actors[me].name
+            ),
+            actor: Some(me),
+            seq: g.log.len().saturating_sub(1),
         }
     }
 

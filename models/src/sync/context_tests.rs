@@ -4,10 +4,10 @@
 
 use super::super::test_exec::StdExecution;
 use super::super::{
-    actor_count, probe, try_current_actor, yield_now, Event, LockClass, Mutex, Object, Pending,
-    RecordKind, StepLog, WaitFor, FACADE_DEADLOCK,
+    actor_count, probe, try_current_actor, uninstall, yield_now, Access, Backend, Event, LockClass,
+    Mutex, Object, Pending, RecordKind, StepLog, WaitFor, FACADE_DEADLOCK,
 };
-use super::{Aborted, Refused, Violation, ViolationPanic};
+use super::{Aborted, Refused, Violation, ViolationPanic, Waiter};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -88,11 +88,87 @@ fn scheduling_points_count_up_to_the_step_bound_and_the_next_one_stops() {
     assert_eq!(v.invariant, "bound-hit");
     assert_eq!(v.seq, g.log.len() - 1, "the record that crossed it");
     assert_eq!(g.log[v.seq].kind, RecordKind::Yield("fourth step"));
-    assert!(
-        v.message.contains("step bound of 3 scheduling steps"),
-        "{}",
-        v.message
+    assert_eq!(
+        v.message,
+        "the execution exceeded its step bound of 3 scheduling steps (a runaway model or a \
+         livelock); raise `step_bound` in the scenario if the model needs more"
     );
+}
+
+#[test]
+fn a_wait_woken_past_its_bound_is_reported_as_a_bound_hit_of_the_waiter() {
+    // Waking a million times is the bound's own loop, which `Exec::park` replaced by nothing
+    // runs; a test that waited for it here would take over 80 minutes of std park timeouts.
+    let exec = StdExecution::install();
+    let v = exec.exec().wake_bound_violation(0);
+    assert_eq!((v.invariant.as_str(), v.actor), ("bound-hit", Some(0)));
+    assert_eq!(
+        v.message,
+        "main woke 1000000 times in one wait and what it waits for never came true: its park \
+         returns at once (a facade bug) or a livelock"
+    );
+}
+
+#[test]
+fn parking_the_only_live_actor_is_a_deadlock() {
+    let exec = StdExecution::install();
+    assert!(unwinds(|| exec.exec().park(0)).is::<ViolationPanic>());
+    let v = exec.ghost().violation.expect("deadlock");
+    assert_eq!(v.invariant, "request-answered");
+    assert!(v.message.starts_with(FACADE_DEADLOCK), "{}", v.message);
+}
+
+#[test]
+fn an_actor_is_done_once_it_recorded_its_end() {
+    let exec = StdExecution::install();
+    let a = exec.exec().new_actor("A");
+    assert!(!exec.exec().is_done(a));
+    exec.exec().record(a, RecordKind::Done);
+    assert!(exec.exec().is_done(a));
+}
+
+#[test]
+fn under_std_a_wake_unparks_at_once() {
+    // Only shuttle's unpark is a switch that must wait for the waker's next scheduling point.
+    let exec = StdExecution::install();
+    let exec = exec.exec();
+    let a = exec.new_actor("A");
+    exec.lock_parked().insert(a);
+    exec.wake(Waiter::current(Backend::Std, a));
+    assert!(exec.deferred.lock().unwrap().is_empty(), "nothing deferred");
+    assert!(!exec.lock_parked().contains(&a), "no longer parked");
+    // The unpark went to this thread: take it back, so that no later park returns early.
+    std::thread::park_timeout(std::time::Duration::ZERO);
+}
+
+#[test]
+fn the_default_observer_names_one_ghost_object_for_every_judged_record() {
+    let (_exec, steps) = traced();
+    steps.take();
+    probe(Event::PoolLimit { max_connections: 1 });
+    let ghost: Vec<Access> = steps
+        .take()
+        .footprint
+        .accesses()
+        .iter()
+        .copied()
+        .filter(|a| matches!(a.object, Object::Ghost(_)))
+        .collect();
+    let written = Access {
+        object: Object::Ghost(0),
+        write: true,
+    };
+    assert_eq!(ghost, [written]);
+    assert_eq!(steps.name_of(Object::Ghost(0)), "ghost #0");
+}
+
+#[test]
+fn a_thread_outside_an_execution_has_no_current_actor() {
+    assert_eq!(try_current_actor(), None, "nothing installed");
+    let _exec = StdExecution::install();
+    assert_eq!(try_current_actor(), Some(0));
+    uninstall();
+    assert_eq!(try_current_actor(), None, "uninstalled");
 }
 
 #[test]

@@ -78,22 +78,24 @@ struct LockState {
 pub(crate) struct ControlledLock(StdMutex<LockState>);
 
 impl ControlledLock {
-    /// Take the lock, parking until it is free. Every attempt writes the lock: whether it
-    /// succeeds depends on the order of this step and the holder's release.
+    /// Take the lock, parking until it is free (a wait of [`Exec::park_until`]'s, bounded).
     pub(crate) fn acquire(&self, exec: &Exec, me: ActorId, object: Object) {
-        loop {
-            exec.touch(object, true);
-            {
-                let mut s = locked(&self.0);
-                if !s.held {
-                    s.held = true;
-                    exec.lock_taken(me, object, true);
-                    return;
-                }
-                s.waiters.push(Waiter::current(Backend::Dpor, me));
-            }
-            exec.park(me);
+        exec.park_until(me, || self.take_or_queue(exec, me, object));
+    }
+
+    /// One attempt: take the lock if it is free, else queue `me` for its release to wake. Every
+    /// attempt writes the lock: whether it succeeds depends on the order of this step and the
+    /// holder's release.
+    fn take_or_queue(&self, exec: &Exec, me: ActorId, object: Object) -> bool {
+        exec.touch(object, true);
+        let mut s = locked(&self.0);
+        if s.held {
+            s.waiters.push(Waiter::current(Backend::Dpor, me));
+            return false;
         }
+        s.held = true;
+        exec.lock_taken(me, object, true);
+        true
     }
 
     /// Take the lock if it is free now.

@@ -8,8 +8,8 @@
 use super::context::{install, install_traced, Exec};
 use super::test_exec::{Quiet, TOKEN_PATIENCE};
 use super::{
-    spawn, yield_now, Access, Backend, Condvar, LockClass, Mutex, Object, Pending, RecordKind,
-    StepLog,
+    spawn, yield_now, Access, Backend, Condvar, Ghost, JoinHandle, LockClass, Mutex, MutexGuard,
+    Object, Pending, RecordKind, StepLog, Violation, FACADE_DEADLOCK,
 };
 use shuttle::scheduler::{RandomScheduler, Schedule, Scheduler, Task, TaskId};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -62,6 +62,17 @@ fn under_shuttle(
     backend: Backend,
     body: impl Fn(&Exec, Option<&Arc<StepLog>>) + Send + Sync + 'static,
 ) {
+    let (completed, _) = run_under_shuttle(backend, body);
+    assert!(completed, "the facade stopped the execution");
+}
+
+/// [`under_shuttle`], returning whether the body ran to its end and the execution's ghost
+/// state (its violation, when the facade stopped it).
+fn run_under_shuttle(
+    backend: Backend,
+    body: impl Fn(&Exec, Option<&Arc<StepLog>>) + Send + Sync + 'static,
+) -> (bool, Ghost) {
+    let ghost = Arc::new(StdMutex::new(None));
     let current = Current::default();
     let completed = Arc::new(AtomicBool::new(false));
     let scheduler = Awake {
@@ -74,11 +85,12 @@ fn under_shuttle(
     config.max_steps = shuttle::MaxSteps::FailAfter(20_000);
     config.silence_warnings = true;
     let runner = shuttle::Runner::new(scheduler, config);
-    let done = completed.clone();
+    let (done, seen) = (completed.clone(), ghost.clone());
     runner.run(move || {
         let steps = (backend == Backend::Dpor).then(|| Arc::new(StepLog::default()));
         let (exec, _installed) =
             install_traced(backend, Box::new(Quiet), 1_000, "main", steps.clone());
+        *seen.lock().unwrap() = Some(exec.ghost());
         // A run token is only ever waited for under std, but a mutant that takes it under
         // another backend must fail here in half a second, not hang for the default minute.
         exec.run_token.set_patience(TOKEN_PATIENCE);
@@ -86,10 +98,9 @@ fn under_shuttle(
         body(&exec, steps.as_ref());
         done.store(true, Ordering::SeqCst);
     });
-    assert!(
-        completed.load(Ordering::SeqCst),
-        "the facade stopped the execution"
-    );
+    let ghost = ghost.lock().unwrap().take().expect("installed");
+    let ghost = ghost.lock().unwrap().clone();
+    (completed.load(Ordering::SeqCst), ghost)
 }
 
 fn lock(name: &str) -> Arc<Mutex<bool>> {
@@ -97,12 +108,58 @@ fn lock(name: &str) -> Arc<Mutex<bool>> {
 }
 
 #[test]
-fn under_shuttle_a_free_lock_is_taken_by_try_lock() {
+fn under_shuttle_try_lock_takes_a_free_lock_and_refuses_a_held_one() {
     under_shuttle(Backend::Shuttle, |_, _| {
         let pool = lock("pool");
         assert!(pool.try_lock().is_some());
         assert!(!pool.locked(), "and released with its guard");
+        let held = pool.lock();
+        assert!(pool.try_lock().is_none(), "held");
+        drop(held);
+        assert!(pool.try_lock().is_some(), "free again");
     });
+}
+
+#[test]
+fn under_shuttle_a_violation_stops_the_execution_without_unwinding() {
+    // shuttle prints a line for every task that panics: a violation ends the execution at the
+    // scheduler instead.
+    let v = Violation {
+        invariant: "no-leak".into(),
+        message: "a connection leaked".into(),
+        actor: Some(0),
+        seq: 0,
+    };
+    let failed = v.clone();
+    let (completed, ghost) = run_under_shuttle(Backend::Shuttle, move |exec, _| {
+        exec.fail(failed.clone());
+    });
+    assert!(!completed);
+    assert_eq!(ghost.violation, Some(v));
+}
+
+#[test]
+fn under_shuttle_joining_an_actor_that_waits_for_the_joiners_lock_is_a_deadlock() {
+    // Whichever runs first, A blocks on the lock main holds and main on A's end.
+    let (completed, ghost) = run_under_shuttle(Backend::Shuttle, |_, _| {
+        let pool = lock("pool");
+        let _held = pool.lock();
+        let taker = spawn("A", {
+            let pool = pool.clone();
+            move || *pool.lock() = true
+        });
+        taker.join();
+    });
+    assert!(!completed);
+    let v = ghost.violation.expect("a deadlock");
+    assert_eq!(v.invariant, "request-answered");
+    assert!(v.message.starts_with(FACADE_DEADLOCK), "{}", v.message);
+    assert!(
+        v.message.contains("A waits for lock pool (held by main)")
+            && v.message.contains("main waits for actor A to finish"),
+        "{}",
+        v.message
+    );
 }
 
 #[test]
@@ -142,32 +199,65 @@ fn a_notification_nobody_waits_for_only_reads_the_condition_variable() {
     });
 }
 
+/// Spawn `A`, which sets `ready`'s flag and waits on `freed` until the flag is cleared, and
+/// return once A waits, with `ready` locked again.
+fn a_waiter<'a>(
+    ready: &'a Arc<Mutex<bool>>,
+    freed: &Arc<Condvar>,
+) -> (JoinHandle<()>, MutexGuard<'a, bool>) {
+    let waiter = spawn("A", {
+        let (ready, freed) = (ready.clone(), freed.clone());
+        move || {
+            let mut g = ready.lock();
+            *g = true;
+            while *g {
+                g = freed.wait(g);
+            }
+        }
+    });
+    loop {
+        let g = ready.lock();
+        if *g {
+            return (waiter, g); // A set it under the lock: it waits now
+        }
+        drop(g);
+        yield_now("let A start waiting");
+    }
+}
+
 #[test]
 fn under_dpor_a_waiter_on_a_condition_waits_to_attempt_its_relock() {
     under_shuttle(Backend::Dpor, |_, steps| {
         let steps = steps.expect("dpor has a step log").clone();
         let (ready, freed) = (lock("ready"), Arc::new(Condvar::new("ready")));
-        let waiter = spawn("A", {
-            let (ready, freed) = (ready.clone(), freed.clone());
-            move || {
-                let mut g = ready.lock();
-                *g = true;
-                while *g {
-                    g = freed.wait(g);
-                }
-            }
-        });
-        let mut g = loop {
-            let g = ready.lock();
-            if *g {
-                break g; // A set it under the lock: it waits now
-            }
-            drop(g);
-            yield_now("let A start waiting");
-        };
+        let (waiter, mut g) = a_waiter(&ready, &freed);
         assert_eq!(steps.pending_of(1), Some(Pending::Lock(ready.id())));
         *g = false;
         freed.notify_one();
+        drop(g);
+        waiter.join();
+    });
+}
+
+#[test]
+fn a_notification_someone_waits_for_writes_the_condition_variable() {
+    under_shuttle(Backend::Dpor, |_, steps| {
+        let steps = steps.expect("dpor has a step log");
+        let (ready, freed) = (lock("ready"), Arc::new(Condvar::new("ready")));
+        let (waiter, mut g) = a_waiter(&ready, &freed);
+        *g = false;
+        steps.take();
+        freed.notify_one();
+        let conds: Vec<Access> = steps
+            .take()
+            .footprint
+            .accesses()
+            .iter()
+            .copied()
+            .filter(|a| matches!(a.object, Object::Cond(_)))
+            .collect();
+        assert_eq!(conds.len(), 1);
+        assert!(conds[0].write, "{conds:?}");
         drop(g);
         waiter.join();
     });
