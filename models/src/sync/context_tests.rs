@@ -2,7 +2,7 @@
 //! take to its edges (issue 17): the std run token and its patience, the step bound, a
 //! violation's unwinding, the deadlock check, and what the step log is told.
 
-use super::super::test_exec::StdExecution;
+use super::super::test_exec::{step_accesses, StdExecution};
 use super::super::{
     actor_count, probe, try_current_actor, uninstall, yield_now, Access, Backend, Event, LockClass,
     Mutex, Object, Pending, RecordKind, StepLog, WaitFor, FACADE_DEADLOCK,
@@ -146,14 +146,7 @@ fn the_default_observer_names_one_ghost_object_for_every_judged_record() {
     let (_exec, steps) = traced();
     steps.take();
     probe(Event::PoolLimit { max_connections: 1 });
-    let ghost: Vec<Access> = steps
-        .take()
-        .footprint
-        .accesses()
-        .iter()
-        .copied()
-        .filter(|a| matches!(a.object, Object::Ghost(_)))
-        .collect();
+    let ghost = step_accesses(&steps, |o| matches!(o, Object::Ghost(_)));
     let written = Access {
         object: Object::Ghost(0),
         write: true,

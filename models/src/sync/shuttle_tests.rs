@@ -6,10 +6,10 @@
 //! body, and an execution that the facade stops ends the test with a failure.
 
 use super::context::{install, install_traced, Exec};
-use super::test_exec::{Quiet, TOKEN_PATIENCE};
+use super::test_exec::{step_accesses, Quiet, TOKEN_PATIENCE};
 use super::{
-    spawn, yield_now, Access, Backend, Condvar, Ghost, JoinHandle, LockClass, Mutex, MutexGuard,
-    Object, Pending, RecordKind, StepLog, Violation, FACADE_DEADLOCK,
+    spawn, yield_now, Backend, Condvar, Ghost, JoinHandle, LockClass, Mutex, MutexGuard, Object,
+    Pending, RecordKind, StepLog, Violation, FACADE_DEADLOCK,
 };
 use shuttle::scheduler::{RandomScheduler, Schedule, Scheduler, Task, TaskId};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -186,14 +186,7 @@ fn a_notification_nobody_waits_for_only_reads_the_condition_variable() {
         let freed = Condvar::new("slot freed");
         steps.take();
         freed.notify_one();
-        let conds: Vec<Access> = steps
-            .take()
-            .footprint
-            .accesses()
-            .iter()
-            .copied()
-            .filter(|a| matches!(a.object, Object::Cond(_)))
-            .collect();
+        let conds = step_accesses(steps, |o| matches!(o, Object::Cond(_)));
         assert_eq!(conds.len(), 1);
         assert!(!conds[0].write, "{conds:?}");
     });
@@ -248,14 +241,7 @@ fn a_notification_someone_waits_for_writes_the_condition_variable() {
         *g = false;
         steps.take();
         freed.notify_one();
-        let conds: Vec<Access> = steps
-            .take()
-            .footprint
-            .accesses()
-            .iter()
-            .copied()
-            .filter(|a| matches!(a.object, Object::Cond(_)))
-            .collect();
+        let conds = step_accesses(steps, |o| matches!(o, Object::Cond(_)));
         assert_eq!(conds.len(), 1);
         assert!(conds[0].write, "{conds:?}");
         drop(g);

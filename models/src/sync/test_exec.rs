@@ -3,7 +3,10 @@
 //! it did (its state, and the ghost log: what it declared it writes, for instance).
 
 use super::context::{install_traced, Exec, ExecGuard, Observer};
-use super::{Backend, BlockKind, Event, Ghost, Outcome, Record, RecordKind, StepLog, Violation};
+use super::{
+    Access, Backend, BlockKind, Event, Ghost, Object, Outcome, Record, RecordKind, StepLog,
+    Violation,
+};
 use std::sync::Arc;
 
 /// An observer that judges nothing.
@@ -34,6 +37,14 @@ const STEP_BOUND: u64 = 1_000;
 /// test in half a second instead of hanging the test binary (issue 17: `RunToken::release`
 /// replaced by nothing fails every std unit test, about 12 s for all of them in one thread).
 pub(crate) const TOKEN_PATIENCE: u64 = 100;
+
+/// The accesses of the step `steps` logged since it was last taken, to the objects `of` picks
+/// (taking the step, so that the next call sees only what follows).
+pub(crate) fn step_accesses(steps: &StepLog, of: impl Fn(Object) -> bool) -> Vec<Access> {
+    let step = steps.take();
+    let accesses = step.footprint.accesses().iter().copied();
+    accesses.filter(|a| of(a.object)).collect()
+}
 
 /// A std execution installed on the current thread (uninstalled when dropped); the thread is
 /// its `main` actor.
