@@ -66,6 +66,7 @@ impl Condvar {
         drop(guard);
         let raw = match &self.native {
             Some(native) if !lock.is_fair() => {
+                self.fail_if_nobody_can_notify(me);
                 self.exec.blocking_section(|| self.raw_wait(native, raw))
             }
             _ => self.kept_wait(lock, raw, me),
@@ -112,6 +113,18 @@ impl Condvar {
                 GuardInner::Loom(c.wait(g).unwrap_or_else(|p| p.into_inner()))
             }
             _ => unreachable!("a condvar and a mutex of different backends in one execution"),
+        }
+    }
+
+    /// std: a wait that no other actor can end (every other one has finished, is parked by the
+    /// facade or joins) is a deadlock, reported at once as under shuttle, where the facade
+    /// keeps the same wait. The std wait itself wakes every few milliseconds (for the abort), so
+    /// without this the waiter would spin through waits until the step bound (issue 17: a
+    /// semaphore that waited with permits free took seconds per unit test to fail). loom
+    /// detects its deadlocks itself.
+    fn fail_if_nobody_can_notify(&self, me: super::ActorId) {
+        if self.exec.backend() == Backend::Std {
+            self.exec.fail_if_deadlocked(me);
         }
     }
 

@@ -2,7 +2,7 @@
 //! take to its edges (issue 17): the std run token and its patience, the step bound, a
 //! violation's unwinding, the deadlock check, and what the step log is told.
 
-use super::super::test_exec::{step_accesses, StdExecution};
+use super::super::test_exec::{on_another_thread, step_accesses, StdExecution};
 use super::super::{
     actor_count, probe, try_current_actor, uninstall, yield_now, Access, Backend, Event, LockClass,
     Mutex, Object, Pending, RecordKind, StepLog, WaitFor, FACADE_DEADLOCK,
@@ -25,8 +25,9 @@ fn traced() -> (StdExecution, Arc<StepLog>) {
 #[test]
 fn the_main_actor_holds_the_run_token_from_the_start() {
     let exec = StdExecution::install();
+    let token = &exec.exec().run_token;
     assert_eq!(
-        exec.exec().run_token.acquire(|| true),
+        on_another_thread(|| token.acquire(|| true)),
         Err(Refused::Aborted),
         "held by main, the token is waited for until the abort"
     );

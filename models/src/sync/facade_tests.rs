@@ -182,3 +182,22 @@ fn a_std_semaphore_counts_what_is_taken_given_back_and_kept() {
         (0, 2, 1)
     );
 }
+
+#[test]
+fn a_std_wait_that_no_other_actor_can_end_is_a_deadlock_at_once() {
+    use super::{spawn, Condvar, LockClass, Mutex, FACADE_DEADLOCK};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let exec = StdExecution::install();
+    let ready = Mutex::new("ready", LockClass::non_blocking("state"), false);
+    let set = Condvar::new("ready set");
+    spawn("A", || ()).join();
+    let g = ready.lock();
+    let unwound = catch_unwind(AssertUnwindSafe(|| drop(set.wait(g))));
+    assert!(unwound.expect_err("unwinds").is::<super::ViolationPanic>());
+    let v = exec.ghost().violation.expect("deadlock");
+    assert_eq!(v.invariant, "request-answered");
+    assert_eq!(
+        v.message,
+        format!("{FACADE_DEADLOCK}: main waits for condition `ready set`")
+    );
+}

@@ -9,6 +9,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 /// How long one wait for the token lasts before the taker looks again (at the abort flag, and
@@ -21,6 +22,10 @@ const POLL: Duration = Duration::from_millis(5);
 /// and without a bound every actor would wait for ever.
 pub(crate) const PATIENCE: u64 = 12_000;
 
+/// What [`RunToken::acquire`] panics with when the thread holding the token takes it again.
+pub(crate) const TAKEN_TWICE: &str = "the std backend's run token was taken again by the actor \
+    holding it: a scheduling point or blocking operation did not give it back (a facade bug)";
+
 /// Why [`RunToken::acquire`] gave up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refused {
@@ -30,10 +35,10 @@ pub(crate) enum Refused {
     Exhausted,
 }
 
-/// Whether some actor holds the token, and how often it was given back so far.
+/// Which thread (std actor) holds the token, and how often it was given back so far.
 #[derive(Default)]
 struct State {
-    held: bool,
+    holder: Option<ThreadId>,
     releases: u64,
 }
 
@@ -59,11 +64,20 @@ impl RunToken {
     /// Take the token, waiting for it; `aborted` is polled so a failed execution cannot hang
     /// here, and the wait gives up after the token's patience of polls in a row in which
     /// nobody gave it back (a token passed around among other actors is not kept).
+    ///
+    /// Panics if the calling thread holds the token already: every facade path gives it back
+    /// before it takes it again, so a second take is a facade bug (a scheduling point that
+    /// kept the token), which would otherwise wait through the whole patience for itself.
     pub(crate) fn acquire(&self, aborted: impl Fn() -> bool) -> Result<(), Refused> {
         let patience = self.patience();
+        let me = std::thread::current().id();
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.holder == Some(me) {
+            drop(state);
+            panic!("{TAKEN_TWICE}");
+        }
         let (mut polls, mut releases) = (0, state.releases);
-        while state.held {
+        while state.holder.is_some() {
             if aborted() {
                 return Err(Refused::Aborted);
             }
@@ -77,7 +91,7 @@ impl RunToken {
             let wait = self.freed.wait_timeout(state, POLL);
             state = wait.unwrap_or_else(|p| p.into_inner()).0;
         }
-        state.held = true;
+        state.holder = Some(me);
         Ok(())
     }
 
@@ -85,7 +99,7 @@ impl RunToken {
     pub(crate) fn release(&self) {
         {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.held = false;
+            state.holder = None;
             state.releases += 1;
         }
         self.freed.notify_one();

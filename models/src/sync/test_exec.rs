@@ -46,6 +46,12 @@ pub(crate) fn step_accesses(steps: &StepLog, of: impl Fn(Object) -> bool) -> Vec
     accesses.filter(|a| of(a.object)).collect()
 }
 
+/// Run `f` on an OS thread of its own, as another std actor would run, and return its result
+/// (the run token knows its holder by thread: the test's own thread cannot wait for it).
+pub(crate) fn on_another_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|s| s.spawn(f).join().expect("the other thread panicked"))
+}
+
 /// A std execution installed on the current thread (uninstalled when dropped); the thread is
 /// its `main` actor.
 pub(crate) struct StdExecution {
