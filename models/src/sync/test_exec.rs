@@ -27,15 +27,15 @@ impl Observer for Quiet {
 /// seconds. A std wait wakes every 5 ms and records a step each time it waits again, so without
 /// this a wait that is never satisfied hangs the test binary, which a mutation run counts as a
 /// timeout instead of a kill (issue 17: `Net::resume_reading` replaced by nothing). 10,000 took
-/// 26 s to fail such a test, past the schemata judge's timeout for the unit tests (four times
-/// their unmutated second, plus 20 s); 1,000 fails it in about 3 s.
+/// 26 s to fail such a test, past the schemata judge's timeout for the unit tests (three times
+/// their unmutated time, plus 15 s); 1,000 fails it in about 3 s.
 const STEP_BOUND: u64 = 1_000;
 
 /// The polls of 5 ms in a row without a release after which an actor of a [`StdExecution`]
 /// gives up on the run token and the execution stops with `bound-hit` (half a second; the
 /// harness's std backend waits a minute): a facade mutant that keeps the token then fails each
-/// test in half a second instead of hanging the test binary (issue 17: `RunToken::release`
-/// replaced by nothing fails every std unit test, about 12 s for all of them in one thread).
+/// test in half a second instead of hanging the test binary. (A token kept by its own holder
+/// fails at once: `RunToken::acquire` panics at a second take, issue 17.)
 pub(crate) const TOKEN_PATIENCE: u64 = 100;
 
 /// The accesses of the step `steps` logged since it was last taken, to the objects `of` picks
