@@ -34,37 +34,96 @@ fn data_for_a_forgotten_stream_is_given_back_to_the_connection_window() {
     assert_eq!(writes, ["cc1: WINDOW_UPDATE(0, 100)"]);
 }
 
-/// DATA of (payload, padding) octets on stream 1 of a connection of `variant`: the growth of
-/// the connection and stream windows, the writes, and the octets the body pipe holds.
-fn receive(variant: &str, data: (u32, u32)) -> (i64, i64, Vec<String>, i64) {
+/// What one DATA frame did on stream 1 ([`receive`]).
+#[derive(Debug, PartialEq)]
+struct Received {
+    /// The growth of the connection window.
+    conn: i64,
+    /// The growth of the stream window.
+    stream: i64,
+    /// The WINDOW_UPDATEs written.
+    writes: Vec<String>,
+    /// The octets the body pipe holds.
+    buffered: i64,
+    /// The frame took the body pipe's lock (a write into it, however small, is seen there).
+    pipe_touched: bool,
+}
+
+/// DATA of (payload, padding) octets on stream 1 of a connection of `variant`, after the
+/// client reset the stream when `reset`: [`super::super::round_trip`]'s `close_body` of a body
+/// the server had not ended sets `cs.didReset` under `mu` and breaks the pipe only after its
+/// RST_STREAM is written, so the read loop can take DATA in between and find the pipe unbroken.
+fn receive(variant: &str, data: (u32, u32), reset: bool) -> Received {
     let exec = StdExecution::install();
     let (_net, cc) = connection(variant, false);
     let cs = cc.new_stream(&mut cc.mu.lock(), 1, false);
+    cs.did_reset.set(reset);
     let (conn, stream) = (conn_window(&cc), cs.inflow.get());
     let peer_windows = (stream, conn);
+    let locks_before = exec.locks_taken().len();
     process_data(&cc, &mut ReadLoop::default(), 1, data, false, peer_windows)
         .expect("within the windows");
-    let writes = exec.blocking(BlockKind::NetWrite);
-    let (buffered, _) = cs.pipe_state();
-    (
-        conn_window(&cc) - conn,
-        cs.inflow.get() - stream,
-        writes,
+    let pipe_touched = exec.locks_taken()[locks_before..].contains(&"cs1.bufPipe".to_owned());
+    Received {
+        conn: conn_window(&cc) - conn,
+        stream: cs.inflow.get() - stream,
+        writes: exec.blocking(BlockKind::NetWrite),
+        buffered: cs.pipe_state().0,
+        pipe_touched,
+    }
+}
+
+/// A [`Received`] of `conn`, `stream` window growth and `writes`, with `buffered` octets in
+/// the pipe, which the frame touched iff it buffered something.
+fn received(conn: i64, stream: i64, writes: &[&str], buffered: i64) -> Received {
+    Received {
+        conn,
+        stream,
+        writes: writes.iter().map(|w| (*w).to_owned()).collect(),
         buffered,
-    )
+        pipe_touched: buffered > 0,
+    }
 }
 
 #[test]
 fn data_takes_its_octets_from_both_windows_and_gives_its_padding_back_at_once() {
     // go-48491 gives the stream its padding back outside `cc.mu`; alone, it gets it all the same.
     for variant in ["fixed", "go-48491"] {
-        let unpadded = receive(variant, (10, 0));
-        assert_eq!(unpadded, (-10, -10, vec![], 10), "{variant}: no padding");
-        let refund = "cc1: WINDOW_UPDATE(0, 5) + WINDOW_UPDATE(1, 5)".to_owned();
-        let padded = receive(variant, (10, 5));
-        let want = (-10, -10, vec![refund], 10);
+        let unpadded = receive(variant, (10, 0), false);
+        assert_eq!(
+            unpadded,
+            received(-10, -10, &[], 10),
+            "{variant}: no padding"
+        );
+        let refund = "cc1: WINDOW_UPDATE(0, 5) + WINDOW_UPDATE(1, 5)";
+        let padded = receive(variant, (10, 5), false);
+        let want = received(-10, -10, &[refund], 10);
         assert_eq!(padded, want, "{variant}: 5 of padding");
     }
+}
+
+#[test]
+fn data_for_a_stream_the_client_reset_goes_back_to_the_connection_and_not_to_the_pipe() {
+    // 4e4d966f processData 2420-2446: `refund += len(data)` when `cs.didReset`, the connection
+    // window alone refunded, and no `bufPipe.Write`: nobody will read the data.
+    for variant in ["fixed", "go-48491"] {
+        let unpadded = receive(variant, (10, 0), true);
+        let want = received(0, -10, &["cc1: WINDOW_UPDATE(0, 10)"], 0);
+        assert_eq!(unpadded, want, "{variant}: no padding");
+        let padded = receive(variant, (10, 5), true);
+        let want = received(0, -15, &["cc1: WINDOW_UPDATE(0, 15)"], 0);
+        assert_eq!(padded, want, "{variant}: 5 of padding");
+    }
+}
+
+#[test]
+fn data_without_payload_leaves_the_body_pipe_alone() {
+    // 4e4d966f processData 2442: `if len(data) > 0 && !didReset { cs.bufPipe.Write(data) }`.
+    let empty = receive("fixed", (0, 0), false);
+    assert_eq!(empty, received(0, 0, &[], 0), "no octets at all");
+    let refund = "cc1: WINDOW_UPDATE(0, 5) + WINDOW_UPDATE(1, 5)";
+    let padding_only = receive("fixed", (0, 5), false);
+    assert_eq!(padding_only, received(0, 0, &[refund], 0), "padding only");
 }
 
 /// Streams 1 and 3 (no request bodies) open on a fresh connection of variant `fixed`.
