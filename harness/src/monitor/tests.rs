@@ -527,6 +527,19 @@ fn max_streams_counts_a_request_assigned_until_it_finishes_or_its_stream_closes(
     assert_eq!(verdict(&["max-streams"], &after_close), None);
 }
 
+#[test]
+fn max_streams_names_the_requests_of_the_over_assigned_connection_only() {
+    let over = [limit_one(), assign(3, 2), assign(1, 1), assign(2, 1)];
+    let e = message("max-streams", &over);
+    assert!(
+        e.contains(
+            "handed connection 1 to request 2 while it already carries requests 1, 2: 2 \
+                    in all, above its MAX_CONCURRENT_STREAMS of 1"
+        ),
+        "{e}"
+    );
+}
+
 /// `permit-accounting` over `steps`: each record is judged with the semaphore (number 1) at
 /// (free, held, reserved) permits; then the end. The first violation, if any.
 fn permit_verdict(steps: &[(RecordKind, (i64, i64, i64))]) -> Option<String> {

@@ -342,3 +342,28 @@ fn a_cancel_reaches_the_lease_of_its_target_at_its_next_use() {
     pool.cancel("A");
     assert!(!pool.use_conn("A", lease, 1, None), "cancelled at the use");
 }
+
+#[test]
+fn a_checkin_ends_only_its_own_lease_and_a_cancel_still_reaches_the_others() {
+    let _exec = StdExecution::install();
+    let variant = Variant::parse("fixed").expect("a variant");
+    let two = Config {
+        max_size: 2,
+        ..small()
+    };
+    let pool = Pool::new(
+        variant,
+        two,
+        BTreeSet::from(["A".to_owned(), "B".to_owned()]),
+    );
+    let a = (1, pool.checkout("A", 1, None).expect("a new connection"));
+    let b = (2, pool.checkout("B", 2, None).expect("a second connection"));
+    pool.checkin(a.0, a.1);
+    pool.cancel("B");
+    assert!(
+        !pool.use_conn("B", b, 1, None),
+        "B's lease is cancelled at its use"
+    );
+    let busy = pool.state.lock().busy.clone();
+    assert!(busy.is_empty(), "both leases ended: {busy:?}");
+}

@@ -231,6 +231,23 @@ fn a_request_announces_its_body_length_only_when_it_has_a_body() {
 }
 
 #[test]
+fn a_request_carries_its_big_header_only_when_it_has_one() {
+    let big = |headers| {
+        let req = Request {
+            headers,
+            ..request(0, 0)
+        };
+        let fields = req.header_fields();
+        fields
+            .into_iter()
+            .find(|(name, _)| name == "x-big")
+            .map(|(_, value)| value)
+    };
+    assert_eq!(big(7).as_deref(), Some("h1-h1-h"), "7 octets of filler");
+    assert_eq!(big(0), None, "no empty header for a request without one");
+}
+
+#[test]
 fn a_request_with_a_body_or_trailers_is_a_post() {
     let method = |body, trailers| {
         let fields = request(body, trailers).header_fields();
