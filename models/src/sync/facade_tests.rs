@@ -5,8 +5,9 @@
 //! them, the deadlock check and its message, user events, the names reports print and the
 //! held-lock mask.
 
-use super::test_exec::StdExecution;
-use super::{Event, LockId, RecordKind};
+use super::test_exec::{step_accesses, StdExecution};
+use super::{Access, Event, LockClass, LockId, Mutex, Object, RecordKind, StepLog};
+use std::sync::Arc;
 
 #[test]
 fn a_std_actor_gives_its_run_token_back() {
@@ -142,7 +143,9 @@ fn a_spawned_std_actor_runs_in_its_parents_execution() {
     use super::{actor_count, current_actor, spawn, try_current_actor};
     let _exec = StdExecution::install();
     let child = spawn("A", || (current_actor(), actor_count()));
+    assert_eq!(child.actor(), 1, "the handle names the actor it spawned");
     assert_eq!(child.join(), (1, 2));
+    assert_eq!(spawn("B", || ()).actor(), 2);
     assert_eq!(try_current_actor(), Some(0));
 }
 
@@ -199,5 +202,100 @@ fn a_std_wait_that_no_other_actor_can_end_is_a_deadlock_at_once() {
     assert_eq!(
         v.message,
         format!("{FACADE_DEADLOCK}: main waits for condition `ready set`")
+    );
+}
+
+#[test]
+fn a_lock_is_named_by_its_id_in_the_ghost_and_in_a_wait() {
+    use super::{spawn, Condvar};
+    let exec = StdExecution::install();
+    let _first = Mutex::new("first", LockClass::non_blocking("state"), ());
+    let ready = Arc::new(Mutex::new("ready", LockClass::non_blocking("state"), false));
+    let set = Arc::new(Condvar::new("ready set"));
+    assert_eq!(ready.id(), 1);
+    assert_eq!(exec.ghost().locks[ready.id()].name, "ready");
+    let mut g = ready.lock();
+    let setter = spawn("A", {
+        let (ready, set) = (ready.clone(), set.clone());
+        move || {
+            *ready.lock() = true;
+            set.notify_one();
+        }
+    });
+    while !*g {
+        g = set.wait(g);
+    }
+    drop(g);
+    setter.join();
+    let main_waits: Vec<RecordKind> = exec
+        .records()
+        .into_iter()
+        .filter(|(actor, kind)| *actor == 0 && matches!(kind, RecordKind::Wait(..)))
+        .map(|(_, kind)| kind)
+        .collect();
+    assert!(!main_waits.is_empty());
+    assert!(
+        main_waits
+            .iter()
+            .all(|kind| *kind == RecordKind::Wait(1, "ready set".into())),
+        "a wait releases the lock it was given: {main_waits:?}"
+    );
+}
+
+/// A std execution reporting footprints, with its step log.
+fn traced() -> (StdExecution, Arc<StepLog>) {
+    let steps = Arc::new(StepLog::default());
+    (StdExecution::traced(&steps), steps)
+}
+
+#[test]
+fn a_std_join_is_neither_a_scheduling_point_nor_a_pending_step() {
+    let (_exec, steps) = traced();
+    let child = super::spawn("A", || ());
+    steps.take();
+    child.join();
+    assert!(
+        !steps.announced(),
+        "only `dpor` makes a join a step of its own"
+    );
+    assert_eq!(steps.pending_of(0), None, "nor waits to attempt it");
+}
+
+#[test]
+fn the_records_of_a_step_write_the_locks_and_actors_they_change() {
+    let (_exec, steps) = traced();
+    let lock = Mutex::new("pool", LockClass::non_blocking("pool"), ());
+    steps.take();
+    drop(lock.lock());
+    let written = |object| Access {
+        object,
+        write: true,
+    };
+    assert_eq!(
+        step_accesses(&steps, |o| o == Object::Lock(0)),
+        [written(Object::Lock(0))],
+        "the std lock itself touches nothing: its records do"
+    );
+    let child = super::spawn("A", || ());
+    child.join();
+    let actor = step_accesses(&steps, |o| matches!(o, Object::Actor(_) | Object::Registry));
+    assert_eq!(
+        actor,
+        [written(Object::Registry), written(Object::Actor(1))]
+    );
+}
+
+#[test]
+fn a_slot_released_by_a_halted_execution_records_nothing() {
+    let (exec, steps) = traced();
+    let slot = super::SlotLock::new("reqHeaderMu", LockClass::non_blocking("slot"));
+    let held = slot.acquire();
+    steps.halt();
+    let logged = exec.ghost().log.len();
+    drop(held);
+    assert_eq!(
+        exec.ghost().log.len(),
+        logged,
+        "no release recorded (nor any notification)"
     );
 }

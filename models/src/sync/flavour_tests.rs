@@ -79,6 +79,10 @@ fn an_asyncio_lock_is_held_by_whoever_took_it_and_free_until_its_waiter_runs() {
         "the waiter records its own acquisition"
     );
     assert!(!lock.locked());
+    drop(
+        lock.try_lock()
+            .expect("its turn over, the waiter left the queue: the free lock is taken at once"),
+    );
 }
 
 #[test]
