@@ -5,7 +5,7 @@
 //! them, the deadlock check and its message, user events, the names reports print and the
 //! held-lock mask.
 
-use super::test_exec::{step_accesses, StdExecution};
+use super::test_exec::{step_accesses, wait_until_another_actor_sets, StdExecution};
 use super::{Access, Event, LockClass, LockId, Mutex, Object, RecordKind, StepLog};
 use std::sync::Arc;
 
@@ -207,26 +207,14 @@ fn a_std_wait_that_no_other_actor_can_end_is_a_deadlock_at_once() {
 
 #[test]
 fn a_lock_is_named_by_its_id_in_the_ghost_and_in_a_wait() {
-    use super::{spawn, Condvar};
+    use super::Condvar;
     let exec = StdExecution::install();
     let _first = Mutex::new("first", LockClass::non_blocking("state"), ());
     let ready = Arc::new(Mutex::new("ready", LockClass::non_blocking("state"), false));
     let set = Arc::new(Condvar::new("ready set"));
     assert_eq!(ready.id(), 1);
     assert_eq!(exec.ghost().locks[ready.id()].name, "ready");
-    let mut g = ready.lock();
-    let setter = spawn("A", {
-        let (ready, set) = (ready.clone(), set.clone());
-        move || {
-            *ready.lock() = true;
-            set.notify_one();
-        }
-    });
-    while !*g {
-        g = set.wait(g);
-    }
-    drop(g);
-    setter.join();
+    wait_until_another_actor_sets(&ready, &set);
     let main_waits: Vec<RecordKind> = exec
         .records()
         .into_iter()

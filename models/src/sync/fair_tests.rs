@@ -7,7 +7,7 @@ use crate::sync::backend::Backend;
 use crate::sync::context::exec;
 use crate::sync::controlled::Waiter;
 use crate::sync::footprint::Object;
-use crate::sync::test_exec::StdExecution;
+use crate::sync::test_exec::{wait_until_another_actor_sets, StdExecution};
 use crate::sync::Flavour;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -64,23 +64,11 @@ fn an_anyio_release_hands_the_unit_to_the_first_waiter() {
 
 #[test]
 fn a_wait_with_a_fair_lock_is_kept_by_the_facade_under_the_std_backend() {
-    use crate::sync::{spawn, use_flavour, Condvar, LockClass, Mutex};
+    use crate::sync::{use_flavour, Condvar, LockClass, Mutex};
     let _exec = StdExecution::install();
     use_flavour(Flavour::Asyncio);
     let ready = Arc::new(Mutex::new("ready", LockClass::non_blocking("state"), false));
     let set = Arc::new(Condvar::new("ready set"));
-    let mut g = ready.lock();
-    let setter = spawn("A", {
-        let (ready, set) = (ready.clone(), set.clone());
-        move || {
-            *ready.lock() = true;
-            set.notify_one();
-        }
-    });
     // std's own condition variable cannot wait with a guard of a lock the facade keeps.
-    while !*g {
-        g = set.wait(g);
-    }
-    drop(g);
-    setter.join();
+    wait_until_another_actor_sets(&ready, &set);
 }

@@ -4,8 +4,8 @@
 
 use super::context::{install_traced, Exec, ExecGuard, Observer};
 use super::{
-    Access, Backend, BlockKind, Event, Ghost, Object, Outcome, Record, RecordKind, StepLog,
-    Violation,
+    spawn, Access, Backend, BlockKind, Condvar, Event, Ghost, Mutex, Object, Outcome, Record,
+    RecordKind, StepLog, Violation,
 };
 use std::sync::Arc;
 
@@ -50,6 +50,24 @@ pub(crate) fn step_accesses(steps: &StepLog, of: impl Fn(Object) -> bool) -> Vec
 /// (the run token knows its holder by thread: the test's own thread cannot wait for it).
 pub(crate) fn on_another_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     std::thread::scope(|s| s.spawn(f).join().expect("the other thread panicked"))
+}
+
+/// The calling actor waits on `set`, holding `ready`, until a spawned actor `A` sets `ready`
+/// and notifies: a condition wait that another actor ends.
+pub(crate) fn wait_until_another_actor_sets(ready: &Arc<Mutex<bool>>, set: &Arc<Condvar>) {
+    let mut g = ready.lock();
+    let setter = spawn("A", {
+        let (ready, set) = (ready.clone(), set.clone());
+        move || {
+            *ready.lock() = true;
+            set.notify_one();
+        }
+    });
+    while !*g {
+        g = set.wait(g);
+    }
+    drop(g);
+    setter.join();
 }
 
 /// A std execution installed on the current thread (uninstalled when dropped); the thread is
