@@ -5,7 +5,7 @@
 //! them, the deadlock check and its message, user events, the names reports print and the
 //! held-lock mask.
 
-use super::test_exec::{step_accesses, wait_until_another_actor_sets, StdExecution};
+use super::test_exec::{step_accesses, wait_until_another_actor_sets, StdExecution, HUNG};
 use super::{Access, Event, LockClass, LockId, Mutex, Object, RecordKind, StepLog};
 use std::sync::Arc;
 
@@ -285,5 +285,30 @@ fn a_slot_released_by_a_halted_execution_records_nothing() {
         exec.ghost().log.len(),
         logged,
         "no release recorded (nor any notification)"
+    );
+}
+
+/// Run by [`a_std_execution_that_hangs_exits_the_test_binary`] in a process of its own.
+#[test]
+#[ignore = "hangs on purpose: run as a child process by the watchdog's test"]
+fn a_std_execution_that_never_ends() {
+    let _exec = StdExecution::hanging_after(std::time::Duration::from_millis(200));
+    loop {
+        std::thread::park();
+    }
+}
+
+#[test]
+fn a_std_execution_that_hangs_exits_the_test_binary() {
+    let name = "sync::facade_tests::a_std_execution_that_never_ends";
+    let child = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", "--ignored", "--test-threads", "1", name])
+        .output()
+        .expect("the test binary runs");
+    assert_eq!(child.status.code(), Some(101), "a failure, not a hang");
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert!(
+        stderr.contains(&format!("{name}: {HUNG} after 200ms")),
+        "{stderr}"
     );
 }

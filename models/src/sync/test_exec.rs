@@ -7,7 +7,10 @@ use super::{
     spawn, Access, Backend, BlockKind, Condvar, Event, Ghost, Mutex, Object, Outcome, Record,
     RecordKind, StepLog, Violation,
 };
+use std::io::Write;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// An observer that judges nothing.
 pub(crate) struct Quiet;
@@ -37,6 +40,36 @@ const STEP_BOUND: u64 = 1_000;
 /// test in half a second instead of hanging the test binary. (A token kept by its own holder
 /// fails at once: `RunToken::acquire` panics at a second take, issue 17.)
 pub(crate) const TOKEN_PATIENCE: u64 = 100;
+
+/// How long a unit test's std execution may last before the test binary gives up on it. Every
+/// unit test takes well under a second (0.14 s at most in the optimised build of a mutation
+/// run, about ten times that in a debug build), so this is a hang the step bound cannot stop:
+/// a wait outside the facade's steps (a mutant of the run token or of a std condition
+/// variable's wait) or a loop that never calls the facade. Exiting the binary fails the test
+/// where it would hang, which a mutation run counted as a timeout instead of a kill (issue 17:
+/// eight such mutants at 0e2d5aa); it is below the judge's shortest timeout (15 s).
+const HANG_AFTER: Duration = Duration::from_secs(10);
+
+/// What the watchdog prints before it exits.
+pub(crate) const HUNG: &str = "its std execution still runs: hung";
+
+/// Exit the test binary unless the returned sender is dropped within `after`.
+fn watchdog(after: Duration) -> mpsc::Sender<()> {
+    let (alive, dropped) = mpsc::channel();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a unit test")
+        .to_owned();
+    std::thread::spawn(move || {
+        if dropped.recv_timeout(after) == Err(RecvTimeoutError::Timeout) {
+            // Written to stderr itself: the test harness captures `eprintln!` of a test's
+            // threads, and would drop it at the exit.
+            let _ = writeln!(std::io::stderr(), "{test}: {HUNG} after {after:?}");
+            std::process::exit(101);
+        }
+    });
+    alive
+}
 
 /// The accesses of the step `steps` logged since it was last taken, to the objects `of` picks
 /// (taking the step, so that the next call sees only what follows).
@@ -70,11 +103,12 @@ pub(crate) fn wait_until_another_actor_sets(ready: &Arc<Mutex<bool>>, set: &Arc<
     setter.join();
 }
 
-/// A std execution installed on the current thread (uninstalled when dropped); the thread is
-/// its `main` actor.
+/// A std execution installed on the current thread (uninstalled when dropped; one that hangs
+/// exits the test binary after [`HANG_AFTER`]); the thread is its `main` actor.
 pub(crate) struct StdExecution {
     exec: Arc<Exec>,
     _installed: ExecGuard,
+    _watchdog: mpsc::Sender<()>,
 }
 
 impl StdExecution {
@@ -95,12 +129,23 @@ impl StdExecution {
         Self::new(STEP_BOUND, Some(steps.clone()))
     }
 
+    /// Install one that exits the test binary if it still runs after `after` (not
+    /// [`HANG_AFTER`]: a test of the watchdog itself).
+    pub(crate) fn hanging_after(after: Duration) -> Self {
+        Self::watched(STEP_BOUND, None, after)
+    }
+
     fn new(bound: u64, steps: Option<Arc<StepLog>>) -> Self {
+        Self::watched(bound, steps, HANG_AFTER)
+    }
+
+    fn watched(bound: u64, steps: Option<Arc<StepLog>>, after: Duration) -> Self {
         let (exec, installed) = install_traced(Backend::Std, Box::new(Quiet), bound, "main", steps);
         exec.run_token.set_patience(TOKEN_PATIENCE);
         StdExecution {
             exec,
             _installed: installed,
+            _watchdog: watchdog(after),
         }
     }
 
