@@ -2,24 +2,17 @@
 //! take to its edges (issue 17): the std run token and its patience, the step bound, a
 //! violation's unwinding, the deadlock check, and what the step log is told.
 
-use super::super::test_exec::{on_another_thread, step_accesses, StdExecution};
+use super::super::test_exec::{on_another_thread, step_accesses, traced, StdExecution};
 use super::super::{
     actor_count, probe, try_current_actor, uninstall, yield_now, Access, Backend, Event, LockClass,
-    Mutex, Object, Pending, RecordKind, StepLog, WaitFor, FACADE_DEADLOCK,
+    Mutex, Object, Pending, RecordKind, WaitFor, FACADE_DEADLOCK,
 };
 use super::{Aborted, Refused, Violation, ViolationPanic, Waiter};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 
 /// Run `f`, which must unwind, and return its panic payload.
 fn unwinds(f: impl FnOnce()) -> Box<dyn std::any::Any + Send> {
     catch_unwind(AssertUnwindSafe(f)).expect_err("unwinds")
-}
-
-/// A std execution reporting footprints to a step log.
-fn traced() -> (StdExecution, Arc<StepLog>) {
-    let steps = Arc::new(StepLog::default());
-    (StdExecution::traced(&steps), steps)
 }
 
 #[test]

@@ -5,8 +5,8 @@
 //! them, the deadlock check and its message, user events, the names reports print and the
 //! held-lock mask.
 
-use super::test_exec::{step_accesses, wait_until_another_actor_sets, StdExecution, HUNG};
-use super::{Access, Event, LockClass, LockId, Mutex, Object, RecordKind, StepLog};
+use super::test_exec::{step_accesses, traced, wait_until_another_actor_sets, StdExecution, HUNG};
+use super::{Access, Event, LockClass, LockId, Mutex, Object, RecordKind};
 use std::sync::Arc;
 
 #[test]
@@ -228,12 +228,6 @@ fn a_lock_is_named_by_its_id_in_the_ghost_and_in_a_wait() {
             .all(|kind| *kind == RecordKind::Wait(1, "ready set".into())),
         "a wait releases the lock it was given: {main_waits:?}"
     );
-}
-
-/// A std execution reporting footprints, with its step log.
-fn traced() -> (StdExecution, Arc<StepLog>) {
-    let steps = Arc::new(StepLog::default());
-    (StdExecution::traced(&steps), steps)
 }
 
 #[test]

@@ -85,6 +85,12 @@ pub(crate) fn on_another_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     std::thread::scope(|s| s.spawn(f).join().expect("the other thread panicked"))
 }
 
+/// A std execution reporting footprints (as under `dpor`), with the step log it reports to.
+pub(crate) fn traced() -> (StdExecution, Arc<StepLog>) {
+    let steps = Arc::new(StepLog::default());
+    (StdExecution::traced(&steps), steps)
+}
+
 /// The calling actor waits on `set`, holding `ready`, until a spawned actor `A` sets `ready`
 /// and notifies: a condition wait that another actor ends.
 pub(crate) fn wait_until_another_actor_sets(ready: &Arc<Mutex<bool>>, set: &Arc<Condvar>) {
@@ -121,25 +127,21 @@ impl StdExecution {
     /// fails sooner with a few hundred). Its run token is given up on after [`TOKEN_PATIENCE`]
     /// polls without a release.
     pub(crate) fn with_step_bound(bound: u64) -> Self {
-        Self::new(bound, None)
+        Self::new(bound, None, HANG_AFTER)
     }
 
     /// Install one that reports every step's footprint to `steps` (as under `dpor`).
     pub(crate) fn traced(steps: &Arc<StepLog>) -> Self {
-        Self::new(STEP_BOUND, Some(steps.clone()))
+        Self::new(STEP_BOUND, Some(steps.clone()), HANG_AFTER)
     }
 
     /// Install one that exits the test binary if it still runs after `after` (not
     /// [`HANG_AFTER`]: a test of the watchdog itself).
     pub(crate) fn hanging_after(after: Duration) -> Self {
-        Self::watched(STEP_BOUND, None, after)
+        Self::new(STEP_BOUND, None, after)
     }
 
-    fn new(bound: u64, steps: Option<Arc<StepLog>>) -> Self {
-        Self::watched(bound, steps, HANG_AFTER)
-    }
-
-    fn watched(bound: u64, steps: Option<Arc<StepLog>>, after: Duration) -> Self {
+    fn new(bound: u64, steps: Option<Arc<StepLog>>, after: Duration) -> Self {
         let (exec, installed) = install_traced(Backend::Std, Box::new(Quiet), bound, "main", steps);
         exec.run_token.set_patience(TOKEN_PATIENCE);
         StdExecution {
